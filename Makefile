@@ -1,0 +1,37 @@
+# warden — build, run and test targets.
+GO       ?= go
+BIN      := bin/warden
+PKGS     := ./...
+FUZZTIME ?= 20s
+
+.PHONY: build run test test-short bench fuzz vet clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN) ./cmd/warden
+
+# A node on defaults: port 6379, data under ./data.
+run: build
+	./$(BIN) server --dir ./data
+
+# The whole suite: unit, integration (real listeners, go-redis, redis-cli).
+test: build
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./keyspace/ ./node/
+	bash bench/compare.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzSlot -fuzztime $(FUZZTIME) ./slotmap/
+	$(GO) test -run '^$$' -fuzz FuzzCommands -fuzztime $(FUZZTIME) ./node/
+	$(GO) test -run '^$$' -fuzz FuzzConfigLine -fuzztime $(FUZZTIME) ./node/config/
+
+vet:
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,105 @@
+// Command warden runs a warden node: `warden server [config] [--directive value ...]`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/wardenkv/warden/node"
+	"github.com/wardenkv/warden/node/config"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(1)
+	}
+	switch os.Args[1] {
+	case "server":
+		if err := runServer(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "warden:", err)
+			os.Exit(1)
+		}
+	case "version", "--version", "-v":
+		fmt.Printf("warden %s (redis %s compatible)\n", node.WardenVersion, node.Version)
+	case "help", "--help", "-h":
+		usage(os.Stdout)
+	default:
+		fmt.Fprintf(os.Stderr, "warden: unknown subcommand %q\n", os.Args[1])
+		usage(os.Stderr)
+		os.Exit(1)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `usage:
+  warden server [config-file] [--directive value ...]   run a data node
+  warden version                                        print the version`)
+}
+
+func runServer(args []string) error {
+	cfg := config.New()
+	file := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+		file, args = args[0], args[1:]
+	}
+	if err := cfg.Load(file, args); err != nil {
+		return err
+	}
+	logger, closeLog, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	slog.SetDefault(logger)
+	srv, err := node.New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	if pid := cfg.Get("pidfile"); pid != "" {
+		if err := os.WriteFile(pid, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			return fmt.Errorf("write pidfile: %w", err)
+		}
+		defer os.Remove(pid)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Serve(ctx); err != nil && !errors.Is(err, node.ErrShutdown) {
+		return err
+	}
+	return nil
+}
+
+func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if path := cfg.Get("logfile"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open logfile: %w", err)
+		}
+		w, closeFn = f, func() { f.Close() }
+	}
+	level := slog.LevelInfo
+	switch cfg.Get("loglevel") {
+	case "debug":
+		level = slog.LevelDebug
+	case "verbose":
+		level = slog.LevelDebug + 2
+	case "warning":
+		level = slog.LevelWarn
+	case "nothing":
+		level = slog.LevelError + 4
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}

@@ -1,0 +1,170 @@
+// Package keyspace holds the data set: databases partitioned by hash slot,
+// typed values, expiry, and the per-key registries (WATCH, blocked clients)
+// that must change atomically with the data.
+package keyspace
+
+import (
+	"strconv"
+	"time"
+)
+
+// Type is a value's Redis type.
+type Type uint8
+
+const (
+	TString Type = iota
+	TList
+	THash
+	TSet
+	TZSet
+)
+
+// Name is the type's name as TYPE reports it.
+func (t Type) Name() string {
+	switch t {
+	case TString:
+		return "string"
+	case TList:
+		return "list"
+	case THash:
+		return "hash"
+	case TSet:
+		return "set"
+	case TZSet:
+		return "zset"
+	}
+	return "none"
+}
+
+// Hash is a hash value: field -> value.
+type Hash map[string][]byte
+
+// Set is a set value.
+type Set map[string]struct{}
+
+// Object is one stored value and its metadata.
+type Object struct {
+	Str    []byte // TString
+	Val    any    // *List, Hash, Set or *ZSet for the other types
+	Expire int64  // absolute unix ms; 0 = no TTL
+	LRU    uint32 // LRUClock() at last access, for OBJECT IDLETIME
+	Type   Type
+}
+
+// NewString returns a string object holding a copy of b.
+func NewString(b []byte) *Object {
+	return &Object{Type: TString, Str: append([]byte(nil), b...), LRU: LRUClock()}
+}
+
+// List returns the list value (Type must be TList).
+func (o *Object) List() *List { return o.Val.(*List) }
+
+// Hash returns the hash value (Type must be THash).
+func (o *Object) Hash() Hash { return o.Val.(Hash) }
+
+// Set returns the set value (Type must be TSet).
+func (o *Object) Set() Set { return o.Val.(Set) }
+
+// ZSet returns the sorted set value (Type must be TZSet).
+func (o *Object) ZSet() *ZSet { return o.Val.(*ZSet) }
+
+// Len is the number of elements of a collection (string length for strings).
+func (o *Object) Len() int {
+	switch o.Type {
+	case TString:
+		return len(o.Str)
+	case TList:
+		return o.List().Len()
+	case THash:
+		return len(o.Hash())
+	case TSet:
+		return len(o.Set())
+	case TZSet:
+		return o.ZSet().Len()
+	}
+	return 0
+}
+
+// Thresholds at which Redis 7 converts compact encodings to full ones; OBJECT
+// ENCODING reports what Redis would have chosen so tools see familiar values.
+const (
+	listpackMaxEntries = 128
+	listpackMaxValue   = 64
+	intsetMaxEntries   = 512
+	listMaxListpack    = 8 * 1024 // list-max-listpack-size -2 (8 KB)
+)
+
+// Encoding returns the name OBJECT ENCODING reports for o.
+func (o *Object) Encoding() string {
+	switch o.Type {
+	case TString:
+		if len(o.Str) <= 20 {
+			if _, err := strconv.ParseInt(string(o.Str), 10, 64); err == nil {
+				return "int"
+			}
+		}
+		if len(o.Str) <= 44 {
+			return "embstr"
+		}
+		return "raw"
+	case TList:
+		l := o.List()
+		size := 0
+		for i := 0; i < l.Len(); i++ {
+			size += len(l.Index(i)) + 2
+			if size > listMaxListpack {
+				return "quicklist"
+			}
+		}
+		return "listpack"
+	case THash:
+		h := o.Hash()
+		if len(h) > listpackMaxEntries {
+			return "hashtable"
+		}
+		for f, v := range h {
+			if len(f) > listpackMaxValue || len(v) > listpackMaxValue {
+				return "hashtable"
+			}
+		}
+		return "listpack"
+	case TSet:
+		s := o.Set()
+		if len(s) > intsetMaxEntries {
+			return "hashtable"
+		}
+		for m := range s {
+			if _, err := strconv.ParseInt(m, 10, 64); err != nil || len(m) > 20 {
+				if len(s) <= listpackMaxEntries && setSmallMembers(s) {
+					return "listpack"
+				}
+				return "hashtable"
+			}
+		}
+		return "intset"
+	case TZSet:
+		z := o.ZSet()
+		if z.Len() > listpackMaxEntries || z.MaxMemberLen() > listpackMaxValue {
+			return "skiplist"
+		}
+		return "listpack"
+	}
+	return "unknown"
+}
+
+func setSmallMembers(s Set) bool {
+	for m := range s {
+		if len(m) > listpackMaxValue {
+			return false
+		}
+	}
+	return true
+}
+
+var startTime = time.Now()
+
+// LRUClock is a seconds clock for idle-time tracking.
+func LRUClock() uint32 { return uint32(time.Since(startTime) / time.Second) }
+
+// IdleSeconds returns how long ago o was last accessed.
+func (o *Object) IdleSeconds() int64 { return int64(LRUClock() - o.LRU) }

@@ -1,0 +1,155 @@
+package node
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/wardenkv/warden/keyspace"
+)
+
+// blockSpec describes a client blocked on keys (BLPOP, BLMOVE, BZPOPMIN,
+// ...). The server that makes one of the keys ready performs the operation on
+// the client's behalf under the keys' locks (so the element is never seen by
+// anyone else) and hands the result over; the client goroutine only writes it.
+type blockSpec struct {
+	w     keyspace.Waiter
+	db    int
+	keys  [][]byte
+	extra [][]byte // other keys the operation writes (BLMOVE destination)
+	// deadline is zero for "block forever".
+	deadline time.Time
+	// ready reports whether the operation can run now on key.
+	ready func(v keyspace.View, key []byte) bool
+	// serve performs it (with propagation) and returns the reply data.
+	serve func(v keyspace.View, key []byte) any
+	// reply writes the result; reply(nil) is the timeout reply.
+	reply  func(c *Ctx, result any)
+	result chan any
+}
+
+// Block parks the client after the handler returns: the caller has found
+// nothing to serve and keys are still locked, so no push can slip between the
+// check and the registration.
+func (c *Ctx) Block(timeout time.Duration, keys, extra [][]byte,
+	ready func(v keyspace.View, key []byte) bool,
+	serve func(v keyspace.View, key []byte) any,
+	reply func(c *Ctx, result any)) {
+	b := &blockSpec{db: c.DB.ID(), ready: ready, serve: serve, reply: reply, result: make(chan any, 1)}
+	b.w.Data = b
+	if timeout > 0 {
+		b.deadline = time.Now().Add(timeout)
+	}
+	for _, k := range keys {
+		kc := append([]byte(nil), k...)
+		b.keys = append(b.keys, kc)
+		c.DB.AddWaiter(kc, &b.w)
+	}
+	for _, k := range extra {
+		b.extra = append(b.extra, append([]byte(nil), k...))
+	}
+	c.block = b
+}
+
+// ParseTimeout parses a blocking timeout in seconds (fractions allowed).
+func (c *Ctx) ParseTimeout(arg []byte) (time.Duration, bool) {
+	f, err := strconv.ParseFloat(string(arg), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		c.Err(errTimeout)
+		return 0, false
+	}
+	if f < 0 {
+		c.Err(errNegTimeout)
+		return 0, false
+	}
+	d := time.Duration(f * float64(time.Second))
+	if f > 0 && d < time.Millisecond {
+		d = time.Millisecond
+	}
+	return d, true
+}
+
+// waitBlocked waits for the client's blockSpec to be served, time out, or the
+// client to be killed, then writes the reply.
+func (s *Server) waitBlocked(c *Ctx) {
+	b := c.block
+	c.block = nil
+	cl := c.cl
+	cl.blocked.Store(true)
+	s.stats.blockedClients.Add(1)
+	cl.flush() // replies before the blocking command must reach the client
+	var timer <-chan time.Time
+	if !b.deadline.IsZero() {
+		t := time.NewTimer(time.Until(b.deadline))
+		defer t.Stop()
+		timer = t.C
+	}
+	var res any
+	select {
+	case res = <-b.result:
+	case <-timer:
+		if !b.w.Cancel() {
+			res = <-b.result
+		}
+	case <-cl.killed:
+		if !b.w.Cancel() {
+			res = <-b.result
+		}
+	}
+	s.stats.blockedClients.Add(-1)
+	cl.blocked.Store(false)
+	// Leave every queue this client was waiting in.
+	lk := make([]keyspace.Key, 0, len(b.keys))
+	for _, k := range b.keys {
+		lk = append(lk, keyspace.Key{DB: b.db, Key: k})
+	}
+	tx := s.store.Lock(lk)
+	v := tx.DB(b.db)
+	for _, k := range b.keys {
+		v.RemoveWaiter(k, &b.w)
+	}
+	tx.Unlock()
+	b.reply(c, res)
+}
+
+// serveReady hands elements of keys that became ready to the clients
+// blocked on them, oldest first.
+func (s *Server) serveReady(ready []keyspace.ReadyKey) {
+	for len(ready) > 0 {
+		rk := ready[0]
+		ready = ready[1:]
+		key := []byte(rk.Key)
+		for {
+			tx := s.store.Lock1(rk.DB, key)
+			w := tx.DB(rk.DB).FirstWaiter(key)
+			if w == nil {
+				ready = append(ready, tx.Unlock()...)
+				break
+			}
+			b := w.Data.(*blockSpec)
+			if len(b.extra) > 0 {
+				// Relock with the destination keys too, then make sure the
+				// same client is still first.
+				tx.Unlock()
+				lk := []keyspace.Key{{DB: rk.DB, Key: key}}
+				for _, k := range b.extra {
+					lk = append(lk, keyspace.Key{DB: b.db, Key: k})
+				}
+				tx = s.store.Lock(lk)
+				if tx.DB(rk.DB).FirstWaiter(key) != w {
+					ready = append(ready, tx.Unlock()...)
+					continue
+				}
+			}
+			v := tx.DB(rk.DB)
+			if !b.ready(v, key) {
+				ready = append(ready, tx.Unlock()...)
+				break
+			}
+			if w.Claim() {
+				b.result <- b.serve(v, key)
+			}
+			ready = append(ready, tx.Unlock()...)
+		}
+	}
+}

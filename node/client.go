@@ -1,0 +1,143 @@
+package node
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/keyspace"
+)
+
+// Client is one connection's state. Fields read by other goroutines (CLIENT
+// LIST, KILL, pub/sub delivery) are atomics or guarded by mu.
+type Client struct {
+	ID      int64
+	conn    redcon.Conn
+	netConn net.Conn
+	addr    string
+	laddr   string
+	created time.Time
+
+	// Only the connection's own goroutine touches these.
+	db     int
+	proto  int
+	authed bool
+	multi  *multiState
+	watch  []watchedKey
+	wstate *keyspace.Watch
+	ctx    Ctx
+
+	lastInteraction atomic.Int64 // unix ms
+	dbShared        atomic.Int64 // db, for CLIENT LIST
+	blocked         atomic.Bool
+	lastCmd         atomic.Pointer[Command]
+	killed          chan struct{}
+	killOnce        sync.Once
+
+	mu      sync.Mutex
+	name    string
+	libName string
+	libVer  string
+	flags   string
+
+	// Pub/sub: while subscribed, every byte to the client goes through
+	// outbox so replies and pushed messages keep one order.
+	subs     map[string]struct{}
+	psubs    map[string]struct{}
+	pushMode atomic.Bool
+	outMu    sync.Mutex
+	outbox   []byte
+	writing  bool
+	nsubs    atomic.Int64
+	npsubs   atomic.Int64
+	noEvict  bool
+	noTouch  bool
+}
+
+type multiState struct {
+	queue   [][][]byte
+	aborted bool
+}
+
+type watchedKey struct {
+	db      int
+	key     string
+	expired bool // was logically expired (or absent) when watched
+}
+
+// Kill closes the client's connection from any goroutine and wakes it if it
+// is blocked.
+func (cl *Client) Kill() {
+	cl.killOnce.Do(func() {
+		close(cl.killed)
+		cl.netConn.Close()
+	})
+}
+
+// Name returns the client's name (CLIENT SETNAME).
+func (cl *Client) Name() string {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.name
+}
+
+// outboxLimit is the hard limit of client-output-buffer-limit pubsub.
+const outboxLimit = 32 << 20
+
+// push queues bytes for a client in push mode and starts its writer.
+func (cl *Client) push(b []byte) {
+	cl.outMu.Lock()
+	if len(cl.outbox)+len(b) > outboxLimit {
+		cl.outMu.Unlock()
+		cl.Kill() // a subscriber that cannot keep up is dropped, as Redis does
+		return
+	}
+	cl.outbox = append(cl.outbox, b...)
+	if !cl.writing {
+		cl.writing = true
+		go cl.writeLoop()
+	}
+	cl.outMu.Unlock()
+}
+
+func (cl *Client) writeLoop() {
+	var buf []byte
+	for {
+		cl.outMu.Lock()
+		if len(cl.outbox) == 0 {
+			cl.writing = false
+			cl.outMu.Unlock()
+			return
+		}
+		buf, cl.outbox = cl.outbox, buf[:0]
+		cl.outMu.Unlock()
+		cl.netConn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		if _, err := cl.netConn.Write(buf); err != nil {
+			cl.Kill()
+			cl.outMu.Lock()
+			cl.outbox, cl.writing = nil, false
+			cl.outMu.Unlock()
+			return
+		}
+	}
+}
+
+// flushToOutbox moves redcon's buffered replies into the outbox (push mode).
+func (cl *Client) flushToOutbox() {
+	w := redcon.BaseWriter(cl.conn)
+	if b := w.Buffer(); len(b) > 0 {
+		w.SetBuffer(nil)
+		cl.push(b)
+	}
+}
+
+// flush sends buffered replies now (before blocking, or in push mode).
+func (cl *Client) flush() {
+	if cl.pushMode.Load() {
+		cl.flushToOutbox()
+		return
+	}
+	redcon.BaseWriter(cl.conn).Flush()
+}

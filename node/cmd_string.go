@@ -1,0 +1,479 @@
+package node
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/wardenkv/warden/keyspace"
+)
+
+func registerStrings(t table) {
+	const g = "string"
+	w, r, wd := fWrite, fReadonly|fFast, fWrite|fDenyOOM
+	t.add(
+		&Command{Name: "get", Arity: 2, Flags: r, FirstKey: 1, Run: cmdGet, Group: g},
+		&Command{Name: "set", Arity: -3, Flags: wd, FirstKey: 1, Run: cmdSet, Group: g},
+		&Command{Name: "setnx", Arity: 3, Flags: wd | fFast, FirstKey: 1, Run: cmdSetNX, Group: g},
+		&Command{Name: "setex", Arity: 4, Flags: wd, FirstKey: 1, Run: cmdSetEX, Group: g},
+		&Command{Name: "psetex", Arity: 4, Flags: wd, FirstKey: 1, Run: cmdPSetEX, Group: g},
+		&Command{Name: "mget", Arity: -2, Flags: r, FirstKey: 1, LastKey: -1, Run: cmdMGet, Group: g},
+		&Command{Name: "mset", Arity: -3, Flags: wd, FirstKey: 1, LastKey: -1, Step: 2, Run: cmdMSet, Group: g},
+		&Command{Name: "msetnx", Arity: -3, Flags: wd, FirstKey: 1, LastKey: -1, Step: 2, Run: cmdMSetNX, Group: g},
+		&Command{Name: "getset", Arity: 3, Flags: wd | fFast, FirstKey: 1, Run: cmdGetSet, Group: g},
+		&Command{Name: "getdel", Arity: 2, Flags: w | fFast, FirstKey: 1, Run: cmdGetDel, Group: g},
+		&Command{Name: "getex", Arity: -2, Flags: w | fFast, FirstKey: 1, Run: cmdGetEx, Group: g},
+		&Command{Name: "append", Arity: 3, Flags: wd | fFast, FirstKey: 1, Run: cmdAppend, Group: g},
+		&Command{Name: "strlen", Arity: 2, Flags: r, FirstKey: 1, Run: cmdStrlen, Group: g},
+		&Command{Name: "incr", Arity: 2, Flags: wd | fFast, FirstKey: 1, Run: cmdIncr, Group: g},
+		&Command{Name: "decr", Arity: 2, Flags: wd | fFast, FirstKey: 1, Run: cmdDecr, Group: g},
+		&Command{Name: "incrby", Arity: 3, Flags: wd | fFast, FirstKey: 1, Run: cmdIncrBy, Group: g},
+		&Command{Name: "decrby", Arity: 3, Flags: wd | fFast, FirstKey: 1, Run: cmdDecrBy, Group: g},
+		&Command{Name: "incrbyfloat", Arity: 3, Flags: wd | fFast, FirstKey: 1, Run: cmdIncrByFloat, Group: g},
+		&Command{Name: "getrange", Arity: 4, Flags: fReadonly, FirstKey: 1, Run: cmdGetRange, Group: g},
+		&Command{Name: "substr", Arity: 4, Flags: fReadonly, FirstKey: 1, Run: cmdGetRange, Group: g},
+		&Command{Name: "setrange", Arity: 4, Flags: wd, FirstKey: 1, Run: cmdSetRange, Group: g},
+	)
+}
+
+// maxStringLen is proto-max-bulk-len's default: Redis's 512 MB string limit.
+const maxStringLen = 512 << 20
+
+// readString returns a string key's value; ok=false after a WRONGTYPE reply.
+func (c *Ctx) readString(key []byte) ([]byte, bool, bool) {
+	o, ok := c.ReadType(key, keyspace.TString)
+	if !ok {
+		return nil, false, false
+	}
+	if o == nil {
+		return nil, false, true
+	}
+	return o.Str, true, true
+}
+
+func cmdGet(c *Ctx) {
+	v, found, ok := c.readString(c.Args[1])
+	if !ok {
+		return
+	}
+	if !found {
+		c.Null()
+		return
+	}
+	c.Bulk(v)
+}
+
+// expireArg parses a relative (EX/PX) or absolute (EXAT/PXAT) expire
+// argument to absolute unix ms; cmd names the command for the error text.
+func (c *Ctx) expireArg(arg []byte, unit time.Duration, absolute bool, cmd string) (int64, bool) {
+	n, err := strconv.ParseInt(string(arg), 10, 64)
+	if err != nil {
+		c.Err(errNotInt)
+		return 0, false
+	}
+	bad := func() (int64, bool) {
+		c.Err("ERR invalid expire time in '" + cmd + "' command")
+		return 0, false
+	}
+	if n <= 0 {
+		return bad()
+	}
+	if unit == time.Second {
+		if n > math.MaxInt64/1000 {
+			return bad()
+		}
+		n *= 1000
+	}
+	if !absolute {
+		if n > math.MaxInt64-c.DB.Now() {
+			return bad()
+		}
+		n += c.DB.Now()
+	}
+	return n, true
+}
+
+func cmdSet(c *Ctx) {
+	key, val := c.Args[1], c.Args[2]
+	var nx, xx, get, keepTTL bool
+	var expire int64
+	seenExpire := false
+	for i := 3; i < len(c.Args); i++ {
+		a := c.Args[i]
+		switch {
+		case eq(a, "nx") && !xx:
+			nx = true
+		case eq(a, "xx") && !nx:
+			xx = true
+		case eq(a, "get"):
+			get = true
+		case eq(a, "keepttl") && !seenExpire:
+			keepTTL, seenExpire = true, true
+		case (eq(a, "ex") || eq(a, "px") || eq(a, "exat") || eq(a, "pxat")) && !seenExpire && i+1 < len(c.Args):
+			unit := time.Millisecond
+			if eq(a, "ex") || eq(a, "exat") {
+				unit = time.Second
+			}
+			abs := eq(a, "exat") || eq(a, "pxat")
+			at, ok := c.expireArg(c.Args[i+1], unit, abs, "set")
+			if !ok {
+				return
+			}
+			expire, seenExpire = at, true
+			i++
+		default:
+			c.Err(errSyntax)
+			return
+		}
+	}
+	old := c.DB.Get(key)
+	if get && old != nil && old.Type != keyspace.TString {
+		c.Err(errWrongType)
+		return
+	}
+	var oldVal []byte
+	if get && old != nil {
+		oldVal = append([]byte(nil), old.Str...)
+	}
+	if (nx && old != nil) || (xx && old == nil) {
+		if get {
+			c.bulkOrNull(oldVal, old != nil)
+		} else {
+			c.Null()
+		}
+		return
+	}
+	c.DB.SetString(key, val, expire, keepTTL)
+	switch {
+	case expire != 0:
+		c.Propagate([]byte("SET"), key, val, []byte("PXAT"), []byte(strconv.FormatInt(expire, 10)))
+	case keepTTL:
+		c.Propagate([]byte("SET"), key, val, []byte("KEEPTTL"))
+	default:
+		c.Propagate([]byte("SET"), key, val)
+	}
+	if get {
+		c.bulkOrNull(oldVal, old != nil)
+		return
+	}
+	c.OK()
+}
+
+func (c *Ctx) bulkOrNull(b []byte, found bool) {
+	if !found {
+		c.Null()
+		return
+	}
+	c.Bulk(b)
+}
+
+func cmdSetNX(c *Ctx) {
+	if c.DB.Get(c.Args[1]) != nil {
+		c.Int(0)
+		return
+	}
+	c.DB.SetString(c.Args[1], c.Args[2], 0, false)
+	c.Propagate([]byte("SET"), c.Args[1], c.Args[2])
+	c.Int(1)
+}
+
+func setWithTTL(c *Ctx, unit time.Duration, name string) {
+	at, ok := c.expireArg(c.Args[2], unit, false, name)
+	if !ok {
+		return
+	}
+	c.DB.SetString(c.Args[1], c.Args[3], at, false)
+	c.Propagate([]byte("SET"), c.Args[1], c.Args[3], []byte("PXAT"), []byte(strconv.FormatInt(at, 10)))
+	c.OK()
+}
+
+func cmdSetEX(c *Ctx)  { setWithTTL(c, time.Second, "setex") }
+func cmdPSetEX(c *Ctx) { setWithTTL(c, time.Millisecond, "psetex") }
+
+func cmdMGet(c *Ctx) {
+	c.Array(len(c.Args) - 1)
+	for _, k := range c.Args[1:] {
+		o := c.Read(k)
+		if o == nil || o.Type != keyspace.TString {
+			c.Null()
+			continue
+		}
+		c.Bulk(o.Str)
+	}
+}
+
+func cmdMSet(c *Ctx) {
+	if len(c.Args)%2 == 0 {
+		c.Err("ERR wrong number of arguments for 'mset' command")
+		return
+	}
+	for i := 1; i < len(c.Args); i += 2 {
+		c.DB.SetString(c.Args[i], c.Args[i+1], 0, false)
+	}
+	c.PropagateArgs()
+	c.OK()
+}
+
+func cmdMSetNX(c *Ctx) {
+	if len(c.Args)%2 == 0 {
+		c.Err("ERR wrong number of arguments for 'msetnx' command")
+		return
+	}
+	for i := 1; i < len(c.Args); i += 2 {
+		if c.DB.Get(c.Args[i]) != nil {
+			c.Int(0)
+			return
+		}
+	}
+	for i := 1; i < len(c.Args); i += 2 {
+		c.DB.SetString(c.Args[i], c.Args[i+1], 0, false)
+	}
+	c.PropagateArgs()
+	c.Int(1)
+}
+
+func cmdGetSet(c *Ctx) {
+	o, ok := c.WriteType(c.Args[1], keyspace.TString)
+	if !ok {
+		return
+	}
+	var old []byte
+	if o != nil {
+		old = append([]byte(nil), o.Str...)
+	}
+	c.DB.SetString(c.Args[1], c.Args[2], 0, false)
+	c.Propagate([]byte("SET"), c.Args[1], c.Args[2])
+	c.bulkOrNull(old, o != nil)
+}
+
+func cmdGetDel(c *Ctx) {
+	v, found, ok := c.readString(c.Args[1])
+	if !ok {
+		return
+	}
+	if !found {
+		c.Null()
+		return
+	}
+	c.Bulk(v) // written to the reply buffer before the value is dropped
+	c.DB.Delete(c.Args[1])
+	c.Propagate([]byte("DEL"), c.Args[1])
+}
+
+func cmdGetEx(c *Ctx) {
+	key := c.Args[1]
+	var expire int64
+	persist, set := false, false
+	for i := 2; i < len(c.Args); i++ {
+		a := c.Args[i]
+		switch {
+		case eq(a, "persist") && !set:
+			persist, set = true, true
+		case (eq(a, "ex") || eq(a, "px") || eq(a, "exat") || eq(a, "pxat")) && !set && i+1 < len(c.Args):
+			unit := time.Millisecond
+			if eq(a, "ex") || eq(a, "exat") {
+				unit = time.Second
+			}
+			at, ok := c.expireArg(c.Args[i+1], unit, eq(a, "exat") || eq(a, "pxat"), "getex")
+			if !ok {
+				return
+			}
+			expire, set = at, true
+			i++
+		default:
+			c.Err(errSyntax)
+			return
+		}
+	}
+	v, found, ok := c.readString(key)
+	if !ok {
+		return
+	}
+	if !found {
+		c.Null()
+		return
+	}
+	c.Bulk(v)
+	switch {
+	case persist:
+		if o := c.DB.Get(key); o.Expire != 0 {
+			c.DB.SetExpire(key, 0)
+			c.Propagate([]byte("PERSIST"), key)
+		}
+	case expire != 0:
+		c.DB.SetExpire(key, expire)
+		c.Propagate([]byte("PEXPIREAT"), key, []byte(strconv.FormatInt(expire, 10)))
+	}
+}
+
+func cmdAppend(c *Ctx) {
+	o, ok := c.WriteType(c.Args[1], keyspace.TString)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.DB.SetString(c.Args[1], c.Args[2], 0, false)
+		c.PropagateArgs()
+		c.Int(int64(len(c.Args[2])))
+		return
+	}
+	if len(o.Str)+len(c.Args[2]) > maxStringLen {
+		c.Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+		return
+	}
+	o.Str = append(o.Str, c.Args[2]...)
+	c.DB.Touch(c.Args[1])
+	c.PropagateArgs()
+	c.Int(int64(len(o.Str)))
+}
+
+func cmdStrlen(c *Ctx) {
+	v, _, ok := c.readString(c.Args[1])
+	if ok {
+		c.Int(int64(len(v)))
+	}
+}
+
+// incrBy adds delta to the integer stored at key.
+func incrBy(c *Ctx, delta int64) {
+	key := c.Args[1]
+	o, ok := c.WriteType(key, keyspace.TString)
+	if !ok {
+		return
+	}
+	var cur int64
+	if o != nil {
+		n, err := strconv.ParseInt(string(o.Str), 10, 64)
+		if err != nil || len(o.Str) > 20 {
+			c.Err(errNotInt)
+			return
+		}
+		cur = n
+	}
+	if (delta > 0 && cur > math.MaxInt64-delta) || (delta < 0 && cur < math.MinInt64-delta) {
+		c.Err(errOverflow)
+		return
+	}
+	cur += delta
+	var buf [24]byte
+	val := strconv.AppendInt(buf[:0], cur, 10)
+	c.DB.SetString(key, val, 0, true)
+	c.PropagateArgs()
+	c.Int(cur)
+}
+
+func cmdIncr(c *Ctx) { incrBy(c, 1) }
+func cmdDecr(c *Ctx) { incrBy(c, -1) }
+
+func cmdIncrBy(c *Ctx) {
+	if n, ok := c.ParseInt(c.Args[2]); ok {
+		incrBy(c, n)
+	}
+}
+
+func cmdDecrBy(c *Ctx) {
+	n, ok := c.ParseInt(c.Args[2])
+	if !ok {
+		return
+	}
+	if n == math.MinInt64 {
+		c.Err("ERR decrement would overflow")
+		return
+	}
+	incrBy(c, -n)
+}
+
+func cmdIncrByFloat(c *Ctx) {
+	key := c.Args[1]
+	o, ok := c.WriteType(key, keyspace.TString)
+	if !ok {
+		return
+	}
+	var cur float64
+	if o != nil {
+		f, ok := parseFloat(o.Str)
+		if !ok {
+			c.Err(errNotFloat)
+			return
+		}
+		cur = f
+	}
+	incr, ok := c.ParseFloat(c.Args[2])
+	if !ok {
+		return
+	}
+	cur += incr
+	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+		c.Err("ERR increment would produce NaN or Infinity")
+		return
+	}
+	val := []byte(strconv.FormatFloat(cur, 'f', -1, 64))
+	c.DB.SetString(key, val, 0, true)
+	c.Propagate([]byte("SET"), key, val, []byte("KEEPTTL"))
+	c.Bulk(val)
+}
+
+func cmdGetRange(c *Ctx) {
+	start, ok := c.ParseInt(c.Args[2])
+	if !ok {
+		return
+	}
+	end, ok := c.ParseInt(c.Args[3])
+	if !ok {
+		return
+	}
+	v, _, ok := c.readString(c.Args[1])
+	if !ok {
+		return
+	}
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		c.BulkString("")
+		return
+	}
+	s, e, nonEmpty := clampRange(start, end, n)
+	if !nonEmpty {
+		c.BulkString("")
+		return
+	}
+	c.Bulk(v[s : e+1])
+}
+
+func cmdSetRange(c *Ctx) {
+	key, val := c.Args[1], c.Args[3]
+	off, ok := c.ParseInt(c.Args[2])
+	if !ok {
+		return
+	}
+	if off < 0 {
+		c.Err("ERR offset is out of range")
+		return
+	}
+	o, ok := c.WriteType(key, keyspace.TString)
+	if !ok {
+		return
+	}
+	if o == nil && len(val) == 0 {
+		c.Int(0)
+		return
+	}
+	if off+int64(len(val)) > maxStringLen {
+		c.Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+		return
+	}
+	if o == nil {
+		o = &keyspace.Object{Type: keyspace.TString, LRU: keyspace.LRUClock()}
+		c.DB.Set(key, o)
+		o = c.DB.Get(key)
+	}
+	if len(val) > 0 {
+		need := int(off) + len(val)
+		if need > len(o.Str) {
+			o.Str = append(o.Str, make([]byte, need-len(o.Str))...)
+		}
+		copy(o.Str[off:], val)
+		c.DB.Touch(key)
+		c.PropagateArgs()
+	}
+	c.Int(int64(len(o.Str)))
+}

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// directives are the names warden knows, with Redis's defaults. Later
+// subsystems Register their own.
+var directives = []Directive{
+	{Name: "port", Default: "6379", Kind: Int, Min: 0, Max: 65535, Immutable: true},
+	{Name: "bind", Default: "127.0.0.1", Immutable: true},
+	{Name: "dir", Default: "./data", Immutable: true},
+	{Name: "requirepass", Default: "", Sensitive: true},
+	{Name: "databases", Default: "16", Kind: Int, Min: 1, Max: 1 << 20, Immutable: true},
+	{Name: "loglevel", Default: "notice", Kind: Enum, Enum: []string{"debug", "verbose", "notice", "warning", "nothing"}},
+	{Name: "logfile", Default: "", Immutable: true},
+	{Name: "pidfile", Default: "", Immutable: true},
+	{Name: "daemonize", Default: "no", Kind: Bool, Immutable: true, Validate: func(v string) error {
+		if v == "yes" {
+			return fmt.Errorf("daemonize yes is not supported: run warden under a supervisor")
+		}
+		return nil
+	}},
+	{Name: "protected-mode", Default: "yes", Kind: Bool},
+	{Name: "timeout", Default: "0", Kind: Int, Min: 0, Max: 1 << 31},
+	{Name: "tcp-keepalive", Default: "300", Kind: Int, Min: 0, Max: 1 << 31},
+	{Name: "tcp-backlog", Default: "511", Kind: Int, Min: 0, Max: 1 << 31, Immutable: true},
+	{Name: "maxclients", Default: "10000", Kind: Int, Min: 1, Max: 1 << 31},
+	{Name: "maxmemory", Default: "0", Kind: Memory, Min: 0, Max: 1 << 62},
+	{Name: "maxmemory-policy", Default: "noeviction", Kind: Enum, Enum: []string{"noeviction"}},
+	{Name: "hz", Default: "10", Kind: Int, Min: 1, Max: 500},
+	{Name: "proto-max-bulk-len", Default: "536870912", Kind: Memory, Min: 1 << 20, Max: 1 << 62},
+	{Name: "client-query-buffer-limit", Default: "1073741824", Kind: Memory, Min: 1 << 20, Max: 1 << 62},
+	{Name: "slowlog-log-slower-than", Default: "10000", Kind: Int, Min: -1, Max: 1 << 62},
+	{Name: "slowlog-max-len", Default: "128", Kind: Int, Min: 0, Max: 1 << 31},
+	{Name: "lua-time-limit", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
+	{Name: "busy-reply-threshold", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
+	{Name: "notify-keyspace-events", Default: "", Validate: func(v string) error {
+		if v != "" {
+			return fmt.Errorf("keyspace notifications are not supported")
+		}
+		return nil
+	}},
+	// Persistence: the values tools read (redis-benchmark asks for save and
+	// appendonly); the persistence subsystem acts on them.
+	{Name: "save", Default: "3600 1 300 100 60 10000", Validate: validateSave},
+	{Name: "appendonly", Default: "no", Kind: Bool},
+	{Name: "dbfilename", Default: "dump.rdb"},
+}
+
+func validateSave(v string) error {
+	f := strings.Fields(v)
+	if len(f)%2 != 0 {
+		return fmt.Errorf("invalid save parameters")
+	}
+	for _, x := range f {
+		if n, err := strconv.ParseInt(x, 10, 64); err != nil || n < 0 {
+			return fmt.Errorf("invalid save parameters")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package node
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/keyspace"
+)
+
+// Ctx is what a command handler sees: its arguments, the client, the locked
+// keyspace (DB, valid when the command has keys) and reply helpers.
+type Ctx struct {
+	s    *Server
+	cl   *Client
+	conn redcon.Conn
+	Args [][]byte
+	cmd  *Command
+	tx   *keyspace.Tx
+	DB   keyspace.View
+
+	inExec  bool
+	failed  bool
+	block   *blockSpec
+	keyBuf  [][]byte
+	lockBuf []keyspace.Key
+	nameBuf [32]byte
+}
+
+// handle is redcon's callback: one parsed command from one connection.
+func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
+	cl := conn.Context().(*Client)
+	cl.lastInteraction.Store(time.Now().UnixMilli())
+	s.call(cl, rc.Args)
+	if cl.pushMode.Load() {
+		cl.flushToOutbox()
+	}
+}
+
+// lookup finds the command for args, resolving subcommands and checking
+// arity; on failure it returns Redis's error text.
+func (s *Server) lookup(c *Ctx, args [][]byte) (*Command, string) {
+	name := lowerInto(c.nameBuf[:0], args[0])
+	cmd := s.cmds[string(name)]
+	if cmd == nil {
+		return nil, unknownCommand(args)
+	}
+	if cmd.Subs != nil {
+		if len(args) < 2 {
+			return nil, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name)
+		}
+		sub := cmd.Subs[strings.ToLower(string(args[1]))]
+		if sub == nil {
+			return nil, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", args[1], upperName(cmd.Name))
+		}
+		cmd = sub
+	}
+	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+		return nil, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name)
+	}
+	return cmd, ""
+}
+
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ERR unknown command '%.128s', with args beginning with: ", args[0])
+	for _, a := range args[1:] {
+		if b.Len() > 128 {
+			break
+		}
+		fmt.Fprintf(&b, "'%.128s' ", a)
+	}
+	return b.String()
+}
+
+func lowerInto(buf []byte, b []byte) []byte {
+	for _, ch := range b {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf = append(buf, ch)
+	}
+	return buf
+}
+
+// call runs one command for a client: checks, MULTI queueing, execution.
+func (s *Server) call(cl *Client, args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	c := &cl.ctx
+	c.failed, c.block, c.tx, c.inExec = false, nil, nil, false
+	c.Args = args
+	cmd, msg := s.lookup(c, args)
+	if cmd == nil {
+		if cl.multi != nil {
+			cl.multi.aborted = true
+		}
+		c.Err(msg)
+		return
+	}
+	if !cl.authed && cmd.Flags&fNoAuth == 0 {
+		if cl.multi != nil {
+			cl.multi.aborted = true
+		}
+		c.Err(errNoAuth)
+		return
+	}
+	if cl.proto == 2 && cl.pushMode.Load() && cmd.Flags&fPubsubOK == 0 {
+		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
+		return
+	}
+	if cl.multi != nil && cmd.Flags&fNoMulti == 0 {
+		q := make([][]byte, len(args))
+		for i, a := range args {
+			q[i] = append([]byte(nil), a...)
+		}
+		cl.multi.queue = append(cl.multi.queue, q)
+		c.Status("QUEUED")
+		return
+	}
+	s.execute(c, cmd, args)
+	if c.block != nil {
+		s.waitBlocked(c)
+	}
+}
+
+// execute runs cmd with the keyspace locked as it needs. Inside EXEC the
+// transaction's locks are already held (c.tx set).
+func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
+	c.Args, c.cmd = args, cmd
+	start := time.Now()
+	owned := false
+	if c.tx == nil {
+		owned = s.lockFor(c, cmd, args)
+	} else {
+		c.DB = c.tx.DB(c.cl.db)
+	}
+	var ready []keyspace.ReadyKey
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("command panicked", "cmd", cmd.Name, "panic", r, "stack", string(debug.Stack()))
+				c.Err(fmt.Sprintf("ERR internal error while running '%s'", cmd.Name))
+			}
+			if owned {
+				ready = c.tx.Unlock()
+				c.tx = nil
+				c.DB = keyspace.View{}
+			}
+		}()
+		cmd.Run(c)
+	}()
+	cmd.calls.Add(1)
+	cmd.usec.Add(time.Since(start).Microseconds())
+	if c.failed {
+		cmd.failed.Add(1)
+	}
+	s.stats.commands.Add(1)
+	c.cl.lastCmd.Store(cmd)
+	if len(ready) > 0 {
+		s.serveReady(ready)
+	}
+}
+
+// lockFor takes the partition locks cmd needs; it reports whether it locked.
+func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
+	db := c.cl.db
+	switch {
+	case cmd.Flags&fAllDBs != 0:
+		c.tx = s.store.LockAll()
+	case cmd.Flags&fAllKeys != 0:
+		c.tx = s.store.LockAll(db)
+	default:
+		keys := cmd.keys(args, c.keyBuf[:0])
+		switch len(keys) {
+		case 0:
+			return false
+		case 1:
+			c.tx = s.store.Lock1(db, keys[0])
+		default:
+			lk := c.lockBuf[:0]
+			for _, k := range keys {
+				lk = append(lk, keyspace.Key{DB: db, Key: k})
+			}
+			c.tx = s.store.Lock(lk)
+			clear(lk)
+			c.lockBuf = lk[:0]
+		}
+	}
+	c.DB = c.tx.DB(db)
+	return true
+}
+
+// propagate records the command's write (the original arguments unless the
+// handler rewrote them with Propagate).
+func (c *Ctx) Propagate(argv ...[]byte) {
+	c.s.propagate(c.DB.ID(), argv)
+}
+
+// PropagateArgs records the command as received.
+func (c *Ctx) PropagateArgs() { c.s.propagate(c.DB.ID(), c.Args) }
+
+// InMulti reports whether the command runs inside EXEC (blocking commands
+// must then not block).
+func (c *Ctx) InMulti() bool { return c.inExec }
+
+// Server returns the server (for subsystems).
+func (c *Ctx) Server() *Server { return c.s }
+
+// ParseInt parses a whole int64 argument or replies errNotInt.
+func (c *Ctx) ParseInt(b []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		c.Err(errNotInt)
+		return 0, false
+	}
+	return n, true
+}
+
+// ParseFloat parses a float argument (inf allowed, NaN refused) or replies
+// errNotFloat.
+func (c *Ctx) ParseFloat(b []byte) (float64, bool) {
+	f, ok := parseFloat(b)
+	if !ok {
+		c.Err(errNotFloat)
+	}
+	return f, ok
+}

@@ -1,0 +1,138 @@
+package node
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/node/config"
+)
+
+// startServer runs an in-process node on a free loopback port with the given
+// directives ("name", "value", ...) and stops it when the test ends.
+func startServer(t testing.TB, directives ...string) (*Server, string) {
+	t.Helper()
+	cfg := config.New()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(cfg.Set("port", "0", false))
+	must(cfg.Set("dir", t.TempDir(), false))
+	for i := 0; i+1 < len(directives); i += 2 {
+		must(cfg.Set(directives[i], directives[i+1], false))
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.Default()
+	}
+	s, err := New(cfg, log)
+	must(err)
+	must(s.Listen())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Serve(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return s, s.Addr().String()
+}
+
+// newClient returns a go-redis client for addr, closed when the test ends.
+func newClient(t testing.TB, addr string, opts ...func(*redis.Options)) *redis.Client {
+	t.Helper()
+	o := &redis.Options{Addr: addr, Protocol: 2, DisableIndentity: true, ReadTimeout: 10 * time.Second}
+	for _, f := range opts {
+		f(o)
+	}
+	c := redis.NewClient(o)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// setup starts a server and returns a client for it and a context.
+func setup(t testing.TB, directives ...string) (*redis.Client, context.Context) {
+	t.Helper()
+	_, addr := startServer(t, directives...)
+	return newClient(t, addr), context.Background()
+}
+
+// do runs a raw command and returns its result and error.
+func do(ctx context.Context, c *redis.Client, args ...any) (any, error) {
+	return c.Do(ctx, args...).Result()
+}
+
+// step is one command and the reply it must produce: want is the go-redis
+// decoded value, or wantErr a prefix of the error text.
+type step struct {
+	args    []any
+	want    any
+	wantErr string
+}
+
+// run executes steps in order on one connection, comparing replies.
+func run(t *testing.T, c *redis.Client, steps []step) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range steps {
+		got, err := do(ctx, c, s.args...)
+		if s.wantErr != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), s.wantErr) {
+				t.Errorf("%v: got (%v, %v), want error %q", s.args, got, err, s.wantErr)
+			}
+			continue
+		}
+		if err == redis.Nil {
+			err, got = nil, nil
+		}
+		if err != nil {
+			t.Errorf("%v: unexpected error %v", s.args, err)
+			continue
+		}
+		if !equalReply(got, s.want) {
+			t.Errorf("%v: got %#v, want %#v", s.args, got, s.want)
+		}
+	}
+}
+
+func equalReply(got, want any) bool {
+	switch w := want.(type) {
+	case int:
+		g, ok := got.(int64)
+		return ok && g == int64(w)
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !equalReply(g[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	case []string:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if g[i] != w[i] {
+				return false
+			}
+		}
+		return true
+	case nil:
+		return got == nil
+	}
+	return got == want
+}

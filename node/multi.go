@@ -1,0 +1,187 @@
+package node
+
+import (
+	"strconv"
+
+	"github.com/wardenkv/warden/keyspace"
+)
+
+func registerTransactions(t table) {
+	t.add(
+		&Command{Name: "multi", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoMulti, Run: cmdMulti, Group: "transactions"},
+		&Command{Name: "exec", Arity: 1, Flags: fNoScript | fLoading | fStale | fSkipMonitor | fNoMulti, Run: cmdExec, Group: "transactions"},
+		&Command{Name: "discard", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoMulti, Run: cmdDiscard, Group: "transactions"},
+		&Command{Name: "watch", Arity: -2, Flags: fNoScript | fLoading | fStale | fFast | fNoMulti, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdWatch, Group: "transactions"},
+		&Command{Name: "unwatch", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast, Run: cmdUnwatch, Group: "transactions"},
+	)
+}
+
+func cmdMulti(c *Ctx) {
+	if c.cl.multi != nil {
+		c.Err("ERR MULTI calls can not be nested")
+		return
+	}
+	c.cl.multi = &multiState{}
+	c.OK()
+}
+
+func cmdDiscard(c *Ctx) {
+	if c.cl.multi == nil {
+		c.Err("ERR DISCARD without MULTI")
+		return
+	}
+	c.cl.multi = nil
+	c.s.unwatchAll(c.cl)
+	c.OK()
+}
+
+func cmdWatch(c *Ctx) {
+	if c.cl.multi != nil {
+		c.Err("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	cl := c.cl
+	if cl.wstate == nil {
+		cl.wstate = &keyspace.Watch{}
+	}
+	for _, k := range c.Args[1:] {
+		dup := false
+		for _, w := range cl.watch {
+			if w.db == cl.db && w.key == string(k) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		cl.watch = append(cl.watch, watchedKey{db: cl.db, key: string(k), expired: c.DB.IsExpired(k)})
+		c.DB.AddWatch(k, cl.wstate)
+	}
+	c.OK()
+}
+
+func cmdUnwatch(c *Ctx) {
+	c.s.unwatchAll(c.cl)
+	c.OK()
+}
+
+// unwatchAll drops every WATCH of cl (after EXEC, DISCARD, UNWATCH, close).
+func (s *Server) unwatchAll(cl *Client) {
+	if len(cl.watch) == 0 {
+		return
+	}
+	keys := make([]keyspace.Key, len(cl.watch))
+	for i, w := range cl.watch {
+		keys[i] = keyspace.Key{DB: w.db, Key: []byte(w.key)}
+	}
+	tx := s.store.Lock(keys)
+	for _, k := range keys {
+		tx.DB(k.DB).RemoveWatch(k.Key, cl.wstate)
+	}
+	tx.Unlock()
+	cl.watch = nil
+	cl.wstate = nil
+}
+
+// cmdExec runs the queued commands atomically: it locks the partitions of
+// every key the transaction touches (all of them if any command needs the
+// whole keyspace), checks WATCH under those locks, then runs the queue.
+func cmdExec(c *Ctx) {
+	cl, s := c.cl, c.s
+	m := cl.multi
+	if m == nil {
+		c.Err("ERR EXEC without MULTI")
+		return
+	}
+	cl.multi = nil
+	if m.aborted {
+		s.unwatchAll(cl)
+		c.Err("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	var keys []keyspace.Key
+	var allDBs []int
+	whole := false
+	db := cl.db
+	cmds := make([]*Command, len(m.queue))
+	for i, args := range m.queue {
+		cmd, _ := s.lookup(c, args)
+		cmds[i] = cmd
+		if cmd == nil {
+			continue
+		}
+		switch {
+		case cmd.Name == "select" && len(args) == 2:
+			if n, err := strconv.Atoi(string(args[1])); err == nil && n >= 0 && n < s.store.NumDBs() {
+				db = n
+			}
+		case cmd.Name == "swapdb":
+			whole, allDBs = true, nil
+		}
+		if cmd.Flags&fAllDBs != 0 {
+			whole, allDBs = true, nil
+		} else if cmd.Flags&fAllKeys != 0 && !whole {
+			allDBs = append(allDBs, db)
+		}
+		for _, k := range cmd.keys(args, nil) {
+			keys = append(keys, keyspace.Key{DB: db, Key: k})
+		}
+	}
+	for _, w := range cl.watch {
+		keys = append(keys, keyspace.Key{DB: w.db, Key: []byte(w.key)})
+	}
+	var tx *keyspace.Tx
+	switch {
+	case whole:
+		tx = s.store.LockAll()
+	case len(allDBs) > 0:
+		for _, k := range keys {
+			allDBs = append(allDBs, k.DB)
+		}
+		tx = s.store.LockAll(allDBs...)
+	default:
+		tx = s.store.Lock(keys)
+	}
+	if watchFailed(cl, tx) {
+		tx.Unlock()
+		s.unwatchAll(cl)
+		c.NullArray()
+		return
+	}
+	c.Array(len(m.queue))
+	c.s.propagateMulti(cl.db, true)
+	for i, args := range m.queue {
+		c.tx, c.inExec, c.failed = tx, true, false
+		cmd := cmds[i]
+		if cmd == nil { // cannot happen: lookup succeeded when queued
+			c.Err(unknownCommand(args))
+			continue
+		}
+		s.execute(c, cmd, args)
+	}
+	c.s.propagateMulti(cl.db, false)
+	c.tx, c.inExec = nil, false
+	c.DB = keyspace.View{}
+	ready := tx.Unlock()
+	s.unwatchAll(cl)
+	c.cmd = nil
+	if len(ready) > 0 {
+		s.serveReady(ready)
+	}
+}
+
+func watchFailed(cl *Client, tx *keyspace.Tx) bool {
+	if cl.wstate == nil {
+		return false
+	}
+	if cl.wstate.Dirty.Load() {
+		return true
+	}
+	for _, w := range cl.watch {
+		if !w.expired && tx.DB(w.db).IsExpired([]byte(w.key)) {
+			return true
+		}
+	}
+	return false
+}

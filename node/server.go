@@ -1,0 +1,286 @@
+// Package node is a warden data node: the RESP listener, per-connection
+// state, the command table and dispatch, and the commands themselves.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/keyspace"
+	"github.com/wardenkv/warden/node/config"
+)
+
+// Version is the Redis version warden reports (the command set it follows).
+const Version = "7.0.15"
+
+// WardenVersion is warden's own release.
+var WardenVersion = "0.1.0"
+
+// Server is one data node.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	store *keyspace.Store
+	cmds  map[string]*Command
+	hub   *pubsubHub
+	stats stats
+	runID string
+	start time.Time
+
+	srv      *redcon.Server
+	ln       net.Listener
+	nextID   atomic.Int64
+	clientMu sync.Mutex
+	clients  map[int64]*Client
+
+	dirty       atomic.Int64 // changes since last save
+	lastSave    atomic.Int64 // unix seconds
+	shutdown    chan struct{}
+	closeOnce   sync.Once
+	done        chan struct{}
+	requirePass atomic.Pointer[string]
+	// feed receives every applied write in apply order (AOF, replication).
+	feed atomic.Pointer[func(db int, argv [][]byte)]
+}
+
+// New builds a server from cfg; call Serve to accept clients.
+func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	id := make([]byte, 20)
+	if _, err := rand.Read(id); err != nil {
+		return nil, fmt.Errorf("generate run id: %w", err)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		store:    keyspace.New(int(cfg.Int("databases"))),
+		hub:      newPubsubHub(),
+		runID:    hex.EncodeToString(id),
+		start:    time.Now(),
+		clients:  map[int64]*Client{},
+		shutdown: make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	s.cmds = buildCommandTable()
+	s.lastSave.Store(time.Now().Unix())
+	s.setRequirePass(cfg.Get("requirepass"))
+	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); return nil })
+	s.store.OnExpire = func(db int, key []byte) {
+		s.stats.expiredKeys.Add(1)
+		s.propagate(db, [][]byte{[]byte("DEL"), key})
+	}
+	if dir := cfg.Get("dir"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create dir %s: %w", dir, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Server) setRequirePass(p string) { s.requirePass.Store(&p) }
+
+// Store exposes the keyspace (tests, later subsystems).
+func (s *Server) Store() *keyspace.Store { return s.store }
+
+// Addr returns the listening address once Serve has started.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Listen binds the configured address (bind may list several; the first is used).
+func (s *Server) Listen() error {
+	host := strings.Fields(s.cfg.Get("bind"))
+	h := "127.0.0.1"
+	if len(host) > 0 {
+		h = strings.TrimPrefix(host[0], "-")
+	}
+	if h == "*" {
+		h = ""
+	}
+	addr := net.JoinHostPort(h, s.cfg.Get("port"))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Serve accepts clients until ctx is done or SHUTDOWN; it calls Listen if
+// needed.
+func (s *Server) Serve(ctx context.Context) error {
+	if s.ln == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	s.srv = redcon.NewServerNetwork("tcp", s.ln.Addr().String(), s.handle, s.accept, s.closed)
+	s.log.Info("ready to accept connections", "addr", s.ln.Addr().String(), "run_id", s.runID, "version", WardenVersion)
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	go s.cron()
+	var err error
+	select {
+	case <-ctx.Done():
+	case <-s.shutdown:
+	case err = <-errc:
+	}
+	s.close()
+	return err
+}
+
+func (s *Server) close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		if s.srv != nil {
+			s.srv.Close()
+		}
+		s.clientMu.Lock()
+		for _, cl := range s.clients {
+			cl.Kill()
+		}
+		s.clientMu.Unlock()
+		s.log.Info("server stopped")
+	})
+}
+
+// Shutdown asks Serve to return (SHUTDOWN, signals).
+func (s *Server) Shutdown() {
+	select {
+	case <-s.shutdown:
+	default:
+		close(s.shutdown)
+	}
+}
+
+func (s *Server) accept(conn redcon.Conn) bool {
+	s.clientMu.Lock()
+	n := len(s.clients)
+	s.clientMu.Unlock()
+	if int64(n) >= s.cfg.Int("maxclients") {
+		s.stats.rejectedConns.Add(1)
+		conn.WriteError("ERR max number of clients reached")
+		redcon.BaseWriter(conn).Flush()
+		return false
+	}
+	cl := &Client{
+		ID:      s.nextID.Add(1),
+		conn:    conn,
+		netConn: conn.NetConn(),
+		addr:    conn.RemoteAddr(),
+		created: time.Now(),
+		proto:   2,
+		killed:  make(chan struct{}),
+	}
+	cl.laddr = cl.netConn.LocalAddr().String()
+	cl.lastInteraction.Store(time.Now().UnixMilli())
+	pass := *s.requirePass.Load()
+	cl.authed = pass == ""
+	cl.ctx = Ctx{s: s, cl: cl, conn: conn}
+	conn.SetContext(cl)
+	s.clientMu.Lock()
+	s.clients[cl.ID] = cl
+	s.clientMu.Unlock()
+	s.stats.connsReceived.Add(1)
+	if tc, ok := cl.netConn.(*net.TCPConn); ok {
+		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
+			tc.SetKeepAlive(true)
+			tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
+		}
+	}
+	return true
+}
+
+func (s *Server) closed(conn redcon.Conn, err error) {
+	cl, ok := conn.Context().(*Client)
+	if !ok {
+		return
+	}
+	cl.Kill()
+	s.hub.unsubscribeAll(cl)
+	s.unwatchAll(cl)
+	s.clientMu.Lock()
+	delete(s.clients, cl.ID)
+	s.clientMu.Unlock()
+}
+
+// Clients returns a snapshot of connected clients ordered by id.
+func (s *Server) clientList() []*Client {
+	s.clientMu.Lock()
+	out := make([]*Client, 0, len(s.clients))
+	for _, cl := range s.clients {
+		out = append(out, cl)
+	}
+	s.clientMu.Unlock()
+	sortClients(out)
+	return out
+}
+
+// cron runs periodic work at hz: active expiry and idle-client timeouts.
+func (s *Server) cron() {
+	hz := s.cfg.Int("hz")
+	t := time.NewTicker(time.Second / time.Duration(max(hz, 1)))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		// Redis spends at most 25% of a cron tick on active expiry.
+		s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
+		if to := s.cfg.Int("timeout"); to > 0 {
+			cut := time.Now().Add(-time.Duration(to) * time.Second).UnixMilli()
+			for _, cl := range s.clientList() {
+				if !cl.blocked.Load() && !cl.pushMode.Load() && cl.lastInteraction.Load() < cut {
+					cl.Kill()
+				}
+			}
+		}
+	}
+}
+
+// propagate feeds one applied write to persistence and replication. It is
+// called with the keys' partitions locked, so its order is the apply order.
+func (s *Server) propagate(db int, argv [][]byte) {
+	s.dirty.Add(1)
+	if f := s.feed.Load(); f != nil {
+		(*f)(db, argv)
+	}
+}
+
+// ErrShutdown is returned by Serve after SHUTDOWN.
+var ErrShutdown = errors.New("shutdown requested")
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// propagateMulti brackets a transaction's writes in the write stream so a
+// replica or AOF replay applies them as one unit.
+func (s *Server) propagateMulti(db int, begin bool) {
+	f := s.feed.Load()
+	if f == nil {
+		return
+	}
+	if begin {
+		(*f)(db, [][]byte{[]byte("MULTI")})
+	} else {
+		(*f)(db, [][]byte{[]byte("EXEC")})
+	}
+}
