@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Runs the same redis-benchmark against warden and a real redis-server on free
+# loopback ports, prints ops/s side by side with the ratio warden/redis, then
+# the resident memory of both after loading 1M keys.
+#
+#   bash bench/compare.sh            # defaults: 200000 requests per test
+#   REQUESTS=50000 TESTS=set,get bash bench/compare.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REQUESTS=${REQUESTS:-200000}
+CLIENTS=${CLIENTS:-50}
+TESTS=${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,mset}
+PIPELINES=${PIPELINES:-"1 16"}
+KEYS_FOR_MEMORY=${KEYS_FOR_MEMORY:-1000000}
+
+for tool in redis-server redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || { echo "compare.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+[ -x bin/warden ] || make build >/dev/null
+
+# free_port FROM: the first port >= FROM nothing listens on.
+free_port() {
+  local p=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+next_port=$(( 30000 + ($$ % 20000) ))
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+wait_ping() {
+  for _ in $(seq 1 200); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "compare.sh: server on port $1 did not answer PING" >&2
+  tail -5 "$tmp"/*.log >&2 || true
+  exit 1
+}
+
+start_servers() {
+  rport=$(free_port "$next_port")
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$tmp" --logfile "$tmp/redis.log" &
+  rpid=$!
+  wport=$(free_port $((rport + 1)))
+  next_port=$((wport + 1))
+  mkdir -p "$tmp/warden"
+  bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$tmp/warden" --loglevel warning 2>"$tmp/warden.log" &
+  wpid=$!
+  pids+=("$rpid" "$wpid")
+  wait_ping "$rport"
+  wait_ping "$wport"
+}
+
+stop_servers() {
+  kill "$rpid" "$wpid" 2>/dev/null || true
+  wait "$rpid" "$wpid" 2>/dev/null || true
+}
+
+# bench PORT PIPELINE -> lines "test rps"
+bench() {
+  redis-benchmark -p "$1" -c "$CLIENTS" -n "$REQUESTS" -P "$2" -t "$TESTS" --csv -q 2>/dev/null |
+    awk -F'","' 'NR>1 && NF>1 { t=$1; gsub(/^"/, "", t); gsub(/[ ()]+/, "_", t); sub(/_$/, "", t); print t, $2 }'
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); redis: $(redis-server --version | awk '{print $3}'); requests=$REQUESTS clients=$CLIENTS"
+start_servers
+printf '%-10s %4s %14s %14s %8s\n' test P redis_ops/s warden_ops/s ratio
+for P in $PIPELINES; do
+  redis-cli -p "$rport" flushall >/dev/null; redis-cli -p "$wport" flushall >/dev/null
+  bench "$rport" "$P" >"$tmp/r.txt"
+  bench "$wport" "$P" >"$tmp/w.txt"
+  join <(sort "$tmp/r.txt") <(sort "$tmp/w.txt") | sort |
+    awk -v P="$P" '{ printf "%-10s %4s %14.0f %14.0f %8.2f\n", $1, P, $2, $3, ($2 > 0 ? $3/$2 : 0) }'
+done
+
+# Memory after loading the same KEYS_FOR_MEMORY keys into fresh servers.
+stop_servers
+start_servers
+load() {
+  awk -v n="$KEYS_FOR_MEMORY" 'BEGIN {
+    for (i = 0; i < n; i++) {
+      k = "key:" i; v = "value:" i
+      printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v
+    }
+  }' | redis-cli -p "$1" --pipe >/dev/null
+}
+r0=$(rss_kb "$rpid"); w0=$(rss_kb "$wpid")
+load "$rport"; load "$wport"
+rk=$(redis-cli -p "$rport" dbsize); wk=$(redis-cli -p "$wport" dbsize)
+r1=$(rss_kb "$rpid"); w1=$(rss_kb "$wpid")
+awk -v n="$KEYS_FOR_MEMORY" -v r0="$r0" -v r1="$r1" -v w0="$w0" -v w1="$w1" -v rk="$rk" -v wk="$wk" 'BEGIN {
+  printf "\nmemory after %d keys (RSS MB): redis %.1f (dbsize %d, empty %.1f)  warden %.1f (dbsize %d, empty %.1f)  ratio warden/redis %.2f\n",
+    n, r1/1024, rk, r0/1024, w1/1024, wk, w0/1024, w1/r1
+}'

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests drive the real binary the way an operator does: flags, config
+// files, signals, and Redis's own redis-cli.
+
+var wardenBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "warden-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	wardenBin = filepath.Join(dir, "warden")
+	build := exec.Command("go", "build", "-o", wardenBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build warden: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// startWarden runs `warden server args...` and waits until it accepts
+// connections on port.
+func startWarden(t *testing.T, port string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	cmd := exec.Command(wardenBin, append([]string{"server"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			return cmd, &logs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("warden did not listen on %s: %s", port, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func redisCLI(t *testing.T, port string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("redis-cli", append([]string{"-p", port}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli %v: %v: %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func TestRedisCLI(t *testing.T) {
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed (apt-get install redis-tools): skipping the redis-cli test")
+	}
+	port := freePort(t)
+	startWarden(t, port, "--port", port, "--dir", t.TempDir())
+	if got := redisCLI(t, port, "PING"); got != "PONG" {
+		t.Fatalf("PING = %q", got)
+	}
+	if got := redisCLI(t, port, "SET", "greeting", "hello world"); got != "OK" {
+		t.Fatalf("SET = %q", got)
+	}
+	if got := redisCLI(t, port, "GET", "greeting"); got != "hello world" {
+		t.Fatalf("GET = %q", got)
+	}
+	if got := redisCLI(t, port, "INFO", "keyspace"); !strings.Contains(got, "db0:keys=1,expires=0") {
+		t.Fatalf("INFO keyspace = %q", got)
+	}
+	if got := redisCLI(t, port, "LPUSH", "greeting", "x"); got != "WRONGTYPE Operation against a key holding the wrong kind of value" {
+		t.Fatalf("LPUSH on a string = %q", got)
+	}
+	if got := redisCLI(t, port, "NOSUCHCOMMAND"); !strings.HasPrefix(got, "ERR unknown command 'NOSUCHCOMMAND'") {
+		t.Fatalf("unknown command = %q", got)
+	}
+	// Pipe mode (mass insertion) as operators use it.
+	in := strings.NewReader("SET a 1\r\nSET b 2\r\nINCR a\r\n")
+	cmd := exec.Command("redis-cli", "-p", port, "--pipe")
+	cmd.Stdin = in
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "errors: 0, replies: 3") {
+		t.Fatalf("redis-cli --pipe: %v: %s", err, out)
+	}
+	if got := redisCLI(t, port, "GET", "a"); got != "2" {
+		t.Fatalf("GET a after pipe = %q", got)
+	}
+}
+
+func TestConfigFileAndFlags(t *testing.T) {
+	port := freePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "warden.conf")
+	os.WriteFile(conf, []byte("# comment\nport 1\nrequirepass \"s3cret\"\ndatabases 4\n"), 0o644)
+	// The flag overrides the file's port, as redis-server does.
+	startWarden(t, port, conf, "--port", port, "--dir", dir)
+	if got := redisCLI(t, port, "PING"); !strings.HasPrefix(got, "NOAUTH") {
+		t.Fatalf("PING without auth = %q", got)
+	}
+	if got := redisCLI(t, port, "-a", "s3cret", "--no-auth-warning", "SELECT", "4"); got != "ERR DB index is out of range" {
+		t.Fatalf("SELECT 4 with databases 4 = %q", got)
+	}
+	if got := redisCLI(t, port, "-a", "s3cret", "--no-auth-warning", "CONFIG", "GET", "databases"); got != "databases\n4" {
+		t.Fatalf("CONFIG GET databases = %q", got)
+	}
+}
+
+func TestUnknownDirective(t *testing.T) {
+	out, err := exec.Command(wardenBin, "server", "--port", "0", "--no-such-directive", "1").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit = %v, want status 1; output %s", err, out)
+	}
+	if !strings.Contains(string(out), "no-such-directive") {
+		t.Fatalf("error does not name the directive: %s", out)
+	}
+	out, err = exec.Command(wardenBin, "server", "--port", "notaport").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "port") {
+		t.Fatalf("bad port accepted: %v %s", err, out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(wardenBin, "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "warden ") {
+		t.Fatalf("version: %v %q", err, out)
+	}
+}
+
+func TestSIGTERMShutsDown(t *testing.T) {
+	port := freePort(t)
+	cmd, logs := startWarden(t, port, "--port", port, "--dir", t.TempDir())
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("warden did not exit within 10s of SIGTERM")
+	}
+}
