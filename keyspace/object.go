@@ -161,7 +161,10 @@ func setSmallMembers(s Set) bool {
 	return true
 }
 
-var startTime = time.Now()
+var (
+	startTime = time.Now()
+	startMs   = startTime.UnixMilli()
+)
 
 // LRUClock is a seconds clock for idle-time tracking.
 func LRUClock() uint32 { return uint32(time.Since(startTime) / time.Second) }

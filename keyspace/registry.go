@@ -139,7 +139,7 @@ func (s *Store) ActiveExpire(budget time.Duration) int {
 				sampled++
 				key := []byte(k)
 				_, m := v.locate(key)
-				if o := (*m)[k]; o != nil && o.Expire <= tx.Now {
+				if o := (*m)[k]; o != nil && o.Expire <= tx.Now() {
 					v.expireKey(p, *m, key)
 					expired++
 				}

@@ -87,7 +87,7 @@ type Tx struct {
 	s     *Store
 	parts []*part
 	all   bool
-	Now   int64 // unix ms
+	now   int64 // unix ms; 0 until first needed
 	ready []ReadyKey
 }
 
@@ -98,7 +98,6 @@ func (s *Store) partOf(db int, key []byte) *part {
 
 func (s *Store) newTx() *Tx {
 	tx := s.txPool.Get().(*Tx)
-	tx.Now = time.Now().UnixMilli()
 	return tx
 }
 
@@ -163,6 +162,7 @@ func (tx *Tx) Unlock() []ReadyKey {
 	tx.parts = tx.parts[:0]
 	tx.ready = nil
 	tx.all = false
+	tx.now = 0
 	tx.s.txPool.Put(tx)
 	return ready
 }
@@ -181,7 +181,20 @@ type View struct {
 func (v View) ID() int { return v.db.ID }
 
 // Now returns the command's clock in unix ms.
-func (v View) Now() int64 { return v.tx.Now }
+func (v View) Now() int64 { return v.tx.Now() }
+
+// Now returns the Tx's clock (unix ms), read once per Tx.
+func (tx *Tx) Now() int64 {
+	if tx.now == 0 {
+		tx.now = time.Now().UnixMilli()
+	}
+	return tx.now
+}
+
+// SetNow fixes the Tx's clock to ms (the dispatcher's command start time).
+func (tx *Tx) SetNow(ms int64) { tx.now = ms }
+
+func (tx *Tx) lru() uint32 { return uint32((tx.Now() - startMs) / 1000) }
 
 func (v View) locate(key []byte) (*part, *map[string]*Object) {
 	slot := slotmap.Slot(key)
@@ -197,13 +210,13 @@ func (v View) Get(key []byte) *Object {
 	if o == nil {
 		return nil
 	}
-	if o.Expire != 0 && o.Expire <= v.tx.Now {
+	if o.Expire != 0 && o.Expire <= v.tx.Now() {
 		if !v.tx.s.NoExpire.Load() {
 			v.expireKey(p, *m, key)
 		}
 		return nil
 	}
-	o.LRU = LRUClock()
+	o.LRU = v.tx.lru()
 	return o
 }
 
@@ -211,7 +224,7 @@ func (v View) Get(key []byte) *Object {
 func (v View) Peek(key []byte) *Object {
 	_, m := v.locate(key)
 	o := (*m)[string(key)]
-	if o == nil || o.Expire != 0 && o.Expire <= v.tx.Now {
+	if o == nil || o.Expire != 0 && o.Expire <= v.tx.Now() {
 		return nil
 	}
 	return o
@@ -265,12 +278,12 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		*m = make(map[string]*Object)
 	}
 	old := (*m)[string(key)]
-	if old != nil && old.Expire != 0 && old.Expire <= v.tx.Now {
+	if old != nil && old.Expire != 0 && old.Expire <= v.tx.Now() {
 		v.removeKey(p, *m, key) // an expired value's TTL must not be kept
 		old = nil
 	}
 	if old == nil {
-		o := &Object{Type: TString, Str: append([]byte(nil), val...), Expire: expire, LRU: LRUClock()}
+		o := &Object{Type: TString, Str: append([]byte(nil), val...), Expire: expire, LRU: v.tx.lru()}
 		(*m)[string(key)] = o
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, expire != 0)
@@ -281,7 +294,7 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		} else {
 			old.Str = append([]byte(nil), val...)
 		}
-		old.Type, old.Val, old.LRU = TString, nil, LRUClock()
+		old.Type, old.Val, old.LRU = TString, nil, v.tx.lru()
 		if !keepTTL {
 			old.Expire = expire
 		}
@@ -432,7 +445,7 @@ func (v View) eachInPart(i int, fn func(key string, o *Object) bool) bool {
 	p := &v.db.parts[i]
 	for s := range p.slots {
 		for k, o := range p.slots[s] {
-			if o.Expire != 0 && o.Expire <= v.tx.Now {
+			if o.Expire != 0 && o.Expire <= v.tx.Now() {
 				continue
 			}
 			if !fn(k, o) {
@@ -452,7 +465,7 @@ func (v View) SlotKeys(slot, count int) []string {
 		if count >= 0 && len(out) >= count {
 			break
 		}
-		if o.Expire != 0 && o.Expire <= v.tx.Now {
+		if o.Expire != 0 && o.Expire <= v.tx.Now() {
 			continue
 		}
 		out = append(out, k)
@@ -478,5 +491,5 @@ func (s *Store) LockSlot(db, slot int) *Tx {
 func (v View) IsExpired(key []byte) bool {
 	_, m := v.locate(key)
 	o := (*m)[string(key)]
-	return o != nil && o.Expire != 0 && o.Expire <= v.tx.Now
+	return o != nil && o.Expire != 0 && o.Expire <= v.tx.Now()
 }

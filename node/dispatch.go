@@ -33,7 +33,6 @@ type Ctx struct {
 // handle is redcon's callback: one parsed command from one connection.
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	cl := conn.Context().(*Client)
-	cl.lastInteraction.Store(time.Now().UnixMilli())
 	s.call(cl, rc.Args)
 	if cl.pushMode.Load() {
 		cl.flushToOutbox()
@@ -133,9 +132,13 @@ func (s *Server) call(cl *Client, args [][]byte) {
 func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	c.Args, c.cmd = args, cmd
 	start := time.Now()
+	ms := start.UnixMilli()
+	c.cl.lastInteraction.Store(ms)
 	owned := false
 	if c.tx == nil {
-		owned = s.lockFor(c, cmd, args)
+		if owned = s.lockFor(c, cmd, args); owned {
+			c.tx.SetNow(ms)
+		}
 	} else {
 		c.DB = c.tx.DB(c.cl.db)
 	}

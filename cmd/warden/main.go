@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -71,6 +72,18 @@ func runServer(args []string) error {
 			return fmt.Errorf("write pidfile: %w", err)
 		}
 		defer os.Remove(pid)
+	}
+	// WARDEN_CPUPROFILE=path writes a CPU profile for the server's lifetime
+	// (for performance work; not a directive because Redis has none).
+	if path := os.Getenv("WARDEN_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("create cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start cpu profile: %w", err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
