@@ -2,6 +2,7 @@ package node
 
 import (
 	"math"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -120,36 +121,61 @@ func (s *Server) serveReady(ready []keyspace.ReadyKey) {
 		ready = ready[1:]
 		key := []byte(rk.Key)
 		for {
-			tx := s.store.Lock1(rk.DB, key)
-			w := tx.DB(rk.DB).FirstWaiter(key)
-			if w == nil {
-				ready = append(ready, tx.Unlock()...)
+			more, again := s.serveOne(rk.DB, key)
+			ready = append(ready, more...)
+			if !again {
 				break
 			}
-			b := w.Data.(*blockSpec)
-			if len(b.extra) > 0 {
-				// Relock with the destination keys too, then make sure the
-				// same client is still first.
-				tx.Unlock()
-				lk := []keyspace.Key{{DB: rk.DB, Key: key}}
-				for _, k := range b.extra {
-					lk = append(lk, keyspace.Key{DB: b.db, Key: k})
-				}
-				tx = s.store.Lock(lk)
-				if tx.DB(rk.DB).FirstWaiter(key) != w {
-					ready = append(ready, tx.Unlock()...)
-					continue
-				}
-			}
-			v := tx.DB(rk.DB)
-			if !b.ready(v, key) {
-				ready = append(ready, tx.Unlock()...)
-				break
-			}
-			if w.Claim() {
-				b.result <- b.serve(v, key)
-			}
-			ready = append(ready, tx.Unlock()...)
 		}
 	}
+}
+
+// serveOne serves the first client blocked on key, if it can be served now.
+// It reports keys made ready in turn and whether to try the next client.
+func (s *Server) serveOne(db int, key []byte) (ready []keyspace.ReadyKey, again bool) {
+	tx := s.store.Lock1(db, key)
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("serving a blocked client panicked", "key", string(key), "panic", r, "stack", string(debug.Stack()))
+			again = false
+		}
+		ready = append(ready, tx.Unlock()...)
+	}()
+	w := tx.DB(db).FirstWaiter(key)
+	if w == nil {
+		return nil, false
+	}
+	b := w.Data.(*blockSpec)
+	if len(b.extra) > 0 {
+		// Relock with the destination keys too, then make sure the same
+		// client is still first.
+		ready = append(ready, tx.Unlock()...)
+		lk := []keyspace.Key{{DB: db, Key: key}}
+		for _, k := range b.extra {
+			lk = append(lk, keyspace.Key{DB: b.db, Key: k})
+		}
+		tx = s.store.Lock(lk)
+		if tx.DB(db).FirstWaiter(key) != w {
+			return ready, true
+		}
+	}
+	v := tx.DB(db)
+	if !b.ready(v, key) {
+		return ready, false
+	}
+	if w.Claim() {
+		// The claimed client must get an answer even if serve panics.
+		var res any
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("serving a blocked client panicked", "key", string(key), "panic", r, "stack", string(debug.Stack()))
+					res = nil
+				}
+			}()
+			res = b.serve(v, key)
+		}()
+		b.result <- res
+	}
+	return ready, true
 }
