@@ -28,6 +28,7 @@ type Ctx struct {
 	keyBuf  [][]byte
 	lockBuf []keyspace.Key
 	nameBuf [32]byte
+	prop    [][]byte
 }
 
 // handle is redcon's callback: one parsed command from one connection.
@@ -198,10 +199,13 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 	return true
 }
 
-// propagate records the command's write (the original arguments unless the
-// handler rewrote them with Propagate).
+// Propagate records the command's write as argv. argv is copied into a
+// reused buffer so the variadic slice stays on the caller's stack; feeds must
+// copy what they keep.
 func (c *Ctx) Propagate(argv ...[]byte) {
-	c.s.propagate(c.DB.ID(), argv)
+	c.prop = append(c.prop[:0], argv...)
+	c.s.propagate(c.DB.ID(), c.prop)
+	clear(c.prop)
 }
 
 // PropagateArgs records the command as received.
