@@ -65,6 +65,9 @@ func (w *Waiter) Claim() bool { return w.state.CompareAndSwap(waiting, served) }
 // Cancel marks w as given up; false if it was served first.
 func (w *Waiter) Cancel() bool { return w.state.CompareAndSwap(waiting, cancelled) }
 
+// Served reports whether a server claimed w.
+func (w *Waiter) Served() bool { return w.state.Load() == served }
+
 // Waiting reports whether w is still blocked.
 func (w *Waiter) Waiting() bool { return w.state.Load() == waiting }
 

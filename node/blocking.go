@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/wardenkv/warden/keyspace"
@@ -15,6 +16,7 @@ import (
 // anyone else) and hands the result over; the client goroutine only writes it.
 type blockSpec struct {
 	w     keyspace.Waiter
+	cl    *Client
 	db    int
 	keys  [][]byte
 	extra [][]byte // other keys the operation writes (BLMOVE destination)
@@ -36,7 +38,7 @@ func (c *Ctx) Block(timeout time.Duration, keys, extra [][]byte,
 	ready func(v keyspace.View, key []byte) bool,
 	serve func(v keyspace.View, key []byte) any,
 	reply func(c *Ctx, result any)) {
-	b := &blockSpec{db: c.DB.ID(), ready: ready, serve: serve, reply: reply, result: make(chan any, 1)}
+	b := &blockSpec{cl: c.cl, db: c.DB.ID(), ready: ready, serve: serve, reply: reply, result: make(chan any, 1)}
 	b.w.Data = b
 	if timeout > 0 {
 		b.deadline = time.Now().Add(timeout)
@@ -52,22 +54,31 @@ func (c *Ctx) Block(timeout time.Duration, keys, extra [][]byte,
 	c.block = b
 }
 
-// ParseTimeout parses a blocking timeout in seconds (fractions allowed).
+// ParseTimeout parses a blocking timeout in seconds (fractions allowed) the
+// way Redis 7.0 does: the value is truncated to whole milliseconds (so 0.0001
+// blocks forever, like 0), and values too large for a millisecond count
+// (including inf) are reported as negative, as Redis's conversion makes them.
+// A zero duration means no timeout.
 func (c *Ctx) ParseTimeout(arg []byte) (time.Duration, bool) {
 	f, err := strconv.ParseFloat(string(arg), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	if (err != nil && !math.IsInf(f, 0)) || math.IsNaN(f) || len(arg) == 0 {
 		c.Err(errTimeout)
 		return 0, false
 	}
-	if f < 0 {
+	ms := f * 1000
+	if ms >= math.MaxInt64 || ms <= math.MinInt64 || int64(ms) < 0 {
 		c.Err(errNegTimeout)
 		return 0, false
 	}
-	d := time.Duration(f * float64(time.Second))
-	if f > 0 && d < time.Millisecond {
-		d = time.Millisecond
+	tval := int64(ms)
+	if tval > math.MaxInt64-time.Now().UnixMilli() {
+		c.Err("ERR timeout is out of range")
+		return 0, false
 	}
-	return d, true
+	if tval > int64(math.MaxInt64/time.Millisecond) {
+		return 0, true // longer than time.Duration holds: forever in practice
+	}
+	return time.Duration(tval) * time.Millisecond, true
 }
 
 // waitBlocked waits for the client's blockSpec to be served, time out, or the
@@ -85,18 +96,24 @@ func (s *Server) waitBlocked(c *Ctx) {
 		defer t.Stop()
 		timer = t.C
 	}
+	gone := make(chan struct{})
+	stopWatch := watchHangup(cl, gone)
 	var res any
+	got := false
 	select {
 	case res = <-b.result:
+		got = true
 	case <-timer:
-		if !b.w.Cancel() {
-			res = <-b.result
-		}
 	case <-cl.killed:
-		if !b.w.Cancel() {
-			res = <-b.result
-		}
+	case <-gone:
+		cl.Kill()
 	}
+	// Cancel unless a server already claimed this client (then its result
+	// is on the way) or cancelled it (a hung-up client found while serving).
+	if !got && !b.w.Cancel() && b.w.Served() {
+		res = <-b.result
+	}
+	stopWatch()
 	s.stats.blockedClients.Add(-1)
 	cl.blocked.Store(false)
 	// Leave every queue this client was waiting in.
@@ -163,6 +180,12 @@ func (s *Server) serveOne(db int, key []byte) (ready []keyspace.ReadyKey, again 
 	if !b.ready(v, key) {
 		return ready, false
 	}
+	if hungUp(b.cl) {
+		// Never hand an element to a client that has gone away.
+		w.Cancel()
+		b.cl.Kill()
+		return ready, true
+	}
 	if w.Claim() {
 		// The claimed client must get an answer even if serve panics.
 		var res any
@@ -178,4 +201,84 @@ func (s *Server) serveOne(db int, key []byte) (ready []keyspace.ReadyKey, again 
 		b.result <- res
 	}
 	return ready, true
+}
+
+// hungUp reports whether a blocked client's peer has closed its connection.
+// It peeks at the socket without consuming anything: while the client is
+// blocked nobody else reads it.
+func hungUp(cl *Client) bool {
+	select {
+	case <-cl.killed:
+		return true
+	default:
+	}
+	sc, ok := cl.netConn.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	// Control, not Read: the hang-up watcher may be parked in Read holding
+	// the descriptor's read lock.
+	gone := false
+	err = rc.Control(func(fd uintptr) { gone = peekHangup(fd) == hangup })
+	return gone || err != nil
+}
+
+type peekResult int
+
+const (
+	noData peekResult = iota
+	hasData
+	hangup
+)
+
+func peekHangup(fd uintptr) peekResult {
+	var buf [1]byte
+	n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	switch {
+	case err == nil && n == 0:
+		return hangup // orderly shutdown by the peer
+	case err == nil:
+		return hasData
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+		return noData
+	}
+	return hangup // reset and other socket errors
+}
+
+// watchHangup closes gone if the blocked client's peer hangs up, so the
+// client stops waiting (and stops counting as blocked) at once. The returned
+// function stops the watch before the connection is read again.
+func watchHangup(cl *Client, gone chan struct{}) (stop func()) {
+	sc, ok := cl.netConn.(syscall.Conn)
+	if !ok {
+		return func() {}
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rc.Read(func(fd uintptr) bool {
+			switch peekHangup(fd) {
+			case noData:
+				return false // wait until the socket is readable
+			case hangup:
+				close(gone)
+			}
+			return true // hung up, or the client sent more commands
+		})
+	}()
+	return func() {
+		// A past deadline makes the pending Read return; then clear it for
+		// the connection's normal reads.
+		cl.netConn.SetReadDeadline(time.Now())
+		<-done
+		cl.netConn.SetReadDeadline(time.Time{})
+	}
 }

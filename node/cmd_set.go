@@ -1,3 +1,933 @@
 package node
 
-func registerSets(t table) {}
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"github.com/wardenkv/warden/keyspace"
+)
+
+func registerSets(t table) {
+	const g = "set"
+	r, rf := fReadonly, fReadonly|fFast
+	t.add(
+		&Command{Name: "sadd", Arity: -3, Flags: fWrite | fDenyOOM | fFast, FirstKey: 1, Run: cmdSAdd, Group: g},
+		&Command{Name: "srem", Arity: -3, Flags: fWrite | fFast, FirstKey: 1, Run: cmdSRem, Group: g},
+		&Command{Name: "smembers", Arity: 2, Flags: r, FirstKey: 1, Run: cmdSMembers, Group: g},
+		&Command{Name: "sismember", Arity: 3, Flags: rf, FirstKey: 1, Run: cmdSIsMember, Group: g},
+		&Command{Name: "smismember", Arity: -3, Flags: rf, FirstKey: 1, Run: cmdSMIsMember, Group: g},
+		&Command{Name: "scard", Arity: 2, Flags: rf, FirstKey: 1, Run: cmdSCard, Group: g},
+		&Command{Name: "spop", Arity: -2, Flags: fWrite | fFast, FirstKey: 1, Run: cmdSPop, Group: g},
+		&Command{Name: "srandmember", Arity: -2, Flags: r, FirstKey: 1, Run: cmdSRandMember, Group: g},
+		&Command{Name: "smove", Arity: 4, Flags: fWrite | fFast, FirstKey: 1, LastKey: 2, Run: cmdSMove, Group: g},
+		&Command{Name: "sinter", Arity: -2, Flags: r, FirstKey: 1, LastKey: -1, Run: cmdSInter, Group: g},
+		&Command{Name: "sintercard", Arity: -3, Flags: r, KeyFn: setsNumKeys, Run: cmdSInterCard, Group: g},
+		&Command{Name: "sunion", Arity: -2, Flags: r, FirstKey: 1, LastKey: -1, Run: cmdSUnion, Group: g},
+		&Command{Name: "sdiff", Arity: -2, Flags: r, FirstKey: 1, LastKey: -1, Run: cmdSDiff, Group: g},
+		&Command{Name: "sinterstore", Arity: -3, Flags: fWrite | fDenyOOM, FirstKey: 1, LastKey: -1, Run: cmdSInterStore, Group: g},
+		&Command{Name: "sunionstore", Arity: -3, Flags: fWrite | fDenyOOM, FirstKey: 1, LastKey: -1, Run: cmdSUnionStore, Group: g},
+		&Command{Name: "sdiffstore", Arity: -3, Flags: fWrite | fDenyOOM, FirstKey: 1, LastKey: -1, Run: cmdSDiffStore, Group: g},
+		&Command{Name: "sscan", Arity: -3, Flags: r, FirstKey: 1, Run: cmdSScan, Group: g},
+	)
+}
+
+// ---- helpers shared by the hash, set and bitmap families ----
+
+// setsStrictInt parses an integer exactly as Redis's string2ll does: no sign
+// other than a leading '-', no leading zeros, no spaces, at most 20 chars.
+func setsStrictInt(b []byte) (int64, bool) {
+	n := len(b)
+	if n == 0 || n > 20 {
+		return 0, false
+	}
+	if n == 1 && b[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if b[0] == '-' {
+		neg, i = true, 1
+		if n == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < n; i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		if v > (math.MaxUint64-uint64(d))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// setsIntArg parses an integer argument as Redis does, replying errNotInt
+// on failure.
+func (c *Ctx) setsIntArg(b []byte) (int64, bool) {
+	n, ok := setsStrictInt(b)
+	if !ok {
+		c.Err(errNotInt)
+	}
+	return n, ok
+}
+
+// setsCountArg parses the count of SRANDMEMBER / HRANDFIELD (range
+// -LONG_MAX..LONG_MAX, with Redis's error texts).
+func (c *Ctx) setsCountArg(b []byte) (int64, bool) {
+	n, ok := c.setsIntArg(b)
+	if !ok {
+		return 0, false
+	}
+	if n == math.MinInt64 {
+		c.Err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return 0, false
+	}
+	return n, true
+}
+
+// setsParseCursor parses a SCAN cursor as Redis's strtoul-based parser does.
+func setsParseCursor(b []byte) (uint64, bool) {
+	if len(b) > 0 && (b[0] == ' ' || (b[0] >= '\t' && b[0] <= '\r')) {
+		return 0, false
+	}
+	i, neg := 0, false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	if i == len(b) {
+		// strtoul parses nothing; Redis accepts it only when the string is empty.
+		return 0, len(b) == 0
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		if v > (math.MaxUint64-uint64(d))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// setsScanOpts parses the MATCH / COUNT options of HSCAN and SSCAN
+// (starting at args[3]); it replies the error and returns ok=false.
+func (c *Ctx) setsScanOpts() (pattern []byte, ok bool) {
+	for i := 3; i < len(c.Args); i += 2 {
+		a := c.Args[i]
+		more := len(c.Args) - i
+		switch {
+		case eq(a, "count") && more >= 2:
+			n, ok := c.setsIntArg(c.Args[i+1])
+			if !ok {
+				return nil, false
+			}
+			if n < 1 {
+				c.Err(errSyntax)
+				return nil, false
+			}
+		case eq(a, "match") && more >= 2:
+			pattern = c.Args[i+1]
+			if len(pattern) == 1 && pattern[0] == '*' {
+				pattern = nil
+			}
+		default:
+			c.Err(errSyntax)
+			return nil, false
+		}
+	}
+	return pattern, true
+}
+
+// setsGlobMatch is Redis's stringmatchlen (case-sensitive glob matching).
+func setsGlobMatch(pattern []byte, s string) bool {
+	skip := false
+	return setsGlob(pattern, s, &skip)
+}
+
+func setsGlob(pat []byte, str string, skipLonger *bool) bool {
+	at := func(i int) byte { // the C code reads the NUL terminator
+		if i < len(pat) {
+			return pat[i]
+		}
+		return 0
+	}
+	p, s := 0, 0
+	for p < len(pat) && s < len(str) {
+		switch pat[p] {
+		case '*':
+			for p < len(pat) && at(p+1) == '*' {
+				p++
+			}
+			if p == len(pat)-1 {
+				return true
+			}
+			for s < len(str) {
+				if setsGlob(pat[p+1:], str[s:], skipLonger) {
+					return true
+				}
+				if *skipLonger {
+					return false
+				}
+				s++
+			}
+			*skipLonger = true
+			return false
+		case '?':
+			s++
+		case '[':
+			p++
+			not := at(p) == '^'
+			if not {
+				p++
+			}
+			match := false
+			ch := int(int8(str[s]))
+		class:
+			for {
+				switch {
+				case at(p) == '\\' && len(pat)-p >= 2:
+					p++
+					if pat[p] == str[s] {
+						match = true
+					}
+				case at(p) == ']':
+					break class
+				case p >= len(pat):
+					p-- // unterminated class: the outer step lands on the end
+					break class
+				case len(pat)-p >= 3 && pat[p+1] == '-':
+					lo, hi := int(int8(pat[p])), int(int8(pat[p+2]))
+					if lo > hi {
+						lo, hi = hi, lo
+					}
+					p += 2
+					if ch >= lo && ch <= hi {
+						match = true
+					}
+				default:
+					if pat[p] == str[s] {
+						match = true
+					}
+				}
+				p++
+			}
+			if not {
+				match = !match
+			}
+			if !match {
+				return false
+			}
+			s++
+		case '\\':
+			if len(pat)-p >= 2 {
+				p++
+			}
+			fallthrough
+		default:
+			if pat[p] != str[s] {
+				return false
+			}
+			s++
+		}
+		p++
+		if s == len(str) {
+			for at(p) == '*' {
+				p++
+			}
+			break
+		}
+	}
+	return p >= len(pat) && s == len(str)
+}
+
+// setsRandomKey returns a random key of the non-empty map m: uniformly for
+// small maps, and for large ones by skipping a random number of entries
+// from Go's randomised iteration start (O(1), nearly uniform).
+func setsRandomKey[M ~map[string]V, V any](m M) string {
+	n := len(m)
+	var skip int
+	if n <= 128 {
+		skip = rand.IntN(n)
+	} else {
+		skip = rand.IntN(64)
+	}
+	for k := range m {
+		if skip == 0 {
+			return k
+		}
+		skip--
+	}
+	panic("setsRandomKey: empty map")
+}
+
+// setsKeys returns all keys of m.
+func setsKeys[M ~map[string]V, V any](m M) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// setsSample returns k distinct random keys of m (0 < k < len(m)).
+func setsSample[M ~map[string]V, V any](m M, k int) []string {
+	n := len(m)
+	if n <= 128 || k*3 > n {
+		keys := setsKeys(m)
+		for i := 0; i < k; i++ {
+			j := i + rand.IntN(n-i)
+			keys[i], keys[j] = keys[j], keys[i]
+		}
+		return keys[:k]
+	}
+	seen := make(map[string]struct{}, k)
+	out := make([]string, 0, k)
+	for len(out) < k {
+		key := setsRandomKey(m)
+		if _, dup := seen[key]; dup {
+			continue
+		}
+		seen[key] = struct{}{}
+		out = append(out, key)
+	}
+	return out
+}
+
+// setsPicker draws random keys of m with repetition.
+type setsPicker[M ~map[string]V, V any] struct {
+	m    M
+	keys []string
+}
+
+func newSetsPicker[M ~map[string]V, V any](m M, draws int64) *setsPicker[M, V] {
+	p := &setsPicker[M, V]{m: m}
+	if len(m) <= 128 || int64(len(m)) <= draws*16 {
+		p.keys = setsKeys(m)
+	}
+	return p
+}
+
+func (p *setsPicker[M, V]) next() string {
+	if p.keys != nil {
+		return p.keys[rand.IntN(len(p.keys))]
+	}
+	return setsRandomKey(p.m)
+}
+
+// setsIntsetMax is set-max-intset-entries: sets of at most this many integers
+// are intsets in Redis, which list their members in ascending order.
+const setsIntsetMax = 512
+
+// setsWriteMembers replies members (in place reordered as Redis would list
+// them) as a set (asSet, a RESP3 set) or an array.
+func (c *Ctx) setsWriteMembers(members []string, asSet bool) {
+	if asSet {
+		c.SetHeader(len(members))
+	} else {
+		c.Array(len(members))
+	}
+	if len(members) <= setsIntsetMax && len(members) > 1 {
+		var buf [64]int64
+		ints := buf[:0]
+		all := true
+		for _, m := range members {
+			n, ok := setsStrictInt([]byte(m))
+			if !ok {
+				all = false
+				break
+			}
+			ints = append(ints, n)
+		}
+		if all {
+			slices.Sort(ints)
+			var nb [24]byte
+			for _, n := range ints {
+				c.Bulk(strconv.AppendInt(nb[:0], n, 10))
+			}
+			return
+		}
+	}
+	for _, m := range members {
+		c.BulkString(m)
+	}
+}
+
+// setsWriteSet replies the members of s (SMEMBERS order rules).
+func (c *Ctx) setsWriteSet(s keyspace.Set, asSet bool) {
+	if len(s) <= setsIntsetMax {
+		c.setsWriteMembers(setsKeys(s), asSet)
+		return
+	}
+	if asSet {
+		c.SetHeader(len(s))
+	} else {
+		c.Array(len(s))
+	}
+	for m := range s {
+		c.BulkString(m)
+	}
+}
+
+func (c *Ctx) setsEmpty() { c.SetHeader(0) }
+
+// ---- commands ----
+
+func setsHas(s keyspace.Set, m []byte) bool {
+	_, in := s[string(m)]
+	return in
+}
+
+func setsNewObject(s keyspace.Set) *keyspace.Object {
+	return &keyspace.Object{Type: keyspace.TSet, Val: s, LRU: keyspace.LRUClock()}
+}
+
+func cmdSAdd(c *Ctx) {
+	key := c.Args[1]
+	o, ok := c.WriteType(key, keyspace.TSet)
+	if !ok {
+		return
+	}
+	var s keyspace.Set
+	if o == nil {
+		s = make(keyspace.Set, len(c.Args)-2)
+	} else {
+		s = o.Set()
+	}
+	added := 0
+	for _, m := range c.Args[2:] {
+		if _, ok := s[string(m)]; !ok {
+			s[string(m)] = struct{}{}
+			added++
+		}
+	}
+	if o == nil {
+		c.DB.Set(key, setsNewObject(s))
+	} else if added > 0 {
+		c.DB.Touch(key)
+	}
+	if added > 0 {
+		c.PropagateArgs()
+	}
+	c.Int(int64(added))
+}
+
+func cmdSRem(c *Ctx) {
+	key := c.Args[1]
+	o, ok := c.WriteType(key, keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.Int(0)
+		return
+	}
+	s := o.Set()
+	removed := 0
+	for _, m := range c.Args[2:] {
+		if _, ok := s[string(m)]; ok {
+			delete(s, string(m))
+			removed++
+		}
+	}
+	if removed > 0 {
+		c.DB.Touch(key)
+		c.DB.DeleteIfEmpty(key, o)
+		c.PropagateArgs()
+	}
+	c.Int(int64(removed))
+}
+
+func cmdSMembers(c *Ctx) {
+	o, ok := c.ReadType(c.Args[1], keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.setsEmpty()
+		return
+	}
+	c.setsWriteSet(o.Set(), true)
+}
+
+func cmdSIsMember(c *Ctx) {
+	o, ok := c.ReadType(c.Args[1], keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.Int(0)
+		return
+	}
+	if _, in := o.Set()[string(c.Args[2])]; in {
+		c.Int(1)
+	} else {
+		c.Int(0)
+	}
+}
+
+func cmdSMIsMember(c *Ctx) {
+	o, ok := c.ReadType(c.Args[1], keyspace.TSet)
+	if !ok {
+		return
+	}
+	var s keyspace.Set
+	if o != nil {
+		s = o.Set()
+	}
+	c.Array(len(c.Args) - 2)
+	for _, m := range c.Args[2:] {
+		if _, in := s[string(m)]; in {
+			c.Int(1)
+		} else {
+			c.Int(0)
+		}
+	}
+}
+
+func cmdSCard(c *Ctx) {
+	o, ok := c.ReadType(c.Args[1], keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.Int(0)
+		return
+	}
+	c.Int(int64(len(o.Set())))
+}
+
+func cmdSPop(c *Ctx) {
+	key := c.Args[1]
+	if len(c.Args) > 3 {
+		c.Err(errSyntax)
+		return
+	}
+	if len(c.Args) == 3 {
+		spopCount(c)
+		return
+	}
+	o, ok := c.WriteType(key, keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.Null()
+		return
+	}
+	s := o.Set()
+	m := setsRandomKey(s)
+	delete(s, m)
+	c.BulkString(m)
+	c.DB.Touch(key)
+	c.DB.DeleteIfEmpty(key, o)
+	c.Propagate([]byte("SREM"), key, []byte(m))
+}
+
+func spopCount(c *Ctx) {
+	key := c.Args[1]
+	n, ok := setsStrictInt(c.Args[2])
+	if !ok || n < 0 {
+		c.Err(errNotPositive)
+		return
+	}
+	o, ok := c.WriteType(key, keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil || n == 0 {
+		c.setsEmpty()
+		return
+	}
+	s := o.Set()
+	if n >= int64(len(s)) {
+		c.setsWriteSet(s, true)
+		c.DB.Delete(key)
+		c.Propagate([]byte("DEL"), key)
+		return
+	}
+	argv := make([][]byte, 0, n+2)
+	argv = append(argv, []byte("SREM"), key)
+	var popped []string
+	if n*3 > int64(len(s)) {
+		popped = setsSample(s, int(n))
+		for _, m := range popped {
+			delete(s, m)
+		}
+	} else {
+		popped = make([]string, 0, n)
+		for range n {
+			m := setsRandomKey(s)
+			delete(s, m)
+			popped = append(popped, m)
+		}
+	}
+	c.SetHeader(len(popped))
+	for _, m := range popped {
+		c.BulkString(m)
+		argv = append(argv, []byte(m))
+	}
+	c.DB.Touch(key)
+	c.Propagate(argv...)
+}
+
+func cmdSRandMember(c *Ctx) {
+	key := c.Args[1]
+	if len(c.Args) > 3 {
+		c.Err(errSyntax)
+		return
+	}
+	if len(c.Args) == 2 {
+		o, ok := c.ReadType(key, keyspace.TSet)
+		if !ok {
+			return
+		}
+		if o == nil {
+			c.Null()
+			return
+		}
+		c.BulkString(setsRandomKey(o.Set()))
+		return
+	}
+	n, ok := c.setsCountArg(c.Args[2])
+	if !ok {
+		return
+	}
+	o, ok := c.ReadType(key, keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil || n == 0 {
+		c.Array(0)
+		return
+	}
+	s := o.Set()
+	switch {
+	case n < 0:
+		p := newSetsPicker(s, -n)
+		c.Array(int(-n))
+		for range -n {
+			c.BulkString(p.next())
+		}
+	case n >= int64(len(s)):
+		c.setsWriteSet(s, false)
+	default:
+		members := setsSample(s, int(n))
+		c.Array(len(members))
+		for _, m := range members {
+			c.BulkString(m)
+		}
+	}
+}
+
+func cmdSMove(c *Ctx) {
+	src, dst, member := c.Args[1], c.Args[2], c.Args[3]
+	so := c.DB.Get(src)
+	if so == nil {
+		c.Int(0)
+		return
+	}
+	do := c.DB.Get(dst)
+	if so.Type != keyspace.TSet || (do != nil && do.Type != keyspace.TSet) {
+		c.Err(errWrongType)
+		return
+	}
+	s := so.Set()
+	if string(src) == string(dst) {
+		if _, in := s[string(member)]; in {
+			c.Int(1)
+		} else {
+			c.Int(0)
+		}
+		return
+	}
+	if _, in := s[string(member)]; !in {
+		c.Int(0)
+		return
+	}
+	delete(s, string(member))
+	c.DB.Touch(src)
+	c.DB.DeleteIfEmpty(src, so)
+	if do == nil {
+		c.DB.Set(dst, setsNewObject(keyspace.Set{string(member): {}}))
+	} else if d := do.Set(); !setsHas(d, member) {
+		d[string(member)] = struct{}{}
+		c.DB.Touch(dst)
+	}
+	c.PropagateArgs()
+	c.Int(1)
+}
+
+// setsLoad looks up the source sets of a multi-key operation; missing keys
+// give nil entries. ok=false after a WRONGTYPE reply.
+func (c *Ctx) setsLoad(keys [][]byte) ([]keyspace.Set, bool) {
+	sets := make([]keyspace.Set, len(keys))
+	for i, k := range keys {
+		o := c.Read(k)
+		if o == nil {
+			continue
+		}
+		if o.Type != keyspace.TSet {
+			c.Err(errWrongType)
+			return nil, false
+		}
+		sets[i] = o.Set()
+	}
+	return sets, true
+}
+
+// setsInter returns the members of the intersection (nil if any set is
+// missing), stopping after limit members when limit > 0.
+func setsInter(sets []keyspace.Set, limit int) []string {
+	for _, s := range sets {
+		if len(s) == 0 {
+			return nil
+		}
+	}
+	sorted := slices.Clone(sets)
+	slices.SortFunc(sorted, func(a, b keyspace.Set) int { return len(a) - len(b) })
+	var out []string
+outer:
+	for m := range sorted[0] {
+		for _, s := range sorted[1:] {
+			if _, in := s[m]; !in {
+				continue outer
+			}
+		}
+		out = append(out, m)
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out
+}
+
+func setsUnion(sets []keyspace.Set) keyspace.Set {
+	size := 0
+	for _, s := range sets {
+		size = max(size, len(s))
+	}
+	out := make(keyspace.Set, size)
+	for _, s := range sets {
+		for m := range s {
+			out[m] = struct{}{}
+		}
+	}
+	return out
+}
+
+func setsDiff(sets []keyspace.Set) keyspace.Set {
+	out := make(keyspace.Set)
+	if len(sets[0]) == 0 {
+		return out
+	}
+outer:
+	for m := range sets[0] {
+		for _, s := range sets[1:] {
+			if _, in := s[m]; in {
+				continue outer
+			}
+		}
+		out[m] = struct{}{}
+	}
+	return out
+}
+
+func cmdSInter(c *Ctx) {
+	sets, ok := c.setsLoad(c.Args[1:])
+	if !ok {
+		return
+	}
+	c.setsWriteMembers(setsInter(sets, 0), true)
+}
+
+func cmdSUnion(c *Ctx) {
+	sets, ok := c.setsLoad(c.Args[1:])
+	if !ok {
+		return
+	}
+	c.setsWriteSet(setsUnion(sets), true)
+}
+
+func cmdSDiff(c *Ctx) {
+	sets, ok := c.setsLoad(c.Args[1:])
+	if !ok {
+		return
+	}
+	c.setsWriteSet(setsDiff(sets), true)
+}
+
+// setsNumKeys is SINTERCARD's KeyFn: numkeys key [key ...] [LIMIT n].
+func setsNumKeys(args [][]byte) [][]byte {
+	if len(args) < 3 {
+		return nil
+	}
+	n, ok := setsStrictInt(args[1])
+	if !ok || n < 1 || n > int64(len(args)-2) {
+		return nil
+	}
+	return args[2 : 2+n]
+}
+
+func cmdSInterCard(c *Ctx) {
+	n, ok := setsStrictInt(c.Args[1])
+	if !ok || n < 1 {
+		c.Err("ERR numkeys should be greater than 0")
+		return
+	}
+	if n > int64(len(c.Args)-2) {
+		c.Err("ERR Number of keys can't be greater than number of args")
+		return
+	}
+	var limit int64
+	for i := 2 + int(n); i < len(c.Args); i++ {
+		if eq(c.Args[i], "limit") && i+1 < len(c.Args) {
+			i++
+			l, ok := setsStrictInt(c.Args[i])
+			if !ok || l < 0 {
+				c.Err("ERR LIMIT can't be negative")
+				return
+			}
+			limit = l
+			continue
+		}
+		c.Err(errSyntax)
+		return
+	}
+	sets, ok := c.setsLoad(c.Args[2 : 2+n])
+	if !ok {
+		return
+	}
+	lim := 0
+	if limit > 0 && limit < math.MaxInt32 {
+		lim = int(limit)
+	}
+	c.Int(int64(setsInterCount(sets, lim)))
+}
+
+// setsInterCount counts the intersection without building it.
+func setsInterCount(sets []keyspace.Set, limit int) int {
+	for _, s := range sets {
+		if len(s) == 0 {
+			return 0
+		}
+	}
+	sorted := slices.Clone(sets)
+	slices.SortFunc(sorted, func(a, b keyspace.Set) int { return len(a) - len(b) })
+	n := 0
+outer:
+	for m := range sorted[0] {
+		for _, s := range sorted[1:] {
+			if _, in := s[m]; !in {
+				continue outer
+			}
+		}
+		n++
+		if limit > 0 && n >= limit {
+			break
+		}
+	}
+	return n
+}
+
+// setsStore replaces dst with result (deleting dst when result is empty)
+// and replies the cardinality.
+func (c *Ctx) setsStore(dst []byte, result keyspace.Set) {
+	if len(result) == 0 {
+		if c.DB.Delete(dst) {
+			c.PropagateArgs()
+		}
+		c.Int(0)
+		return
+	}
+	c.DB.Set(dst, setsNewObject(result))
+	c.PropagateArgs()
+	c.Int(int64(len(result)))
+}
+
+func cmdSInterStore(c *Ctx) {
+	sets, ok := c.setsLoad(c.Args[2:])
+	if !ok {
+		return
+	}
+	members := setsInter(sets, 0)
+	result := make(keyspace.Set, len(members))
+	for _, m := range members {
+		result[m] = struct{}{}
+	}
+	c.setsStore(c.Args[1], result)
+}
+
+func cmdSUnionStore(c *Ctx) {
+	sets, ok := c.setsLoad(c.Args[2:])
+	if !ok {
+		return
+	}
+	c.setsStore(c.Args[1], setsUnion(sets))
+}
+
+func cmdSDiffStore(c *Ctx) {
+	sets, ok := c.setsLoad(c.Args[2:])
+	if !ok {
+		return
+	}
+	c.setsStore(c.Args[1], setsDiff(sets))
+}
+
+func cmdSScan(c *Ctx) {
+	if _, ok := setsParseCursor(c.Args[2]); !ok {
+		c.Err("ERR invalid cursor")
+		return
+	}
+	o, ok := c.ReadType(c.Args[1], keyspace.TSet)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.Array(2)
+		c.BulkString("0")
+		c.Array(0)
+		return
+	}
+	pattern, ok := c.setsScanOpts()
+	if !ok {
+		return
+	}
+	s := o.Set()
+	c.Array(2)
+	c.BulkString("0")
+	if pattern == nil {
+		c.setsWriteSet(s, false)
+		return
+	}
+	var members []string
+	for m := range s {
+		if setsGlobMatch(pattern, m) {
+			members = append(members, m)
+		}
+	}
+	c.setsWriteMembers(members, false)
+}

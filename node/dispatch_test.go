@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +106,37 @@ func TestQuitAndReset(t *testing.T) {
 	})
 	if err := conn.Do(ctx, "quit").Err(); err != nil {
 		t.Fatalf("QUIT: %v", err)
+	}
+}
+
+// A blocked client that hangs up stops counting as blocked at once (its
+// goroutine and queue entries are released), without waiting for a push.
+func TestBlockedClientHangup(t *testing.T) {
+	s, addr := startServer(t)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte("*3\r\n$5\r\nBLPOP\r\n$4\r\nwait\r\n$1\r\n0\r\n"))
+	waitFor(t, func() bool { return s.stats.blockedClients.Load() == 1 }, "client to block")
+	conn.Close()
+	waitFor(t, func() bool { return s.stats.blockedClients.Load() == 0 }, "hung-up client to be released")
+	c := newClient(t, addr)
+	ctx := context.Background()
+	c.RPush(ctx, "wait", "kept")
+	if n := c.LLen(ctx, "wait").Val(); n != 1 {
+		t.Fatalf("element handed to a hung-up client: llen = %d", n)
+	}
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -79,6 +79,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.lastSave.Store(time.Now().Unix())
 	s.setRequirePass(cfg.Get("requirepass"))
 	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); return nil })
+	redcon.SetMaxBulkLen(cfg.Int("proto-max-bulk-len"))
+	cfg.OnSet("proto-max-bulk-len", func(string) error {
+		redcon.SetMaxBulkLen(cfg.Int("proto-max-bulk-len"))
+		return nil
+	})
 	s.store.OnExpire = func(db int, key []byte) {
 		s.stats.expiredKeys.Add(1)
 		s.propagate(db, [][]byte{[]byte("DEL"), key})
@@ -136,6 +141,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	go s.cron()
+	go s.tuneGC(os.Getenv("GOGC"))
 	var err error
 	select {
 	case <-ctx.Done():

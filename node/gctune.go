@@ -1,0 +1,45 @@
+package node
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// tuneGC bounds the garbage collector's headroom. Go's default (GOGC=100)
+// lets the heap grow to twice the live data before collecting; for a data
+// store whose live heap is the data set that doubles memory use. Instead the
+// headroom is kept at max(minHeadroom, live/4): small heaps still collect
+// rarely, a large data set costs about 1.25x its size. An explicit GOGC in
+// the environment disables the tuner.
+func (s *Server) tuneGC(env string) {
+	if env != "" {
+		return
+	}
+	const minHeadroom = 32 << 20
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	last := -1
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		live := sample[0].Value.Uint64()
+		pct := 100
+		if live > 0 {
+			headroom := max(uint64(minHeadroom), live/4)
+			pct = int(min(100, max(10, headroom*100/live)))
+		}
+		if pct != last {
+			debug.SetGCPercent(pct)
+			last = pct
+		}
+	}
+}
