@@ -4,7 +4,7 @@
 package keyspace
 
 import (
-	"strconv"
+	"math"
 	"time"
 )
 
@@ -98,10 +98,8 @@ const (
 func (o *Object) Encoding() string {
 	switch o.Type {
 	case TString:
-		if len(o.Str) <= 20 {
-			if _, err := strconv.ParseInt(string(o.Str), 10, 64); err == nil {
-				return "int"
-			}
+		if _, ok := ParseInt(o.Str); ok {
+			return "int"
 		}
 		if len(o.Str) <= 44 {
 			return "embstr"
@@ -134,7 +132,7 @@ func (o *Object) Encoding() string {
 			return "hashtable"
 		}
 		for m := range s {
-			if _, err := strconv.ParseInt(m, 10, 64); err != nil || len(m) > 20 {
+			if _, ok := ParseInt([]byte(m)); !ok {
 				if len(s) <= listpackMaxEntries && setSmallMembers(s) {
 					return "listpack"
 				}
@@ -171,3 +169,47 @@ func LRUClock() uint32 { return uint32(time.Since(startTime) / time.Second) }
 
 // IdleSeconds returns how long ago o was last accessed.
 func (o *Object) IdleSeconds() int64 { return int64(LRUClock() - o.LRU) }
+
+// ParseInt parses b as Redis's string2ll does: optional '-', no '+', no
+// leading zeros, no spaces, within int64. Redis stores such strings as
+// integers, so OBJECT ENCODING and the RDB encoder use it too.
+func ParseInt(b []byte) (int64, bool) {
+	n := len(b)
+	if n == 0 || n > 20 {
+		return 0, false
+	}
+	if n == 1 && b[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if b[0] == '-' {
+		neg, i = true, 1
+		if n == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < n; i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		if v > (math.MaxUint64-uint64(d))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}

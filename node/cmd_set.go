@@ -37,46 +37,7 @@ func registerSets(t table) {
 
 // setsStrictInt parses an integer exactly as Redis's string2ll does: no sign
 // other than a leading '-', no leading zeros, no spaces, at most 20 chars.
-func setsStrictInt(b []byte) (int64, bool) {
-	n := len(b)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if b[0] == '-' {
-		neg, i = true, 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		d := b[i] - '0'
-		if d > 9 {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(d))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(d)
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func setsStrictInt(b []byte) (int64, bool) { return keyspace.ParseInt(b) }
 
 // setsIntArg parses an integer argument as Redis does, replying errNotInt
 // on failure.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"time"
 
@@ -343,8 +344,8 @@ func incrBy(c *Ctx, delta int64) {
 	}
 	var cur int64
 	if o != nil {
-		n, err := strconv.ParseInt(string(o.Str), 10, 64)
-		if err != nil || len(o.Str) > 20 {
+		n, ok := setsStrictInt(o.Str)
+		if !ok {
 			c.Err(errNotInt)
 			return
 		}
@@ -383,31 +384,43 @@ func cmdDecrBy(c *Ctx) {
 	incrBy(c, -n)
 }
 
+// cmdIncrByFloat works in long double precision, as Redis does, so results
+// such as 0.1+0.2 = "0.3" match (see hashParseLD).
 func cmdIncrByFloat(c *Ctx) {
 	key := c.Args[1]
 	o, ok := c.WriteType(key, keyspace.TString)
 	if !ok {
 		return
 	}
-	var cur float64
+	cur := new(big.Float).SetPrec(hashLDPrec)
+	infinite := false
 	if o != nil {
-		f, ok := parseFloat(o.Str)
+		f, inf, ok := hashParseLD(o.Str)
 		if !ok {
 			c.Err(errNotFloat)
 			return
 		}
-		cur = f
+		if inf {
+			infinite = true
+		} else {
+			cur.Set(f)
+		}
 	}
-	incr, ok := c.ParseFloat(c.Args[2])
+	incr, inf, ok := hashParseLD(c.Args[2])
 	if !ok {
+		c.Err(errNotFloat)
 		return
 	}
-	cur += incr
-	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+	if infinite || inf {
 		c.Err("ERR increment would produce NaN or Infinity")
 		return
 	}
-	val := []byte(strconv.FormatFloat(cur, 'f', -1, 64))
+	cur.Add(cur, incr)
+	if cur.Sign() != 0 && cur.MantExp(nil) > hashLDMaxExp {
+		c.Err("ERR increment would produce NaN or Infinity")
+		return
+	}
+	val := hashFormatLD(cur)
 	c.DB.SetString(key, val, 0, true)
 	c.Propagate([]byte("SET"), key, val, []byte("KEEPTTL"))
 	c.Bulk(val)

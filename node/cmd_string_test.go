@@ -38,6 +38,11 @@ func TestStrings(t *testing.T) {
 		{args: []any{"incr", "big"}, wantErr: "ERR increment or decrement would overflow"},
 		{args: []any{"incrbyfloat", "f", "10.5"}, want: "10.5"},
 		{args: []any{"incrbyfloat", "f", "0.1"}, want: "10.6"},
+		{args: []any{"set", "g", "0.1"}, want: "OK"},
+		{args: []any{"incrbyfloat", "g", "0.2"}, want: "0.3"}, // long double, as Redis
+		{args: []any{"incrbyfloat", "g", "inf"}, wantErr: "ERR increment would produce NaN or Infinity"},
+		{args: []any{"incrby", "n", "+1"}, wantErr: "ERR value is not an integer or out of range"},
+		{args: []any{"incrby", "n", "01"}, wantErr: "ERR value is not an integer or out of range"},
 		{args: []any{"incrbyfloat", "f", "abc"}, wantErr: "ERR value is not a valid float"},
 		{args: []any{"mset", "a", "1", "b", "2"}, want: "OK"},
 		{args: []any{"mset", "a", "1", "b"}, wantErr: "ERR wrong number of arguments for 'mset' command"},

@@ -3,7 +3,6 @@ package node
 import (
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -218,10 +217,11 @@ func (c *Ctx) InMulti() bool { return c.inExec }
 // Server returns the server (for subsystems).
 func (c *Ctx) Server() *Server { return c.s }
 
-// ParseInt parses a whole int64 argument or replies errNotInt.
+// ParseInt parses a whole int64 argument exactly as Redis's string2ll does
+// (no sign but '-', no leading zeros) or replies errNotInt.
 func (c *Ctx) ParseInt(b []byte) (int64, bool) {
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
+	n, ok := setsStrictInt(b)
+	if !ok {
 		c.Err(errNotInt)
 		return 0, false
 	}
