@@ -292,7 +292,11 @@ func (c *Config) applyLine(line string) error {
 	if len(args) < 2 {
 		return fmt.Errorf("directive '%s': wrong number of arguments", name)
 	}
-	return c.Set(name, strings.Join(args[1:], " "), false)
+	val := strings.Join(args[1:], " ")
+	if err := c.Set(name, val, false); err != nil {
+		return fmt.Errorf("directive '%s' %q: %w", name, val, err)
+	}
+	return nil
 }
 
 // SplitArgs splits a line like Redis's sdssplitargs: spaces separate,
