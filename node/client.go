@@ -32,6 +32,7 @@ type Client struct {
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST
 	blocked         atomic.Bool
+	protoShared     atomic.Int32 // proto, for CLIENT LIST from other goroutines
 	lastCmd         atomic.Pointer[Command]
 	killed          chan struct{}
 	killOnce        sync.Once
@@ -107,6 +108,9 @@ func (cl *Client) writeLoop() {
 	for {
 		cl.outMu.Lock()
 		if len(cl.outbox) == 0 {
+			// Clear the deadline: redcon's own (empty) flushes use the same
+			// connection and would fail on an expired one.
+			cl.netConn.SetWriteDeadline(time.Time{})
 			cl.writing = false
 			cl.outMu.Unlock()
 			return
@@ -140,4 +144,10 @@ func (cl *Client) flush() {
 		return
 	}
 	redcon.BaseWriter(cl.conn).Flush()
+}
+
+// setProto switches the client's protocol (HELLO, RESET).
+func (cl *Client) setProto(p int) {
+	cl.proto = p
+	cl.protoShared.Store(int32(p))
 }

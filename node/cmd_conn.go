@@ -3,7 +3,6 @@ package node
 import (
 	"crypto/subtle"
 	"strconv"
-	"strings"
 )
 
 func registerConnection(t table) {
@@ -137,7 +136,7 @@ func cmdHello(c *Ctx) {
 		return
 	}
 	c.cl.authed = true
-	c.cl.proto = proto
+	c.cl.setProto(proto)
 	if name != nil {
 		c.cl.mu.Lock()
 		c.cl.name = string(name)
@@ -185,21 +184,11 @@ func cmdReset(c *Ctx) {
 	c.s.hub.unsubscribeAll(cl)
 	cl.db = 0
 	cl.dbShared.Store(0)
-	cl.proto = 2
+	cl.setProto(2)
 	cl.authed = *c.s.requirePass.Load() == ""
 	cl.mu.Lock()
 	cl.name = ""
 	cl.mu.Unlock()
 	cl.noEvict, cl.noTouch = false, false
 	c.Status("RESET")
-}
-
-// helpText writes a HELP reply: the container's usage lines.
-func (c *Ctx) helpText(container string, lines ...string) {
-	c.Array(len(lines) + 2)
-	c.Status(strings.ToUpper(container) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		c.Status(l)
-	}
-	c.Status("HELP")
 }

@@ -1,3 +1,100 @@
 package node
 
-func registerPubsub(t table) {}
+func registerPubsub(t table) {
+	const g = "pubsub"
+	sub := fPubsub | fNoScript | fLoading | fStale | fPubsubOK
+	ro := fPubsub | fLoading | fStale
+	t.add(
+		&Command{Name: "subscribe", Arity: -2, Flags: sub, Run: cmdSubscribe, Group: g},
+		&Command{Name: "unsubscribe", Arity: -1, Flags: sub, Run: cmdUnsubscribe, Group: g},
+		&Command{Name: "psubscribe", Arity: -2, Flags: sub, Run: cmdPSubscribe, Group: g},
+		&Command{Name: "punsubscribe", Arity: -1, Flags: sub, Run: cmdPUnsubscribe, Group: g},
+		// Shard channels are keys only for cluster routing: they are not
+		// declared as keys here so no partition lock is held while a
+		// subscriber's output drains.
+		&Command{Name: "ssubscribe", Arity: -2, Flags: sub, Run: cmdSSubscribe, Group: g},
+		&Command{Name: "sunsubscribe", Arity: -1, Flags: sub, Run: cmdSUnsubscribe, Group: g},
+		&Command{Name: "publish", Arity: 3, Flags: ro | fFast, Run: cmdPublish, Group: g},
+		&Command{Name: "spublish", Arity: 3, Flags: ro | fFast, Run: cmdSPublish, Group: g},
+		&Command{Name: "pubsub", Arity: -2, Group: g, Subs: subs(
+			&Command{Name: "channels", Arity: -2, Flags: ro, Run: cmdPubsubChannels, Group: g},
+			&Command{Name: "shardchannels", Arity: -2, Flags: ro, Run: cmdPubsubShardChannels, Group: g},
+			&Command{Name: "numsub", Arity: -2, Flags: ro, Run: cmdPubsubNumSub, Group: g},
+			&Command{Name: "shardnumsub", Arity: -2, Flags: ro, Run: cmdPubsubShardNumSub, Group: g},
+			&Command{Name: "numpat", Arity: 2, Flags: ro, Run: cmdPubsubNumPat, Group: g},
+			&Command{Name: "help", Arity: 2, Flags: fLoading | fStale, Run: cmdPubsubHelp, Group: g},
+		)},
+	)
+}
+
+func cmdSubscribe(c *Ctx)   { c.s.hub.subscribe(c, psChannel, c.Args[1:]) }
+func cmdPSubscribe(c *Ctx)  { c.s.hub.subscribe(c, psPattern, c.Args[1:]) }
+func cmdSSubscribe(c *Ctx)  { c.s.hub.subscribe(c, psShard, c.Args[1:]) }
+func cmdUnsubscribe(c *Ctx) { c.s.hub.unsubscribe(c, psChannel, c.Args[1:]) }
+func cmdPUnsubscribe(c *Ctx) {
+	c.s.hub.unsubscribe(c, psPattern, c.Args[1:])
+}
+func cmdSUnsubscribe(c *Ctx) {
+	c.s.hub.unsubscribe(c, psShard, c.Args[1:])
+}
+
+func cmdPublish(c *Ctx) {
+	n := c.s.hub.publish(c.Args[1], c.Args[2])
+	c.s.stats.pubsubMessages.Add(1)
+	c.Int(n)
+}
+
+func cmdSPublish(c *Ctx) {
+	n := c.s.hub.spublish(c.Args[1], c.Args[2])
+	c.s.stats.pubsubMessages.Add(1)
+	c.Int(n)
+}
+
+func pubsubChannels(c *Ctx, shard bool) {
+	if len(c.Args) > 3 {
+		c.Err("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try PUBSUB HELP.")
+		return
+	}
+	var pat []byte
+	if len(c.Args) == 3 {
+		pat = c.Args[2]
+	}
+	c.BulkStrings(c.s.hub.channelList(pat, shard))
+}
+
+func cmdPubsubChannels(c *Ctx)      { pubsubChannels(c, false) }
+func cmdPubsubShardChannels(c *Ctx) { pubsubChannels(c, true) }
+
+func pubsubNumSub(c *Ctx, shard bool) {
+	names := c.Args[2:]
+	counts := c.s.hub.numSub(names, shard)
+	c.Array(2 * len(names))
+	for i, n := range names {
+		c.Bulk(n)
+		c.Int(counts[i])
+	}
+}
+
+func cmdPubsubNumSub(c *Ctx)      { pubsubNumSub(c, false) }
+func cmdPubsubShardNumSub(c *Ctx) { pubsubNumSub(c, true) }
+
+func cmdPubsubNumPat(c *Ctx) {
+	_, pats, _ := c.s.hub.counts()
+	c.Int(int64(pats))
+}
+
+func cmdPubsubHelp(c *Ctx) {
+	serverHelp(c, "pubsub",
+		"CHANNELS [<pattern>]",
+		"    Return the currently active channels matching a <pattern> (default: '*').",
+		"NUMPAT",
+		"    Return number of subscriptions to patterns.",
+		"NUMSUB [<channel> ...]",
+		"    Return the number of subscribers for the specified channels, excluding",
+		"    pattern subscriptions(default: no channels).",
+		"SHARDCHANNELS [<pattern>]",
+		"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+		"SHARDNUMSUB [<shardchannel> ...]",
+		"    Return the number of subscribers for the specified shard level channel(s)",
+	)
+}

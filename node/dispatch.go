@@ -58,6 +58,7 @@ func (s *Server) lookup(c *Ctx, args [][]byte) (*Command, string) {
 		cmd = sub
 	}
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+		cmd.rejected.Add(1) // commandstats rejected_calls, as Redis counts it
 		return nil, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name)
 	}
 	return cmd, ""

@@ -192,10 +192,10 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		netConn: conn.NetConn(),
 		addr:    conn.RemoteAddr(),
 		created: time.Now(),
-		proto:   2,
 		killed:  make(chan struct{}),
 	}
 	cl.laddr = cl.netConn.LocalAddr().String()
+	cl.setProto(2)
 	cl.lastInteraction.Store(time.Now().UnixMilli())
 	pass := *s.requirePass.Load()
 	cl.authed = pass == ""

@@ -24,7 +24,7 @@ var directives = []Directive{
 		return nil
 	}},
 	{Name: "protected-mode", Default: "yes", Kind: Bool},
-	{Name: "timeout", Default: "0", Kind: Int, Min: 0, Max: 1 << 31},
+	{Name: "timeout", Default: "0", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	{Name: "tcp-keepalive", Default: "300", Kind: Int, Min: 0, Max: 1 << 31},
 	{Name: "tcp-backlog", Default: "511", Kind: Int, Min: 0, Max: 1 << 31, Immutable: true},
 	{Name: "maxclients", Default: "10000", Kind: Int, Min: 1, Max: 1 << 31},

@@ -1,0 +1,519 @@
+package node
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ---- COMMAND
+
+// serverCommandSubs are COMMAND's subcommands (dispatched by cmdCommand).
+var serverCommandSubs map[string]*Command
+
+func init() {
+	serverCommandSubs = map[string]*Command{
+		"count":           {Name: "command|count", Arity: 2, Flags: fLoading | fStale, Run: cmdCommandCount, Group: "server"},
+		"list":            {Name: "command|list", Arity: -2, Flags: fLoading | fStale, Run: cmdCommandList, Group: "server"},
+		"info":            {Name: "command|info", Arity: -2, Flags: fLoading | fStale, Run: cmdCommandInfo, Group: "server"},
+		"docs":            {Name: "command|docs", Arity: -2, Flags: fLoading | fStale, Run: cmdCommandDocs, Group: "server"},
+		"getkeys":         {Name: "command|getkeys", Arity: -4, Flags: fLoading | fStale, Run: cmdCommandGetKeys, Group: "server"},
+		"getkeysandflags": {Name: "command|getkeysandflags", Arity: -4, Flags: fLoading | fStale, Run: cmdCommandGetKeysAndFlags, Group: "server"},
+		"help":            {Name: "command|help", Arity: 2, Flags: fLoading | fStale, Run: cmdCommandHelp, Group: "server"},
+	}
+}
+
+func cmdCommand(c *Ctx) {
+	if len(c.Args) == 1 {
+		cmds := c.s.sortedCommands()
+		c.Array(len(cmds))
+		for _, cmd := range cmds {
+			c.commandInfo(cmd)
+		}
+		return
+	}
+	sub := serverCommandSubs[strings.ToLower(string(c.Args[1]))]
+	if sub == nil {
+		c.Err(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try COMMAND HELP.", c.Args[1]))
+		return
+	}
+	if sub.Arity > 0 && len(c.Args) != sub.Arity || len(c.Args) < -sub.Arity {
+		c.Err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", sub.Name))
+		return
+	}
+	sub.Run(c)
+}
+
+func sortCommands(cmds []*Command) {
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+}
+
+// commandSubsOf returns a command's subcommands in name order (COMMAND's
+// own are not in its Subs).
+func commandSubsOf(cmd *Command) []*Command {
+	if cmd.Name == "command" && cmd.Subs == nil {
+		out := make([]*Command, 0, len(serverCommandSubs))
+		for _, s := range serverCommandSubs {
+			out = append(out, s)
+		}
+		sortCommands(out)
+		return out
+	}
+	return sortedSubs(cmd)
+}
+
+// lookupCommandName finds a command by "name" or "container|sub".
+func (s *Server) lookupCommandName(name string) *Command {
+	name = strings.ToLower(name)
+	base, sub, hasSub := strings.Cut(name, "|")
+	cmd := s.cmds[base]
+	if cmd == nil || !hasSub {
+		return cmd
+	}
+	if cmd.Name == "command" && cmd.Subs == nil {
+		return serverCommandSubs[sub]
+	}
+	return cmd.Subs[sub]
+}
+
+func cmdCommandCount(c *Ctx) { c.Int(int64(len(c.s.cmds))) }
+
+func cmdCommandInfo(c *Ctx) {
+	if len(c.Args) == 2 {
+		cmds := c.s.sortedCommands()
+		c.Array(len(cmds))
+		for _, cmd := range cmds {
+			c.commandInfo(cmd)
+		}
+		return
+	}
+	c.Array(len(c.Args) - 2)
+	for _, a := range c.Args[2:] {
+		if cmd := c.s.lookupCommandName(string(a)); cmd != nil {
+			c.commandInfo(cmd)
+		} else {
+			c.NullArray()
+		}
+	}
+}
+
+// groupACL maps a command group to its ACL category.
+var groupACL = map[string]string{
+	"string": "@string", "list": "@list", "hash": "@hash", "set": "@set",
+	"sorted-set": "@sortedset", "sorted_set": "@sortedset", "zset": "@sortedset",
+	"generic": "@keyspace", "keys": "@keyspace", "pubsub": "@pubsub",
+	"connection": "@connection", "transactions": "@transaction",
+	"bitmap": "@bitmap", "hyperloglog": "@hyperloglog", "geo": "@geo",
+	"stream": "@stream", "scripting": "@scripting",
+}
+
+// docGroup maps warden's Group names to Redis's COMMAND DOCS groups.
+func docGroup(g string) string {
+	switch g {
+	case "zset", "sorted_set":
+		return "sorted-set"
+	case "keys", "":
+		return "generic"
+	}
+	return g
+}
+
+// cmdMetaFlags returns a command's COMMAND INFO flags.
+func cmdMetaFlags(cmd *Command) []string {
+	if m, ok := serverCmdTable[cmd.Name]; ok {
+		return strings.Fields(m.flags)
+	}
+	return cmd.flagList()
+}
+
+// cmdACL returns a command's ACL categories.
+func cmdACL(cmd *Command) []string {
+	if m, ok := serverCmdTable[cmd.Name]; ok {
+		return strings.Fields(m.acl)
+	}
+	var out []string
+	if cmd.Flags&fWrite != 0 {
+		out = append(out, "@write")
+	}
+	if cmd.Flags&fReadonly != 0 {
+		out = append(out, "@read")
+	}
+	if cat := groupACL[cmd.Group]; cat != "" && cat != "@pubsub" {
+		out = append(out, cat)
+	}
+	if cmd.Flags&fPubsub != 0 {
+		out = append(out, "@pubsub")
+	}
+	if cmd.Flags&fAdmin != 0 {
+		out = append(out, "@admin")
+	}
+	if cmd.Flags&fFast != 0 {
+		out = append(out, "@fast")
+	} else {
+		out = append(out, "@slow")
+	}
+	if cmd.Flags&fBlocking != 0 {
+		out = append(out, "@blocking")
+	}
+	if cmd.Flags&fAdmin != 0 {
+		out = append(out, "@dangerous")
+	}
+	return out
+}
+
+// cmdKeySpecs returns Redis's key specs, or ones derived from the command's
+// key positions.
+func cmdKeySpecs(cmd *Command) []serverKeySpec {
+	if m, ok := serverCmdTable[cmd.Name]; ok {
+		return m.specs
+	}
+	if cmd.KeyFn != nil {
+		return []serverKeySpec{{flags: "RW access update", bsType: "u", fkType: "u"}}
+	}
+	if cmd.FirstKey <= 0 {
+		return nil
+	}
+	flags := "RO access"
+	if cmd.Flags&fWrite != 0 {
+		flags = "RW access update"
+	}
+	last := cmd.LastKey
+	if last >= 0 {
+		last -= cmd.FirstKey
+	}
+	return []serverKeySpec{{flags: flags, bsType: "i", bsNum: cmd.FirstKey, fkType: "r", a: last, b: max(cmd.Step, 1)}}
+}
+
+func (c *Ctx) statusSet(items []string) {
+	c.SetHeader(len(items))
+	for _, s := range items {
+		c.Status(s)
+	}
+}
+
+// commandInfo writes one COMMAND INFO entry (Redis 7 shape).
+func (c *Ctx) commandInfo(cmd *Command) {
+	m, known := serverCmdTable[cmd.Name]
+	first, last, step := cmd.FirstKey, cmd.LastKey, cmd.Step
+	if known {
+		first, last, step = m.first, m.last, m.step
+	}
+	c.Array(10)
+	c.BulkString(cmd.Name)
+	c.Int(int64(cmd.Arity))
+	c.statusSet(cmdMetaFlags(cmd))
+	c.Int(int64(first))
+	c.Int(int64(last))
+	c.Int(int64(step))
+	c.statusSet(cmdACL(cmd))
+	tips := strings.Fields(m.tips)
+	c.SetHeader(len(tips))
+	for _, t := range tips {
+		c.BulkString(t)
+	}
+	specs := cmdKeySpecs(cmd)
+	c.SetHeader(len(specs))
+	for _, ks := range specs {
+		c.keySpec(ks)
+	}
+	if subs := commandSubsOf(cmd); len(subs) > 0 {
+		c.Array(len(subs))
+		for _, sub := range subs {
+			c.commandInfo(sub)
+		}
+	} else {
+		c.SetHeader(0)
+	}
+}
+
+func (c *Ctx) keySpec(ks serverKeySpec) {
+	n := 3
+	if ks.notes != "" {
+		n++
+	}
+	c.Map(n)
+	if ks.notes != "" {
+		c.BulkString("notes")
+		c.BulkString(ks.notes)
+	}
+	c.BulkString("flags")
+	c.statusSet(strings.Fields(ks.flags))
+	c.BulkString("begin_search")
+	c.Map(2)
+	c.BulkString("type")
+	switch ks.bsType {
+	case "i":
+		c.BulkString("index")
+		c.BulkString("spec")
+		c.Map(1)
+		c.BulkString("index")
+		c.Int(int64(ks.bsNum))
+	case "k":
+		c.BulkString("keyword")
+		c.BulkString("spec")
+		c.Map(2)
+		c.BulkString("keyword")
+		c.BulkString(ks.bsKeyword)
+		c.BulkString("startfrom")
+		c.Int(int64(ks.bsNum))
+	default:
+		c.BulkString("unknown")
+		c.BulkString("spec")
+		c.Map(0)
+	}
+	c.BulkString("find_keys")
+	c.Map(2)
+	c.BulkString("type")
+	switch ks.fkType {
+	case "r":
+		c.BulkString("range")
+		c.BulkString("spec")
+		c.Map(3)
+		c.BulkString("lastkey")
+		c.Int(int64(ks.a))
+		c.BulkString("keystep")
+		c.Int(int64(ks.b))
+		c.BulkString("limit")
+		c.Int(int64(ks.c))
+	case "n":
+		c.BulkString("keynum")
+		c.BulkString("spec")
+		c.Map(3)
+		c.BulkString("keynumidx")
+		c.Int(int64(ks.a))
+		c.BulkString("firstkey")
+		c.Int(int64(ks.b))
+		c.BulkString("keystep")
+		c.Int(int64(ks.c))
+	default:
+		c.BulkString("unknown")
+		c.BulkString("spec")
+		c.Map(0)
+	}
+}
+
+func cmdCommandDocs(c *Ctx) {
+	var cmds []*Command
+	if len(c.Args) == 2 {
+		cmds = c.s.sortedCommands()
+	} else {
+		for _, a := range c.Args[2:] {
+			if cmd := c.s.lookupCommandName(string(a)); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.Map(len(cmds))
+	for _, cmd := range cmds {
+		c.BulkString(cmd.Name)
+		c.commandDoc(cmd)
+	}
+}
+
+// commandDoc writes one COMMAND DOCS entry (without the argument tree).
+func (c *Ctx) commandDoc(cmd *Command) {
+	m, known := serverCmdTable[cmd.Name]
+	if !known {
+		m.group = docGroup(cmd.Group)
+	}
+	docFlags := strings.Fields(m.docFlags)
+	subs := commandSubsOf(cmd)
+	n := 1
+	for _, present := range []bool{m.summary != "", m.since != "", m.complexity != "", len(docFlags) > 0,
+		m.deprecatedSince != "", m.replacedBy != "", len(m.history) > 0, len(subs) > 0} {
+		if present {
+			n++
+		}
+	}
+	c.Map(n)
+	if m.summary != "" {
+		c.BulkString("summary")
+		c.BulkString(m.summary)
+	}
+	if m.since != "" {
+		c.BulkString("since")
+		c.BulkString(m.since)
+	}
+	c.BulkString("group")
+	c.BulkString(m.group)
+	if m.complexity != "" {
+		c.BulkString("complexity")
+		c.BulkString(m.complexity)
+	}
+	if len(docFlags) > 0 {
+		c.BulkString("doc_flags")
+		c.statusSet(docFlags)
+	}
+	if m.deprecatedSince != "" {
+		c.BulkString("deprecated_since")
+		c.BulkString(m.deprecatedSince)
+	}
+	if m.replacedBy != "" {
+		c.BulkString("replaced_by")
+		c.BulkString(m.replacedBy)
+	}
+	if len(m.history) > 0 {
+		c.BulkString("history")
+		c.SetHeader(len(m.history))
+		for _, h := range m.history {
+			c.Array(2)
+			c.BulkString(h[0])
+			c.BulkString(h[1])
+		}
+	}
+	if len(subs) > 0 {
+		c.BulkString("subcommands")
+		c.Map(len(subs))
+		for _, sub := range subs {
+			c.BulkString(sub.Name)
+			c.commandDoc(sub)
+		}
+	}
+}
+
+func cmdCommandList(c *Ctx) {
+	var match func(cmd *Command) bool
+	switch {
+	case len(c.Args) == 2:
+	case len(c.Args) == 5 && eq(c.Args[2], "filterby"):
+		arg := c.Args[4]
+		switch {
+		case eq(c.Args[3], "module"):
+			match = func(*Command) bool { return false }
+		case eq(c.Args[3], "aclcat"):
+			cat := "@" + strings.ToLower(string(arg))
+			match = func(cmd *Command) bool {
+				for _, a := range cmdACL(cmd) {
+					if a == cat {
+						return true
+					}
+				}
+				return false
+			}
+		case eq(c.Args[3], "pattern"):
+			pat := bytes.ToLower(arg)
+			match = func(cmd *Command) bool { return pubsubMatch(pat, []byte(cmd.Name)) }
+		default:
+			c.Err(errSyntax)
+			return
+		}
+	default:
+		c.Err(errSyntax)
+		return
+	}
+	var names []string
+	for _, cmd := range c.s.sortedCommands() {
+		if match == nil || match(cmd) {
+			names = append(names, cmd.Name)
+		}
+		for _, sub := range commandSubsOf(cmd) {
+			if match == nil || match(sub) {
+				names = append(names, sub.Name)
+			}
+		}
+	}
+	c.BulkStrings(names)
+}
+
+// getKeysTarget resolves COMMAND GETKEYS's command and returns its keys
+// with their argument positions; it replies the error itself.
+func (c *Ctx) getKeysTarget() (*Command, [][]byte, []int, bool) {
+	args := c.Args[2:]
+	cmd := c.s.cmds[strings.ToLower(string(args[0]))]
+	if cmd != nil && len(args) >= 2 {
+		if cmd.Subs != nil {
+			cmd = cmd.Subs[strings.ToLower(string(args[1]))]
+		} else if cmd.Name == "command" {
+			cmd = serverCommandSubs[strings.ToLower(string(args[1]))]
+		}
+	}
+	if cmd == nil {
+		c.Err("ERR Invalid command specified")
+		return nil, nil, nil, false
+	}
+	if cmd.FirstKey <= 0 && cmd.KeyFn == nil {
+		c.Err("ERR The command has no key arguments")
+		return nil, nil, nil, false
+	}
+	if cmd.Arity > 0 && len(args) != cmd.Arity || len(args) < -cmd.Arity {
+		c.Err("ERR Invalid number of arguments specified for command")
+		return nil, nil, nil, false
+	}
+	keys := cmd.keys(args, nil)
+	if len(keys) == 0 {
+		if strings.Contains(serverCmdTable[cmd.Name].flags, "no_mandatory_keys") {
+			return cmd, nil, nil, true
+		}
+		c.Err("ERR Invalid arguments specified for command")
+		return nil, nil, nil, false
+	}
+	pos := make([]int, len(keys))
+	p := 0
+	for i, k := range keys {
+		for j := p + 1; j < len(args); j++ {
+			if bytes.Equal(args[j], k) {
+				p = j
+				break
+			}
+		}
+		pos[i] = p
+	}
+	return cmd, keys, pos, true
+}
+
+func cmdCommandGetKeys(c *Ctx) {
+	_, keys, _, ok := c.getKeysTarget()
+	if ok {
+		c.Bulks(keys)
+	}
+}
+
+func cmdCommandGetKeysAndFlags(c *Ctx) {
+	cmd, keys, pos, ok := c.getKeysTarget()
+	if !ok {
+		return
+	}
+	specs := cmdKeySpecs(cmd)
+	c.Array(len(keys))
+	for i, k := range keys {
+		var flags []string
+		// The spec a key came from: the last index spec starting at or
+		// before its position (the first spec otherwise).
+		if len(specs) > 0 {
+			best := specs[0]
+			for _, ks := range specs {
+				if ks.bsType == "i" && ks.bsNum <= pos[i] {
+					best = ks
+				}
+			}
+			flags = strings.Fields(best.flags)
+		}
+		c.Array(2)
+		c.Bulk(k)
+		c.statusSet(flags)
+	}
+}
+
+func cmdCommandHelp(c *Ctx) {
+	serverHelp(c, "command",
+		"(no subcommand)",
+		"    Return details about all Redis commands.",
+		"COUNT",
+		"    Return the total number of commands in this Redis server.",
+		"LIST",
+		"    Return a list of all commands in this Redis server.",
+		"INFO [<command-name> ...]",
+		"    Return details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]",
+		"    Return documentation details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full Redis command.",
+		"GETKEYSANDFLAGS <full-command>",
+		"    Return the keys and the access flags from a full Redis command.",
+	)
+}
