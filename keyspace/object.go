@@ -85,13 +85,15 @@ func (o *Object) Len() int {
 	return 0
 }
 
-// Thresholds at which Redis 7 converts compact encodings to full ones; OBJECT
-// ENCODING reports what Redis would have chosen so tools see familiar values.
+// Redis 7.0's default limits for its compact encodings (hash-max-listpack-
+// entries 512, -value 64; zset-max-listpack-entries 128, -value 64;
+// set-max-intset-entries 512). OBJECT ENCODING reports what Redis 7.0 would
+// have chosen, so tools and scripts see familiar values.
 const (
-	listpackMaxEntries = 128
-	listpackMaxValue   = 64
-	intsetMaxEntries   = 512
-	listMaxListpack    = 8 * 1024 // list-max-listpack-size -2 (8 KB)
+	hashListpackEntries = 512
+	zsetListpackEntries = 128
+	listpackMaxValue    = 64
+	intsetMaxEntries    = 512
 )
 
 // Encoding returns the name OBJECT ENCODING reports for o.
@@ -106,18 +108,10 @@ func (o *Object) Encoding() string {
 		}
 		return "raw"
 	case TList:
-		l := o.List()
-		size := 0
-		for i := 0; i < l.Len(); i++ {
-			size += len(l.Index(i)) + 2
-			if size > listMaxListpack {
-				return "quicklist"
-			}
-		}
-		return "listpack"
+		return "quicklist" // Redis 7.0 reports every list as a quicklist
 	case THash:
 		h := o.Hash()
-		if len(h) > listpackMaxEntries {
+		if len(h) > hashListpackEntries {
 			return "hashtable"
 		}
 		for f, v := range h {
@@ -133,30 +127,18 @@ func (o *Object) Encoding() string {
 		}
 		for m := range s {
 			if _, ok := ParseInt([]byte(m)); !ok {
-				if len(s) <= listpackMaxEntries && setSmallMembers(s) {
-					return "listpack"
-				}
-				return "hashtable"
+				return "hashtable" // 7.0 has no set listpack
 			}
 		}
 		return "intset"
 	case TZSet:
 		z := o.ZSet()
-		if z.Len() > listpackMaxEntries || z.MaxMemberLen() > listpackMaxValue {
+		if z.Len() > zsetListpackEntries || z.MaxMemberLen() > listpackMaxValue {
 			return "skiplist"
 		}
 		return "listpack"
 	}
 	return "unknown"
-}
-
-func setSmallMembers(s Set) bool {
-	for m := range s {
-		if len(m) > listpackMaxValue {
-			return false
-		}
-	}
-	return true
 }
 
 var (
