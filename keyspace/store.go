@@ -88,11 +88,17 @@ type Tx struct {
 	parts []*part
 	all   bool
 	now   int64 // unix ms; 0 until first needed
+
+	// The slot of the last key looked up: a command locks, then reads, the
+	// same argument, so its CRC16 is computed once.
+	lastKey  *byte
+	lastLen  int
+	lastSlot int
 	ready []ReadyKey
 }
 
-func (s *Store) partOf(db int, key []byte) *part {
-	slot := slotmap.Slot(key)
+func (s *Store) partOf(tx *Tx, db int, key []byte) *part {
+	slot := tx.slot(key)
 	return &s.dbs[db].parts[slot/SlotsPerPart]
 }
 
@@ -105,7 +111,7 @@ func (s *Store) newTx() *Tx {
 func (s *Store) Lock(keys []Key) *Tx {
 	tx := s.newTx()
 	for _, k := range keys {
-		p := s.partOf(k.DB, k.Key)
+		p := s.partOf(tx, k.DB, k.Key)
 		if !slices.Contains(tx.parts, p) {
 			tx.parts = append(tx.parts, p)
 		}
@@ -122,7 +128,7 @@ func (s *Store) Lock(keys []Key) *Tx {
 // Lock1 locks the partition of a single key (the common case, no allocation).
 func (s *Store) Lock1(db int, key []byte) *Tx {
 	tx := s.newTx()
-	p := s.partOf(db, key)
+	p := s.partOf(tx, db, key)
 	tx.parts = append(tx.parts, p)
 	p.mu.Lock()
 	return tx
@@ -163,6 +169,7 @@ func (tx *Tx) Unlock() []ReadyKey {
 	tx.ready = nil
 	tx.all = false
 	tx.now = 0
+	tx.lastKey = nil
 	tx.s.txPool.Put(tx)
 	return ready
 }
@@ -171,7 +178,8 @@ func (tx *Tx) Unlock() []ReadyKey {
 func (tx *Tx) DB(i int) View { return View{tx: tx, db: tx.s.dbs[i]} }
 
 // View is one database seen through a Tx: every key it touches must belong
-// to a partition the Tx holds.
+// to a partition the Tx holds, and a key slice must not be modified while
+// the Tx is held (its slot is cached by address).
 type View struct {
 	tx *Tx
 	db *DB
@@ -197,7 +205,7 @@ func (tx *Tx) SetNow(ms int64) { tx.now = ms }
 func (tx *Tx) lru() uint32 { return uint32((tx.Now() - startMs) / 1000) }
 
 func (v View) locate(key []byte) (*part, *map[string]*Object) {
-	slot := slotmap.Slot(key)
+	slot := v.tx.slot(key)
 	p := &v.db.parts[slot/SlotsPerPart]
 	return p, &p.slots[slot%SlotsPerPart]
 }
@@ -492,4 +500,18 @@ func (v View) IsExpired(key []byte) bool {
 	_, m := v.locate(key)
 	o := (*m)[string(key)]
 	return o != nil && o.Expire != 0 && o.Expire <= v.tx.Now()
+}
+
+// slot returns key's hash slot, reusing the last result for the same slice
+// (same backing array and length: arguments are not modified while a
+// command runs).
+func (tx *Tx) slot(key []byte) int {
+	if len(key) > 0 && tx.lastKey == &key[0] && tx.lastLen == len(key) {
+		return tx.lastSlot
+	}
+	s := slotmap.Slot(key)
+	if len(key) > 0 {
+		tx.lastKey, tx.lastLen, tx.lastSlot = &key[0], len(key), s
+	}
+	return s
 }
