@@ -112,3 +112,19 @@ func BenchmarkDispatchZAdd(b *testing.B) {
 		return args
 	})
 }
+
+func BenchmarkDispatchMSet(b *testing.B) {
+	args := make([][]byte, 21)
+	val := []byte("xxx")
+	keys := make([][]byte, 1<<12)
+	for i := range keys {
+		keys[i] = keyArg(i)
+	}
+	benchCommand(b, "mset", func(i int) [][]byte {
+		args[0] = []byte("MSET")
+		for k := 0; k < 10; k++ {
+			args[1+2*k], args[2+2*k] = keys[(i*10+k)&(len(keys)-1)], val
+		}
+		return args
+	})
+}

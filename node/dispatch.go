@@ -180,6 +180,9 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 		c.tx = s.store.LockAll(db)
 	default:
 		keys := cmd.keys(args, c.keyBuf[:0])
+		if cmd.Step > 1 {
+			c.keyBuf = keys[:0] // keep the grown buffer for the next command
+		}
 		switch len(keys) {
 		case 0:
 			return false
