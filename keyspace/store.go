@@ -94,7 +94,7 @@ type Tx struct {
 	lastKey  *byte
 	lastLen  int
 	lastSlot int
-	ready []ReadyKey
+	ready    []ReadyKey
 }
 
 func (s *Store) partOf(tx *Tx, db int, key []byte) *part {

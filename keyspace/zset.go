@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"math/rand/v2"
+	"unsafe"
 )
 
 // ZSet is a sorted set: a skiplist ordered by (score, member) with spans for
@@ -56,6 +57,43 @@ func (z *ZSet) Score(member string) (float64, bool) {
 	return s, ok
 }
 
+// newZNode allocates a node with its levels in the same allocation for the
+// common heights (99.6% of nodes), so walking a level stays in one cache
+// line and an insert costs one allocation.
+func newZNode(lvl int, score float64, member string) *zNode {
+	switch lvl {
+	case 1:
+		n := &struct {
+			zNode
+			l [1]zLevel
+		}{}
+		n.zNode = zNode{member: member, score: score, level: n.l[:]}
+		return &n.zNode
+	case 2:
+		n := &struct {
+			zNode
+			l [2]zLevel
+		}{}
+		n.zNode = zNode{member: member, score: score, level: n.l[:]}
+		return &n.zNode
+	case 3:
+		n := &struct {
+			zNode
+			l [3]zLevel
+		}{}
+		n.zNode = zNode{member: member, score: score, level: n.l[:]}
+		return &n.zNode
+	case 4:
+		n := &struct {
+			zNode
+			l [4]zLevel
+		}{}
+		n.zNode = zNode{member: member, score: score, level: n.l[:]}
+		return &n.zNode
+	}
+	return &zNode{member: member, score: score, level: make([]zLevel, lvl)}
+}
+
 func randomLevel() int {
 	l := 1
 	for l < zMaxLevel && rand.Uint32()&0xFFFF < 0xFFFF/4 {
@@ -91,7 +129,7 @@ func (z *ZSet) insert(score float64, member string) {
 		}
 		z.level = lvl
 	}
-	x = &zNode{member: member, score: score, level: make([]zLevel, lvl)}
+	x = newZNode(lvl, score, member)
 	for i := 0; i < lvl; i++ {
 		x.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = x
@@ -148,12 +186,16 @@ func (z *ZSet) remove(score float64, member string) {
 }
 
 // Add sets member's score; it reports whether the member is new.
+//
+// A score of -0 is stored as 0, as Redis's listpack encoding does.
 func (z *ZSet) Add(member string, score float64) bool {
+	if score == 0 {
+		score = 0
+	}
 	if old, ok := z.dict[member]; ok {
 		if old != score {
-			z.remove(old, member)
-			z.insert(score, member)
-			z.dict[member] = score
+			m := z.updateScore(old, member, score)
+			z.dict[m] = score
 		}
 		return false
 	}
@@ -161,6 +203,53 @@ func (z *ZSet) Add(member string, score float64) bool {
 	z.dict[member] = score
 	z.maxMember = max(z.maxMember, len(member))
 	return true
+}
+
+// Set is Add for a member given as bytes: member is copied only when it is
+// new (b may be reused by the caller afterwards).
+func (z *ZSet) Set(member []byte, score float64) bool {
+	if score == 0 {
+		score = 0
+	}
+	if old, ok := z.dict[string(member)]; ok {
+		if old != score {
+			m := z.updateScore(old, bstr(member), score)
+			z.dict[m] = score
+		}
+		return false
+	}
+	m := string(member)
+	z.insert(score, m)
+	z.dict[m] = score
+	z.maxMember = max(z.maxMember, len(m))
+	return true
+}
+
+// bstr views b as a string without copying. The result must only be used
+// for lookups and comparisons, never stored.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// updateScore moves member from score cur to newScore, in place when its
+// position does not change (as Redis's zslUpdateScore); member may be a
+// temporary view. It returns the stored member string.
+func (z *ZSet) updateScore(cur float64, member string, newScore float64) string {
+	var update [zMaxLevel]*zNode
+	x := z.head
+	for i := z.level - 1; i >= 0; i-- {
+		for f := x.level[i].forward; f != nil && zLess(f.score, f.member, cur, member); f = x.level[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	x = x.level[0].forward
+	if (x.backward == nil || x.backward.score < newScore) &&
+		(x.level[0].forward == nil || x.level[0].forward.score > newScore) {
+		x.score = newScore
+		return x.member
+	}
+	z.deleteNode(x, &update)
+	z.insert(newScore, x.member)
+	return x.member
 }
 
 // Remove deletes member; it reports whether it was present.
@@ -172,6 +261,29 @@ func (z *ZSet) Remove(member string) bool {
 	z.remove(score, member)
 	delete(z.dict, member)
 	return true
+}
+
+// Delete is Remove for a member given as bytes.
+func (z *ZSet) Delete(member []byte) bool {
+	m := bstr(member)
+	score, ok := z.dict[m]
+	if !ok {
+		return false
+	}
+	z.remove(score, m)
+	delete(z.dict, m)
+	return true
+}
+
+// ScoreOf is Score for a member given as bytes.
+func (z *ZSet) ScoreOf(member []byte) (float64, bool) {
+	s, ok := z.dict[string(member)]
+	return s, ok
+}
+
+// RankOf is Rank for a member given as bytes.
+func (z *ZSet) RankOf(member []byte, reverse bool) (int, bool) {
+	return z.Rank(bstr(member), reverse)
 }
 
 // Rank returns member's 0-based rank (from the highest score when reverse).
@@ -187,7 +299,7 @@ func (z *ZSet) Rank(member string, reverse bool) (int, bool) {
 			rank += x.level[i].span
 			x = x.level[i].forward
 		}
-		if x != z.head && x.member == member {
+		if x != z.head && x.score == score && x.member == member {
 			break
 		}
 	}
@@ -370,12 +482,6 @@ func (z *ZSet) RangeByScore(r ScoreRange, reverse bool, offset, count int) []ZEn
 		func(n *zNode) bool { return r.lteMax(n.score) }, reverse, offset, count)
 }
 
-// RangeByLex is RangeByScore for member ranges (all scores assumed equal).
-func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, count int) []ZEntry {
-	return z.rangeGeneric(func(n *zNode) bool { return r.gteMin(n.member) },
-		func(n *zNode) bool { return r.lteMax(n.member) }, reverse, offset, count)
-}
-
 // rankOfFirst returns the 0-based rank of the first node satisfying gteMin.
 func (z *ZSet) rankOfFirst(gteMin func(*zNode) bool) int {
 	rank := 0
@@ -411,12 +517,6 @@ func (z *ZSet) CountScore(r ScoreRange) int {
 		z.rankOfFirst(func(n *zNode) bool { return r.gteMin(n.score) }))
 }
 
-// CountLex returns how many members are in r, in O(log n).
-func (z *ZSet) CountLex(r LexRange) int {
-	return max(0, z.rankAfterLast(func(n *zNode) bool { return r.lteMax(n.member) })-
-		z.rankOfFirst(func(n *zNode) bool { return r.gteMin(n.member) }))
-}
-
 // RemoveEntries deletes the given members and returns how many were removed.
 func (z *ZSet) RemoveEntries(es []ZEntry) int {
 	n := 0
@@ -431,4 +531,231 @@ func (z *ZSet) RemoveEntries(es []ZEntry) int {
 // All returns every entry in ascending order.
 func (z *ZSet) All() []ZEntry {
 	return z.ByRank(0, z.length-1, false)
+}
+
+// At returns the entry at 0-based ascending rank r (r must be in [0, Len)).
+func (z *ZSet) At(r int) ZEntry {
+	x := z.nodeByRank(r)
+	return ZEntry{x.member, x.score}
+}
+
+// ZIter walks a sorted set from a rank, forward or backward.
+type ZIter struct {
+	n   *zNode
+	rev bool
+}
+
+// IterAt returns an iterator positioned at ascending rank r that moves to
+// lower ranks when reverse. It is invalid at once if r is out of range.
+func (z *ZSet) IterAt(r int, reverse bool) ZIter {
+	return ZIter{z.nodeByRank(r), reverse}
+}
+
+// Valid reports whether the iterator is on an entry.
+func (it *ZIter) Valid() bool { return it.n != nil }
+
+// Member returns the current member.
+func (it *ZIter) Member() string { return it.n.member }
+
+// Score returns the current score.
+func (it *ZIter) Score() float64 { return it.n.score }
+
+// Next moves one entry on in the iterator's direction.
+func (it *ZIter) Next() {
+	if it.rev {
+		it.n = it.n.backward
+	} else {
+		it.n = it.n.level[0].forward
+	}
+}
+
+// ScoreSpan returns the ascending rank of the first member with a score in
+// r and how many members are in r, in O(log n).
+func (z *ZSet) ScoreSpan(r ScoreRange) (int, int) {
+	if r.Empty() {
+		return 0, 0
+	}
+	first := z.rankOfFirst(func(n *zNode) bool { return r.gteMin(n.score) })
+	end := z.rankAfterLast(func(n *zNode) bool { return r.lteMax(n.score) })
+	return first, max(0, end-first)
+}
+
+// DeleteRankRange removes the members with ascending ranks start..stop
+// inclusive (clamped to the set) in O(log n + removed), and returns how many
+// it removed.
+func (z *ZSet) DeleteRankRange(start, stop int) int {
+	start = max(start, 0)
+	stop = min(stop, z.length-1)
+	if start > stop {
+		return 0
+	}
+	var update [zMaxLevel]*zNode
+	traversed := 0
+	x := z.head
+	for i := z.level - 1; i >= 0; i-- {
+		for x.level[i].forward != nil && traversed+x.level[i].span <= start {
+			traversed += x.level[i].span
+			x = x.level[i].forward
+		}
+		update[i] = x
+	}
+	x = x.level[0].forward
+	removed := 0
+	for x != nil && removed < stop-start+1 {
+		next := x.level[0].forward
+		z.deleteNode(x, &update)
+		delete(z.dict, x.member)
+		removed++
+		x = next
+	}
+	return removed
+}
+
+// Lex ranges. Redis defines them for sets whose members all have the same
+// score; on mixed scores its result depends on the encoding. These follow
+// Redis 7.0's algorithms literally: small sets (listpack in Redis) scan
+// linearly, others walk the skiplist, so sorted data costs O(log n) and
+// mixed-score queries on small sets give Redis's exact answers.
+
+// small reports whether Redis would hold this set as a listpack.
+func (z *ZSet) small() bool { return z.length <= 128 && z.maxMember <= 64 }
+
+// empty reports whether no member can be in r (Redis's sdscmplex test).
+func (r LexRange) empty() bool {
+	switch {
+	case r.MinInf && r.MaxNegInf, r.MinPosInf && r.MaxInf:
+		return true // the same shared string: equal, and "exclusive"
+	case r.MinInf || r.MaxInf:
+		return false
+	case r.MinPosInf || r.MaxNegInf:
+		return true
+	}
+	return r.Min > r.Max || (r.Min == r.Max && (r.MinEx || r.MaxEx))
+}
+
+// lexMayContain is zslIsInLexRange.
+func (z *ZSet) lexMayContain(r LexRange) bool {
+	if r.empty() || z.length == 0 {
+		return false
+	}
+	return r.gteMin(z.tail.member) && r.lteMax(z.head.level[0].forward.member)
+}
+
+// firstInLex returns the ascending rank of zslFirstInLexRange's node, or -1.
+func (z *ZSet) firstInLex(r LexRange) int {
+	if !z.lexMayContain(r) {
+		return -1
+	}
+	rank := 0
+	var x *zNode
+	if z.small() {
+		for x = z.head.level[0].forward; x != nil && !r.gteMin(x.member); x = x.level[0].forward {
+			rank++
+		}
+	} else {
+		x = z.head
+		for i := z.level - 1; i >= 0; i-- {
+			for x.level[i].forward != nil && !r.gteMin(x.level[i].forward.member) {
+				rank += x.level[i].span
+				x = x.level[i].forward
+			}
+		}
+		x = x.level[0].forward
+	}
+	if x == nil || !r.lteMax(x.member) {
+		return -1
+	}
+	return rank
+}
+
+// lastInLex returns the ascending rank of zslLastInLexRange's node, or -1.
+func (z *ZSet) lastInLex(r LexRange) int {
+	if !z.lexMayContain(r) {
+		return -1
+	}
+	var rank int
+	var x *zNode
+	if z.small() {
+		rank = z.length - 1
+		for x = z.tail; x != nil && !r.lteMax(x.member); x = x.backward {
+			rank--
+		}
+	} else {
+		x = z.head
+		for i := z.level - 1; i >= 0; i-- {
+			for x.level[i].forward != nil && r.lteMax(x.level[i].forward.member) {
+				rank += x.level[i].span
+				x = x.level[i].forward
+			}
+		}
+		rank-- // spans count 1-based ranks
+		if x == z.head {
+			x = nil
+		}
+	}
+	if x == nil || !r.gteMin(x.member) {
+		return -1
+	}
+	return rank
+}
+
+// LexSelect returns what Z[REV]RANGEBYLEX emits: n members walking from
+// ascending rank begin (towards lower ranks when reverse). The first offset
+// members from the range start are skipped without checking them; then
+// members are taken while in range, at most limit (limit < 0 = no limit).
+func (z *ZSet) LexSelect(r LexRange, reverse bool, offset, limit int) (begin, n int) {
+	var start int
+	if reverse {
+		start = z.lastInLex(r)
+	} else {
+		start = z.firstInLex(r)
+	}
+	if start < 0 || offset < 0 {
+		return 0, 0 // a negative offset skips past the end in Redis
+	}
+	if reverse {
+		begin = start - offset
+	} else {
+		begin = start + offset
+	}
+	if begin < 0 || begin >= z.length {
+		return 0, 0
+	}
+	for it := z.IterAt(begin, reverse); it.Valid() && (limit < 0 || n < limit); it.Next() {
+		if reverse && !r.gteMin(it.n.member) || !reverse && !r.lteMax(it.n.member) {
+			break
+		}
+		n++
+	}
+	return begin, n
+}
+
+// RangeByLex returns the entries LexSelect selects.
+func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, count int) []ZEntry {
+	begin, n := z.LexSelect(r, reverse, offset, count)
+	if n == 0 {
+		return nil
+	}
+	out := make([]ZEntry, 0, n)
+	for it := z.IterAt(begin, reverse); it.Valid() && len(out) < n; it.Next() {
+		out = append(out, ZEntry{it.n.member, it.n.score})
+	}
+	return out
+}
+
+// CountLex is ZLEXCOUNT: O(log n) on large sets.
+func (z *ZSet) CountLex(r LexRange) int {
+	first := z.firstInLex(r)
+	if first < 0 {
+		return 0
+	}
+	if z.small() {
+		_, n := z.LexSelect(r, false, 0, -1)
+		return n
+	}
+	count := z.length - first
+	if last := z.lastInLex(r); last >= 0 {
+		count -= z.length - 1 - last
+	}
+	return count
 }

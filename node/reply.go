@@ -86,13 +86,16 @@ func (c *Ctx) SetHeader(n int) {
 	c.conn.WriteArray(n)
 }
 
-// Double writes a float (a bulk string in RESP2, formatted as Redis does).
+// Double writes a float (a bulk string in RESP2), formatted as Redis 7.0
+// formats doubles.
 func (c *Ctx) Double(f float64) {
+	var buf [40]byte
 	if c.resp3() {
-		c.conn.WriteRaw([]byte("," + formatDouble3(f) + "\r\n"))
+		b := appendDouble(append(buf[:0], ','), f)
+		c.conn.WriteRaw(append(b, '\r', '\n'))
 		return
 	}
-	c.conn.WriteBulkString(FormatFloat(f))
+	c.conn.WriteBulk(appendDouble(buf[:0], f))
 }
 
 // Bool writes a boolean (an integer 1/0 in RESP2).
@@ -141,26 +144,17 @@ func (c *Ctx) Bulks(bs [][]byte) {
 	}
 }
 
-// FormatFloat formats f as Redis replies with doubles in RESP2 (%.17g,
-// shortest round-trip form, inf/-inf).
-func FormatFloat(f float64) string {
+// appendDouble formats f as Redis 7.0 replies with doubles: C's "%.17g"
+// (1.1 is "1.1000000000000001", 3.0 is "3") and inf/-inf.
+func appendDouble(dst []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
-		return "inf"
+		return append(dst, "inf"...)
 	case math.IsInf(f, -1):
-		return "-inf"
+		return append(dst, "-inf"...)
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return strconv.AppendFloat(dst, f, 'g', 17, 64)
 }
 
-func formatDouble3(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
+// FormatFloat is appendDouble as a string.
+func FormatFloat(f float64) string { return string(appendDouble(nil, f)) }

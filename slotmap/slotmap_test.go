@@ -20,9 +20,9 @@ func TestSlot(t *testing.T) {
 		{"{user1000}.following", 3443},
 		{"{user1000}.followers", 3443},
 		{"user1000", 3443},
-		{"foo{}{bar}", 8363},         // empty first tag: whole key hashed
-		{"foo{{bar}}zap", 4015},      // tag is "{bar"
-		{"foo{bar}{zap}", 5061},      // only the first tag counts
+		{"foo{}{bar}", 8363},    // empty first tag: whole key hashed
+		{"foo{{bar}}zap", 4015}, // tag is "{bar"
+		{"foo{bar}{zap}", 5061}, // only the first tag counts
 		{"", 0},
 	}
 	for _, c := range cases {
