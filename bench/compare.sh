@@ -5,6 +5,11 @@
 #
 #   bash bench/compare.sh            # defaults: 200000 requests per test
 #   REQUESTS=50000 TESTS=set,get bash bench/compare.sh
+#   IO_THREADS=2 bash bench/compare.sh   # both servers with io-threads 2
+#
+# Both servers get the same settings, including io-threads (Redis's default,
+# 1, unless IO_THREADS says otherwise): for warden it is the number of cores
+# its goroutines may use, for Redis the number of I/O threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +18,7 @@ CLIENTS=${CLIENTS:-50}
 TESTS=${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,mset}
 PIPELINES=${PIPELINES:-"1 16"}
 KEYS_FOR_MEMORY=${KEYS_FOR_MEMORY:-1000000}
+IO_THREADS=${IO_THREADS:-1}
 
 for tool in redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "compare.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -42,19 +48,19 @@ wait_ping() {
     sleep 0.05
   done
   echo "compare.sh: server on port $1 did not answer PING" >&2
-  tail -5 "$tmp"/*.log >&2 || true
+  tail -n 5 "$tmp"/*.log >&2 || true
   exit 1
 }
 
 start_servers() {
   rport=$(free_port "$next_port")
-  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --io-threads "$IO_THREADS" \
     --dir "$tmp" --logfile "$tmp/redis.log" &
   rpid=$!
   wport=$(free_port $((rport + 1)))
   next_port=$((wport + 1))
   mkdir -p "$tmp/warden"
-  bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no \
+  bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no --io-threads "$IO_THREADS" \
     --dir "$tmp/warden" --loglevel warning 2>"$tmp/warden.log" &
   wpid=$!
   pids+=("$rpid" "$wpid")
@@ -75,7 +81,7 @@ bench() {
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); redis: $(redis-server --version | awk '{print $3}'); requests=$REQUESTS clients=$CLIENTS"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); redis: $(redis-server --version | awk '{print $3}'); requests=$REQUESTS clients=$CLIENTS io-threads=$IO_THREADS"
 start_servers
 printf '%-10s %4s %14s %14s %8s\n' test P redis_ops/s warden_ops/s ratio
 for P in $PIPELINES; do

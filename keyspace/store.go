@@ -89,11 +89,10 @@ type Tx struct {
 	all   bool
 	now   int64 // unix ms; 0 until first needed
 
-	// The slot of the last key looked up: a command locks, then reads, the
-	// same argument, so its CRC16 is computed once.
-	lastKey  *byte
-	lastLen  int
-	lastSlot int
+	// Slots of the keys looked up recently: a command locks, then reads,
+	// the same arguments, so each key's CRC16 is computed once.
+	slotCache [16]slotEntry
+	slotNext  int
 	ready    []ReadyKey
 }
 
@@ -169,7 +168,8 @@ func (tx *Tx) Unlock() []ReadyKey {
 	tx.ready = nil
 	tx.all = false
 	tx.now = 0
-	tx.lastKey = nil
+	clear(tx.slotCache[:])
+	tx.slotNext = 0
 	tx.s.txPool.Put(tx)
 	return ready
 }
@@ -502,16 +502,27 @@ func (v View) IsExpired(key []byte) bool {
 	return o != nil && o.Expire != 0 && o.Expire <= v.tx.Now()
 }
 
-// slot returns key's hash slot, reusing the last result for the same slice
-// (same backing array and length: arguments are not modified while a
+type slotEntry struct {
+	key  *byte
+	len  int
+	slot int
+}
+
+// slot returns key's hash slot, reusing an earlier result for the same
+// slice (same backing array and length: arguments are not modified while a
 // command runs).
 func (tx *Tx) slot(key []byte) int {
-	if len(key) > 0 && tx.lastKey == &key[0] && tx.lastLen == len(key) {
-		return tx.lastSlot
+	if len(key) == 0 {
+		return slotmap.Slot(key)
+	}
+	p := &key[0]
+	for i := range tx.slotCache {
+		if e := &tx.slotCache[i]; e.key == p && e.len == len(key) {
+			return e.slot
+		}
 	}
 	s := slotmap.Slot(key)
-	if len(key) > 0 {
-		tx.lastKey, tx.lastLen, tx.lastSlot = &key[0], len(key), s
-	}
+	tx.slotCache[tx.slotNext] = slotEntry{p, len(key), s}
+	tx.slotNext = (tx.slotNext + 1) % len(tx.slotCache)
 	return s
 }

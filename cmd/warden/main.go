@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -53,6 +54,10 @@ func runServer(args []string) error {
 	}
 	if err := cfg.Load(file, args); err != nil {
 		return err
+	}
+	// An explicit GOMAXPROCS in the environment wins over io-threads.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(int(cfg.Int("io-threads")))
 	}
 	logger, closeLog, err := newLogger(cfg)
 	if err != nil {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -31,6 +32,10 @@ var directives = []Directive{
 	{Name: "maxmemory", Default: "0", Kind: Memory, Min: 0, Max: 1 << 62},
 	{Name: "maxmemory-policy", Default: "noeviction", Kind: Enum, Enum: []string{"noeviction"}},
 	{Name: "hz", Default: "10", Kind: Int, Min: 1, Max: 500},
+	// io-threads bounds the cores warden's goroutines run on (GOMAXPROCS).
+	// Redis's directive of the same name defaults to 1; warden defaults to
+	// every core, since its command execution is parallel too.
+	{Name: "io-threads", Default: strconv.Itoa(runtime.NumCPU()), Kind: Int, Min: 1, Max: 128, Immutable: true},
 	{Name: "proto-max-bulk-len", Default: "536870912", Kind: Memory, Min: 1 << 20, Max: 1 << 62},
 	{Name: "client-query-buffer-limit", Default: "1073741824", Kind: Memory, Min: 1 << 20, Max: 1 << 62},
 	{Name: "slowlog-log-slower-than", Default: "10000", Kind: Int, Min: -1, Max: 1 << 62},

@@ -1,6 +1,6 @@
 module github.com/tidwall/redcon
 
-go 1.20
+go 1.21
 
 require (
 	github.com/tidwall/btree v1.1.0

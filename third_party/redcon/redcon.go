@@ -386,6 +386,7 @@ func serve(s *Server) error {
 			wr:   NewWriter(lnconn),
 			rd:   NewReader(lnconn),
 		}
+		c.rd.zeroCopy = true // warden: see Reader.zeroCopy
 		s.mu.Lock()
 		c.idleClose = s.idleClose
 		s.conns[c] = true
@@ -537,6 +538,7 @@ type DetachedConn interface {
 // until Flush() is called.
 func (c *conn) Detach() DetachedConn {
 	c.detached = true
+	c.rd.zeroCopy = false // warden: detached users may keep commands
 	cmds := c.cmds
 	c.cmds = nil
 	return &detachedConn{conn: c, cmds: cmds}
@@ -778,6 +780,15 @@ type Reader struct {
 	start int
 	end   int
 	cmds  []Command
+
+	// warden: with zeroCopy a batch's commands reference the read buffer
+	// and share reused slices instead of being copied one by one; they are
+	// valid until the next read, which the server loop only starts after
+	// the whole batch was handled.
+	zeroCopy bool
+	batch    []Command
+	marks    []int
+	arena    [][]byte
 }
 
 // NewReader returns a command reader which will read RESP or telnet commands.
@@ -795,6 +806,11 @@ func parseInt(b []byte) (int, bool) {
 
 func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
 	var cmds []Command
+	if rd.zeroCopy {
+		cmds = rd.batch[:0]
+		clear(rd.arena)
+		rd.arena = rd.arena[:0]
+	}
 	b := rd.buf[rd.start:rd.end]
 	if rd.end-rd.start == 0 && len(rd.buf) > 4096 {
 		// warden: release a buffer that grew for a big pipeline instead of
@@ -904,7 +920,7 @@ func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
 			}
 		case '*':
 			// resp formatted command
-			marks := make([]int, 0, 16)
+			marks := rd.marks[:0]
 		outer2:
 			for i := 1; i < len(b); i++ {
 				if b[i] == '\n' {
@@ -952,6 +968,28 @@ func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
 					}
 					if len(marks) == count*2 {
 						var cmd Command
+						if rd.zeroCopy {
+							cmd.Raw = b[:i+1]
+							n := len(marks) / 2
+							if cap(rd.arena)-len(rd.arena) < n {
+								rd.arena = make([][]byte, 0, max(n, 2*cap(rd.arena), 64))
+							}
+							l := len(rd.arena)
+							cmd.Args = rd.arena[l : l+n : l+n]
+							rd.arena = rd.arena[:l+n]
+							for h := 0; h < len(marks); h += 2 {
+								cmd.Args[h/2] = cmd.Raw[marks[h]:marks[h+1]]
+							}
+							rd.marks = marks[:0]
+							cmds = append(cmds, cmd)
+							rd.batch = cmds
+							b = b[i+1:]
+							if len(b) > 0 {
+								goto next
+							} else {
+								goto done
+							}
+						}
 						if rd.rd != nil {
 							// make a raw copy of the entire command when
 							// there's a underlying reader.
