@@ -36,16 +36,13 @@ func (t Type) Name() string {
 	return "none"
 }
 
-// Hash is a hash value: field -> value.
-type Hash map[string][]byte
-
 // Set is a set value.
 type Set map[string]struct{}
 
 // Object is one stored value and its metadata.
 type Object struct {
 	Str    []byte // TString
-	Val    any    // *List, Hash, Set or *ZSet for the other types
+	Val    any    // *List, *Hash, Set or *ZSet for the other types
 	Expire int64  // absolute unix ms; 0 = no TTL
 	LRU    uint32 // LRUClock() at last access, for OBJECT IDLETIME
 	Type   Type
@@ -60,7 +57,7 @@ func NewString(b []byte) *Object {
 func (o *Object) List() *List { return o.Val.(*List) }
 
 // Hash returns the hash value (Type must be THash).
-func (o *Object) Hash() Hash { return o.Val.(Hash) }
+func (o *Object) Hash() *Hash { return o.Val.(*Hash) }
 
 // Set returns the set value (Type must be TSet).
 func (o *Object) Set() Set { return o.Val.(Set) }
@@ -76,7 +73,7 @@ func (o *Object) Len() int {
 	case TList:
 		return o.List().Len()
 	case THash:
-		return len(o.Hash())
+		return o.Hash().Len()
 	case TSet:
 		return len(o.Set())
 	case TZSet:
@@ -111,15 +108,18 @@ func (o *Object) Encoding() string {
 		return "quicklist" // Redis 7.0 reports every list as a quicklist
 	case THash:
 		h := o.Hash()
-		if len(h) > hashListpackEntries {
+		if h.Len() > hashListpackEntries {
 			return "hashtable"
 		}
-		for f, v := range h {
+		enc := "listpack"
+		h.Range(func(f string, v []byte) bool {
 			if len(f) > listpackMaxValue || len(v) > listpackMaxValue {
-				return "hashtable"
+				enc = "hashtable"
+				return false
 			}
-		}
-		return "listpack"
+			return true
+		})
+		return enc
 	case TSet:
 		s := o.Set()
 		if len(s) > intsetMaxEntries {

@@ -3,6 +3,7 @@ package node
 import (
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -35,19 +36,19 @@ func registerHashes(t table) {
 // hashWrite returns the hash at key for a write, creating (but not yet
 // storing) an empty one when missing: created reports that the caller must
 // store it with hashStore. ok=false after a WRONGTYPE reply.
-func (c *Ctx) hashWrite(key []byte) (h keyspace.Hash, created, ok bool) {
+func (c *Ctx) hashWrite(key []byte) (h *keyspace.Hash, created, ok bool) {
 	o, ok := c.WriteType(key, keyspace.THash)
 	if !ok {
 		return nil, false, false
 	}
 	if o == nil {
-		return keyspace.Hash{}, true, true
+		return keyspace.NewHash(0), true, true
 	}
 	return o.Hash(), false, true
 }
 
 // hashStore stores a newly created hash, or records the in-place change.
-func (c *Ctx) hashStore(key []byte, h keyspace.Hash, created bool) {
+func (c *Ctx) hashStore(key []byte, h *keyspace.Hash, created bool) {
 	if created {
 		c.DB.Set(key, &keyspace.Object{Type: keyspace.THash, Val: h, LRU: keyspace.LRUClock()})
 		return
@@ -57,7 +58,7 @@ func (c *Ctx) hashStore(key []byte, h keyspace.Hash, created bool) {
 
 // hashRead returns the hash at key (nil when missing); ok=false after a
 // WRONGTYPE reply.
-func (c *Ctx) hashRead(key []byte) (keyspace.Hash, bool) {
+func (c *Ctx) hashRead(key []byte) (*keyspace.Hash, bool) {
 	o, ok := c.ReadType(key, keyspace.THash)
 	if !ok || o == nil {
 		return nil, ok
@@ -79,11 +80,9 @@ func cmdHSet(c *Ctx) {
 	}
 	added := 0
 	for i := 2; i < len(c.Args); i += 2 {
-		f := c.Args[i]
-		if _, exists := h[string(f)]; !exists {
+		if h.Set(c.Args[i], hashCopy(c.Args[i+1])) {
 			added++
 		}
-		h[string(f)] = hashCopy(c.Args[i+1])
 	}
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
@@ -100,11 +99,11 @@ func cmdHSetNX(c *Ctx) {
 	if !ok {
 		return
 	}
-	if _, exists := h[string(c.Args[2])]; exists {
+	if _, exists := h.Get(c.Args[2]); exists {
 		c.Int(0)
 		return
 	}
-	h[string(c.Args[2])] = hashCopy(c.Args[3])
+	h.Set(c.Args[2], hashCopy(c.Args[3]))
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
 	c.Int(1)
@@ -115,7 +114,7 @@ func cmdHGet(c *Ctx) {
 	if !ok {
 		return
 	}
-	v, found := h[string(c.Args[2])]
+	v, found := h.Get(c.Args[2])
 	c.bulkOrNull(v, found)
 }
 
@@ -126,7 +125,7 @@ func cmdHMGet(c *Ctx) {
 	}
 	c.Array(len(c.Args) - 2)
 	for _, f := range c.Args[2:] {
-		v, found := h[string(f)]
+		v, found := h.Get(f)
 		c.bulkOrNull(v, found)
 	}
 }
@@ -136,11 +135,12 @@ func cmdHGetAll(c *Ctx) {
 	if !ok {
 		return
 	}
-	c.Map(len(h))
-	for f, v := range h {
+	c.Map(h.Len())
+	h.Range(func(f string, v []byte) bool {
 		c.BulkString(f)
 		c.Bulk(v)
-	}
+		return true
+	})
 }
 
 func cmdHKeys(c *Ctx) {
@@ -148,10 +148,11 @@ func cmdHKeys(c *Ctx) {
 	if !ok {
 		return
 	}
-	c.Array(len(h))
-	for f := range h {
+	c.Array(h.Len())
+	h.Range(func(f string, _ []byte) bool {
 		c.BulkString(f)
-	}
+		return true
+	})
 }
 
 func cmdHVals(c *Ctx) {
@@ -159,10 +160,11 @@ func cmdHVals(c *Ctx) {
 	if !ok {
 		return
 	}
-	c.Array(len(h))
-	for _, v := range h {
+	c.Array(h.Len())
+	h.Range(func(_ string, v []byte) bool {
 		c.Bulk(v)
-	}
+		return true
+	})
 }
 
 func cmdHDel(c *Ctx) {
@@ -178,8 +180,7 @@ func cmdHDel(c *Ctx) {
 	h := o.Hash()
 	deleted := 0
 	for _, f := range c.Args[2:] {
-		if _, exists := h[string(f)]; exists {
-			delete(h, string(f))
+		if h.Delete(f) {
 			deleted++
 		}
 	}
@@ -196,7 +197,7 @@ func cmdHExists(c *Ctx) {
 	if !ok {
 		return
 	}
-	if _, found := h[string(c.Args[2])]; found {
+	if _, found := h.Get(c.Args[2]); found {
 		c.Int(1)
 	} else {
 		c.Int(0)
@@ -206,14 +207,15 @@ func cmdHExists(c *Ctx) {
 func cmdHLen(c *Ctx) {
 	h, ok := c.hashRead(c.Args[1])
 	if ok {
-		c.Int(int64(len(h)))
+		c.Int(int64(h.Len()))
 	}
 }
 
 func cmdHStrlen(c *Ctx) {
 	h, ok := c.hashRead(c.Args[1])
 	if ok {
-		c.Int(int64(len(h[string(c.Args[2])])))
+		v, _ := h.Get(c.Args[2])
+		c.Int(int64(len(v)))
 	}
 }
 
@@ -228,7 +230,7 @@ func cmdHIncrBy(c *Ctx) {
 		return
 	}
 	var cur int64
-	if v, exists := h[string(field)]; exists {
+	if v, exists := h.Get(field); exists {
 		n, ok := setsStrictInt(v)
 		if !ok {
 			c.Err("ERR hash value is not an integer")
@@ -242,7 +244,7 @@ func cmdHIncrBy(c *Ctx) {
 	}
 	cur += incr
 	var buf [24]byte
-	h[string(field)] = hashCopy(strconv.AppendInt(buf[:0], cur, 10))
+	h.Set(field, hashCopy(strconv.AppendInt(buf[:0], cur, 10)))
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
 	c.Int(cur)
@@ -340,7 +342,7 @@ func cmdHIncrByFloat(c *Ctx) {
 		return
 	}
 	cur := new(big.Float).SetPrec(hashLDPrec)
-	if v, exists := h[string(field)]; exists {
+	if v, exists := h.Get(field); exists {
 		f, inf, ok := hashParseLD(v)
 		if !ok {
 			c.Err("ERR hash value is not a float")
@@ -358,7 +360,7 @@ func cmdHIncrByFloat(c *Ctx) {
 		return
 	}
 	val := hashFormatLD(cur)
-	h[string(field)] = val
+	h.Set(field, val)
 	c.hashStore(key, h, created)
 	c.Propagate([]byte("HSET"), key, field, val)
 	c.Bulk(val)
@@ -386,23 +388,26 @@ func cmdHScan(c *Ctx) {
 	c.Array(2)
 	c.BulkString("0")
 	if pattern == nil {
-		c.Array(2 * len(h))
-		for f, v := range h {
+		c.Array(2 * h.Len())
+		h.Range(func(f string, v []byte) bool {
 			c.BulkString(f)
 			c.Bulk(v)
-		}
+			return true
+		})
 		return
 	}
 	var fields []string
-	for f := range h {
+	var vals [][]byte
+	h.Range(func(f string, v []byte) bool {
 		if setsGlobMatch(pattern, f) {
-			fields = append(fields, f)
+			fields, vals = append(fields, f), append(vals, v)
 		}
-	}
+		return true
+	})
 	c.Array(2 * len(fields))
-	for _, f := range fields {
+	for i, f := range fields {
 		c.BulkString(f)
-		c.Bulk(h[f])
+		c.Bulk(vals[i])
 	}
 }
 
@@ -413,11 +418,12 @@ func cmdHRandField(c *Ctx) {
 		if !ok {
 			return
 		}
-		if len(h) == 0 {
+		if h.Len() == 0 {
 			c.Null()
 			return
 		}
-		c.BulkString(setsRandomKey(h))
+		f, _ := h.At(rand.IntN(h.Len()))
+		c.BulkString(f)
 		return
 	}
 	n, ok := c.setsCountArg(c.Args[2])
@@ -440,7 +446,7 @@ func cmdHRandField(c *Ctx) {
 	if !ok {
 		return
 	}
-	if len(h) == 0 || n == 0 {
+	if h.Len() == 0 || n == 0 {
 		c.Array(0)
 		return
 	}
@@ -461,23 +467,40 @@ func cmdHRandField(c *Ctx) {
 		}
 	}
 	switch {
-	case n < 0:
-		p := newSetsPicker(h, -n)
+	case n < 0: // repeats allowed: independent uniform draws
 		header(int(-n))
 		for range -n {
-			f := p.next()
-			emit(f, h[f])
+			emit(h.At(rand.IntN(h.Len())))
 		}
-	case n >= int64(len(h)):
-		header(len(h))
-		for f, v := range h {
+	case n >= int64(h.Len()):
+		header(h.Len())
+		h.Range(func(f string, v []byte) bool {
 			emit(f, v)
-		}
-	default:
-		fields := setsSample(h, int(n))
-		header(len(fields))
-		for _, f := range fields {
-			emit(f, h[f])
+			return true
+		})
+	default: // distinct fields
+		idx := hashSample(h.Len(), int(n))
+		header(len(idx))
+		for _, i := range idx {
+			emit(h.At(i))
 		}
 	}
+}
+
+// hashSample returns k distinct positions of [0, n) chosen uniformly: a
+// shuffled prefix when k is a large share of n, else rejection sampling.
+func hashSample(n, k int) []int {
+	if k*3 > n {
+		return rand.Perm(n)[:k]
+	}
+	seen := make(map[int]struct{}, k)
+	out := make([]int, 0, k)
+	for len(out) < k {
+		i := rand.IntN(n)
+		if _, dup := seen[i]; !dup {
+			seen[i] = struct{}{}
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -363,3 +363,32 @@ func TestHashConcurrentIncr(t *testing.T) {
 		t.Fatalf("hincrbyfloat total %s, want 400", f)
 	}
 }
+
+// Fields come back in one stable order, insertion order as Redis's listpack
+// keeps it, so HKEYS and HVALS pair up.
+func TestHashFieldOrder(t *testing.T) {
+	c, ctx := setup(t)
+	var fields []string
+	for i := 0; i < 50; i++ {
+		f := "f" + strconv.Itoa(49-i)
+		fields = append(fields, f)
+		c.HSet(ctx, "h", f, "v"+f)
+	}
+	c.HSet(ctx, "h", "f10", "vf10") // an update keeps its position
+	keys := c.HKeys(ctx, "h").Val()
+	vals := c.HVals(ctx, "h").Val()
+	if len(keys) != 50 || len(vals) != 50 {
+		t.Fatalf("HKEYS %d, HVALS %d", len(keys), len(vals))
+	}
+	for i, f := range fields {
+		if keys[i] != f || vals[i] != "v"+f {
+			t.Fatalf("position %d: field %q value %q, want %q", i, keys[i], vals[i], f)
+		}
+	}
+	all := c.Do(ctx, "hgetall", "h").Val().([]any)
+	for i, f := range fields {
+		if all[2*i] != f {
+			t.Fatalf("HGETALL position %d = %v, want %s", i, all[2*i], f)
+		}
+	}
+}

@@ -113,11 +113,7 @@ func keysDup(o *keyspace.Object) *keyspace.Object {
 		}
 		n.Val = l
 	case keyspace.THash:
-		h := make(keyspace.Hash, len(o.Hash()))
-		for f, v := range o.Hash() {
-			h[f] = bytes.Clone(v)
-		}
-		n.Val = h
+		n.Val = o.Hash().Clone()
 	case keyspace.TSet:
 		n.Val = maps.Clone(o.Set())
 	case keyspace.TZSet:

@@ -330,7 +330,7 @@ func (d *decoder) value(typ byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := make(keyspace.Hash, min(n, 1024))
+		h := keyspace.NewHash(min(n, 1024))
 		for range n {
 			f, err := d.string()
 			if err != nil {
@@ -351,7 +351,7 @@ func (d *decoder) value(typ byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := keyspace.Hash{}
+		h := keyspace.NewHash(0)
 		if err := zipmapEach(blob, func(f, v []byte) error { return hashAdd(h, f, v) }); err != nil {
 			return nil, err
 		}
@@ -414,7 +414,7 @@ func (d *decoder) value(typ byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := keyspace.Hash{}
+		h := keyspace.NewHash(0)
 		var field []byte
 		odd := false
 		each := listpackEach
@@ -497,11 +497,10 @@ func setAdd(s keyspace.Set, v []byte) error {
 	return nil
 }
 
-func hashAdd(h keyspace.Hash, f, v []byte) error {
-	if _, dup := h[string(f)]; dup {
+func hashAdd(h *keyspace.Hash, f, v []byte) error {
+	if !h.Set(f, v) {
 		return corrupt("duplicate hash field")
 	}
-	h[string(f)] = v
 	return nil
 }
 

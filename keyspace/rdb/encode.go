@@ -266,29 +266,29 @@ func buildIntset(s keyspace.Set) ([]byte, bool) {
 	return b, true
 }
 
-func appendHash(dst []byte, h keyspace.Hash) (byte, []byte) {
-	small := len(h) <= maxHashListpackEntries
+func appendHash(dst []byte, h *keyspace.Hash) (byte, []byte) {
+	small := h.Len() <= maxHashListpackEntries
 	if small {
-		for f, v := range h {
-			if len(f) > maxListpackValue || len(v) > maxListpackValue {
-				small = false
-				break
-			}
-		}
+		h.Range(func(f string, v []byte) bool {
+			small = len(f) <= maxListpackValue && len(v) <= maxListpackValue
+			return small
+		})
 	}
 	if small {
 		var lp listpackWriter
-		for f, v := range h {
+		h.Range(func(f string, v []byte) bool {
 			lp.add([]byte(f))
 			lp.add(v)
-		}
+			return true
+		})
 		return TypeHashListpack, AppendString(dst, lp.finish())
 	}
-	dst = AppendLength(dst, uint64(len(h)))
-	for f, v := range h {
+	dst = AppendLength(dst, uint64(h.Len()))
+	h.Range(func(f string, v []byte) bool {
 		dst = AppendString(dst, []byte(f))
 		dst = AppendString(dst, v)
-	}
+		return true
+	})
 	return TypeHash, dst
 }
 

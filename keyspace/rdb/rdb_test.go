@@ -153,9 +153,9 @@ func set(vals ...string) *keyspace.Object {
 }
 
 func hash(kv ...string) *keyspace.Object {
-	h := keyspace.Hash{}
+	h := keyspace.NewHash(0)
 	for i := 0; i+1 < len(kv); i += 2 {
-		h[kv[i]] = []byte(kv[i+1])
+		h.Set([]byte(kv[i]), []byte(kv[i+1]))
 	}
 	return &keyspace.Object{Type: keyspace.THash, Val: h}
 }
@@ -196,10 +196,11 @@ func describe(o *keyspace.Object) string {
 		slices.Sort(ms)
 		b.WriteString(strings.Join(ms, ","))
 	case keyspace.THash:
-		fs := make([]string, 0, len(o.Hash()))
-		for f, v := range o.Hash() {
+		fs := make([]string, 0, o.Hash().Len())
+		o.Hash().Range(func(f string, v []byte) bool {
 			fs = append(fs, strconv.Quote(f)+"="+strconv.Quote(string(v)))
-		}
+			return true
+		})
 		slices.Sort(fs)
 		b.WriteString(strings.Join(fs, ","))
 	case keyspace.TZSet:
