@@ -93,7 +93,7 @@ type Tx struct {
 	// the same arguments, so each key's CRC16 is computed once.
 	slotCache [16]slotEntry
 	slotNext  int
-	ready    []ReadyKey
+	ready     []ReadyKey
 }
 
 func (s *Store) partOf(tx *Tx, db int, key []byte) *part {
