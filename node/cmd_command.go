@@ -393,7 +393,7 @@ func cmdCommandList(c *Ctx) {
 			}
 		case eq(c.Args[3], "pattern"):
 			pat := bytes.ToLower(arg)
-			match = func(cmd *Command) bool { return pubsubMatch(pat, []byte(cmd.Name)) }
+			match = func(cmd *Command) bool { return globMatch(pat, []byte(cmd.Name)) }
 		default:
 			c.Err(errSyntax)
 			return

@@ -399,7 +399,7 @@ func cmdHScan(c *Ctx) {
 	var fields []string
 	var vals [][]byte
 	h.Range(func(f string, v []byte) bool {
-		if setsGlobMatch(pattern, f) {
+		if globMatch(pattern, f) {
 			fields, vals = append(fields, f), append(vals, v)
 		}
 		return true

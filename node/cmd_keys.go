@@ -163,7 +163,7 @@ func cmdKeys(c *Ctx) {
 	all := pat == "*"
 	var out []string
 	c.DB.Each(func(k string, _ *keyspace.Object) bool {
-		if all || keysMatch(pat, k) {
+		if all || globMatch(pat, k) {
 			out = append(out, k)
 		}
 		return true
@@ -251,7 +251,7 @@ func cmdScan(c *Ctx) {
 	spat := string(pat)
 	out := keys[:0]
 	for _, k := range keys {
-		if usePat && !keysMatch(spat, k) {
+		if usePat && !globMatch(spat, k) {
 			continue
 		}
 		if typ != nil {
@@ -606,100 +606,4 @@ func cmdObjectHelp(c *Ctx) {
 	for _, l := range objectHelp {
 		c.Status(l)
 	}
-}
-
-// keysMatch is Redis's stringmatchlen (case-sensitive glob: * ? [abc] [^a]
-// [a-z] and \ escapes), including its quirks and its early exit that keeps
-// patterns with many '*' from taking exponential time.
-func keysMatch(pattern, s string) bool {
-	skip := false
-	return keysMatchImpl(pattern, s, &skip)
-}
-
-func keysMatchImpl(p, s string, skipLonger *bool) bool {
-	for len(p) > 0 && len(s) > 0 {
-		advance := true
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for len(s) > 0 {
-				if keysMatchImpl(p[1:], s, skipLonger) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				s = s[1:]
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			s = s[1:]
-		case '[':
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			match := false
-			for {
-				if len(p) >= 2 && p[0] == '\\' {
-					p = p[1:]
-					if p[0] == s[0] {
-						match = true
-					}
-				} else if len(p) == 0 {
-					advance = false // the pattern ended inside the class
-					break
-				} else if p[0] == ']' {
-					break
-				} else if len(p) >= 3 && p[1] == '-' {
-					// C compares (signed) chars.
-					start, end, ch := int8(p[0]), int8(p[2]), int8(s[0])
-					if start > end {
-						start, end = end, start
-					}
-					p = p[2:]
-					if ch >= start && ch <= end {
-						match = true
-					}
-				} else if p[0] == s[0] {
-					match = true
-				}
-				p = p[1:]
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if p[0] != s[0] {
-				return false
-			}
-			s = s[1:]
-		}
-		if advance {
-			p = p[1:]
-		}
-		if len(s) == 0 {
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			break
-		}
-	}
-	return len(p) == 0 && len(s) == 0
 }

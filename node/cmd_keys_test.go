@@ -342,7 +342,7 @@ func TestKeysMatch(t *testing.T) {
 		{"[a-", "b", false},
 	}
 	for _, tc := range cases {
-		if got := keysMatch(tc.pat, tc.s); got != tc.want {
+		if got := globMatch(tc.pat, tc.s); got != tc.want {
 			t.Errorf("match(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
 		}
 	}

@@ -123,108 +123,6 @@ func (c *Ctx) setsScanOpts() (pattern []byte, ok bool) {
 	return pattern, true
 }
 
-// setsGlobMatch is Redis's stringmatchlen (case-sensitive glob matching).
-func setsGlobMatch(pattern []byte, s string) bool {
-	skip := false
-	return setsGlob(pattern, s, &skip)
-}
-
-func setsGlob(pat []byte, str string, skipLonger *bool) bool {
-	at := func(i int) byte { // the C code reads the NUL terminator
-		if i < len(pat) {
-			return pat[i]
-		}
-		return 0
-	}
-	p, s := 0, 0
-	for p < len(pat) && s < len(str) {
-		switch pat[p] {
-		case '*':
-			for p < len(pat) && at(p+1) == '*' {
-				p++
-			}
-			if p == len(pat)-1 {
-				return true
-			}
-			for s < len(str) {
-				if setsGlob(pat[p+1:], str[s:], skipLonger) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				s++
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			s++
-		case '[':
-			p++
-			not := at(p) == '^'
-			if not {
-				p++
-			}
-			match := false
-			ch := int(int8(str[s]))
-		class:
-			for {
-				switch {
-				case at(p) == '\\' && len(pat)-p >= 2:
-					p++
-					if pat[p] == str[s] {
-						match = true
-					}
-				case at(p) == ']':
-					break class
-				case p >= len(pat):
-					p-- // unterminated class: the outer step lands on the end
-					break class
-				case len(pat)-p >= 3 && pat[p+1] == '-':
-					lo, hi := int(int8(pat[p])), int(int8(pat[p+2]))
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					p += 2
-					if ch >= lo && ch <= hi {
-						match = true
-					}
-				default:
-					if pat[p] == str[s] {
-						match = true
-					}
-				}
-				p++
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s++
-		case '\\':
-			if len(pat)-p >= 2 {
-				p++
-			}
-			fallthrough
-		default:
-			if pat[p] != str[s] {
-				return false
-			}
-			s++
-		}
-		p++
-		if s == len(str) {
-			for at(p) == '*' {
-				p++
-			}
-			break
-		}
-	}
-	return p >= len(pat) && s == len(str)
-}
-
 // setsRandomKey returns a random key of the non-empty map m: uniformly for
 // small maps, and for large ones by skipping a random number of entries
 // from Go's randomised iteration start (O(1), nearly uniform).
@@ -886,7 +784,7 @@ func cmdSScan(c *Ctx) {
 	}
 	var members []string
 	for m := range s {
-		if setsGlobMatch(pattern, m) {
+		if globMatch(pattern, m) {
 			members = append(members, m)
 		}
 	}

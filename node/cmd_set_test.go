@@ -615,7 +615,7 @@ func TestSetGlobMatch(t *testing.T) {
 		{"h*llo", "heeeello", true},
 		{"*a*a*a*a*a*a*a*a*b", strings.Repeat("a", 60), false},
 	} {
-		if got := setsGlobMatch([]byte(tc.pat), tc.s); got != tc.want {
+		if got := globMatch([]byte(tc.pat), tc.s); got != tc.want {
 			t.Errorf("match(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
 		}
 	}

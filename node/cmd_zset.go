@@ -1405,7 +1405,7 @@ func cmdZScan(c *Ctx) {
 	}
 	var out []keyspace.ZEntry
 	for it := z.IterAt(0, false); it.Valid(); it.Next() {
-		if pat == nil || zsetGlobMatch(pat, it.Member()) {
+		if pat == nil || globMatch(pat, it.Member()) {
 			out = append(out, keyspace.ZEntry{Member: it.Member(), Score: it.Score()})
 		}
 	}
@@ -1417,101 +1417,6 @@ func cmdZScan(c *Ctx) {
 		c.BulkString(e.Member)
 		c.Bulk(zsetAppendScanScore(buf[:0], e.Score))
 	}
-}
-
-// zsetGlobMatch is Redis's stringmatchlen (case-sensitive): * ? [...] with
-// ^ negation and ranges, and \ escapes. An empty string only matches an
-// empty pattern, as in Redis.
-func zsetGlobMatch(p []byte, s string) bool {
-	skip := false
-	return zsetGlob(p, s, &skip)
-}
-
-func zsetGlob(p []byte, s string, skipLonger *bool) bool {
-	for len(p) > 0 && len(s) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for len(s) > 0 {
-				if zsetGlob(p[1:], s, skipLonger) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				s = s[1:]
-			}
-			// No match for the rest anywhere: longer matches of an
-			// earlier '*' cannot help either.
-			*skipLonger = true
-			return false
-		case '?':
-			s = s[1:]
-		case '[':
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			match := false
-			for {
-				if len(p) >= 2 && p[0] == '\\' {
-					p = p[1:]
-					if p[0] == s[0] {
-						match = true
-					}
-				} else if len(p) > 0 && p[0] == ']' {
-					break
-				} else if len(p) == 0 {
-					// Unterminated class: the end closes it.
-					p = []byte{']'}
-					break
-				} else if len(p) >= 3 && p[1] == '-' {
-					lo, hi := p[0], p[2]
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					if s[0] >= lo && s[0] <= hi {
-						match = true
-					}
-					p = p[2:]
-				} else if p[0] == s[0] {
-					match = true
-				}
-				p = p[1:]
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if p[0] != s[0] {
-				return false
-			}
-			s = s[1:]
-		}
-		p = p[1:]
-		if len(s) == 0 {
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			break
-		}
-	}
-	return len(p) == 0 && len(s) == 0
 }
 
 // zsetAppendScanScore formats a score as ZSCAN returns it (Redis's

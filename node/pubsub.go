@@ -344,7 +344,7 @@ func (h *pubsubHub) publish(channel, msg []byte) int64 {
 		n += int64(len(set))
 	}
 	for pat, set := range h.patterns {
-		if !pubsubMatch([]byte(pat), channel) {
+		if !globMatch([]byte(pat), channel) {
 			continue
 		}
 		frame = append(frame[:0], "*4\r\n$8\r\npmessage\r\n"...)
@@ -384,7 +384,7 @@ func (h *pubsubHub) channelList(pattern []byte, shard bool) []string {
 	}
 	var out []string
 	for ch := range m {
-		if pattern == nil || pubsubMatch(pattern, []byte(ch)) {
+		if pattern == nil || globMatch(pattern, []byte(ch)) {
 			out = append(out, ch)
 		}
 	}
@@ -405,99 +405,4 @@ func (h *pubsubHub) numSub(names [][]byte, shard bool) []int64 {
 		out[i] = int64(len(m[string(n)]))
 	}
 	return out
-}
-
-// pubsubMatch reports whether str matches the glob pattern exactly as
-// Redis's stringmatchlen does: * ? [abc] [^a-z] and \ escapes.
-func pubsubMatch(pattern, str []byte) bool {
-	skip := false
-	return pubsubMatchImpl(pattern, str, &skip)
-}
-
-// pubsubMatchImpl is stringmatchlen_impl; skipLonger stops the search early
-// once the rest of the pattern cannot match anywhere (no exponential blowup).
-func pubsubMatchImpl(pattern, str []byte, skipLonger *bool) bool {
-	for len(pattern) > 0 && len(str) > 0 {
-		switch pattern[0] {
-		case '*':
-			for len(pattern) > 1 && pattern[1] == '*' {
-				pattern = pattern[1:]
-			}
-			if len(pattern) == 1 {
-				return true
-			}
-			for len(str) > 0 {
-				if pubsubMatchImpl(pattern[1:], str, skipLonger) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				str = str[1:]
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			str = str[1:]
-		case '[':
-			pattern = pattern[1:]
-			not := len(pattern) > 0 && pattern[0] == '^'
-			if not {
-				pattern = pattern[1:]
-			}
-			match := false
-			for {
-				if len(pattern) >= 2 && pattern[0] == '\\' {
-					pattern = pattern[1:]
-					if pattern[0] == str[0] {
-						match = true
-					}
-				} else if len(pattern) > 0 && pattern[0] == ']' {
-					break
-				} else if len(pattern) == 0 {
-					// Unterminated class: Redis steps back onto the last
-					// pattern byte so the shared advance below ends it.
-					pattern = []byte{0}
-					break
-				} else if len(pattern) >= 3 && pattern[1] == '-' {
-					start, end := pattern[0], pattern[2]
-					if start > end {
-						start, end = end, start
-					}
-					pattern = pattern[2:]
-					if str[0] >= start && str[0] <= end {
-						match = true
-					}
-				} else if pattern[0] == str[0] {
-					match = true
-				}
-				pattern = pattern[1:]
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			str = str[1:]
-		case '\\':
-			if len(pattern) >= 2 {
-				pattern = pattern[1:]
-			}
-			fallthrough
-		default:
-			if pattern[0] != str[0] {
-				return false
-			}
-			str = str[1:]
-		}
-		pattern = pattern[1:]
-		if len(str) == 0 {
-			for len(pattern) > 0 && pattern[0] == '*' {
-				pattern = pattern[1:]
-			}
-			break
-		}
-	}
-	return len(pattern) == 0 && len(str) == 0
 }

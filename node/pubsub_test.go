@@ -395,8 +395,8 @@ func TestPubsubMatch(t *testing.T) {
 		{"a[-z]", "a-", true},
 	}
 	for _, tc := range cases {
-		if got := pubsubMatch([]byte(tc.pat), []byte(tc.s)); got != tc.want {
-			t.Errorf("pubsubMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
+		if got := globMatch([]byte(tc.pat), []byte(tc.s)); got != tc.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
 		}
 	}
 }
