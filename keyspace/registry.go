@@ -164,6 +164,6 @@ func (s *Store) ActiveExpire(budget time.Duration) int {
 func (s *Store) Lock1Part(p *part) *Tx {
 	tx := s.newTx()
 	tx.parts = append(tx.parts, p)
-	p.mu.Lock()
+	s.lockPart(p)
 	return tx
 }

@@ -31,6 +31,7 @@ type Store struct {
 
 	txPool       sync.Pool
 	expireCursor atomic.Int64
+	snap         atomic.Pointer[Snapshot]
 }
 
 // DB is one numbered database.
@@ -119,7 +120,7 @@ func (s *Store) Lock(keys []Key) *Tx {
 		slices.SortFunc(tx.parts, func(a, b *part) int { return a.id - b.id })
 	}
 	for _, p := range tx.parts {
-		p.mu.Lock()
+		s.lockPart(p)
 	}
 	return tx
 }
@@ -129,7 +130,7 @@ func (s *Store) Lock1(db int, key []byte) *Tx {
 	tx := s.newTx()
 	p := s.partOf(tx, db, key)
 	tx.parts = append(tx.parts, p)
-	p.mu.Lock()
+	s.lockPart(p)
 	return tx
 }
 
@@ -150,7 +151,7 @@ func (s *Store) LockAll(dbs ...int) *Tx {
 		for i := range s.dbs[d].parts {
 			p := &s.dbs[d].parts[i]
 			tx.parts = append(tx.parts, p)
-			p.mu.Lock()
+			s.lockPart(p)
 		}
 	}
 	return tx
@@ -491,7 +492,7 @@ func (s *Store) LockSlot(db, slot int) *Tx {
 	tx := s.newTx()
 	p := &s.dbs[db].parts[slot/SlotsPerPart]
 	tx.parts = append(tx.parts, p)
-	p.mu.Lock()
+	s.lockPart(p)
 	return tx
 }
 
