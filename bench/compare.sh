@@ -43,25 +43,30 @@ cleanup() {
 trap cleanup EXIT
 
 wait_ping() {
-  for _ in $(seq 1 200); do
-    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
+  for _ in $(seq 1 6000); do
+    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
+    sleep 0.01
   done
   echo "compare.sh: server on port $1 did not answer PING" >&2
   tail -n 5 "$tmp"/*.log >&2 || true
   exit 1
 }
 
+# start_servers [directive value ...]: both servers, same settings; each has
+# its own data dir ($tmp/redis, $tmp/warden) that survives a restart.
 start_servers() {
+  local extra=("$@")
+  [ ${#extra[@]} -gt 0 ] || extra=(--appendonly no)
   rport=$(free_port "$next_port")
-  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --io-threads "$IO_THREADS" \
-    --dir "$tmp" --logfile "$tmp/redis.log" &
+  mkdir -p "$tmp/redis"
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --io-threads "$IO_THREADS" "${extra[@]}" \
+    --dir "$tmp/redis" --logfile "$tmp/redis.log" &
   rpid=$!
   wport=$(free_port $((rport + 1)))
   next_port=$((wport + 1))
   mkdir -p "$tmp/warden"
-  bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no --io-threads "$IO_THREADS" \
-    --dir "$tmp/warden" --loglevel warning 2>"$tmp/warden.log" &
+  bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --io-threads "$IO_THREADS" "${extra[@]}" \
+    --dir "$tmp/warden" --loglevel warning 2>>"$tmp/warden.log" &
   wpid=$!
   pids+=("$rpid" "$wpid")
   wait_ping "$rport"
@@ -111,3 +116,36 @@ awk -v n="$KEYS_FOR_MEMORY" -v r0="$r0" -v r1="$r1" -v w0="$w0" -v w1="$w1" -v r
   printf "\nmemory after %d keys (RSS MB): redis %.1f (dbsize %d, empty %.1f)  warden %.1f (dbsize %d, empty %.1f)  ratio warden/redis %.2f\n",
     n, r1/1024, rk, r0/1024, w1/1024, wk, w0/1024, w1/r1
 }'
+
+# Persistence: SET throughput with the AOF on, both fsync policies.
+if [ "${PERSIST:-1}" = 1 ]; then
+  stop_servers
+  printf '\n%-26s %14s %14s %8s\n' "persistence test" redis warden ratio
+  for fs in everysec always; do
+    rm -rf "$tmp/redis" "$tmp/warden"
+    start_servers --appendonly yes --appendfsync "$fs"
+    TESTS=set bench "$rport" 1 | grep "^SET " >"$tmp/r.txt" || true
+    TESTS=set bench "$wport" 1 | grep "^SET " >"$tmp/w.txt" || true
+    join "$tmp/r.txt" "$tmp/w.txt" | awk -v fs="$fs" '{ printf "%-26s %14.0f %14.0f %8.2f\n", "SET aof " fs " (ops/s)", $2, $3, $3/$2 }'
+    stop_servers
+  done
+
+  # Restart time with KEYS_FOR_MEMORY keys, from dump.rdb and from the AOF.
+  for mode in rdb aof; do
+    rm -rf "$tmp/redis" "$tmp/warden"
+    if [ "$mode" = aof ]; then set -- --appendonly yes --aof-use-rdb-preamble yes; else set -- --appendonly no; fi
+    start_servers "$@"
+    load "$rport"; load "$wport"
+    if [ "$mode" = rdb ]; then redis-cli -p "$rport" save >/dev/null; redis-cli -p "$wport" save >/dev/null; fi
+    stop_servers
+    t0=$(date +%s%N)
+    redis-server --port "$rport" --bind 127.0.0.1 --save '' "$@" --dir "$tmp/redis" --logfile "$tmp/redis.log" &
+    rpid=$!; pids+=("$rpid"); wait_ping "$rport"; t1=$(date +%s%N)
+    bin/warden server --port "$wport" --bind 127.0.0.1 --save '' "$@" --dir "$tmp/warden" --loglevel warning 2>>"$tmp/warden.log" &
+    wpid=$!; pids+=("$wpid"); wait_ping "$wport"; t2=$(date +%s%N)
+    rk=$(redis-cli -p "$rport" dbsize); wk=$(redis-cli -p "$wport" dbsize)
+    awk -v m="$mode" -v r=$(( (t1 - t0) / 1000000 )) -v w=$(( (t2 - t1) / 1000000 )) -v rk="$rk" -v wk="$wk" -v n="$KEYS_FOR_MEMORY" \
+      'BEGIN { printf "%-26s %12d ms %12d ms %8.2f   (keys loaded: redis %d, warden %d)\n", "restart " n " keys " m, r, w, w/r, rk, wk }'
+    stop_servers
+  done
+fi

@@ -3,42 +3,11 @@ package node
 import (
 	"io"
 	"log/slog"
-	"net"
 	"strconv"
 	"testing"
 
-	"github.com/tidwall/redcon"
 	"github.com/wardenkv/warden/node/config"
 )
-
-// benchConn is a redcon.Conn that discards replies, so benchmarks measure
-// dispatch and keyspace work without the network.
-type benchConn struct {
-	w   *redcon.Writer
-	ctx any
-}
-
-func (b *benchConn) RemoteAddr() string                 { return "127.0.0.1:1" }
-func (b *benchConn) Close() error                       { return nil }
-func (b *benchConn) WriteError(msg string)              { b.w.WriteError(msg) }
-func (b *benchConn) WriteString(str string)             { b.w.WriteString(str) }
-func (b *benchConn) WriteBulk(bulk []byte)              { b.w.WriteBulk(bulk) }
-func (b *benchConn) WriteBulkString(bulk string)        { b.w.WriteBulkString(bulk) }
-func (b *benchConn) WriteInt(num int)                   { b.w.WriteInt(num) }
-func (b *benchConn) WriteInt64(num int64)               { b.w.WriteInt64(num) }
-func (b *benchConn) WriteUint64(num uint64)             { b.w.WriteUint64(num) }
-func (b *benchConn) WriteArray(count int)               { b.w.WriteArray(count) }
-func (b *benchConn) WriteNull()                         { b.w.WriteNull() }
-func (b *benchConn) WriteRaw(data []byte)               { b.w.WriteRaw(data) }
-func (b *benchConn) WriteAny(any any)                   { b.w.WriteAny(any) }
-func (b *benchConn) Context() any                       { return b.ctx }
-func (b *benchConn) SetContext(v any)                   { b.ctx = v }
-func (b *benchConn) SetReadBuffer(bytes int)            {}
-func (b *benchConn) Detach() redcon.DetachedConn        { return nil }
-func (b *benchConn) ReadPipeline() []redcon.Command     { return nil }
-func (b *benchConn) PeekPipeline() []redcon.Command     { return nil }
-func (b *benchConn) NetConn() net.Conn                  { return nil }
-func (b *benchConn) WriteBulkFrom(n int64, r io.Reader) {}
 
 func benchServer(b *testing.B) (*Server, *Client) {
 	cfg := config.New()
@@ -47,7 +16,7 @@ func benchServer(b *testing.B) (*Server, *Client) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	conn := &benchConn{w: redcon.NewWriter(io.Discard)}
+	conn := newNullConn()
 	cl := &Client{ID: 1, conn: conn, proto: 2, authed: true, killed: make(chan struct{})}
 	cl.ctx = Ctx{s: s, cl: cl, conn: conn}
 	return s, cl
@@ -55,7 +24,7 @@ func benchServer(b *testing.B) (*Server, *Client) {
 
 func benchCommand(b *testing.B, name string, gen func(i int) [][]byte) {
 	s, cl := benchServer(b)
-	w := cl.conn.(*benchConn).w
+	w := cl.conn.(*nullConn).w
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

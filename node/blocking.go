@@ -114,6 +114,11 @@ func (s *Server) waitBlocked(c *Ctx) {
 		res = <-b.result
 	}
 	stopWatch()
+	if got {
+		// The element was moved and propagated by another goroutine: the
+		// reply waits for the AOF to reach it too.
+		cl.aofPending = s.aofEnd.Load()
+	}
 	s.stats.blockedClients.Add(-1)
 	cl.blocked.Store(false)
 	// Leave every queue this client was waiting in.

@@ -27,7 +27,10 @@ type Client struct {
 	multi  *multiState
 	watch  []watchedKey
 	wstate *keyspace.Watch
-	ctx    Ctx
+	// aofPending is the AOF offset this client's writes reach; its replies
+	// wait until the AOF is that far (appendfsync).
+	aofPending int64
+	ctx        Ctx
 
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST
@@ -139,6 +142,9 @@ func (cl *Client) flushToOutbox() {
 
 // flush sends buffered replies now (before blocking, or in push mode).
 func (cl *Client) flush() {
+	if cl.aofPending > 0 {
+		cl.ctx.s.syncAOF(cl)
+	}
 	if cl.pushMode.Load() {
 		cl.flushToOutbox()
 		return

@@ -126,10 +126,6 @@ func cmdSwapDB(c *Ctx) {
 	c.OK()
 }
 
-// ServerShutdownHook, when set (persistence), runs before SHUTDOWN stops the
-// server; an error aborts the shutdown unless FORCE is given.
-var ServerShutdownHook func(s *Server, save, nosave bool) error
-
 func cmdShutdown(c *Ctx) {
 	if c.cl.multi != nil { // Redis's no_multi: refused, and the transaction fails
 		c.cl.multi.aborted = true
@@ -163,12 +159,10 @@ func cmdShutdown(c *Ctx) {
 		c.Err("ERR No shutdown in progress.")
 		return
 	}
-	if h := ServerShutdownHook; h != nil {
-		if err := h(c.s, save, nosave); err != nil && !force {
-			c.s.log.Warn("SHUTDOWN refused", "err", err)
-			c.Err("ERR Errors trying to SHUTDOWN. Check logs.")
-			return
-		}
+	if err := c.s.shutdownPersist(save, nosave); err != nil && !force {
+		c.s.log.Warn("SHUTDOWN refused", "err", err)
+		c.Err("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
 	}
 	c.s.log.Info("user requested shutdown")
 	// Redis sends no reply: the connection just closes.

@@ -134,6 +134,7 @@ func buildCommandTable() map[string]*Command {
 	registerTransactions(t)
 	registerPubsub(t)
 	registerDump(t)
+	registerPersistence(t)
 	return t
 }
 

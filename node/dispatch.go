@@ -28,12 +28,19 @@ type Ctx struct {
 	lockBuf []keyspace.Key
 	nameBuf [32]byte
 	prop    [][]byte
+	// txWrites collects the writes of the running EXEC.
+	txWrites []txWrite
 }
 
 // handle is redcon's callback: one parsed command from one connection.
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	cl := conn.Context().(*Client)
 	s.call(cl, rc.Args)
+	// Replies are sent after the last command of a pipeline: make the
+	// writes durable (appendfsync) once for the whole batch first.
+	if cl.aofPending > 0 && len(conn.PeekPipeline()) == 0 {
+		s.syncAOF(cl)
+	}
 	if cl.pushMode.Load() {
 		cl.flushToOutbox()
 	}
@@ -112,6 +119,15 @@ func (s *Server) call(cl *Client, args [][]byte) {
 	if cl.proto == 2 && cl.pushMode.Load() && cmd.Flags&fPubsubOK == 0 {
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
 		return
+	}
+	if cmd.Flags&fWrite != 0 {
+		if msg := s.writesRefused(); msg != "" {
+			if cl.multi != nil {
+				cl.multi.aborted = true
+			}
+			c.Err(msg)
+			return
+		}
 	}
 	if cl.multi != nil && cmd.Flags&fNoMulti == 0 {
 		q := make([][]byte, len(args))
@@ -206,13 +222,86 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 // reused buffer so the variadic slice stays on the caller's stack; feeds must
 // copy what they keep.
 func (c *Ctx) Propagate(argv ...[]byte) {
+	if c.inExec {
+		c.queueTxWrite(argv)
+		return
+	}
 	c.prop = append(c.prop[:0], argv...)
-	c.s.propagate(c.DB.ID(), c.prop)
+	c.notePropagated(c.s.propagate(c.DB.ID(), c.prop))
 	clear(c.prop)
 }
 
 // PropagateArgs records the command as received.
-func (c *Ctx) PropagateArgs() { c.s.propagate(c.DB.ID(), c.Args) }
+func (c *Ctx) PropagateArgs() {
+	if c.inExec {
+		c.queueTxWrite(c.Args)
+		return
+	}
+	c.notePropagated(c.s.propagate(c.DB.ID(), c.Args))
+}
+
+func (c *Ctx) notePropagated(end int64) {
+	if end > c.cl.aofPending {
+		c.cl.aofPending = end
+	}
+}
+
+// queueTxWrite keeps a write made inside EXEC; the transaction's writes are
+// propagated together, wrapped in MULTI/EXEC, when it ends.
+func (c *Ctx) queueTxWrite(argv [][]byte) {
+	cp := make([][]byte, len(argv))
+	for i, a := range argv {
+		cp[i] = append([]byte(nil), a...)
+	}
+	c.txWrites = append(c.txWrites, txWrite{db: c.DB.ID(), argv: cp})
+}
+
+type txWrite struct {
+	db   int
+	argv [][]byte
+}
+
+// propagateTx feeds a transaction's writes as one MULTI ... EXEC unit, still
+// under the transaction's locks.
+func (c *Ctx) propagateTx() {
+	ws := c.txWrites
+	c.txWrites = nil
+	if len(ws) == 0 {
+		return
+	}
+	s := c.s
+	s.dirty.Add(int64(len(ws)))
+	multi, exec := [][]byte{[]byte("MULTI")}, [][]byte{[]byte("EXEC")}
+	if f := s.feed.Load(); f != nil {
+		(*f)(ws[0].db, multi)
+		for _, w := range ws {
+			(*f)(w.db, w.argv)
+		}
+		(*f)(ws[len(ws)-1].db, exec)
+	}
+	if s.aofLog.Load() == nil {
+		return
+	}
+	sameDB := true
+	cmds := make([][][]byte, 0, len(ws)+2)
+	cmds = append(cmds, multi)
+	for _, w := range ws {
+		sameDB = sameDB && w.db == ws[0].db
+		cmds = append(cmds, w.argv)
+	}
+	cmds = append(cmds, exec)
+	if sameDB {
+		c.notePropagated(s.aofAppend(ws[0].db, cmds...))
+		return
+	}
+	// A transaction that switched databases: each command carries its own
+	// SELECT, so the block is written command by command.
+	c.notePropagated(s.aofAppend(ws[0].db, multi))
+	for _, w := range ws {
+		c.notePropagated(s.aofAppend(w.db, w.argv))
+	}
+	c.notePropagated(s.aofAppend(ws[len(ws)-1].db, exec))
+}
 
 // InMulti reports whether the command runs inside EXEC (blocking commands
 // must then not block).

@@ -446,43 +446,6 @@ func infoMemory(s *Server, w *infoWriter) {
 	w.int("lazyfreed_objects", 0)
 }
 
-func infoPersistence(s *Server, w *infoWriter) {
-	aof := int64(0)
-	if s.cfg.Bool("appendonly") {
-		aof = 1
-	}
-	w.int("loading", 0)
-	w.int("async_loading", 0)
-	w.int("current_cow_peak", 0)
-	w.int("current_cow_size", 0)
-	w.int("current_cow_size_age", 0)
-	w.str("current_fork_perc", "0.00")
-	w.int("current_save_keys_processed", 0)
-	w.int("current_save_keys_total", 0)
-	w.int("rdb_changes_since_last_save", s.dirty.Load())
-	w.int("rdb_bgsave_in_progress", 0)
-	w.int("rdb_last_save_time", s.lastSave.Load())
-	w.str("rdb_last_bgsave_status", "ok")
-	w.int("rdb_last_bgsave_time_sec", -1)
-	w.int("rdb_current_bgsave_time_sec", -1)
-	w.int("rdb_saves", 0)
-	w.int("rdb_last_cow_size", 0)
-	w.int("rdb_last_load_keys_expired", 0)
-	w.int("rdb_last_load_keys_loaded", 0)
-	w.int("aof_enabled", aof)
-	w.int("aof_rewrite_in_progress", 0)
-	w.int("aof_rewrite_scheduled", 0)
-	w.int("aof_last_rewrite_time_sec", -1)
-	w.int("aof_current_rewrite_time_sec", -1)
-	w.str("aof_last_bgrewrite_status", "ok")
-	w.int("aof_rewrites", 0)
-	w.int("aof_rewrites_consecutive_failures", 0)
-	w.str("aof_last_write_status", "ok")
-	w.int("aof_last_cow_size", 0)
-	w.int("module_fork_in_progress", 0)
-	w.int("module_fork_last_cow_size", 0)
-}
-
 func infoStats(s *Server, w *infoWriter) {
 	st := &s.stats
 	chans, pats, shards := s.hub.counts()

@@ -150,7 +150,6 @@ func cmdExec(c *Ctx) {
 		return
 	}
 	c.Array(len(m.queue))
-	c.s.propagateMulti(cl.db, true)
 	for i, args := range m.queue {
 		c.tx, c.inExec, c.failed = tx, true, false
 		cmd := cmds[i]
@@ -160,7 +159,8 @@ func cmdExec(c *Ctx) {
 		}
 		s.execute(c, cmd, args)
 	}
-	c.s.propagateMulti(cl.db, false)
+	c.inExec = false
+	c.propagateTx()
 	c.tx, c.inExec = nil, false
 	c.DB = keyspace.View{}
 	ready := tx.Unlock()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tidwall/redcon"
 	"github.com/wardenkv/warden/keyspace"
+	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/node/config"
 )
 
@@ -53,6 +54,10 @@ type Server struct {
 	requirePass atomic.Pointer[string]
 	// feed receives every applied write in apply order (AOF, replication).
 	feed atomic.Pointer[func(db int, argv [][]byte)]
+
+	persist persist
+	aofLog  atomic.Pointer[aof.AOF] // the open AOF, nil when appendonly is off
+	aofEnd  atomic.Int64
 }
 
 // New builds a server from cfg; call Serve to accept clients.
@@ -79,6 +84,16 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.lastSave.Store(time.Now().Unix())
 	s.setRequirePass(cfg.Get("requirepass"))
 	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); return nil })
+	cfg.OnSet("appendonly", func(v string) error { return s.setAppendOnly(v == "yes") })
+	cfg.OnSet("appendfsync", func(v string) error {
+		p, err := aof.ParseFsync(v)
+		if err == nil {
+			if a := s.aofLog.Load(); a != nil {
+				a.SetFsync(p)
+			}
+		}
+		return err
+	})
 	redcon.SetMaxBulkLen(cfg.Int("proto-max-bulk-len"))
 	cfg.OnSet("proto-max-bulk-len", func(string) error {
 		redcon.SetMaxBulkLen(cfg.Int("proto-max-bulk-len"))
@@ -136,6 +151,10 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.startPersistence(); err != nil {
+		s.ln.Close()
+		return err
+	}
 	s.srv = redcon.NewServerNetwork("tcp", s.ln.Addr().String(), s.handle, s.accept, s.closed)
 	s.log.Info("ready to accept connections", "addr", s.ln.Addr().String(), "run_id", s.runID, "version", WardenVersion)
 	errc := make(chan error, 1)
@@ -163,6 +182,11 @@ func (s *Server) close() {
 			cl.Kill()
 		}
 		s.clientMu.Unlock()
+		// As Redis on SIGTERM: flush the AOF, save when save rules are set.
+		if err := s.shutdownPersist(false, false); err != nil {
+			s.log.Error("saving on shutdown failed", "err", err)
+		}
+		s.closePersistence()
 		s.log.Info("server stopped")
 	})
 }
@@ -250,6 +274,7 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 		}
+		s.persistCron()
 		// Redis spends at most 25% of a cron tick on active expiry.
 		s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
 		if to := s.cfg.Int("timeout"); to > 0 {
@@ -265,28 +290,16 @@ func (s *Server) cron() {
 
 // propagate feeds one applied write to persistence and replication. It is
 // called with the keys' partitions locked, so its order is the apply order.
-func (s *Server) propagate(db int, argv [][]byte) {
+// It returns the AOF offset the write reaches (0 without an AOF).
+func (s *Server) propagate(db int, argv [][]byte) int64 {
 	s.dirty.Add(1)
 	if f := s.feed.Load(); f != nil {
 		(*f)(db, argv)
 	}
+	return s.aofAppend(db, argv)
 }
 
 // ErrShutdown is returned by Serve after SHUTDOWN.
 var ErrShutdown = errors.New("shutdown requested")
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// propagateMulti brackets a transaction's writes in the write stream so a
-// replica or AOF replay applies them as one unit.
-func (s *Server) propagateMulti(db int, begin bool) {
-	f := s.feed.Load()
-	if f == nil {
-		return
-	}
-	if begin {
-		(*f)(db, [][]byte{[]byte("MULTI")})
-	} else {
-		(*f)(db, [][]byte{[]byte("EXEC")})
-	}
-}

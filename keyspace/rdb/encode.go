@@ -87,38 +87,18 @@ func AppendLength(dst []byte, n uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, n)
 }
 
-// parseCanonicalInt is Redis's string2ll: it accepts only the canonical
-// decimal form of an int64 (no sign '+', no leading zeros, no "-0").
-func parseCanonicalInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	i := 0
-	if s[0] == '-' {
-		i = 1
-		if len(s) == 1 {
-			return 0, false
-		}
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	for _, c := range s[i:] {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseInt(string(s), 10, 64)
-	return n, err == nil
-}
+// parseCanonicalInt is Redis's string2ll (the canonical decimal form of an
+// int64), shared with keyspace so encodings agree with OBJECT ENCODING.
+func parseCanonicalInt(s []byte) (int64, bool) { return keyspace.ParseInt(s) }
 
 // AppendString appends s as an RDB string: integer-encoded when Redis would
 // (canonical integers of up to 11 characters fitting 32 bits), LZF-compressed
 // when longer than 20 bytes and compression saves at least 4 bytes, else raw.
-func AppendString(dst []byte, s []byte) []byte {
+func AppendString(dst []byte, s []byte) []byte { return appendString(dst, s, true) }
+
+// appendString is AppendString with LZF optional: compress false is Redis's
+// "rdbcompression no" (integer encodings are kept, as Redis does).
+func appendString(dst []byte, s []byte, compress bool) []byte {
 	if len(s) <= 11 {
 		if v, ok := parseCanonicalInt(s); ok {
 			switch {
@@ -133,7 +113,7 @@ func AppendString(dst []byte, s []byte) []byte {
 			}
 		}
 	}
-	if len(s) > 20 {
+	if compress && len(s) > 20 {
 		if out := appendLZF(dst, s); out != nil {
 			return out
 		}
@@ -170,17 +150,23 @@ func Encode(o *keyspace.Object) (byte, []byte) {
 // AppendValue appends o's serialized value (without the type byte) to dst
 // and returns its RDB type with the extended buffer.
 func AppendValue(dst []byte, o *keyspace.Object) (byte, []byte) {
+	return appendValue(dst, o, true)
+}
+
+// appendValue is AppendValue with string compression optional (RDB files
+// written with rdbcompression no).
+func appendValue(dst []byte, o *keyspace.Object, compress bool) (byte, []byte) {
 	switch o.Type {
 	case keyspace.TString:
-		return TypeString, AppendString(dst, o.Str)
+		return TypeString, appendString(dst, o.Str, compress)
 	case keyspace.TList:
-		return TypeListQuicklist2, appendList(dst, o.List())
+		return TypeListQuicklist2, appendList(dst, o.List(), compress)
 	case keyspace.TSet:
-		return appendSet(dst, o.Set())
+		return appendSet(dst, o.Set(), compress)
 	case keyspace.THash:
-		return appendHash(dst, o.Hash())
+		return appendHash(dst, o.Hash(), compress)
 	case keyspace.TZSet:
-		return appendZSet(dst, o.ZSet())
+		return appendZSet(dst, o.ZSet(), compress)
 	}
 	panic("rdb: unknown object type")
 }
@@ -195,7 +181,7 @@ func EncodeValue(w io.Writer, o *keyspace.Object) error {
 
 // appendList writes a QUICKLIST_2 of packed listpack nodes of at most
 // listNodeMaxBytes each (a larger element gets a node of its own).
-func appendList(dst []byte, l *keyspace.List) []byte {
+func appendList(dst []byte, l *keyspace.List, compress bool) []byte {
 	n := l.Len()
 	var nodes [][]byte
 	var lp listpackWriter
@@ -213,20 +199,20 @@ func appendList(dst []byte, l *keyspace.List) []byte {
 	dst = AppendLength(dst, uint64(len(nodes)))
 	for _, node := range nodes {
 		dst = AppendLength(dst, quicklistNodePacked)
-		dst = AppendString(dst, node)
+		dst = appendString(dst, node, compress)
 	}
 	return dst
 }
 
-func appendSet(dst []byte, s keyspace.Set) (byte, []byte) {
+func appendSet(dst []byte, s keyspace.Set, compress bool) (byte, []byte) {
 	if len(s) <= maxIntsetEntries {
 		if b, ok := buildIntset(s); ok {
-			return TypeSetIntset, AppendString(dst, b)
+			return TypeSetIntset, appendString(dst, b, compress)
 		}
 	}
 	dst = AppendLength(dst, uint64(len(s)))
 	for m := range s {
-		dst = AppendString(dst, []byte(m))
+		dst = appendString(dst, []byte(m), compress)
 	}
 	return TypeSet, dst
 }
@@ -266,7 +252,7 @@ func buildIntset(s keyspace.Set) ([]byte, bool) {
 	return b, true
 }
 
-func appendHash(dst []byte, h *keyspace.Hash) (byte, []byte) {
+func appendHash(dst []byte, h *keyspace.Hash, compress bool) (byte, []byte) {
 	small := h.Len() <= maxHashListpackEntries
 	if small {
 		h.Range(func(f string, v []byte) bool {
@@ -281,18 +267,18 @@ func appendHash(dst []byte, h *keyspace.Hash) (byte, []byte) {
 			lp.add(v)
 			return true
 		})
-		return TypeHashListpack, AppendString(dst, lp.finish())
+		return TypeHashListpack, appendString(dst, lp.finish(), compress)
 	}
 	dst = AppendLength(dst, uint64(h.Len()))
 	h.Range(func(f string, v []byte) bool {
-		dst = AppendString(dst, []byte(f))
-		dst = AppendString(dst, v)
+		dst = appendString(dst, []byte(f), compress)
+		dst = appendString(dst, v, compress)
 		return true
 	})
 	return TypeHash, dst
 }
 
-func appendZSet(dst []byte, z *keyspace.ZSet) (byte, []byte) {
+func appendZSet(dst []byte, z *keyspace.ZSet, compress bool) (byte, []byte) {
 	entries := z.All()
 	small := len(entries) <= maxZSetListpackEntries
 	if small {
@@ -310,12 +296,12 @@ func appendZSet(dst []byte, z *keyspace.ZSet) (byte, []byte) {
 			lp.add([]byte(e.Member))
 			lp.add(zsetScoreString(buf[:0], e.Score))
 		}
-		return TypeZSetListpack, AppendString(dst, lp.finish())
+		return TypeZSetListpack, appendString(dst, lp.finish(), compress)
 	}
 	dst = AppendLength(dst, uint64(len(entries)))
 	// Redis writes from the highest rank down so loading appends at the head.
 	for i := len(entries) - 1; i >= 0; i-- {
-		dst = AppendString(dst, []byte(entries[i].Member))
+		dst = appendString(dst, []byte(entries[i].Member), compress)
 		dst = AppendBinaryDouble(dst, entries[i].Score)
 	}
 	return TypeZSet2, dst

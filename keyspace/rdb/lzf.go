@@ -1,6 +1,10 @@
 package rdb
 
-import "errors"
+import (
+	"errors"
+	"math/bits"
+	"sync"
+)
 
 // LZF as liblzf (used by Redis for rdbcompression): a literal run is a
 // control byte 000LLLLL followed by L+1 bytes; a back reference is LLLooooo
@@ -16,6 +20,8 @@ const (
 
 var errLZF = errors.New("invalid LZF data")
 
+var lzfTables = sync.Pool{New: func() any { return new([lzfHSize]int32) }}
+
 // lzfCompress compresses in into out (len(out) is the most it may use) and
 // returns the compressed length, or 0 when the data does not fit in out.
 func lzfCompress(in, out []byte) int {
@@ -23,8 +29,15 @@ func lzfCompress(in, out []byte) int {
 	if inLen == 0 || outLen == 0 {
 		return 0
 	}
-	var htab [lzfHSize]int32 // position+1 of the last occurrence; 0 = none
-	idx := func(h uint32) uint32 { return ((h >> (3*8 - lzfHLog)) - h*5) & (lzfHSize - 1) }
+	// The table is sized to the input (a short string needs no 256 KB
+	// table) and recycled: allocating and zeroing it per string dominated.
+	hlog := min(max(bits.Len(uint(inLen)), 8), lzfHLog)
+	tp := lzfTables.Get().(*[lzfHSize]int32)
+	defer lzfTables.Put(tp)
+	htab := tp[:1<<hlog]
+	clear(htab)
+	shift, mask := uint32(3*8-hlog), uint32(1<<hlog-1)
+	idx := func(h uint32) uint32 { return ((h >> shift) - h*5) & mask }
 	ip, op, lit := 0, 1, 0 // op 0 holds the first literal run's control byte
 	hval := uint32(in[0])<<8 | uint32(in[min(1, inLen-1)])
 	for ip < inLen-2 {

@@ -52,7 +52,24 @@ var directives = []Directive{
 	// appendonly); the persistence subsystem acts on them.
 	{Name: "save", Default: "3600 1 300 100 60 10000", Validate: validateSave},
 	{Name: "appendonly", Default: "no", Kind: Bool},
-	{Name: "dbfilename", Default: "dump.rdb"},
+	{Name: "dbfilename", Default: "dump.rdb", Immutable: true, Validate: plainFileName},
+	{Name: "appendfilename", Default: "appendonly.aof", Immutable: true, Validate: plainFileName},
+	{Name: "appenddirname", Default: "appendonlydir", Immutable: true, Validate: plainFileName},
+	{Name: "appendfsync", Default: "everysec", Kind: Enum, Enum: []string{"always", "everysec", "no"}},
+	{Name: "no-appendfsync-on-rewrite", Default: "no", Kind: Bool},
+	{Name: "auto-aof-rewrite-percentage", Default: "100", Kind: Int, Min: 0, Max: 1<<31 - 1},
+	{Name: "auto-aof-rewrite-min-size", Default: "67108864", Kind: Memory, Min: 0, Max: 1 << 62},
+	{Name: "aof-load-truncated", Default: "yes", Kind: Bool},
+	{Name: "aof-use-rdb-preamble", Default: "yes", Kind: Bool},
+	{Name: "aof-timestamp-enabled", Default: "no", Kind: Bool, Validate: func(v string) error {
+		if v == "yes" {
+			return fmt.Errorf("AOF timestamp annotations are not supported")
+		}
+		return nil
+	}},
+	{Name: "rdbcompression", Default: "yes", Kind: Bool},
+	{Name: "rdbchecksum", Default: "yes", Kind: Bool},
+	{Name: "stop-writes-on-bgsave-error", Default: "yes", Kind: Bool},
 }
 
 func validateSave(v string) error {
@@ -64,6 +81,14 @@ func validateSave(v string) error {
 		if n, err := strconv.ParseInt(x, 10, 64); err != nil || n < 0 {
 			return fmt.Errorf("invalid save parameters")
 		}
+	}
+	return nil
+}
+
+// plainFileName refuses paths: Redis keeps these files inside dir.
+func plainFileName(v string) error {
+	if v == "" || strings.ContainsAny(v, "/\\") || v == "." || v == ".." {
+		return fmt.Errorf("%q must be a plain file name", v)
 	}
 	return nil
 }

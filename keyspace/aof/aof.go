@@ -1,0 +1,424 @@
+package aof
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configures an AOF (the appendonly directives).
+type Options struct {
+	Dir            string // appenddirname, already joined with the server dir
+	FileName       string // appendfilename, e.g. "appendonly.aof"
+	Fsync          Fsync
+	UseRDBPreamble bool // aof-use-rdb-preamble: rewrite bases are .base.rdb, else .base.aof
+	LoadTruncated  bool // aof-load-truncated
+	Log            *slog.Logger
+}
+
+// ErrClosed is returned for data that can no longer reach the file.
+var ErrClosed = errors.New("aof: closed")
+
+// maxSpare bounds the write buffer kept for reuse after a burst.
+const maxSpare = 4 << 20
+
+// AOF is an open append-only file set: the manifest, its base and incr files,
+// and the current incr file that appends go to.
+//
+// Appends only touch an in-memory buffer under mu. Sync writes the whole
+// buffer with one write under wmu (group commit: whoever comes first writes
+// everybody's data) and, for appendfsync always, fsyncs under syncMu, so
+// callers that queue behind an fsync usually find their data covered by the
+// next one. Offsets are logical (bytes ever appended), not file offsets, so
+// they stay comparable across incr file switches.
+type AOF struct {
+	opts   Options
+	log    *slog.Logger
+	policy atomic.Int32
+
+	// Lock order: manMu, syncMu, wmu, mu.
+	manMu     sync.Mutex // the manifest, file switches, the rewrite in progress
+	man       *manifest
+	rewriting bool
+
+	syncMu sync.Mutex // held across an fsync of the current file
+
+	wmu      sync.Mutex // writes to the current incr file
+	file     *os.File
+	fileName string
+	spare    []byte
+	closed   bool
+
+	mu    sync.Mutex // the append buffer
+	buf   []byte
+	end   int64 // logical offset just after buf
+	curDB int   // db of the last SELECT in the current incr file; -1: none yet
+
+	written atomic.Int64 // logical offset handed to the OS
+	synced  atomic.Int64 // logical offset known durable
+
+	baseSize  atomic.Int64
+	otherIncr atomic.Int64 // incr files before the current one
+	curSize   atomic.Int64 // the current incr file
+
+	failed    atomic.Pointer[error]  // first fsync failure: sticky (see Sync)
+	fsyncs    atomic.Int64           // fsyncs of AOF files (tests, stats)
+	fsyncHook atomic.Pointer[func()] // tests: runs in every fsync (disk latency)
+
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// Exists reports whether dir holds an AOF to load: a manifest listing a base or
+// incr file (Redis's "AOF exists"), a manifest that does not parse (so that
+// Open reports it rather than the server starting empty), or a legacy
+// single-file AOF that Open would upgrade.
+func Exists(dir, fileName string) bool {
+	m, err := readManifest(dir, fileName)
+	if err != nil {
+		return true
+	}
+	if !m.empty() {
+		return true
+	}
+	return needsUpgrade(dir, fileName, isDir(dir), m)
+}
+
+// Open opens the AOF in opts.Dir: reads the manifest (Redis 7 format, file
+// "<FileName>.manifest": lines `file <name> seq <n> type b|h|i`), creating the
+// directory, the manifest and a first incr file when none exists. History
+// files left by an interrupted rewrite are deleted, as Redis does on start.
+// Appends go to the last incr file.
+//
+// A legacy single-file AOF (Redis < 7: <FileName> in the server directory,
+// the parent of opts.Dir, possibly with an RDB preamble) is upgraded as Redis
+// 7.0 does: the manifest names it as the base and it is moved into opts.Dir.
+func Open(opts Options) (*AOF, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.FileName == "" || strings.ContainsAny(opts.FileName, `/\`) {
+		return nil, fmt.Errorf("aof: appendfilename %q must be a plain file name", opts.FileName)
+	}
+	dir := opts.Dir
+	dirExisted := isDir(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("aof: creating %s: %w", dir, err)
+	}
+	m, err := readManifest(dir, opts.FileName)
+	if err != nil {
+		return nil, err
+	}
+	if needsUpgrade(dir, opts.FileName, dirExisted, m) {
+		if m, err = upgrade(opts, m); err != nil {
+			return nil, err
+		}
+	}
+	removeTemps(dir, opts.FileName)
+	dirty := false
+	if len(m.hist) > 0 {
+		deleteFiles(opts.Log, dir, m.hist)
+		m.hist, dirty = nil, true
+	}
+	if len(m.incr) == 0 {
+		m.incrSeq++
+		m.incr = append(m.incr, fileInfo{name: incrName(opts.FileName, m.incrSeq), seq: m.incrSeq, typ: typeIncr})
+		dirty = true
+	}
+	cur := m.incr[len(m.incr)-1].name
+	f, err := os.OpenFile(filepath.Join(dir, cur), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("aof: opening %s: %w", cur, err)
+	}
+	if dirty {
+		if err := persistManifest(dir, opts.FileName, m); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	a := &AOF{opts: opts, log: opts.Log, man: m, file: f, fileName: cur, curDB: -1,
+		stop: make(chan struct{}), done: make(chan struct{})}
+	a.policy.Store(int32(opts.Fsync))
+	a.refreshSizes()
+	if st, err := f.Stat(); err == nil {
+		a.curSize.Store(st.Size())
+	}
+	go a.loop()
+	return a, nil
+}
+
+// refreshSizes recomputes the base and older incr sizes from the files
+// (caller holds manMu, not wmu).
+func (a *AOF) refreshSizes() {
+	a.wmu.Lock()
+	cur := a.fileName
+	a.wmu.Unlock()
+	var base, other int64
+	if a.man.base != nil {
+		base = fileSize(filepath.Join(a.opts.Dir, a.man.base.name))
+	}
+	for _, fi := range a.man.incr {
+		if fi.name != cur {
+			other += fileSize(filepath.Join(a.opts.Dir, fi.name))
+		}
+	}
+	a.baseSize.Store(base)
+	a.otherIncr.Store(other)
+}
+
+// Append encodes commands in RESP into the in-memory buffer, preceded by
+// SELECT db when db differs from the last db written to the current incr
+// file. The commands of one call are contiguous in the file. It returns the
+// logical end offset of the appended data, for Sync.
+func (a *AOF) Append(db int, cmds ...[][]byte) int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(cmds) == 0 {
+		return a.end
+	}
+	n := len(a.buf)
+	if db != a.curDB {
+		a.buf = AppendSelect(a.buf, db)
+		a.curDB = db
+	}
+	for _, argv := range cmds {
+		a.buf = AppendCommand(a.buf, argv...)
+	}
+	a.end += int64(len(a.buf) - n)
+	return a.end
+}
+
+// Sync makes the data up to offset end durable per the policy: it writes the
+// buffer (one write for everything pending) and, for FsyncAlways, fsyncs
+// before returning. For FsyncEverySec and FsyncNo it only writes; the
+// background loop fsyncs every second for everysec.
+//
+// After a failed fsync every Sync returns that error: Linux may have dropped
+// the unwritten pages, so later fsyncs prove nothing (Redis exits instead).
+func (a *AOF) Sync(end int64) error {
+	if p := a.failed.Load(); p != nil {
+		return *p
+	}
+	if Fsync(a.policy.Load()) != FsyncAlways {
+		if a.written.Load() >= end {
+			return nil
+		}
+		a.wmu.Lock()
+		defer a.wmu.Unlock()
+		if a.written.Load() >= end {
+			return nil
+		}
+		return a.flushLocked()
+	}
+	if a.synced.Load() >= end {
+		return nil
+	}
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	if a.synced.Load() >= end { // the previous leader's fsync covered us
+		return nil
+	}
+	if p := a.failed.Load(); p != nil {
+		return *p
+	}
+	f, w, err := a.writeOut()
+	if err != nil {
+		return err
+	}
+	return a.fsyncTo(f, w)
+}
+
+// writeOut writes the buffer and returns the file and offset to fsync.
+func (a *AOF) writeOut() (*os.File, int64, error) {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	if err := a.flushLocked(); err != nil {
+		return nil, 0, err
+	}
+	if a.closed {
+		return nil, 0, ErrClosed
+	}
+	return a.file, a.written.Load(), nil
+}
+
+// flushLocked writes the whole buffer to the current file (caller holds wmu).
+func (a *AOF) flushLocked() error {
+	a.mu.Lock()
+	buf, end := a.buf, a.end
+	if len(buf) == 0 {
+		a.mu.Unlock()
+		return nil
+	}
+	if a.closed {
+		a.mu.Unlock()
+		return ErrClosed
+	}
+	a.buf, a.spare = a.spare[:0], nil
+	a.mu.Unlock()
+
+	n, err := a.file.Write(buf)
+	a.curSize.Add(int64(n))
+	if err != nil {
+		// Put back what the OS did not take: the file stays a prefix of the
+		// stream and the next flush completes the cut command.
+		a.mu.Lock()
+		rest := make([]byte, 0, len(buf)-n+len(a.buf))
+		a.buf = append(append(rest, buf[n:]...), a.buf...)
+		a.mu.Unlock()
+		a.written.Store(end - int64(len(buf)-n))
+		return fmt.Errorf("aof: writing %s: %w", a.fileName, err)
+	}
+	a.written.Store(end)
+	if cap(buf) <= maxSpare {
+		a.spare = buf[:0]
+	}
+	return nil
+}
+
+// fsyncTo fsyncs f, which holds the stream up to w (caller holds syncMu).
+func (a *AOF) fsyncTo(f *os.File, w int64) error {
+	if a.synced.Load() >= w {
+		return nil
+	}
+	a.fsyncs.Add(1)
+	if h := a.fsyncHook.Load(); h != nil {
+		(*h)()
+	}
+	if err := datasync(f); err != nil {
+		err = fmt.Errorf("aof: fsync: %w", err)
+		if a.failed.CompareAndSwap(nil, &err) {
+			a.log.Error("AOF fsync failed: refusing further writes", "file", f.Name(), "err", err)
+		}
+		return err
+	}
+	a.synced.Store(w)
+	return nil
+}
+
+// LastError returns the fsync failure that stopped the AOF, if any (for
+// MISCONF-style refusal of writes and INFO).
+func (a *AOF) LastError() error {
+	if p := a.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// SetFsync changes the policy (CONFIG SET appendfsync).
+func (a *AOF) SetFsync(p Fsync) { a.policy.Store(int32(p)) }
+
+// loop writes the buffer out every second and, for everysec, fsyncs it.
+func (a *AOF) loop() {
+	defer close(a.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+			a.tick()
+		}
+	}
+}
+
+func (a *AOF) tick() {
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	a.wmu.Lock()
+	if a.closed {
+		a.wmu.Unlock()
+		return
+	}
+	err := a.flushLocked()
+	f, w := a.file, a.written.Load()
+	a.wmu.Unlock()
+	if err != nil {
+		a.log.Warn("AOF background write failed", "err", err)
+	}
+	if Fsync(a.policy.Load()) == FsyncEverySec && a.failed.Load() == nil {
+		_ = a.fsyncTo(f, w) // logged by fsyncTo; Sync reports it
+	}
+}
+
+// Close writes and fsyncs pending data, closes the file and stops the
+// background loop. A rewrite in progress can still be aborted, not finished.
+func (a *AOF) Close() error {
+	a.stopOnce.Do(func() { close(a.stop) })
+	<-a.done
+	a.manMu.Lock()
+	defer a.manMu.Unlock()
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	if a.closed {
+		return nil
+	}
+	err := a.flushLocked()
+	if e := a.fsyncTo(a.file, a.written.Load()); err == nil {
+		err = e
+	}
+	if e := a.file.Close(); err == nil {
+		err = e
+	}
+	a.closed, a.file = true, nil
+	return err
+}
+
+func (a *AOF) isClosed() bool {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	return a.closed
+}
+
+// Size reports the current total size (base + incr files written so far)
+// and the base size (aof_current_size, aof_base_size; auto-aof-rewrite).
+func (a *AOF) Size() (total, base int64) {
+	base = a.baseSize.Load()
+	return base + a.otherIncr.Load() + a.curSize.Load(), base
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// deleteFiles removes superseded files; a failure only leaks disk space.
+func deleteFiles(log *slog.Logger, dir string, files []fileInfo) {
+	for _, fi := range files {
+		if err := os.Remove(filepath.Join(dir, fi.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			log.Warn("AOF: removing a history file failed", "file", fi.name, "err", err)
+		}
+	}
+}
+
+// removeTemps deletes what an interrupted rewrite or manifest update left.
+func removeTemps(dir, fileName string) {
+	os.Remove(filepath.Join(dir, tempManifestName(fileName)))
+	if tmps, err := filepath.Glob(filepath.Join(dir, tempBasePattern)); err == nil {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
+}

@@ -1,0 +1,659 @@
+package node
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wardenkv/warden/keyspace"
+	"github.com/wardenkv/warden/keyspace/aof"
+	"github.com/wardenkv/warden/keyspace/rdb"
+)
+
+// persist is the node's durability state: RDB snapshots (SAVE, BGSAVE, save
+// rules), the append-only file and its rewrites. One snapshot runs at a time
+// (Redis's one child process); the other kind is scheduled behind it.
+type persist struct {
+	mu               sync.Mutex
+	child            string // "rdb" or "aof" while a snapshot is being written
+	childStart       time.Time
+	bgsaveScheduled  bool
+	rewriteScheduled bool
+	lastBgsaveErr    error
+	lastBgsaveTry    time.Time
+	lastBgsaveSecs   int64
+	rdbSaves         int64
+	lastRewriteErr   error
+	lastRewriteSecs  int64
+	rewrites         int64
+	rewriteFailures  int64
+	rewriteBase      int64 // AOF size after the last rewrite (auto-aof-rewrite-percentage)
+	shutdownSaved    bool
+
+	aof       *aof.AOF // nil when appendonly is off; guarded by mu
+	bgsaveBad atomic.Bool
+	aofErr    atomic.Pointer[string] // last AOF write error, nil when fine
+	loading   atomic.Bool
+	loaded    atomic.Int64 // keys loaded at startup
+	expired   atomic.Int64 // keys already expired at load
+}
+
+// aofEnd is the end offset of everything appended to the AOF so far; a
+// client whose reply depends on writes made on its behalf by another
+// goroutine (a served BLPOP) waits for it.
+func (s *Server) aofAppend(db int, cmds ...[][]byte) int64 {
+	a := s.aofLog.Load()
+	if a == nil {
+		return 0
+	}
+	end := a.Append(db, cmds...)
+	for {
+		cur := s.aofEnd.Load()
+		if end <= cur || s.aofEnd.CompareAndSwap(cur, end) {
+			return end
+		}
+	}
+}
+
+// syncAOF makes the client's writes durable per appendfsync before its
+// replies are sent (appendfsync always: fsynced, group-committed with the
+// other clients waiting; otherwise written to the file).
+func (s *Server) syncAOF(cl *Client) {
+	end := cl.aofPending
+	cl.aofPending = 0
+	a := s.aofLog.Load()
+	if a == nil || end == 0 {
+		return
+	}
+	if err := a.Sync(end); err != nil {
+		msg := err.Error()
+		s.persist.aofErr.Store(&msg)
+		s.log.Error("writing the AOF failed", "err", err)
+		return
+	}
+	s.persist.aofErr.Store(nil)
+}
+
+func (s *Server) rdbPath() string {
+	return filepath.Join(s.cfg.Get("dir"), s.cfg.Get("dbfilename"))
+}
+
+func (s *Server) aofOptions() (aof.Options, error) {
+	fsync, err := aof.ParseFsync(s.cfg.Get("appendfsync"))
+	if err != nil {
+		return aof.Options{}, err
+	}
+	return aof.Options{
+		Dir:            filepath.Join(s.cfg.Get("dir"), s.cfg.Get("appenddirname")),
+		FileName:       s.cfg.Get("appendfilename"),
+		Fsync:          fsync,
+		UseRDBPreamble: s.cfg.Bool("aof-use-rdb-preamble"),
+		LoadTruncated:  s.cfg.Bool("aof-load-truncated"),
+		Log:            s.log,
+	}, nil
+}
+
+// startPersistence loads the data set from disk (the AOF when appendonly is
+// on, else dump.rdb) and opens the AOF for appending. It runs before the
+// first client is accepted.
+func (s *Server) startPersistence() error {
+	p := &s.persist
+	p.loading.Store(true)
+	defer p.loading.Store(false)
+	start := time.Now()
+	if s.cfg.Bool("appendonly") {
+		opts, err := s.aofOptions()
+		if err != nil {
+			return err
+		}
+		existed := aof.Exists(opts.Dir, opts.FileName)
+		if !existed {
+			if err := s.loadRDBFile(s.rdbPath()); err != nil {
+				return err
+			}
+		}
+		a, err := aof.Open(opts)
+		if err != nil {
+			return fmt.Errorf("open append only file: %w", err)
+		}
+		if existed {
+			st, err := a.Load(func(r *bufio.Reader) error {
+				_, err := rdb.Load(r, s.insertLoaded)
+				return err
+			}, s.replayer())
+			if err != nil {
+				a.Close()
+				return fmt.Errorf("load append only file: %w", err)
+			}
+			s.log.Info("DB loaded from append only file", "commands", st.Commands, "bytes", st.Bytes, "truncated", st.Truncated, "seconds", time.Since(start).Seconds())
+		}
+		s.dirty.Store(0)
+		p.mu.Lock()
+		p.aof = a
+		p.rewriteBase, _ = a.Size()
+		p.mu.Unlock()
+		s.aofLog.Store(a)
+		if !existed && s.totalKeys() > 0 {
+			// The data came from dump.rdb: give the new AOF its base before
+			// any write, or a crash would leave an AOF without that data.
+			if err := s.rewriteAOF(true); err != nil {
+				return fmt.Errorf("create the append only file from %s: %w", s.rdbPath(), err)
+			}
+		}
+	} else if err := s.loadRDBFile(s.rdbPath()); err != nil {
+		return err
+	}
+	s.dirty.Store(0)
+	s.log.Info("data set ready", "keys", s.totalKeys(), "expired_at_load", p.expired.Load(), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+func (s *Server) totalKeys() int64 {
+	var n int64
+	for i := 0; i < s.store.NumDBs(); i++ {
+		n += s.store.DB(i).Len()
+	}
+	return n
+}
+
+// loadRDBFile loads path if it exists; a missing file is an empty data set.
+func (s *Server) loadRDBFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	start := time.Now()
+	if _, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.insertLoaded); err != nil {
+		return fmt.Errorf("load %s: %w", path, err)
+	}
+	s.log.Info("DB loaded from disk", "file", path, "keys", s.persist.loaded.Load(), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// insertLoaded stores one key read from an RDB file or AOF base. Keys that
+// expired while the server was down are dropped, as a Redis master does.
+func (s *Server) insertLoaded(e rdb.LoadedEntry) error {
+	if e.DB < 0 || e.DB >= s.store.NumDBs() {
+		return fmt.Errorf("key %q is in db %d but databases is %d", e.Key, e.DB, s.store.NumDBs())
+	}
+	if e.Obj.Expire != 0 && e.Obj.Expire <= time.Now().UnixMilli() {
+		s.persist.expired.Add(1)
+		return nil
+	}
+	e.Obj.LRU = keyspace.LRUClock()
+	tx := s.store.Lock1(e.DB, e.Key)
+	tx.DB(e.DB).Set(e.Key, e.Obj)
+	tx.Unlock()
+	s.persist.loaded.Add(1)
+	return nil
+}
+
+// replayer returns the function that applies AOF commands through the
+// normal dispatch, as an internal client whose replies are discarded.
+func (s *Server) replayer() func(argv [][]byte) error {
+	cl := s.internalClient()
+	return func(argv [][]byte) error {
+		if len(argv) == 0 {
+			return nil
+		}
+		if _, msg := s.lookup(&cl.ctx, argv); msg != "" {
+			return fmt.Errorf("%s (reading the append only file)", strings.TrimPrefix(msg, "ERR "))
+		}
+		s.call(cl, argv)
+		return nil
+	}
+}
+
+// internalClient is a client with no connection (AOF replay).
+func (s *Server) internalClient() *Client {
+	conn := newNullConn()
+	cl := &Client{ID: s.nextID.Add(1), conn: conn, authed: true, killed: make(chan struct{}), created: time.Now()}
+	cl.setProto(2)
+	cl.ctx = Ctx{s: s, cl: cl, conn: conn}
+	conn.SetContext(cl)
+	return cl
+}
+
+// ---- snapshots: RDB files and AOF bases
+
+// snapshotWriter serializes a snapshot's partitions into w, either as an RDB
+// image (dump.rdb, AOF preamble) or as AOF commands.
+type snapshotWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	fw       *rdb.FileWriter
+	compress bool
+	err      error
+}
+
+func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
+	if pv.Len() == 0 {
+		return
+	}
+	var chunk []byte
+	if sw.fw != nil {
+		chunk = rdb.AppendSelectDB(nil, db)
+	} else {
+		chunk = aof.AppendSelect(nil, db)
+	}
+	empty := len(chunk)
+	pv.Each(func(key []byte, o *keyspace.Object) bool {
+		if sw.fw != nil {
+			chunk = rdb.AppendEntry(chunk, key, o, sw.compress)
+		} else {
+			chunk = aof.AppendEntryCommands(chunk, key, o)
+		}
+		return true
+	})
+	if len(chunk) == empty {
+		return
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.err != nil {
+		return
+	}
+	if sw.fw != nil {
+		sw.err = sw.fw.Write(chunk)
+	} else {
+		_, sw.err = sw.w.Write(chunk)
+	}
+}
+
+// beginSnapshot starts a snapshot into w under tx (which holds every
+// partition). It returns the function that completes it: walk, trailer.
+func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool) (func() error, error) {
+	sw := &snapshotWriter{w: w, compress: s.cfg.Bool("rdbcompression")}
+	if asRDB {
+		fw, err := rdb.NewFileWriter(w, rdb.FileOptions{
+			Compress: sw.compress,
+			Checksum: s.cfg.Bool("rdbchecksum"),
+			AOFBase:  aofBase,
+			UsedMem:  int64(heapInUse()),
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < s.store.NumDBs(); i++ {
+			db := s.store.DB(i)
+			if n := db.Len(); n > 0 {
+				if err := fw.ResizeDB(i, uint64(n), uint64(db.Volatile())); err != nil {
+					return nil, err
+				}
+			}
+		}
+		sw.fw = fw
+	}
+	sn, err := tx.BeginSnapshot(sw.capture)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		sn.Run()
+		if sw.err != nil {
+			return sw.err
+		}
+		if sw.fw != nil {
+			return sw.fw.Close()
+		}
+		return nil
+	}, nil
+}
+
+// claimChild reserves the single snapshot slot for kind ("rdb" or "aof").
+func (p *persist) claimChild(kind string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.child != "" {
+		return fmt.Errorf("a %s snapshot is in progress", p.child)
+	}
+	p.child, p.childStart = kind, time.Now()
+	return nil
+}
+
+// rdbSave writes dump.rdb from a point-in-time snapshot. With background
+// it returns once the snapshot has begun; otherwise when the file is on disk.
+func (s *Server) rdbSave(background bool) error {
+	p := &s.persist
+	if err := p.claimChild("rdb"); err != nil {
+		return err
+	}
+	path := s.rdbPath()
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
+	f, err := os.Create(tmp)
+	if err != nil {
+		p.finishBgsave(s, fmt.Errorf("create %s: %w", tmp, err), 0)
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	tx := s.store.LockAll()
+	dirtyAtStart := s.dirty.Load()
+	finish, err := s.beginSnapshot(tx, bw, true, false)
+	tx.Unlock()
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		p.finishBgsave(s, err, 0)
+		return err
+	}
+	run := func() error {
+		err := finish()
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, path)
+		}
+		if err == nil {
+			err = syncDir(filepath.Dir(path))
+		}
+		if err != nil {
+			os.Remove(tmp)
+			err = fmt.Errorf("save %s: %w", path, err)
+		}
+		p.finishBgsave(s, err, dirtyAtStart)
+		return err
+	}
+	if background {
+		go run()
+		return nil
+	}
+	return run()
+}
+
+func (p *persist) finishBgsave(s *Server, err error, dirtyAtStart int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lastBgsaveSecs = int64(time.Since(p.childStart).Seconds())
+	p.child = ""
+	p.lastBgsaveErr = err
+	p.lastBgsaveTry = time.Now()
+	p.bgsaveBad.Store(err != nil)
+	if err != nil {
+		s.log.Error("background saving error", "err", err)
+		return
+	}
+	p.rdbSaves++
+	s.dirty.Add(-dirtyAtStart)
+	s.lastSave.Store(time.Now().Unix())
+	s.log.Info("DB saved on disk", "file", s.rdbPath(), "seconds", p.lastBgsaveSecs)
+}
+
+// rewriteAOF compacts the AOF: a new base from a snapshot, while new writes
+// go to a new incremental file opened at the same cut.
+func (s *Server) rewriteAOF(wait bool) error {
+	p := &s.persist
+	p.mu.Lock()
+	a := p.aof
+	p.mu.Unlock()
+	if a == nil {
+		return errors.New("append only file is off (appendonly no)")
+	}
+	if err := p.claimChild("aof"); err != nil {
+		return err
+	}
+	tx := s.store.LockAll()
+	rw, err := a.BeginRewrite()
+	if err != nil {
+		tx.Unlock()
+		p.finishRewrite(s, a, err)
+		return err
+	}
+	finish, err := s.beginSnapshot(tx, rw.Base(), rw.RDB(), true)
+	tx.Unlock()
+	if err == nil && s.cfg.Bool("no-appendfsync-on-rewrite") {
+		a.SetFsync(aof.FsyncNo) // restored by finishRewrite
+	}
+	if err != nil {
+		rw.Abort()
+		p.finishRewrite(s, a, err)
+		return err
+	}
+	run := func() error {
+		err := finish()
+		if err == nil {
+			err = rw.Finish()
+		} else {
+			rw.Abort()
+		}
+		p.finishRewrite(s, a, err)
+		return err
+	}
+	if wait {
+		return run()
+	}
+	go run()
+	return nil
+}
+
+func (p *persist) finishRewrite(s *Server, a *aof.AOF, err error) {
+	if fs, perr := aof.ParseFsync(s.cfg.Get("appendfsync")); perr == nil {
+		a.SetFsync(fs)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lastRewriteSecs = int64(time.Since(p.childStart).Seconds())
+	p.child = ""
+	p.lastRewriteErr = err
+	if err != nil {
+		p.rewriteFailures++
+		s.log.Error("background AOF rewrite failed", "err", err)
+		return
+	}
+	p.rewrites++
+	p.rewriteFailures = 0
+	p.rewriteBase, _ = a.Size()
+	s.log.Info("background AOF rewrite finished", "seconds", p.lastRewriteSecs)
+}
+
+// persistCron runs the save rules, scheduled jobs and automatic AOF
+// rewrites (once per cron tick).
+func (s *Server) persistCron() {
+	p := &s.persist
+	p.mu.Lock()
+	busy := p.child != ""
+	doBgsave, doRewrite := false, false
+	if !busy {
+		switch {
+		case p.rewriteScheduled:
+			p.rewriteScheduled, doRewrite = false, true
+		case p.bgsaveScheduled:
+			p.bgsaveScheduled, doBgsave = false, true
+		}
+	}
+	retryOK := p.lastBgsaveErr == nil || time.Since(p.lastBgsaveTry) > 5*time.Second
+	rewriteBase := p.rewriteBase
+	a := p.aof
+	p.mu.Unlock()
+	if busy {
+		return
+	}
+	if !doBgsave && !doRewrite && retryOK {
+		doBgsave = s.saveRuleDue()
+	}
+	if !doBgsave && !doRewrite && a != nil {
+		doRewrite = autoRewriteDue(a, rewriteBase, s.cfg.Int("auto-aof-rewrite-percentage"), s.cfg.Int("auto-aof-rewrite-min-size"))
+	}
+	switch {
+	case doRewrite:
+		if err := s.rewriteAOF(false); err != nil {
+			s.log.Warn("automatic AOF rewrite not started", "err", err)
+		}
+	case doBgsave:
+		if err := s.rdbSave(true); err != nil {
+			s.log.Warn("background save not started", "err", err)
+		}
+	}
+}
+
+// saveRuleDue reports whether a "save <seconds> <changes>" rule is met.
+func (s *Server) saveRuleDue() bool {
+	dirty := s.dirty.Load()
+	if dirty == 0 {
+		return false
+	}
+	since := time.Now().Unix() - s.lastSave.Load()
+	for _, r := range parseSaveRules(s.cfg.Get("save")) {
+		if dirty >= r[1] && since >= r[0] {
+			return true
+		}
+	}
+	return false
+}
+
+func parseSaveRules(v string) [][2]int64 {
+	f := strings.Fields(v)
+	var out [][2]int64
+	for i := 0; i+1 < len(f); i += 2 {
+		secs, err1 := strconv.ParseInt(f[i], 10, 64)
+		changes, err2 := strconv.ParseInt(f[i+1], 10, 64)
+		if err1 == nil && err2 == nil {
+			out = append(out, [2]int64{secs, changes})
+		}
+	}
+	return out
+}
+
+func autoRewriteDue(a *aof.AOF, base, pct, minSize int64) bool {
+	if pct <= 0 {
+		return false
+	}
+	total, _ := a.Size()
+	if total < minSize {
+		return false
+	}
+	if base <= 0 {
+		base = 1
+	}
+	return (total-base)*100/base >= pct
+}
+
+// writesRefused returns the MISCONF error while the last background save
+// failed (stop-writes-on-bgsave-error) or the AOF cannot be written.
+func (s *Server) writesRefused() string {
+	p := &s.persist
+	if p.bgsaveBad.Load() && s.cfg.Bool("stop-writes-on-bgsave-error") && len(parseSaveRules(s.cfg.Get("save"))) > 0 {
+		return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+	}
+	if msg := p.aofErr.Load(); msg != nil && s.aofLog.Load() != nil {
+		return "MISCONF Errors writing to the AOF file: " + *msg
+	}
+	return ""
+}
+
+// shutdownPersist saves as Redis does when stopping: the AOF is flushed and
+// fsynced; dump.rdb is written when save rules are set (or SAVE was asked),
+// unless NOSAVE.
+func (s *Server) shutdownPersist(save, nosave bool) error {
+	p := &s.persist
+	p.mu.Lock()
+	if p.shutdownSaved {
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	if a := s.aofLog.Load(); a != nil {
+		if err := a.Sync(s.aofEnd.Load()); err != nil {
+			return fmt.Errorf("flush the AOF: %w", err)
+		}
+	}
+	if !nosave && (save || len(parseSaveRules(s.cfg.Get("save"))) > 0) {
+		// Wait for a running snapshot rather than failing.
+		for {
+			err := s.rdbSave(false)
+			if err == nil {
+				break
+			}
+			p.mu.Lock()
+			busy := p.child != ""
+			p.mu.Unlock()
+			if !busy {
+				return err
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	p.mu.Lock()
+	p.shutdownSaved = true
+	p.mu.Unlock()
+	return nil
+}
+
+// closePersistence closes the AOF (after shutdownPersist).
+func (s *Server) closePersistence() {
+	p := &s.persist
+	p.mu.Lock()
+	a := p.aof
+	p.aof = nil
+	p.mu.Unlock()
+	s.aofLog.Store(nil)
+	if a != nil {
+		if err := a.Close(); err != nil {
+			s.log.Error("closing the AOF failed", "err", err)
+		}
+	}
+}
+
+// setAppendOnly turns the AOF on (opening it and writing a base with a
+// rewrite, as Redis does) or off at run time.
+func (s *Server) setAppendOnly(on bool) error {
+	p := &s.persist
+	p.mu.Lock()
+	cur := p.aof
+	p.mu.Unlock()
+	if on == (cur != nil) {
+		return nil
+	}
+	if !on {
+		s.closePersistence()
+		return nil
+	}
+	opts, err := s.aofOptions()
+	if err != nil {
+		return err
+	}
+	a, err := aof.Open(opts)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.aof = a
+	p.rewriteScheduled = true
+	p.mu.Unlock()
+	s.aofLog.Store(a)
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func heapInUse() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
