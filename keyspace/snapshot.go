@@ -2,45 +2,47 @@ package keyspace
 
 import (
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/wardenkv/warden/slotmap"
 )
 
 // A Snapshot is a point-in-time image of the whole store, taken without
-// stopping it (BGSAVE, AOF rewrite, full resync). Each partition is handed to
-// the capture function exactly once, under its lock, in the state it had
-// when the snapshot began: the snapshot's own walk captures partitions in
-// order, and any command that locks a partition the walk has not reached yet
-// captures it first, before it can change anything (Dragonfly's approach).
-// A command therefore waits at most for one partition's serialization, never
-// for the whole copy.
+// stopping it (BGSAVE, AOF rewrite, full resync). Each hash slot of each
+// database is handed to the capture function exactly once, under its
+// partition's lock, in the state it had when the snapshot began: the
+// snapshot's own walk captures slots one at a time, and any command that
+// reaches a key in a slot the walk has not captured yet captures that slot
+// first, before it can change anything (Dragonfly's approach, per slot). A
+// command therefore waits at most for one slot's serialization, never for
+// the whole copy.
 type Snapshot struct {
 	s        *Store
-	captured []atomic.Bool // by partition id
+	captured []atomic.Bool // by db*NumSlots + slot
 	now      int64         // keys expired at the start are left out
 	capture  func(db int, p PartView)
 }
 
-// PartView is one partition handed to a snapshot's capture function.
+// PartView is one hash slot handed to a snapshot's capture function.
 type PartView struct {
-	p   *part
+	m   map[string]*Object
 	now int64
 }
 
-// Len is the number of keys stored in the partition (expired ones included).
-func (pv PartView) Len() int { return int(pv.p.nkeys.Load()) }
+// Len is the number of keys stored in the slot (expired ones included).
+func (pv PartView) Len() int { return len(pv.m) }
 
 // Each calls fn for every key that was live when the snapshot began. key is
 // a read-only view of the stored key, valid during the call only.
 func (pv PartView) Each(fn func(key []byte, o *Object) bool) {
-	for s := range pv.p.slots {
-		for k, o := range pv.p.slots[s] {
-			if o.Expire != 0 && o.Expire <= pv.now {
-				continue
-			}
-			if !fn(unsafe.Slice(unsafe.StringData(k), len(k)), o) {
-				return
-			}
+	for k, o := range pv.m {
+		if o.Expire != 0 && o.Expire <= pv.now {
+			continue
+		}
+		if !fn(unsafe.Slice(unsafe.StringData(k), len(k)), o) {
+			return
 		}
 	}
 }
@@ -55,33 +57,62 @@ var ErrSnapshotRunning = errors.New("a snapshot is already in progress")
 // copy what it needs (serialize) and never lock the store itself.
 func (tx *Tx) BeginSnapshot(capture func(db int, p PartView)) (*Snapshot, error) {
 	s := tx.s
-	sn := &Snapshot{s: s, captured: make([]atomic.Bool, len(s.dbs)*NumParts), now: tx.Now(), capture: capture}
+	sn := &Snapshot{s: s, captured: make([]atomic.Bool, len(s.dbs)*slotmap.NumSlots), now: tx.Now(), capture: capture}
 	if !s.snap.CompareAndSwap(nil, sn) {
 		return nil, ErrSnapshotRunning
 	}
 	return sn, nil
 }
 
-// Run walks every partition, capturing those no command captured first, and
-// ends the snapshot.
+// Run walks every slot, capturing those no command captured first, and ends
+// the snapshot. It holds a partition's lock for one slot at a time.
 func (sn *Snapshot) Run() {
-	for d := range sn.s.dbs {
-		for i := range sn.s.dbs[d].parts {
-			tx := sn.s.Lock1Part(&sn.s.dbs[d].parts[i]) // lockPart captures it
-			tx.Unlock()
+	for d, db := range sn.s.dbs {
+		for i := range db.parts {
+			p := &db.parts[i]
+			for j := range p.slots {
+				tx := sn.s.Lock1Part(p)
+				worked := sn.captureSlot(d, p, i*SlotsPerPart+j)
+				tx.Unlock()
+				if worked {
+					// The walk is background work: let waiting commands
+					// run rather than queue behind it for a time slice.
+					runtime.Gosched()
+				}
+			}
 		}
 	}
 	sn.s.snap.CompareAndSwap(sn, nil)
 }
 
+// captureSlot captures a slot unless it was; p must be locked. It reports
+// whether it serialized anything.
+func (sn *Snapshot) captureSlot(db int, p *part, slot int) bool {
+	c := &sn.captured[db*slotmap.NumSlots+slot]
+	if c.Load() {
+		return false
+	}
+	c.Store(true)
+	m := p.slots[slot%SlotsPerPart]
+	if len(m) == 0 {
+		return false
+	}
+	sn.capture(db, PartView{m: m, now: sn.now})
+	return true
+}
+
+// captureAll captures every slot of db's locked partitions (before an
+// operation that changes a whole database: FLUSHDB, SWAPDB).
+func (sn *Snapshot) captureAll(db *DB) {
+	for i := range db.parts {
+		for j := 0; j < SlotsPerPart; j++ {
+			sn.captureSlot(db.ID, &db.parts[i], i*SlotsPerPart+j)
+		}
+	}
+}
+
 // Snapshotting reports whether a snapshot is in progress.
 func (s *Store) Snapshotting() bool { return s.snap.Load() != nil }
 
-// lockPart locks p and, while a snapshot runs, captures p first if nobody has.
-func (s *Store) lockPart(p *part) {
-	p.mu.Lock()
-	if sn := s.snap.Load(); sn != nil && !sn.captured[p.id].Load() {
-		sn.captured[p.id].Store(true)
-		sn.capture(p.id/NumParts, PartView{p: p, now: sn.now})
-	}
-}
+// lockPart locks p.
+func (s *Store) lockPart(p *part) { p.mu.Lock() }

@@ -18,12 +18,12 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 	}
 	var mu sync.Mutex
 	got := map[string]string{}
-	captures := map[int]int{}
+	captures := map[string]int{}
 	sn, err := tx.BeginSnapshot(func(db int, p PartView) {
 		mu.Lock()
 		defer mu.Unlock()
-		captures[p.p.id]++
 		p.Each(func(key []byte, o *Object) bool {
+			captures[strconv.Itoa(db)+":"+string(key)]++
 			got[strconv.Itoa(db)+":"+string(key)] = string(o.Str)
 			return true
 		})
@@ -63,9 +63,9 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 			t.Fatalf("snapshot saw a later write: %s=%s", k, v)
 		}
 	}
-	for id, c := range captures {
+	for k, c := range captures {
 		if c != 1 {
-			t.Fatalf("partition %d captured %d times", id, c)
+			t.Fatalf("key %s captured %d times", k, c)
 		}
 	}
 }

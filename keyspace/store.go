@@ -208,6 +208,11 @@ func (tx *Tx) lru() uint32 { return uint32((tx.Now() - startMs) / 1000) }
 func (v View) locate(key []byte) (*part, *map[string]*Object) {
 	slot := v.tx.slot(key)
 	p := &v.db.parts[slot/SlotsPerPart]
+	// Every access to a key comes through here, before anything can change
+	// it: a running snapshot takes the slot's image first.
+	if sn := v.tx.s.snap.Load(); sn != nil {
+		sn.captureSlot(v.db.ID, p, slot)
+	}
 	return p, &p.slots[slot%SlotsPerPart]
 }
 
@@ -398,6 +403,9 @@ func (s *Store) DB(i int) *DB { return s.dbs[i] }
 
 // Flush empties the database; the Tx must hold all its partitions.
 func (v View) Flush() {
+	if sn := v.tx.s.snap.Load(); sn != nil {
+		sn.captureAll(v.db)
+	}
 	for i := range v.db.parts {
 		p := &v.db.parts[i]
 		for s := range p.slots {
@@ -417,6 +425,10 @@ func (v View) Flush() {
 // Swap exchanges the contents of two databases (SWAPDB); the Tx must hold all
 // partitions of both. Clients blocked on either database are re-checked.
 func (v View) Swap(o View) {
+	if sn := v.tx.s.snap.Load(); sn != nil {
+		sn.captureAll(v.db)
+		sn.captureAll(o.db)
+	}
 	for i := range v.db.parts {
 		a, b := &v.db.parts[i], &o.db.parts[i]
 		a.slots, b.slots = b.slots, a.slots

@@ -239,15 +239,22 @@ type snapshotWriter struct {
 	err      error
 }
 
+// chunkPool recycles capture buffers: a snapshot serializes the whole data
+// set, and fresh buffers would feed the garbage collector the same amount.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
 func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
 	if pv.Len() == 0 {
 		return
 	}
-	var chunk []byte
+	bp := chunkPool.Get().(*[]byte)
+	defer func() { chunkPool.Put(bp) }()
+	chunk := (*bp)[:0]
+	defer func() { *bp = chunk[:0] }()
 	if sw.fw != nil {
-		chunk = rdb.AppendSelectDB(nil, db)
+		chunk = rdb.AppendSelectDB(chunk, db)
 	} else {
-		chunk = aof.AppendSelect(nil, db)
+		chunk = aof.AppendSelect(chunk, db)
 	}
 	empty := len(chunk)
 	pv.Each(func(key []byte, o *keyspace.Object) bool {

@@ -193,7 +193,8 @@ func TestPersistRDBSaveAndRestart(t *testing.T) {
 	fillAllTypes(t, n.addr)
 	c := newClient(t, n.addr)
 	ctx := context.Background()
-	c.Set(ctx, "gone", "x", 50*time.Millisecond)
+	goneAt := time.Now().Add(500 * time.Millisecond)
+	c.Set(ctx, "gone", "x", 500*time.Millisecond)
 	if err := c.Do(ctx, "save").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestPersistRDBSaveAndRestart(t *testing.T) {
 	if err := n.stop(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(60 * time.Millisecond) // let "gone" expire while the server is down
+	time.Sleep(time.Until(goneAt) + 10*time.Millisecond) // "gone" expires while the server is down
 	n2 := mustStartNodeIn(t, dir, "save", "")
 	after := dumpAll(t, n2.addr)
 	before = strings.ReplaceAll(before, "db0 \"gone\" string x ttl\n", "")

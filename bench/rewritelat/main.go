@@ -24,7 +24,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:6379", "server address")
 	keys := flag.Int("keys", 1000000, "keys to load first")
-	job := flag.String("job", "bgrewriteaof", "bgrewriteaof or bgsave")
+	job := flag.String("job", "bgrewriteaof", "bgrewriteaof, bgsave, or none (baseline)")
 	clients := flag.Int("clients", 4, "concurrent clients measuring latency")
 	flag.Parse()
 	if err := run(*addr, *keys, *job, *clients); err != nil {
@@ -68,16 +68,20 @@ func run(addr string, keys int, job string, clients int) error {
 		}(w)
 	}
 	start := time.Now()
-	if err := c.Do(ctx, job).Err(); err != nil {
-		return fmt.Errorf("%s: %w", job, err)
-	}
-	field := "aof_rewrite_in_progress:0"
-	if job == "bgsave" {
-		field = "rdb_bgsave_in_progress:0"
-	}
-	time.Sleep(10 * time.Millisecond)
-	for !strings.Contains(c.Info(ctx, "persistence").Val(), field) {
+	if job == "none" { // baseline: the same load without a background job
+		time.Sleep(time.Second)
+	} else {
+		if err := c.Do(ctx, job).Err(); err != nil {
+			return fmt.Errorf("%s: %w", job, err)
+		}
+		field := "aof_rewrite_in_progress:0"
+		if job == "bgsave" {
+			field = "rdb_bgsave_in_progress:0"
+		}
 		time.Sleep(10 * time.Millisecond)
+		for !strings.Contains(c.Info(ctx, "persistence").Val(), field) {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	took := time.Since(start)
 	stop.Store(true)

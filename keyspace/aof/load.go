@@ -113,8 +113,6 @@ type queued struct {
 	off  int64
 }
 
-var selectZero = [][]byte{[]byte("SELECT"), []byte("0")}
-
 // file replays one file; tail reports whether a truncated end may be cut
 // (no later file holds data).
 func (l *loader) file(fi fileInfo, size int64, base, tail bool) error {
@@ -195,7 +193,7 @@ func (l *loader) file(fi fileInfo, size int64, base, tail bool) error {
 
 func (l *loader) run(file string, off int64, argv [][]byte) error {
 	if !l.selected {
-		if err := l.apply(selectZero); err != nil {
+		if err := l.apply([][]byte{[]byte("SELECT"), []byte("0")}); err != nil {
 			return &LoadError{File: file, Offset: off, Err: fmt.Errorf("replaying the implicit SELECT 0: %w", err)}
 		}
 		l.selected = true
