@@ -22,13 +22,16 @@ test-short:
 	$(GO) test -count=1 -short $(PKGS)
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./keyspace/ ./node/
+	$(GO) test -run '^$$' -bench . -benchmem ./keyspace/... ./node/
 	bash bench/compare.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSlot -fuzztime $(FUZZTIME) ./slotmap/
 	$(GO) test -run '^$$' -fuzz FuzzCommands -fuzztime $(FUZZTIME) ./node/
 	$(GO) test -run '^$$' -fuzz FuzzConfigLine -fuzztime $(FUZZTIME) ./node/config/
+	$(GO) test -run '^$$' -fuzz FuzzParsePayload -fuzztime $(FUZZTIME) ./keyspace/rdb/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/rdb/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/aof/
 
 vet:
 	$(GO) vet $(PKGS)

@@ -431,3 +431,25 @@ func TestPersistCommandsAndErrors(t *testing.T) {
 		t.Fatal("bad appendfsync accepted")
 	}
 }
+
+// The AOF is rewritten by itself once it has grown auto-aof-rewrite-percentage
+// past its size after the last rewrite (and is over the minimum size).
+func TestPersistAutoRewrite(t *testing.T) {
+	dir := t.TempDir()
+	n := mustStartNodeIn(t, dir, "appendonly", "yes", "save", "", "auto-aof-rewrite-min-size", "4096", "auto-aof-rewrite-percentage", "100")
+	ctx := context.Background()
+	c := newClient(t, n.addr)
+	for i := 0; i < 2000; i++ {
+		c.Set(ctx, "k", strings.Repeat("x", 100), 0) // the same key: the rewrite shrinks the AOF
+	}
+	waitFor(t, func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "aof_rewrites:1")
+	}, "an automatic rewrite")
+	waitFor(t, func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "aof_rewrite_in_progress:0")
+	}, "the rewrite to finish")
+	total, base := n.s.aofLog.Load().Size()
+	if total > 100_000 || base == 0 {
+		t.Fatalf("after the automatic rewrite the AOF is %d bytes (base %d)", total, base)
+	}
+}

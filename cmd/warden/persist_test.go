@@ -258,3 +258,22 @@ func TestRDBInteropWithRedis(t *testing.T) {
 		t.Fatalf("warden loaded redis-server's dump.rdb differently:\nredis:\n%s\nwarden:\n%s", want2, got)
 	}
 }
+
+// SIGTERM with save rules set writes dump.rdb, as Redis does.
+func TestSIGTERMSaves(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cmd, _ := startWarden(t, port, "--port", port, "--dir", dir) // default save rules
+	redisCLI(t, port, "SET", "kept", "yes")
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatalf("no dump.rdb after SIGTERM: %v", err)
+	}
+	startWarden(t, port, "--port", port, "--dir", dir)
+	if got := redisCLI(t, port, "GET", "kept"); got != "yes" {
+		t.Fatalf("after restart kept=%q", got)
+	}
+}
