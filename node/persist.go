@@ -282,14 +282,16 @@ func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
 
 // beginSnapshot starts a snapshot into w under tx (which holds every
 // partition). It returns the function that completes it: walk, trailer.
-func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool) (func() error, error) {
+// usedMem is recorded in the RDB header (read before tx was taken: reading
+// it stops the world briefly).
+func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool, usedMem int64) (func() error, error) {
 	sw := &snapshotWriter{w: w, compress: s.cfg.Bool("rdbcompression")}
 	if asRDB {
 		fw, err := rdb.NewFileWriter(w, rdb.FileOptions{
 			Compress: sw.compress,
 			Checksum: s.cfg.Bool("rdbchecksum"),
 			AOFBase:  aofBase,
-			UsedMem:  int64(heapInUse()),
+			UsedMem:  usedMem,
 		})
 		if err != nil {
 			return nil, err
@@ -346,9 +348,10 @@ func (s *Server) rdbSave(background bool) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
+	usedMem := heapInUse()
 	tx := s.store.LockAll()
 	dirtyAtStart := s.dirty.Load()
-	finish, err := s.beginSnapshot(tx, bw, true, false)
+	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem)
 	tx.Unlock()
 	if err != nil {
 		f.Close()
@@ -418,6 +421,7 @@ func (s *Server) rewriteAOF(wait bool) error {
 	if err := p.claimChild("aof"); err != nil {
 		return err
 	}
+	usedMem := heapInUse()
 	tx := s.store.LockAll()
 	rw, err := a.BeginRewrite()
 	if err != nil {
@@ -425,7 +429,7 @@ func (s *Server) rewriteAOF(wait bool) error {
 		p.finishRewrite(s, a, err)
 		return err
 	}
-	finish, err := s.beginSnapshot(tx, rw.Base(), rw.RDB(), true)
+	finish, err := s.beginSnapshot(tx, rw.Base(), rw.RDB(), true, usedMem)
 	tx.Unlock()
 	if err == nil && s.cfg.Bool("no-appendfsync-on-rewrite") {
 		a.SetFsync(aof.FsyncNo) // restored by finishRewrite
@@ -659,8 +663,8 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func heapInUse() uint64 {
+func heapInUse() int64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
+	return int64(ms.HeapAlloc)
 }
