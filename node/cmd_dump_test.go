@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,59 +12,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/redistest"
 	"github.com/wardenkv/warden/keyspace/rdb"
 )
-
-// dumpStartRealRedis runs a real redis-server on a free port in
-// 24500-24999 for the test, or skips the test when there is none.
-func dumpStartRealRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not in PATH: interop test skipped")
-	}
-	for attempt := 0; attempt < 10; attempt++ {
-		port := 24500 + rand.IntN(500)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting redis-server: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: 2, DisableIndentity: true, MaxRetries: -1})
-		up := false
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-			if c.Ping(context.Background()).Err() == nil {
-				up = true
-				break
-			}
-			select {
-			case <-exited:
-				deadline = time.Now() // lost the port race: try another
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		if !up {
-			c.Close()
-			cmd.Process.Kill()
-			<-exited
-			continue
-		}
-		t.Cleanup(func() {
-			c.Close()
-			cmd.Process.Kill()
-			<-exited
-		})
-		return c
-	}
-	t.Fatal("could not start redis-server on a free port")
-	return nil
-}
 
 // dumpDescribe renders a key's type and contents canonically.
 func dumpDescribe(t *testing.T, c *redis.Client, key string) string {
@@ -261,7 +209,7 @@ func dumpFixtures(t *testing.T, c *redis.Client) map[string]string {
 // TestDumpInterop moves every kind of value between a real Redis and
 // warden in both directions through DUMP / RESTORE.
 func TestDumpInterop(t *testing.T) {
-	real := dumpStartRealRedis(t)
+	real := redistest.Start(t, "").Client(t, 0)
 	_, addr := startServer(t)
 	w := newClient(t, addr)
 	ctx := context.Background()
@@ -316,7 +264,7 @@ func TestDumpInterop(t *testing.T) {
 // TestDumpInteropKeysPatterns checks KEYS glob matching against real
 // Redis on awkward patterns.
 func TestDumpInteropKeysPatterns(t *testing.T) {
-	real := dumpStartRealRedis(t)
+	real := redistest.Start(t, "").Client(t, 0)
 	w, ctx := setup(t)
 	names := []string{"", "a", "b", "ab", "abc", "a\\", "\\", "-", "]", "[", "^", "*", "?", "a-b", "\x90", "\xff", "A", "hello", "hallo", "h[llo", "a*b", "aXb"}
 	for _, n := range names {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/redistest"
 )
 
 // kill -9 under a write load with appendfsync always: every write the
@@ -135,31 +136,6 @@ func TestAOFTruncatedAndCorrupt(t *testing.T) {
 	}
 }
 
-// startRedis runs Debian's redis-server on dir; it is killed when the test ends.
-func startRedis(t *testing.T, dir string) string {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed (apt-get install redis-server): skipping the interop test")
-	}
-	port := freePort(t)
-	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", dir,
-		"--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return port
-}
-
 // snapshotOf renders every key of dbs 0..2 with its type, value and TTL.
 func snapshotOf(t *testing.T, port string) string {
 	t.Helper()
@@ -237,14 +213,14 @@ func TestRDBInteropWithRedis(t *testing.T) {
 	redisCLI(t, port, "SAVE")
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
-	rport := startRedis(t, dir)
+	rport := redistest.Start(t, dir).Port
 	if got := snapshotOf(t, rport); got != want {
 		t.Fatalf("redis-server loaded warden's dump.rdb differently:\nwarden:\n%s\nredis:\n%s", want, got)
 	}
 
 	// A real redis-server's dump.rdb -> warden.
 	dir2 := t.TempDir()
-	rport2 := startRedis(t, dir2)
+	rport2 := redistest.Start(t, dir2).Port
 	fillServer(t, rport2)
 	want2 := snapshotOf(t, rport2)
 	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + rport2})

@@ -7,105 +7,18 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/redistest"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/rdb"
 )
-
-// realRedis is a redis-server 7.0 child process.
-type realRedis struct {
-	addr   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    string
-}
-
-func (r *realRedis) client(db int) *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: r.addr, DB: db, Protocol: 2, DisableIndentity: true, MaxRetries: -1})
-}
-
-// stop shuts the server down with SIGTERM (a graceful shutdown: the AOF is
-// flushed and fsynced) and waits for it.
-func (r *realRedis) stop(t *testing.T) {
-	t.Helper()
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.exited:
-	case <-time.After(10 * time.Second):
-		r.cmd.Process.Kill()
-		<-r.exited
-		t.Fatal("redis-server did not exit on SIGTERM")
-	}
-}
-
-// startRedis runs redis-server on a free port in 26500-26999 with dir as its
-// data directory; it fails the test, with the server's log, when the server
-// does not come up (for instance because it refused the AOF).
-func startRedis(t *testing.T, dir string, args ...string) *realRedis {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not in PATH: interop test skipped")
-	}
-	logFile := filepath.Join(t.TempDir(), "redis.log")
-	for attempt := 0; attempt < 10; attempt++ {
-		port := 26500 + rand.IntN(500)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		all := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-			"--dir", dir, "--logfile", logFile}, args...)
-		r := &realRedis{addr: "127.0.0.1:" + strconv.Itoa(port), cmd: exec.Command(bin, all...), exited: make(chan struct{}), log: logFile}
-		if err := r.cmd.Start(); err != nil {
-			t.Fatalf("starting redis-server: %v", err)
-		}
-		go func() { r.cmd.Wait(); close(r.exited) }()
-		c := r.client(0)
-		up := false
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-			if c.Ping(context.Background()).Err() == nil {
-				up = true
-				break
-			}
-			select {
-			case <-r.exited:
-				deadline = time.Now()
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		c.Close()
-		if !up {
-			r.cmd.Process.Kill()
-			<-r.exited
-			if logText, _ := os.ReadFile(logFile); bytes.Contains(logText, []byte("Address already in use")) {
-				continue
-			}
-			logText, _ := os.ReadFile(logFile)
-			t.Fatalf("redis-server did not start:\n%s", logText)
-		}
-		t.Cleanup(func() {
-			r.cmd.Process.Kill()
-			<-r.exited
-		})
-		return r
-	}
-	t.Fatal("no free port for redis-server")
-	return nil
-}
 
 // model is a tiny keyspace that replays the commands the tests use.
 type model map[int]map[string]*keyspace.Object
@@ -309,12 +222,12 @@ func describeModel(m model) map[string]string {
 }
 
 // fetchAll reads every key of dbs from a server.
-func fetchAll(t *testing.T, r *realRedis, dbs ...int) map[string]string {
+func fetchAll(t *testing.T, r *redistest.Server, dbs ...int) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]string{}
 	for _, db := range dbs {
-		c := r.client(db)
+		c := r.Client(t, db)
 		keys, err := c.Keys(ctx, "*").Result()
 		if err != nil {
 			t.Fatal(err)
@@ -362,7 +275,6 @@ func fetchAll(t *testing.T, r *realRedis, dbs ...int) map[string]string {
 			}
 			out[fmt.Sprintf("%d/%s", db, k)] = describe(o)
 		}
-		c.Close()
 	}
 	return out
 }
@@ -407,12 +319,9 @@ func TestInteropLoadRedisAOF(t *testing.T) {
 		t.Run("preamble-"+preamble, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			srv := startRedis(t, dir, "--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", preamble)
+			srv := redistest.Start(t, dir, "--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", preamble)
 			ctx := context.Background()
-			c0, c3, c5 := srv.client(0), srv.client(3), srv.client(5)
-			defer c0.Close()
-			defer c3.Close()
-			defer c5.Close()
+			c0, c3, c5 := srv.Client(t, 0), srv.Client(t, 3), srv.Client(t, 5)
 			must := func(err error) {
 				t.Helper()
 				if err != nil {
@@ -462,7 +371,7 @@ func TestInteropLoadRedisAOF(t *testing.T) {
 			if len(want) != 13 {
 				t.Fatalf("Redis holds %d keys, want 13", len(want))
 			}
-			srv.stop(t)
+			srv.Stop(t)
 
 			aofDir := filepath.Join(dir, "appendonlydir")
 			m, err := readManifest(aofDir, "appendonly.aof")
@@ -558,7 +467,7 @@ func TestInteropRedisLoadsWardenAOF(t *testing.T) {
 			if err := a.Close(); err != nil {
 				t.Fatal(err)
 			}
-			srv := startRedis(t, dir, "--appendonly", "yes")
+			srv := redistest.Start(t, dir, "--appendonly", "yes")
 			want := describeModel(r.m)
 			if len(want) != 9 {
 				t.Fatalf("model holds %d keys, want 9", len(want))

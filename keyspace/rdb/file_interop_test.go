@@ -7,117 +7,17 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
-	"math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/redistest"
 	"github.com/wardenkv/warden/keyspace"
 )
-
-// Interop tests use ports 26000-26499.
-const interopLo, interopHi = 26000, 26499
-
-// syncBuffer collects a server's log while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// redisServer is a real redis-server run by a test on its own directory.
-type redisServer struct {
-	addr string
-	log  *syncBuffer
-}
-
-// client returns a client of database db, closed at the end of the test.
-func (s *redisServer) client(t *testing.T, db int) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.addr, DB: db, Protocol: 2, DisableIndentity: true, MaxRetries: -1})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// startRedisDir runs redis-server on dir/dump.rdb (loading it if present)
-// on a free port of this file's range, with saving and AOF off.
-func startRedisDir(t *testing.T, dir string, config ...string) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not in PATH: interop test skipped")
-	}
-	for range 10 {
-		port := interopLo + rand.IntN(interopHi-interopLo+1)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		if s := tryRedis(t, bin, dir, port, config); s != nil {
-			return s
-		}
-	}
-	t.Fatal("could not start redis-server on a free port")
-	return nil
-}
-
-// tryRedis starts redis-server on port; nil when the port was taken
-// meanwhile. Any other failure (such as a refused file) fails the test.
-func tryRedis(t *testing.T, bin, dir string, port int, config []string) *redisServer {
-	log := &syncBuffer{}
-	args := append([]string{"--dir", dir, "--dbfilename", "dump.rdb", "--port", strconv.Itoa(port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, config...)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	s := &redisServer{addr: "127.0.0.1:" + strconv.Itoa(port), log: log}
-	c := redis.NewClient(&redis.Options{Addr: s.addr, Protocol: 2, DisableIndentity: true, MaxRetries: -1})
-	defer c.Close()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		// PING answers LOADING while the file loads: wait for PONG.
-		if c.Ping(context.Background()).Err() == nil {
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
-			return s
-		}
-		select {
-		case <-exited:
-			if strings.Contains(log.String(), "Address already in use") {
-				return nil
-			}
-			t.Fatalf("redis-server exited:\n%s", log.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	cmd.Process.Kill()
-	<-exited
-	t.Fatalf("redis-server did not answer PING:\n%s", log.String())
-	return nil
-}
 
 // Real Redis loads warden's files: every key, type, value, TTL and the
 // encoding Redis picks agree, with and without compression and checksum.
@@ -142,7 +42,7 @@ func TestInteropRedisLoadsWardenFile(t *testing.T) {
 			if err := errors.Join(bw.Flush(), f.Close()); err != nil {
 				t.Fatal(err)
 			}
-			srv := startRedisDir(t, dir)
+			srv := redistest.Start(t, dir)
 			ctx := context.Background()
 			want := map[int]int{}
 			for _, k := range keys {
@@ -150,7 +50,7 @@ func TestInteropRedisLoadsWardenFile(t *testing.T) {
 					want[k.db]++
 				}
 			}
-			clients := map[int]*redis.Client{0: srv.client(t, 0), 3: srv.client(t, 3)}
+			clients := map[int]*redis.Client{0: srv.Client(t, 0), 3: srv.Client(t, 3)}
 			for db, c := range clients {
 				if n, err := c.DBSize(ctx).Result(); err != nil || int(n) != want[db] {
 					t.Fatalf("db %d: DBSIZE %d (%v), want %d", db, n, err, want[db])
@@ -182,8 +82,8 @@ func TestInteropRedisLoadsWardenFile(t *testing.T) {
 					t.Errorf("db %d %q: Redis's encoding %q (%v), warden says %q", k.db, k.key, enc, err, k.o.Encoding())
 				}
 			}
-			if !opts.Checksum && !strings.Contains(srv.log.String(), "checksum disabled") {
-				t.Errorf("Redis did not notice the disabled checksum:\n%s", srv.log.String())
+			if !opts.Checksum && !strings.Contains(srv.Log(), "checksum disabled") {
+				t.Errorf("Redis did not notice the disabled checksum:\n%s", srv.Log())
 			}
 		})
 	}
@@ -296,10 +196,10 @@ func TestInteropLoadRedisFile(t *testing.T) {
 	keys := fileFixture(time.Now().UnixMilli(), false)
 	ctx := context.Background()
 	// populated starts a server holding keys.
-	populated := func(t *testing.T, config ...string) (*redisServer, *redis.Client, string) {
+	populated := func(t *testing.T, config ...string) (*redistest.Server, *redis.Client, string) {
 		dir := t.TempDir()
-		srv := startRedisDir(t, dir, config...)
-		clients := map[int]*redis.Client{0: srv.client(t, 0), 3: srv.client(t, 3)}
+		srv := redistest.Start(t, dir, config...)
+		clients := map[int]*redis.Client{0: srv.Client(t, 0), 3: srv.Client(t, 3)}
 		for _, k := range keys {
 			if err := storeInRedis(ctx, clients[k.db], k); err != nil {
 				t.Fatalf("storing %q: %v", k.key, err)

@@ -3,68 +3,13 @@ package rdb
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/redistest"
 	"github.com/wardenkv/warden/keyspace"
 )
-
-// startRealRedis runs redis-server on a free port in [lo, hi] for the test.
-func startRealRedis(t *testing.T, lo, hi int) *redis.Client {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not in PATH: interop test skipped")
-	}
-	for attempt := 0; attempt < 10; attempt++ {
-		port := lo + rand.IntN(hi-lo+1)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting redis-server: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: 2, DisableIndentity: true, MaxRetries: -1})
-		ok := false
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			if c.Ping(context.Background()).Err() == nil {
-				ok = true
-				break
-			}
-			select {
-			case <-exited:
-				deadline = time.Now() // port taken meanwhile: retry another
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		if !ok {
-			c.Close()
-			cmd.Process.Kill()
-			<-exited
-			continue
-		}
-		t.Cleanup(func() {
-			c.Close()
-			cmd.Process.Kill()
-			<-exited
-		})
-		return c
-	}
-	t.Fatal("could not start redis-server on a free port")
-	return nil
-}
 
 // fetchObject reads a key's contents from a server into an Object.
 func fetchObject(ctx context.Context, c *redis.Client, key string) (*keyspace.Object, error) {
@@ -105,7 +50,7 @@ func fetchObject(ctx context.Context, c *redis.Client, key string) (*keyspace.Ob
 // if Redis accepts them and reads the same contents, the builders (and so
 // the loader tests) follow Redis's formats.
 func TestInteropLegacyEncodings(t *testing.T) {
-	c := startRealRedis(t, 24000, 24499)
+	c := redistest.Start(t, "").Client(t, 0)
 	ctx := context.Background()
 	if err := c.ConfigSet(ctx, "sanitize-dump-payload", "yes").Err(); err != nil {
 		t.Fatal(err)
