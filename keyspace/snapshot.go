@@ -65,11 +65,16 @@ func (tx *Tx) BeginSnapshot(capture func(db int, p PartView)) (*Snapshot, error)
 }
 
 // Run walks every slot, capturing those no command captured first, and ends
-// the snapshot. It holds a partition's lock for one slot at a time.
+// the snapshot. It holds a partition's lock for one slot at a time. Empty
+// partitions are skipped without locking: a key that was there when the
+// snapshot began can only have left through locate, which captured its slot.
 func (sn *Snapshot) Run() {
 	for d, db := range sn.s.dbs {
 		for i := range db.parts {
 			p := &db.parts[i]
+			if p.nkeys.Load() == 0 {
+				continue
+			}
 			for j := range p.slots {
 				tx := sn.s.Lock1Part(p)
 				worked := sn.captureSlot(d, p, i*SlotsPerPart+j)
