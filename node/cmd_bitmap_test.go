@@ -174,7 +174,7 @@ func TestBitmapExpired(t *testing.T) {
 	s, addr := startServer(t)
 	c := newClient(t, addr)
 	c.Set(context.Background(), "e", "\xff", 0)
-	setsExpire(t, s, "e")
+	expireNow(t, s, 0, "e")
 	run(t, c, []step{
 		{args: []any{"getbit", "e", "0"}, want: 0},
 		{args: []any{"bitcount", "e"}, want: 0},
@@ -189,7 +189,7 @@ func TestBitmapPropagation(t *testing.T) {
 	s, addr := startServer(t)
 	c := newClient(t, addr)
 	ctx := context.Background()
-	feed := setsCaptureFeed(s)
+	feed := captureWrites(s, false)
 	for _, tc := range []struct {
 		args []any
 		want []string

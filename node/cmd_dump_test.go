@@ -116,7 +116,7 @@ func TestDumpRestore(t *testing.T) {
 	}
 	// Propagation: relative TTLs become absolute; a restore that only
 	// deletes propagates DEL.
-	feed := keysCaptureFeed(s)
+	feed := captureWrites(s, true)
 	before := time.Now().UnixMilli()
 	c.Do(ctx, "restore", "r", "5000", p)
 	got := feed.take()
@@ -274,8 +274,8 @@ func TestDumpInteropKeysPatterns(t *testing.T) {
 	patterns := []string{"*", "**", "a*", "*b", "a*b", "?", "??", "[ab]", "[^ab]", "[a-b]", "[b-a]", "[abc", "[a-", "[", "\\", "a\\", "a\\\\",
 		"[\\]]", "[a\\-z]", "[]", "[^]", "\\*", "\\?", "[*]", "h[^e]llo", "h\\[llo", "[\x80-\xff]", "[\x01-\x7f]", "*[", "a[", "[-]", "[]-]", "a*?b", "*?*"}
 	for _, pat := range patterns {
-		want := keysSorted(t, real, "keys", pat)
-		got := keysSorted(t, w, "keys", pat)
+		want := sortedReply(t, real, "keys", pat)
+		got := sortedReply(t, w, "keys", pat)
 		if !slices.Equal(got, want) {
 			t.Errorf("KEYS %q: warden %q, Redis %q", pat, got, want)
 		}

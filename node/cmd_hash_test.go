@@ -174,10 +174,10 @@ func TestHashGetAllUnordered(t *testing.T) {
 	if len(all) != 3 || all["a"] != "1" || all["b"] != "2" || all["c"] != "3" {
 		t.Fatalf("hgetall: %v", all)
 	}
-	if got := setsSorted(t, c, "hkeys", "h"); !slices.Equal(got, []string{"a", "b", "c"}) {
+	if got := sortedReply(t, c, "hkeys", "h"); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Fatalf("hkeys: %v", got)
 	}
-	if got := setsSorted(t, c, "hvals", "h"); !slices.Equal(got, []string{"1", "2", "3"}) {
+	if got := sortedReply(t, c, "hvals", "h"); !slices.Equal(got, []string{"1", "2", "3"}) {
 		t.Fatalf("hvals: %v", got)
 	}
 	keys, cursor := c.HScan(ctx, "h", 0, "[ab]", 10).Val()
@@ -275,7 +275,7 @@ func TestHashPropagation(t *testing.T) {
 	s, addr := startServer(t)
 	c := newClient(t, addr)
 	ctx := context.Background()
-	feed := setsCaptureFeed(s)
+	feed := captureWrites(s, false)
 	for _, tc := range []struct {
 		args []any
 		want []string
@@ -307,7 +307,7 @@ func TestHashExpiredKeys(t *testing.T) {
 	c := newClient(t, addr)
 	ctx := context.Background()
 	c.HSet(ctx, "e", "a", "1")
-	setsExpire(t, s, "e")
+	expireNow(t, s, 0, "e")
 	run(t, c, []step{
 		{args: []any{"hget", "e", "a"}, want: nil},
 		{args: []any{"hlen", "e"}, want: 0},

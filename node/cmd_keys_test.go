@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,57 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 )
-
-// keysFeed records propagated writes.
-type keysFeed struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func keysCaptureFeed(s *Server) *keysFeed {
-	f := &keysFeed{}
-	fn := func(db int, argv [][]byte) {
-		parts := make([]string, len(argv))
-		for i, a := range argv {
-			parts[i] = string(a)
-		}
-		f.mu.Lock()
-		f.lines = append(f.lines, fmt.Sprintf("%d:%s", db, strings.Join(parts, " ")))
-		f.mu.Unlock()
-	}
-	s.feed.Store(&fn)
-	return f
-}
-
-func (f *keysFeed) take() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := f.lines
-	f.lines = nil
-	return out
-}
-
-// keysExpireNow gives key a TTL in the past without deleting it, as if it
-// had just expired.
-func keysExpireNow(t *testing.T, s *Server, db int, key string) {
-	t.Helper()
-	tx := s.Store().Lock1(db, []byte(key))
-	defer tx.Unlock()
-	v := tx.DB(db)
-	if !v.SetExpire([]byte(key), v.Now()-1) {
-		t.Fatalf("keysExpireNow: %q missing", key)
-	}
-}
-
-func keysSorted(t *testing.T, c *redis.Client, args ...any) []string {
-	t.Helper()
-	v, err := c.Do(context.Background(), args...).StringSlice()
-	if err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	slices.Sort(v)
-	return v
-}
 
 func TestKeysBasic(t *testing.T) {
 	s, addr := startServer(t)
@@ -74,7 +22,7 @@ func TestKeysBasic(t *testing.T) {
 	c.SAdd(ctx, "set", "m")
 	c.ZAdd(ctx, "zset", redis.Z{Score: 1, Member: "m"})
 	c.Set(ctx, "gone", "v", 0)
-	keysExpireNow(t, s, 0, "gone")
+	expireNow(t, s, 0, "gone")
 	run(t, c, []step{
 		{args: []any{"exists", "str", "str", "nokey", "list", "gone"}, want: 3},
 		{args: []any{"exists", "nokey"}, want: 0},
@@ -214,7 +162,7 @@ func TestKeysExpire(t *testing.T) {
 	}
 	// An expired (not yet reclaimed) key is missing for every command.
 	c.Set(ctx, "e", "v", 0)
-	keysExpireNow(t, s, 0, "e")
+	expireNow(t, s, 0, "e")
 	run(t, c, []step{
 		{args: []any{"ttl", "e"}, want: -2},
 		{args: []any{"expire", "e", "100"}, want: 0},
@@ -226,7 +174,7 @@ func TestKeysPropagation(t *testing.T) {
 	s, addr := startServer(t)
 	c := newClient(t, addr)
 	ctx := context.Background()
-	feed := keysCaptureFeed(s)
+	feed := captureWrites(s, true)
 	c.Set(ctx, "k", "v", 0)
 	c.Set(ctx, "k2", "v", 0)
 	feed.take()
@@ -306,7 +254,7 @@ func TestKeysKeysPatterns(t *testing.T) {
 		{"[Hh]ello", []string{"hello", "Hello"}},
 	}
 	for _, tc := range cases {
-		got := keysSorted(t, c, "keys", tc.pat)
+		got := sortedReply(t, c, "keys", tc.pat)
 		want := slices.Clone(tc.want)
 		slices.Sort(want)
 		if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
@@ -489,13 +437,13 @@ func TestKeysScan(t *testing.T) {
 	c3 := newClient(t, addr, func(o *redis.Options) { o.DB = 3 })
 	c3.Set(ctx, "only", "v", 0)
 	c3.Set(ctx, "dead", "v", 0)
-	keysExpireNow(t, s, 3, "dead")
+	expireNow(t, s, 3, "dead")
 	for i := 0; i < 20; i++ {
 		if k := c3.RandomKey(ctx).Val(); k != "only" {
 			t.Fatalf("RANDOMKEY = %q, want only", k)
 		}
 	}
-	if got := keysSorted(t, c3, "keys", "*"); !slices.Equal(got, []string{"only"}) {
+	if got := sortedReply(t, c3, "keys", "*"); !slices.Equal(got, []string{"only"}) {
 		t.Fatalf("KEYS * with an expired key = %q", got)
 	}
 	res, _ = c3.Do(ctx, "scan", "0", "count", "1000").Slice()

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -423,18 +422,6 @@ func TestListExpired(t *testing.T) {
 	}
 }
 
-// listWaitBlocked polls until n clients are blocked.
-func listWaitBlocked(t *testing.T, s *Server, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.stats.blockedClients.Load() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("blocked clients: %d, want %d", s.stats.blockedClients.Load(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 type listResult struct {
 	v   any
 	err error
@@ -467,31 +454,31 @@ func TestListBlockingWake(t *testing.T) {
 	c := newClient(t, addr)
 	ctx := context.Background()
 	ch, _ := listGo(t, addr, "blpop", "k1", "k2", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	if n := c.LPush(ctx, "k2", "v").Val(); n != 1 {
 		t.Fatalf("LPUSH: %d", n)
 	}
 	if r := listRecv(t, ch); r.err != nil || !equalReply(r.v, []any{"k2", "v"}) {
 		t.Fatalf("BLPOP: got (%#v, %v)", r.v, r.err)
 	}
-	listWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 	if n := c.LLen(ctx, "k2").Val(); n != 0 {
 		t.Fatal("served element still in the list")
 	}
 	// BRPOP and BLMPOP are woken the same way, with the pushed side.
 	ch, _ = listGo(t, addr, "brpop", "k3", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	c.RPush(ctx, "k3", "a", "b")
 	if r := listRecv(t, ch); r.err != nil || !equalReply(r.v, []any{"k3", "b"}) {
 		t.Fatalf("BRPOP: got (%#v, %v)", r.v, r.err)
 	}
 	ch, _ = listGo(t, addr, "blmpop", "0", "2", "k4", "k3", "left", "count", "5")
-	listWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 	if r := listRecv(t, ch); r.err != nil || !equalReply(r.v, []any{"k3", []any{"a"}}) {
 		t.Fatalf("BLMPOP: got (%#v, %v)", r.v, r.err)
 	}
 	ch, _ = listGo(t, addr, "blmpop", "0", "2", "k4", "k5", "right", "count", "2")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	c.RPush(ctx, "k5", "x", "y", "z")
 	if r := listRecv(t, ch); r.err != nil || !equalReply(r.v, []any{"k5", []any{"z", "y"}}) {
 		t.Fatalf("BLMPOP: got (%#v, %v)", r.v, r.err)
@@ -509,7 +496,7 @@ func TestListBlockingFIFO(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		ch, _ := listGo(t, addr, "blpop", "q", "0")
 		chans = append(chans, ch)
-		listWaitBlocked(t, s, int64(i)) // registered in this order
+		waitBlocked(t, s, int64(i)) // registered in this order
 	}
 	c.RPush(ctx, "q", "a", "b", "c", "d")
 	for i, want := range []string{"a", "b", "c"} {
@@ -520,7 +507,7 @@ func TestListBlockingFIFO(t *testing.T) {
 	if got := c.LRange(ctx, "q", 0, -1).Val(); len(got) != 1 || got[0] != "d" {
 		t.Fatalf("left in list: %v", got)
 	}
-	listWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 }
 
 func TestListBlockingTimeout(t *testing.T) {
@@ -542,7 +529,7 @@ func TestListBlockingTimeout(t *testing.T) {
 			t.Errorf("%v: returned after %v, want about 100ms", args, el)
 		}
 	}
-	listWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 	// A timed-out client no longer takes elements.
 	c.RPush(ctx, "nokey", "v")
 	if got := c.LRange(ctx, "nokey", 0, -1).Val(); len(got) != 1 {
@@ -555,7 +542,7 @@ func TestListBlockingMove(t *testing.T) {
 	c := newClient(t, addr)
 	ctx := context.Background()
 	ch, _ := listGo(t, addr, "blmove", "src", "dst", "left", "right", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	c.RPush(ctx, "dst", "old")
 	c.RPush(ctx, "src", "a", "b")
 	if r := listRecv(t, ch); r.err != nil || r.v != "a" {
@@ -569,9 +556,9 @@ func TestListBlockingMove(t *testing.T) {
 	}
 	// A chain: BRPOPLPUSH feeds a list another client waits on.
 	ch1, _ := listGo(t, addr, "brpoplpush", "s1", "s2", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	ch2, _ := listGo(t, addr, "blpop", "s2", "0")
-	listWaitBlocked(t, s, 2)
+	waitBlocked(t, s, 2)
 	c.LPush(ctx, "s1", "x")
 	if r := listRecv(t, ch1); r.err != nil || r.v != "x" {
 		t.Fatalf("BRPOPLPUSH: got (%#v, %v)", r.v, r.err)
@@ -581,7 +568,7 @@ func TestListBlockingMove(t *testing.T) {
 	}
 	// The same key as source and destination.
 	ch, _ = listGo(t, addr, "blmove", "r", "r", "right", "left", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	c.RPush(ctx, "r", "only")
 	if r := listRecv(t, ch); r.err != nil || r.v != "only" {
 		t.Fatalf("BLMOVE r r: got (%#v, %v)", r.v, r.err)
@@ -599,9 +586,9 @@ func TestListBlockingMoveWrongTypeDst(t *testing.T) {
 	ctx := context.Background()
 	c.Set(ctx, "dst", "str", 0)
 	ch1, _ := listGo(t, addr, "blmove", "src", "dst", "left", "right", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	ch2, _ := listGo(t, addr, "blpop", "src", "0")
-	listWaitBlocked(t, s, 2)
+	waitBlocked(t, s, 2)
 	c.RPush(ctx, "src", "x")
 	if r := listRecv(t, ch1); r.err == nil || r.err.Error() != listWT {
 		t.Fatalf("BLMOVE: got (%#v, %v), want WRONGTYPE", r.v, r.err)
@@ -616,7 +603,7 @@ func TestListBlockingMultiExec(t *testing.T) {
 	c := newClient(t, addr)
 	ctx := context.Background()
 	ch, _ := listGo(t, addr, "blpop", "k", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	conn := c.Conn()
 	defer conn.Close()
 	cdo := func(args ...any) (any, error) {
@@ -645,7 +632,7 @@ func TestListBlockingMultiExec(t *testing.T) {
 	// A push and a pop in the same transaction: the blocked client gets
 	// what is left after EXEC.
 	ch, _ = listGo(t, addr, "blpop", "k2", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.RPush(ctx, "k2", "x", "y")
 		p.LPop(ctx, "k2")
@@ -669,9 +656,9 @@ func TestListBlockedClosedConn(t *testing.T) {
 	c := newClient(t, addr)
 	ctx := context.Background()
 	chDead, dead := listGo(t, addr, "blpop", "k", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	chLive, _ := listGo(t, addr, "blpop", "k", "0")
-	listWaitBlocked(t, s, 2)
+	waitBlocked(t, s, 2)
 	dead.Close()
 	if r := listRecv(t, chDead); r.err == nil {
 		t.Fatalf("closed client got a reply: %#v", r.v)
@@ -680,11 +667,11 @@ func TestListBlockedClosedConn(t *testing.T) {
 	if r := listRecv(t, chLive); r.err != nil || !equalReply(r.v, []any{"k", "v1"}) {
 		t.Fatalf("live client: got (%#v, %v)", r.v, r.err)
 	}
-	listWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 
 	// Alone: the element stays in the list.
 	chDead, dead = listGo(t, addr, "brpoplpush", "k", "d", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	dead.Close()
 	listRecv(t, chDead)
 	c.RPush(ctx, "k", "v2")
@@ -702,25 +689,7 @@ func TestListPropagation(t *testing.T) {
 	s, addr := startServer(t)
 	c := newClient(t, addr)
 	ctx := context.Background()
-	var mu sync.Mutex
-	var got []string
-	f := func(db int, argv [][]byte) {
-		parts := make([]string, len(argv))
-		for i, a := range argv {
-			parts[i] = string(a)
-		}
-		mu.Lock()
-		got = append(got, strings.Join(parts, " "))
-		mu.Unlock()
-	}
-	s.feed.Store(&f)
-	take := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		out := got
-		got = nil
-		return out
-	}
+	take := captureWrites(s, false).take
 	expect := func(want ...string) {
 		t.Helper()
 		g := take()
@@ -781,15 +750,15 @@ func TestListPropagation(t *testing.T) {
 	// Served blocked clients propagate the non-blocking equivalent, after
 	// the push that woke them.
 	ch, _ := listGo(t, addr, "brpop", "w", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	c.LPush(ctx, "w", "1")
 	listRecv(t, ch)
 	ch, _ = listGo(t, addr, "blmove", "w", "w2", "left", "left", "0")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	c.LPush(ctx, "w", "2")
 	listRecv(t, ch)
 	ch, _ = listGo(t, addr, "blmpop", "0", "1", "w", "right", "count", "9")
-	listWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	c.LPush(ctx, "w", "3", "4")
 	listRecv(t, ch)
 	expect(

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,25 +50,7 @@ func serverStartWithFile(t *testing.T, content string) (*Server, string, string)
 }
 
 // captureFeed records every propagated write.
-func captureFeed(s *Server) func() []string {
-	var mu sync.Mutex
-	var got []string
-	f := func(db int, argv [][]byte) {
-		parts := make([]string, len(argv))
-		for i, a := range argv {
-			parts[i] = string(a)
-		}
-		mu.Lock()
-		got = append(got, strconv.Itoa(db)+":"+strings.Join(parts, " "))
-		mu.Unlock()
-	}
-	s.feed.Store(&f)
-	return func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), got...)
-	}
-}
+func captureFeed(s *Server) func() []string { return captureWrites(s, true).all }
 
 func TestServerCommands(t *testing.T) {
 	s, addr := startServer(t)

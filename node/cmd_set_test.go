@@ -95,58 +95,6 @@ func (rc *setsRaw) read() (string, error) {
 	return "", fmt.Errorf("unexpected reply line %q", line)
 }
 
-// setsFeed records the writes a server propagates, as "CMD arg ..." lines.
-type setsFeed struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func setsCaptureFeed(s *Server) *setsFeed {
-	f := &setsFeed{}
-	fn := func(db int, argv [][]byte) {
-		parts := make([]string, len(argv))
-		for i, a := range argv {
-			parts[i] = string(a)
-		}
-		f.mu.Lock()
-		f.lines = append(f.lines, strings.Join(parts, " "))
-		f.mu.Unlock()
-	}
-	s.feed.Store(&fn)
-	return f
-}
-
-// take returns and clears what was recorded.
-func (f *setsFeed) take() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := f.lines
-	f.lines = nil
-	return out
-}
-
-// setsExpire gives key a TTL in the past, as if it had just expired.
-func setsExpire(t *testing.T, s *Server, key string) {
-	t.Helper()
-	tx := s.Store().Lock1(0, []byte(key))
-	defer tx.Unlock()
-	db := tx.DB(0)
-	if !db.SetExpire([]byte(key), db.Now()-1) {
-		t.Fatalf("setsExpire: %s missing", key)
-	}
-}
-
-// setsSorted runs a command returning an array and sorts the result.
-func setsSorted(t *testing.T, c *redis.Client, args ...any) []string {
-	t.Helper()
-	v, err := c.Do(context.Background(), args...).StringSlice()
-	if err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	slices.Sort(v)
-	return v
-}
-
 // ---- tests ----
 
 func TestSetCommands(t *testing.T) {
@@ -310,7 +258,7 @@ func TestSetNonIntegerOrder(t *testing.T) {
 		{[]any{"sdiff", "a", "b"}, []string{"1", "x"}},
 		{[]any{"srandmember", "a", "10"}, []string{"1", "x", "y", "z"}},
 	} {
-		if got := setsSorted(t, c, tc.args...); !slices.Equal(got, tc.want) {
+		if got := sortedReply(t, c, tc.args...); !slices.Equal(got, tc.want) {
 			t.Errorf("%v: got %v, want %v", tc.args, got, tc.want)
 		}
 	}
@@ -444,7 +392,7 @@ func TestSetPropagation(t *testing.T) {
 	s, addr := startServer(t)
 	c := newClient(t, addr)
 	ctx := context.Background()
-	feed := setsCaptureFeed(s)
+	feed := captureWrites(s, false)
 	check := func(args []any, want ...string) {
 		t.Helper()
 		c.Do(ctx, args...)
@@ -487,7 +435,7 @@ func TestSetExpiredKeys(t *testing.T) {
 	ctx := context.Background()
 	c.SAdd(ctx, "e", "a", "b")
 	c.SAdd(ctx, "live", "a")
-	setsExpire(t, s, "e")
+	expireNow(t, s, 0, "e")
 	run(t, c, []step{
 		{args: []any{"scard", "e"}, want: 0},
 		{args: []any{"sismember", "e", "a"}, want: 0},
@@ -496,7 +444,7 @@ func TestSetExpiredKeys(t *testing.T) {
 		{args: []any{"sadd", "e", "c"}, want: 1},
 		{args: []any{"smembers", "e"}, want: []string{"c"}},
 	})
-	setsExpire(t, s, "e")
+	expireNow(t, s, 0, "e")
 	run(t, c, []step{
 		{args: []any{"smove", "e", "live", "c"}, want: 0},
 		{args: []any{"spop", "e"}, want: nil},

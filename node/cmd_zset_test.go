@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,58 +13,6 @@ import (
 )
 
 // ---- helpers (zset-prefixed: other families share the package) ----
-
-// zsetFeed records propagated writes as space-joined argv strings.
-type zsetFeed struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func zsetCaptureFeed(s *Server) *zsetFeed {
-	f := &zsetFeed{}
-	fn := func(db int, argv [][]byte) {
-		parts := make([]string, len(argv))
-		for i, a := range argv {
-			parts[i] = string(a)
-		}
-		f.mu.Lock()
-		f.lines = append(f.lines, strings.Join(parts, " "))
-		f.mu.Unlock()
-	}
-	s.feed.Store(&fn)
-	return f
-}
-
-func (f *zsetFeed) take() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := f.lines
-	f.lines = nil
-	return out
-}
-
-// zsetWaitBlocked polls until n clients are blocked.
-func zsetWaitBlocked(t *testing.T, s *Server, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.stats.blockedClients.Load() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("blocked clients: %d, want %d", s.stats.blockedClients.Load(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// zsetExpireNow gives key a TTL in the past, as if it had just expired.
-func zsetExpireNow(t *testing.T, s *Server, key string) {
-	t.Helper()
-	tx := s.Store().Lock1(0, []byte(key))
-	defer tx.Unlock()
-	db := tx.DB(0)
-	if !db.SetExpire([]byte(key), db.Now()-1) {
-		t.Fatalf("zsetExpireNow: %s missing", key)
-	}
-}
 
 // zsetSetup returns a client for a fresh server or, when
 // WARDEN_ZSET_REDIS names a real Redis 7.0 (host:port), for that server
@@ -499,7 +446,7 @@ func TestZBlocking(t *testing.T) {
 	s, addr := startServer(t)
 	ctx := context.Background()
 	writer := newClient(t, addr)
-	feed := zsetCaptureFeed(s)
+	feed := captureWrites(s, false)
 
 	type result struct {
 		v   any
@@ -527,7 +474,7 @@ func TestZBlocking(t *testing.T) {
 
 	// BZPOPMIN woken by ZADD from another client.
 	ch := block("bzpopmin", "k1", "k2", "0")
-	zsetWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	feed.take()
 	if err := writer.ZAdd(ctx, "k2", redis.Z{Score: 2, Member: "b"}, redis.Z{Score: 1, Member: "a"}).Err(); err != nil {
 		t.Fatal(err)
@@ -535,7 +482,7 @@ func TestZBlocking(t *testing.T) {
 	if r := get(ch); r.err != nil || !equalReply(r.v, []any{"k2", "a", "1"}) {
 		t.Fatalf("bzpopmin woken: %#v %v", r.v, r.err)
 	}
-	zsetWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 	if got := feed.take(); !slices.Equal(got, []string{"zadd k2 2 b 1 a", "ZPOPMIN k2"}) {
 		t.Fatalf("propagated %q", got)
 	}
@@ -546,9 +493,9 @@ func TestZBlocking(t *testing.T) {
 	// Two waiters on one key are served oldest first; BZPOPMAX pops the top.
 	writer.Del(ctx, "k2")
 	first := block("bzpopmax", "q", "0")
-	zsetWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	second := block("bzmpop", "0", "1", "q", "min", "count", "5")
-	zsetWaitBlocked(t, s, 2)
+	waitBlocked(t, s, 2)
 	feed.take()
 	writer.ZAdd(ctx, "q", redis.Z{Score: 1, Member: "x"}, redis.Z{Score: 2, Member: "y"}, redis.Z{Score: 3, Member: "z"})
 	if r := get(first); r.err != nil || !equalReply(r.v, []any{"q", "z", "3"}) {
@@ -557,7 +504,7 @@ func TestZBlocking(t *testing.T) {
 	if r := get(second); r.err != nil || !equalReply(r.v, []any{"q", []any{[]any{"x", "1"}, []any{"y", "2"}}}) {
 		t.Fatalf("second waiter: %#v %v", r.v, r.err)
 	}
-	zsetWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 	if got := feed.take(); !slices.Equal(got, []string{"zadd q 1 x 2 y 3 z", "ZPOPMAX q", "ZPOPMIN q 5"}) {
 		t.Fatalf("propagated %q", got)
 	}
@@ -567,14 +514,14 @@ func TestZBlocking(t *testing.T) {
 
 	// A ZUNIONSTORE / ZINCRBY creating the key wakes waiters too.
 	ch = block("bzpopmin", "u", "0")
-	zsetWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	writer.ZAdd(ctx, "src", redis.Z{Score: 7, Member: "m"})
 	writer.ZUnionStore(ctx, "u", &redis.ZStore{Keys: []string{"src"}})
 	if r := get(ch); r.err != nil || !equalReply(r.v, []any{"u", "m", "7"}) {
 		t.Fatalf("woken by zunionstore: %#v %v", r.v, r.err)
 	}
 	ch = block("bzmpop", "0", "2", "nothing", "i", "max")
-	zsetWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	writer.ZIncrBy(ctx, "i", 2.5, "m")
 	if r := get(ch); r.err != nil || !equalReply(r.v, []any{"i", []any{[]any{"m", "2.5"}}}) {
 		t.Fatalf("woken by zincrby: %#v %v", r.v, r.err)
@@ -582,7 +529,7 @@ func TestZBlocking(t *testing.T) {
 
 	// A key of another type does not wake the waiter; a timeout replies nil.
 	ch = block("bzpopmin", "t", "0.2")
-	zsetWaitBlocked(t, s, 1)
+	waitBlocked(t, s, 1)
 	writer.Set(ctx, "t", "string", 0)
 	if r := get(ch); r.err != redis.Nil {
 		t.Fatalf("timeout: %#v %v", r.v, r.err)
@@ -642,7 +589,7 @@ func TestZBlockingRace(t *testing.T) {
 	if len(seen) != poppers*perPopper {
 		t.Fatalf("popped %d, want %d", len(seen), poppers*perPopper)
 	}
-	zsetWaitBlocked(t, s, 0)
+	waitBlocked(t, s, 0)
 }
 
 // TestZPropagation checks every write is propagated once with a
@@ -651,7 +598,7 @@ func TestZPropagation(t *testing.T) {
 	s, addr := startServer(t)
 	c := newClient(t, addr)
 	ctx := context.Background()
-	feed := zsetCaptureFeed(s)
+	feed := captureWrites(s, false)
 	cases := []struct {
 		args []any
 		want []string
@@ -701,7 +648,7 @@ func TestZExpired(t *testing.T) {
 	ctx := context.Background()
 	for _, k := range []string{"e1", "e2", "e3", "e4", "e5"} {
 		c.ZAdd(ctx, k, redis.Z{Score: 1, Member: "a"})
-		zsetExpireNow(t, s, k)
+		expireNow(t, s, 0, k)
 	}
 	run(t, c, []step{
 		{args: []any{"zcard", "e1"}, want: 0},

@@ -4,7 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,4 +138,82 @@ func equalReply(got, want any) bool {
 		return got == nil
 	}
 	return got == want
+}
+
+// feedLog records the writes a server propagates, one "CMD arg ..." line
+// each (prefixed with "db:" when withDB).
+type feedLog struct {
+	mu     sync.Mutex
+	lines  []string
+	withDB bool
+}
+
+func captureWrites(s *Server, withDB bool) *feedLog {
+	f := &feedLog{withDB: withDB}
+	fn := func(db int, argv [][]byte) {
+		parts := make([]string, len(argv))
+		for i, a := range argv {
+			parts[i] = string(a)
+		}
+		line := strings.Join(parts, " ")
+		if f.withDB {
+			line = strconv.Itoa(db) + ":" + line
+		}
+		f.mu.Lock()
+		f.lines = append(f.lines, line)
+		f.mu.Unlock()
+	}
+	s.feed.Store(&fn)
+	return f
+}
+
+// take returns and clears what was recorded.
+func (f *feedLog) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.lines
+	f.lines = nil
+	return out
+}
+
+// all returns what was recorded so far.
+func (f *feedLog) all() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.lines...)
+}
+
+// expireNow gives key a TTL in the past without deleting it, as if it had
+// just expired.
+func expireNow(t *testing.T, s *Server, db int, key string) {
+	t.Helper()
+	tx := s.Store().Lock1(db, []byte(key))
+	defer tx.Unlock()
+	v := tx.DB(db)
+	if !v.SetExpire([]byte(key), v.Now()-1) {
+		t.Fatalf("expireNow: %q missing", key)
+	}
+}
+
+// sortedReply runs a command returning an array and sorts the result.
+func sortedReply(t *testing.T, c *redis.Client, args ...any) []string {
+	t.Helper()
+	v, err := c.Do(context.Background(), args...).StringSlice()
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	slices.Sort(v)
+	return v
+}
+
+// waitBlocked polls until n clients are blocked.
+func waitBlocked(t *testing.T, s *Server, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.stats.blockedClients.Load() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("blocked clients: %d, want %d", s.stats.blockedClients.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
