@@ -2,12 +2,10 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/redistest"
 	"github.com/wardenkv/warden/node/config"
 )
 
@@ -103,60 +102,8 @@ func mustStartNodeIn(t *testing.T, dir string, directives ...string) *testNode {
 	return n
 }
 
-// dumpAll renders every key of dbs 0..3 (type, contents, TTL rounded to
-// seconds) so two data sets can be compared.
-func dumpAll(t *testing.T, addr string) string {
-	t.Helper()
-	ctx := context.Background()
-	var lines []string
-	for db := 0; db < 4; db++ {
-		c := redis.NewClient(&redis.Options{Addr: addr, DB: db})
-		keys, err := c.Keys(ctx, "*").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range keys {
-			typ := c.Type(ctx, k).Val()
-			var v any
-			switch typ {
-			case "string":
-				v = c.Get(ctx, k).Val()
-			case "list":
-				v = c.LRange(ctx, k, 0, -1).Val()
-			case "hash":
-				m := c.HGetAll(ctx, k).Val()
-				v = sortedMap(m)
-			case "set":
-				m := c.SMembers(ctx, k).Val()
-				sort.Strings(m)
-				v = m
-			case "zset":
-				v = c.ZRangeWithScores(ctx, k, 0, -1).Val()
-			}
-			ttl := c.PTTL(ctx, k).Val()
-			ttlDesc := "none"
-			if ttl > 0 {
-				ttlDesc = "ttl"
-				if ttl > time.Hour {
-					ttlDesc = "ttl>1h"
-				}
-			}
-			lines = append(lines, fmt.Sprintf("db%d %q %s %v %s", db, k, typ, v, ttlDesc))
-		}
-		c.Close()
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
-}
-
-func sortedMap(m map[string]string) []string {
-	var out []string
-	for k, v := range m {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
-}
+// dumpAll renders every key of dbs 0..3 for comparing data sets.
+func dumpAll(t *testing.T, addr string) string { return redistest.Dump(t, addr, 4) }
 
 // fillAllTypes writes every type, with and without TTLs, in dbs 0 and 3.
 func fillAllTypes(t *testing.T, addr string) {

@@ -136,43 +136,9 @@ func TestAOFTruncatedAndCorrupt(t *testing.T) {
 	}
 }
 
-// snapshotOf renders every key of dbs 0..2 with its type, value and TTL.
+// snapshotOf renders every key of dbs 0..2 of the server on port.
 func snapshotOf(t *testing.T, port string) string {
-	t.Helper()
-	ctx := context.Background()
-	var lines []string
-	for db := 0; db < 3; db++ {
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, DB: db})
-		for _, k := range c.Keys(ctx, "*").Val() {
-			typ := c.Type(ctx, k).Val()
-			var v any
-			switch typ {
-			case "string":
-				v = c.Get(ctx, k).Val()
-			case "list":
-				v = c.LRange(ctx, k, 0, -1).Val()
-			case "hash":
-				m := c.HGetAll(ctx, k).Val()
-				var fs []string
-				for f, x := range m {
-					fs = append(fs, f+"="+x)
-				}
-				sort.Strings(fs)
-				v = fs
-			case "set":
-				m := c.SMembers(ctx, k).Val()
-				sort.Strings(m)
-				v = m
-			case "zset":
-				v = c.ZRangeWithScores(ctx, k, 0, -1).Val()
-			}
-			ttl := c.TTL(ctx, k).Val()
-			lines = append(lines, fmt.Sprintf("%d %q %s %v ttl>0:%v ttl<=1h:%v", db, k, typ, v, ttl > 0, ttl <= time.Hour))
-		}
-		c.Close()
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
+	return redistest.Dump(t, "127.0.0.1:"+port, 3)
 }
 
 func fillServer(t *testing.T, port string) {
