@@ -30,7 +30,14 @@ type Client struct {
 	// aofPending is the AOF offset this client's writes reach; its replies
 	// wait until the AOF is that far (appendfsync).
 	aofPending int64
-	ctx        Ctx
+	// replPending is master_repl_offset after this client's last write (WAIT).
+	replPending int64
+	// Set by REPLCONF before PSYNC; replicaLink once the connection became a
+	// replication link (detached from the command loop).
+	replPort    int
+	replIP      string
+	replicaLink atomic.Bool
+	ctx         Ctx
 
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST

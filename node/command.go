@@ -135,6 +135,7 @@ func buildCommandTable() map[string]*Command {
 	registerPubsub(t)
 	registerDump(t)
 	registerPersistence(t)
+	registerReplication(t)
 	return t
 }
 

@@ -121,6 +121,13 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		return
 	}
 	if cmd.Flags&fWrite != 0 {
+		if n := s.minReplicas.Load(); n > 0 && int64(s.goodReplicas(s.minReplicaLag.Load())) < n {
+			if cl.multi != nil {
+				cl.multi.aborted = true
+			}
+			c.Err("NOREPLICAS Not enough good replicas to write.")
+			return
+		}
 		if msg := s.writesRefused(); msg != "" {
 			if cl.multi != nil {
 				cl.multi.aborted = true
@@ -241,6 +248,7 @@ func (c *Ctx) PropagateArgs() {
 }
 
 func (c *Ctx) notePropagated(end int64) {
+	c.cl.replPending = c.s.repl.offsetA.Load()
 	if end > c.cl.aofPending {
 		c.cl.aofPending = end
 	}
@@ -279,14 +287,31 @@ func (c *Ctx) propagateTx() {
 		}
 		(*f)(ws[len(ws)-1].db, exec)
 	}
+	sameDB := true
+	for _, w := range ws {
+		sameDB = sameDB && w.db == ws[0].db
+	}
+	if sameDB {
+		block := make([][][]byte, 0, len(ws)+2)
+		block = append(block, multi)
+		for _, w := range ws {
+			block = append(block, w.argv)
+		}
+		s.repl.feed(ws[0].db, append(block, exec)...)
+	} else {
+		s.repl.feed(ws[0].db, multi)
+		for _, w := range ws {
+			s.repl.feed(w.db, w.argv)
+		}
+		s.repl.feed(ws[len(ws)-1].db, exec)
+	}
+	c.cl.replPending = s.repl.offsetA.Load()
 	if s.aofLog.Load() == nil {
 		return
 	}
-	sameDB := true
 	cmds := make([][][]byte, 0, len(ws)+2)
 	cmds = append(cmds, multi)
 	for _, w := range ws {
-		sameDB = sameDB && w.db == ws[0].db
 		cmds = append(cmds, w.argv)
 	}
 	cmds = append(cmds, exec)

@@ -462,9 +462,9 @@ func infoStats(s *Server, w *infoWriter) {
 	w.str("instantaneous_input_repl_kbps", "0.00")
 	w.str("instantaneous_output_repl_kbps", "0.00")
 	w.int("rejected_connections", st.rejectedConns.Load())
-	w.int("sync_full", 0)
-	w.int("sync_partial_ok", 0)
-	w.int("sync_partial_err", 0)
+	w.int("sync_full", s.stats.syncFull.Load())
+	w.int("sync_partial_ok", s.stats.syncPartialOK.Load())
+	w.int("sync_partial_err", s.stats.syncPartialErr.Load())
 	w.int("expired_keys", st.expiredKeys.Load())
 	w.str("expired_stale_perc", "0.00")
 	w.int("expired_time_cap_reached_count", 0)
@@ -500,20 +500,6 @@ func infoStats(s *Server, w *infoWriter) {
 	w.int("io_threaded_writes_processed", 0)
 	w.int("reply_buffer_shrinks", 0)
 	w.int("reply_buffer_expands", 0)
-}
-
-func infoReplication(s *Server, w *infoWriter) {
-	w.str("role", s.roleName())
-	w.int("connected_slaves", 0)
-	w.str("master_failover_state", "no-failover")
-	w.str("master_replid", s.replID())
-	w.str("master_replid2", "0000000000000000000000000000000000000000")
-	w.int("master_repl_offset", 0)
-	w.int("second_repl_offset", -1)
-	w.int("repl_backlog_active", 0)
-	w.int("repl_backlog_size", 1048576)
-	w.int("repl_backlog_first_byte_offset", 0)
-	w.int("repl_backlog_histlen", 0)
 }
 
 func infoCPU(s *Server, w *infoWriter) {

@@ -56,8 +56,12 @@ type Server struct {
 	feed atomic.Pointer[func(db int, argv [][]byte)]
 
 	persist persist
-	aofLog  atomic.Pointer[aof.AOF] // the open AOF, nil when appendonly is off
-	aofEnd  atomic.Int64
+	repl    replLog
+	// min-replicas-to-write / -max-lag, cached for the write path.
+	minReplicas   atomic.Int64
+	minReplicaLag atomic.Int64
+	aofLog        atomic.Pointer[aof.AOF] // the open AOF, nil when appendonly is off
+	aofEnd        atomic.Int64
 }
 
 // New builds a server from cfg; call Serve to accept clients.
@@ -84,6 +88,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.lastSave.Store(time.Now().Unix())
 	s.setRequirePass(cfg.Get("requirepass"))
 	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); return nil })
+	for _, name := range []string{"min-replicas-to-write", "min-replicas-max-lag"} {
+		cfg.OnSet(name, func(string) error { s.loadReplicaLimits(); return nil })
+	}
+	s.loadReplicaLimits()
 	cfg.OnSet("appendonly", func(v string) error { return s.setAppendOnly(v == "yes") })
 	cfg.OnSet("appendfsync", func(v string) error {
 		p, err := aof.ParseFsync(v)
@@ -243,6 +251,9 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 	if !ok {
 		return
 	}
+	if cl.replicaLink.Load() {
+		return // detached: the replication link owns the connection now
+	}
 	cl.Kill()
 	s.hub.unsubscribeAll(cl)
 	s.unwatchAll(cl)
@@ -266,6 +277,7 @@ func (s *Server) clientList() []*Client {
 // cron runs periodic work at hz: active expiry and idle-client timeouts.
 func (s *Server) cron() {
 	hz := s.cfg.Int("hz")
+	tick := int64(1)
 	t := time.NewTicker(time.Second / time.Duration(max(hz, 1)))
 	defer t.Stop()
 	for {
@@ -275,6 +287,10 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		s.persistCron()
+		if period := s.cfg.Int("repl-ping-replica-period"); period > 0 && tick%(period*max(hz, 1)) == 0 {
+			s.pingReplicas()
+		}
+		tick++
 		// Redis spends at most 25% of a cron tick on active expiry.
 		s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
 		if to := s.cfg.Int("timeout"); to > 0 {
@@ -296,6 +312,7 @@ func (s *Server) propagate(db int, argv [][]byte) int64 {
 	if f := s.feed.Load(); f != nil {
 		(*f)(db, argv)
 	}
+	s.repl.feed(db, argv)
 	return s.aofAppend(db, argv)
 }
 
@@ -303,3 +320,8 @@ func (s *Server) propagate(db int, argv [][]byte) int64 {
 var ErrShutdown = errors.New("shutdown requested")
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (s *Server) loadReplicaLimits() {
+	s.minReplicas.Store(s.cfg.Int("min-replicas-to-write"))
+	s.minReplicaLag.Store(s.cfg.Int("min-replicas-max-lag"))
+}

@@ -18,6 +18,9 @@ type stats struct {
 	blockedClients atomic.Int64
 	pubsubMessages atomic.Int64
 	totalErrors    atomic.Int64
+	syncFull       atomic.Int64
+	syncPartialOK  atomic.Int64
+	syncPartialErr atomic.Int64
 
 	errMu  sync.Mutex
 	errors map[string]int64 // error code -> count (INFO errorstats)

@@ -67,6 +67,13 @@ var directives = []Directive{
 		}
 		return nil
 	}},
+	// Replication (master side).
+	{Name: "repl-backlog-size", Default: "1048576", Kind: Memory, Min: 16 << 10, Max: 1 << 40},
+	{Name: "repl-backlog-ttl", Default: "3600", Kind: Int, Min: 0, Max: 1<<31 - 1},
+	{Name: "repl-timeout", Default: "60", Kind: Int, Min: 1, Max: 1<<31 - 1},
+	{Name: "repl-ping-replica-period", Default: "10", Kind: Int, Min: 1, Max: 1<<31 - 1},
+	{Name: "min-replicas-to-write", Default: "0", Kind: Int, Min: 0, Max: 1<<31 - 1},
+	{Name: "min-replicas-max-lag", Default: "10", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	{Name: "rdbcompression", Default: "yes", Kind: Bool},
 	{Name: "rdbchecksum", Default: "yes", Kind: Bool},
 	{Name: "stop-writes-on-bgsave-error", Default: "yes", Kind: Bool},

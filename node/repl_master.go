@@ -1,0 +1,546 @@
+package node
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/keyspace/aof"
+)
+
+// replLog is the master side of Redis's replication: the stream of applied
+// writes, encoded as Redis sends them (RESP, with SELECT when the database
+// changes), a ring-buffer backlog of the last repl-backlog-size bytes for
+// partial resynchronization, and the connected replicas. master_repl_offset
+// counts every byte of the stream, as Redis counts it.
+type replLog struct {
+	mu       sync.Mutex
+	active   atomic.Bool  // a backlog exists (created with the first replica)
+	offset   int64        // master_repl_offset
+	offsetA  atomic.Int64 // offset, readable without mu
+	backlog  []byte       // ring buffer
+	histlen  int64        // valid bytes in the backlog, ending at offset
+	lastDB   int          // database of the last command streamed; -1 forces a SELECT
+	replicas map[*replica]struct{}
+	scratch  []byte
+}
+
+// replica is one connected replica, fed from its own pending buffer (Redis's
+// replica output buffer) by a sender goroutine.
+type replica struct {
+	cl        *Client
+	conn      redcon.DetachedConn
+	addr      string
+	port      int
+	mu        sync.Mutex
+	pending   []byte
+	online    bool // the RDB was sent; pending bytes may flow
+	closed    bool
+	wake      chan struct{}
+	ackOffset atomic.Int64
+	ackTime   atomic.Int64 // unix ms of the last REPLCONF ACK
+}
+
+// replicaOutputLimit is client-output-buffer-limit replica's hard limit.
+const replicaOutputLimit = 256 << 20
+
+// appendStream adds bytes to the stream: backlog and every replica.
+// Callers hold l.mu.
+func (l *replLog) appendStream(b []byte) {
+	l.offset += int64(len(b))
+	l.offsetA.Store(l.offset)
+	if n := len(l.backlog); n > 0 {
+		if len(b) >= n {
+			copy(l.backlog, b[len(b)-n:])
+		} else {
+			start := int((l.offset - int64(len(b))) % int64(n))
+			k := copy(l.backlog[start:], b)
+			copy(l.backlog, b[k:])
+		}
+		l.histlen = min(l.histlen+int64(len(b)), int64(n))
+	}
+	for r := range l.replicas {
+		r.push(b)
+	}
+}
+
+// feed streams one write (or a transaction block) applied to db.
+func (l *replLog) feed(db int, cmds ...[][]byte) {
+	if !l.active.Load() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.scratch[:0]
+	if db >= 0 && db != l.lastDB {
+		b = aof.AppendCommand(b, []byte("SELECT"), []byte(strconv.Itoa(db)))
+		l.lastDB = db
+	}
+	for _, argv := range cmds {
+		b = aof.AppendCommand(b, argv...)
+	}
+	l.appendStream(b)
+	l.scratch = b[:0]
+}
+
+// backlogFrom returns the stream from offset off, or false when those bytes
+// are no longer (or not yet) in the backlog.
+func (l *replLog) backlogFrom(off int64) ([]byte, bool) {
+	start := l.offset - l.histlen
+	if off < start || off > l.offset || len(l.backlog) == 0 {
+		return nil, false
+	}
+	n := int64(len(l.backlog))
+	out := make([]byte, 0, l.offset-off)
+	for p := off; p < l.offset; {
+		i := p % n
+		end := min(n, i+(l.offset-p))
+		out = append(out, l.backlog[i:end]...)
+		p += end - i
+	}
+	return out, true
+}
+
+func (r *replica) push(b []byte) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	if len(r.pending)+len(b) > replicaOutputLimit {
+		r.closed = true
+		r.mu.Unlock()
+		r.conn.Close() // Redis drops a replica that cannot keep up
+		return
+	}
+	r.pending = append(r.pending, b...)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ensureBacklog creates the backlog (on the first replica). Callers hold l.mu.
+func (s *Server) ensureBacklog() {
+	l := &s.repl
+	if len(l.backlog) == 0 {
+		l.backlog = make([]byte, max(s.cfg.Int("repl-backlog-size"), 16<<10))
+		l.lastDB = -1
+		l.replicas = map[*replica]struct{}{}
+		l.active.Store(true)
+	}
+}
+
+func registerReplication(t table) {
+	const g = "server"
+	t.add(
+		&Command{Name: "psync", Arity: -3, Flags: fAdmin | fNoScript | fNoMulti, Run: cmdPsync, Group: g},
+		&Command{Name: "sync", Arity: 1, Flags: fAdmin | fNoScript | fNoMulti, Run: cmdPsync, Group: g},
+		&Command{Name: "replconf", Arity: -1, Flags: fAdmin | fNoScript | fLoading | fStale, Run: cmdReplconf, Group: g},
+		&Command{Name: "wait", Arity: 3, Flags: fNoScript, Run: cmdWait, Group: "generic"},
+		&Command{Name: "role", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast, Run: cmdRole, Group: g},
+	)
+}
+
+func cmdReplconf(c *Ctx) {
+	args := c.Args[1:]
+	if len(args)%2 != 0 {
+		c.Err(errSyntax)
+		return
+	}
+	for i := 0; i < len(args); i += 2 {
+		switch {
+		case eq(args[i], "listening-port"):
+			port, err := strconv.Atoi(string(args[i+1]))
+			if err != nil {
+				c.Err(errNotInt)
+				return
+			}
+			c.cl.replPort = port
+		case eq(args[i], "ip-address"):
+			c.cl.replIP = string(args[i+1])
+		case eq(args[i], "capa"), eq(args[i], "rdb-only"), eq(args[i], "rdb-filter-only"):
+			// capa eof / psync2: warden sends RDBs with a length prefix,
+			// which every Redis replica accepts.
+		case eq(args[i], "ack"), eq(args[i], "getack"):
+			// Only meaningful on an established replication link.
+			return
+		default:
+			c.Err(fmt.Sprintf("ERR Unrecognized REPLCONF option: %s", args[i]))
+			return
+		}
+	}
+	c.OK()
+}
+
+// cmdPsync turns the connection into a replication link: the connection is
+// detached from the command loop and served by serveReplica.
+func cmdPsync(c *Ctx) {
+	if c.cl.multi != nil {
+		c.Err("ERR Replica can't sync in a transaction")
+		return
+	}
+	reqID, reqOff := "?", int64(-1)
+	if c.cmd.Name == "psync" {
+		reqID = string(c.Args[1])
+		off, err := strconv.ParseInt(string(c.Args[2]), 10, 64)
+		if err != nil {
+			c.Err(errNotInt)
+			return
+		}
+		reqOff = off
+	}
+	cl := c.cl
+	cl.replicaLink.Store(true)
+	cl.mu.Lock()
+	cl.flags = "S" // CLIENT LIST / KILL TYPE replica
+	cl.mu.Unlock()
+	dc := c.conn.Detach()
+	go c.s.serveReplica(cl, dc, reqID, reqOff, c.cmd.Name == "sync")
+}
+
+// serveReplica answers PSYNC (partial or full) and then streams.
+func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, reqOff int64, oldSync bool) {
+	host, _, _ := net.SplitHostPort(cl.addr)
+	if cl.replIP != "" {
+		host = cl.replIP
+	}
+	r := &replica{cl: cl, conn: dc, addr: host, port: cl.replPort, wake: make(chan struct{}, 1)}
+	l := &s.repl
+	replID := s.replID()
+
+	// Partial resync when the replica follows this history and the bytes it
+	// misses are still in the backlog.
+	l.mu.Lock()
+	s.ensureBacklog()
+	if reqID == replID || (reqID == l.replID2() && reqOff <= l.secondOffset()) {
+		// PSYNC names the first byte the replica lacks, counting from 1.
+		if missing, ok := l.backlogFrom(reqOff - 1); ok {
+			r.pending = missing
+			r.online = true
+			l.replicas[r] = struct{}{}
+			l.mu.Unlock()
+			s.stats.syncPartialOK.Add(1)
+			dc.WriteRaw([]byte("+CONTINUE " + replID + "\r\n"))
+			if err := dc.Flush(); err != nil {
+				s.dropReplica(r, err)
+				return
+			}
+			s.log.Info("partial resynchronization accepted", "replica", cl.addr, "offset", reqOff)
+			s.runReplica(r)
+			return
+		}
+	}
+	l.mu.Unlock()
+	if reqID != "?" {
+		s.stats.syncPartialErr.Add(1)
+	}
+	s.stats.syncFull.Add(1)
+	if err := s.fullResync(r, replID, oldSync); err != nil {
+		s.dropReplica(r, err)
+		return
+	}
+	s.runReplica(r)
+}
+
+// fullResync sends a point-in-time RDB and the offset it stands for; the
+// writes after that point accumulate in the replica's pending buffer.
+func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
+	l := &s.repl
+	tmp := filepath.Join(s.cfg.Get("dir"), fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("full resync: %w", err)
+	}
+	defer os.Remove(tmp)
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	usedMem := heapInUse()
+	// One cut for the snapshot and the stream: no write can happen while
+	// every partition is locked, and each write streams under its locks.
+	tx := s.store.LockAll()
+	l.mu.Lock()
+	off := l.offset
+	l.replicas[r] = struct{}{}
+	l.lastDB = -1 // the replica starts in db 0: the next write must SELECT
+	l.mu.Unlock()
+	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem)
+	tx.Unlock()
+	if err != nil {
+		return fmt.Errorf("full resync: %w", err)
+	}
+	if !oldSync {
+		r.conn.WriteRaw([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n", replID, off)))
+		if err := r.conn.Flush(); err != nil {
+			return err
+		}
+	}
+	if err := finish(); err != nil {
+		return fmt.Errorf("full resync snapshot: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("full resync snapshot: %w", err)
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	nc := r.conn.NetConn()
+	if _, err := nc.Write([]byte("$" + strconv.FormatInt(size, 10) + "\r\n")); err != nil {
+		return err
+	}
+	if _, err := io.Copy(nc, f); err != nil {
+		return fmt.Errorf("send the RDB: %w", err)
+	}
+	s.log.Info("synchronization with replica succeeded", "replica", r.cl.addr, "rdb_bytes", size, "offset", off)
+	r.mu.Lock()
+	r.online = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// runReplica streams pending bytes and reads REPLCONF ACKs until the link
+// breaks.
+func (s *Server) runReplica(r *replica) {
+	errc := make(chan error, 1)
+	go func() { // reader: REPLCONF ACK <offset>
+		for {
+			cmd, err := r.conn.ReadCommand()
+			if err != nil {
+				errc <- err
+				return
+			}
+			if len(cmd.Args) >= 3 && eq(cmd.Args[0], "replconf") && eq(cmd.Args[1], "ack") {
+				if off, err := strconv.ParseInt(string(cmd.Args[2]), 10, 64); err == nil {
+					r.ackOffset.Store(off)
+					r.ackTime.Store(time.Now().UnixMilli())
+				}
+			}
+		}
+	}()
+	r.ackTime.Store(time.Now().UnixMilli())
+	nc := r.conn.NetConn()
+	var buf []byte
+	for {
+		select {
+		case err := <-errc:
+			s.dropReplica(r, err)
+			return
+		case <-r.wake:
+		case <-s.done:
+			s.dropReplica(r, nil)
+			return
+		}
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			s.dropReplica(r, fmt.Errorf("output buffer over its limit"))
+			return
+		}
+		buf, r.pending = r.pending, buf[:0]
+		r.mu.Unlock()
+		if len(buf) == 0 {
+			continue
+		}
+		nc.SetWriteDeadline(time.Now().Add(time.Duration(max(s.cfg.Int("repl-timeout"), 1)) * time.Second))
+		if _, err := nc.Write(buf); err != nil {
+			s.dropReplica(r, err)
+			return
+		}
+	}
+}
+
+func (s *Server) dropReplica(r *replica, err error) {
+	l := &s.repl
+	l.mu.Lock()
+	delete(l.replicas, r)
+	l.mu.Unlock()
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.conn.Close()
+	s.clientMu.Lock()
+	delete(s.clients, r.cl.ID)
+	s.clientMu.Unlock()
+	if err != nil {
+		s.log.Warn("replica link lost", "replica", r.cl.addr, "err", err)
+	}
+}
+
+// replicasSnapshot lists the connected replicas.
+func (s *Server) replicasSnapshot() []*replica {
+	l := &s.repl
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*replica, 0, len(l.replicas))
+	for r := range l.replicas {
+		out = append(out, r)
+	}
+	return out
+}
+
+// replOffset returns master_repl_offset.
+func (s *Server) replOffset() int64 {
+	s.repl.mu.Lock()
+	defer s.repl.mu.Unlock()
+	return s.repl.offset
+}
+
+// pingReplicas puts a PING in the stream (repl-ping-replica-period) so
+// replicas see the link alive, as Redis does.
+func (s *Server) pingReplicas() {
+	if !s.repl.active.Load() {
+		return
+	}
+	l := &s.repl
+	l.mu.Lock()
+	if len(l.replicas) > 0 {
+		l.appendStream(aof.AppendCommand(nil, []byte("PING")))
+	}
+	l.mu.Unlock()
+}
+
+// goodReplicas counts online replicas whose last ACK is at most maxLag
+// seconds old (min-replicas-max-lag).
+func (s *Server) goodReplicas(maxLag int64) int {
+	n := 0
+	now := time.Now().UnixMilli()
+	for _, r := range s.replicasSnapshot() {
+		r.mu.Lock()
+		online := r.online
+		r.mu.Unlock()
+		if online && now-r.ackTime.Load() <= maxLag*1000 {
+			n++
+		}
+	}
+	return n
+}
+
+// cmdWait blocks until numreplicas acknowledged the client's writes or the
+// timeout (ms, 0 = forever) passes, and replies how many did.
+func cmdWait(c *Ctx) {
+	want, ok := c.ParseInt(c.Args[1])
+	if !ok {
+		return
+	}
+	ms, ok := c.ParseInt(c.Args[2])
+	if !ok {
+		return
+	}
+	if ms < 0 {
+		c.Err("ERR timeout is negative")
+		return
+	}
+	s := c.s
+	target := c.cl.replPending
+	acked := func() int64 {
+		n := int64(0)
+		for _, r := range s.replicasSnapshot() {
+			if r.ackOffset.Load() >= target {
+				n++
+			}
+		}
+		return n
+	}
+	if n := acked(); n >= want || c.InMulti() {
+		c.Int(n)
+		return
+	}
+	// Ask the replicas for an ACK now rather than within a second.
+	s.repl.feed(-1, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")})
+	var deadline time.Time
+	if ms > 0 {
+		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
+	}
+	c.cl.flush()
+	for {
+		n := acked()
+		if n >= want || (!deadline.IsZero() && time.Now().After(deadline)) {
+			c.Int(n)
+			return
+		}
+		select {
+		case <-c.cl.killed:
+			c.Int(n)
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func cmdRole(c *Ctx) {
+	rs := c.s.replicasSnapshot()
+	c.Array(3)
+	c.BulkString("master")
+	c.Int(c.s.replOffset())
+	c.Array(len(rs))
+	for _, r := range rs {
+		c.Array(3)
+		c.BulkString(r.addr)
+		c.BulkString(strconv.Itoa(r.port))
+		c.BulkString(strconv.FormatInt(r.ackOffset.Load(), 10))
+	}
+}
+
+// infoReplication is INFO's Replication section for a master.
+func infoReplication(s *Server, w *infoWriter) {
+	rs := s.replicasSnapshot()
+	w.str("role", "master")
+	w.int("connected_slaves", int64(len(rs)))
+	now := time.Now().UnixMilli()
+	for i, r := range rs {
+		r.mu.Lock()
+		state := "wait_bgsave"
+		if r.online {
+			state = "online"
+		}
+		r.mu.Unlock()
+		w.line(fmt.Sprintf("slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d", i, r.addr, r.port, state, r.ackOffset.Load(), (now-r.ackTime.Load())/1000))
+	}
+	l := &s.repl
+	l.mu.Lock()
+	off, histlen, size, active := l.offset, l.histlen, len(l.backlog), l.active.Load()
+	l.mu.Unlock()
+	w.str("master_failover_state", "no-failover")
+	w.str("master_replid", s.replID())
+	w.str("master_replid2", l.replID2())
+	w.int("master_repl_offset", off)
+	w.int("second_repl_offset", l.secondOffset())
+	flag := int64(0)
+	if active {
+		flag = 1
+	}
+	w.int("repl_backlog_active", flag)
+	if size == 0 {
+		size = int(s.cfg.Int("repl-backlog-size"))
+	}
+	w.int("repl_backlog_size", int64(size))
+	first := int64(0)
+	if active {
+		first = off - histlen + 1
+	}
+	w.int("repl_backlog_first_byte_offset", first)
+	w.int("repl_backlog_histlen", histlen)
+}
+
+// replID2 and secondOffset describe the previous history (PSYNC2); a node
+// that was never promoted has none.
+func (l *replLog) replID2() string     { return strings.Repeat("0", 40) }
+func (l *replLog) secondOffset() int64 { return -1 }
