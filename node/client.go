@@ -37,7 +37,10 @@ type Client struct {
 	replPort    int
 	replIP      string
 	replicaLink atomic.Bool
-	ctx         Ctx
+	// fromMaster marks the internal client applying the master's stream:
+	// it may write on a read-only replica.
+	fromMaster bool
+	ctx        Ctx
 
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST

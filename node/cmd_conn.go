@@ -159,9 +159,6 @@ func cmdHello(c *Ctx) {
 	c.Array(0)
 }
 
-// roleName is "master" or "slave" as HELLO and ROLE say it.
-func (s *Server) roleName() string { return "master" }
-
 func validClientName(b []byte) bool {
 	for _, ch := range b {
 		if ch < '!' || ch > '~' {

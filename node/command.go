@@ -136,6 +136,7 @@ func buildCommandTable() map[string]*Command {
 	registerDump(t)
 	registerPersistence(t)
 	registerReplication(t)
+	registerReplicaCommands(t)
 	return t
 }
 

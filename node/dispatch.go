@@ -121,6 +121,13 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		return
 	}
 	if cmd.Flags&fWrite != 0 {
+		if s.replica.active.Load() && s.replica.readOnly.Load() && !cl.fromMaster {
+			if cl.multi != nil {
+				cl.multi.aborted = true
+			}
+			c.Err("READONLY You can't write against a read only replica.")
+			return
+		}
 		if n := s.minReplicas.Load(); n > 0 && int64(s.goodReplicas(s.minReplicaLag.Load())) < n {
 			if cl.multi != nil {
 				cl.multi.aborted = true
@@ -291,7 +298,9 @@ func (c *Ctx) propagateTx() {
 	for _, w := range ws {
 		sameDB = sameDB && w.db == ws[0].db
 	}
-	if sameDB {
+	if s.replica.active.Load() {
+		// a replica forwards its master's bytes instead
+	} else if sameDB {
 		block := make([][][]byte, 0, len(ws)+2)
 		block = append(block, multi)
 		for _, w := range ws {

@@ -88,7 +88,7 @@ var fuzzSkip = map[string]bool{
 	"replicaof": true, "slaveof": true, "wait": true, "blpop": true, "brpop": true,
 	"blmove": true, "brpoplpush": true, "blmpop": true, "bzpopmin": true, "bzpopmax": true,
 	"bzmpop": true, "hello": true, "reset": true, "save": true, "bgsave": true,
-	"bgrewriteaof": true, "failover": true, "cluster": true,
+	"bgrewriteaof": true, "failover": true, "cluster": true, "replconf": true,
 }
 
 func encodeCommand(args []string) []byte {

@@ -222,9 +222,6 @@ func heapBytes() uint64 {
 	return 0
 }
 
-// replID is the replication id INFO reports (master_replid).
-func (s *Server) replID() string { return s.infoState().replID }
-
 // ---- host facts, computed once.
 
 var infoHost struct {

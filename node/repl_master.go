@@ -2,13 +2,15 @@ package node
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,15 +25,18 @@ import (
 // partial resynchronization, and the connected replicas. master_repl_offset
 // counts every byte of the stream, as Redis counts it.
 type replLog struct {
-	mu       sync.Mutex
-	active   atomic.Bool  // a backlog exists (created with the first replica)
-	offset   int64        // master_repl_offset
-	offsetA  atomic.Int64 // offset, readable without mu
-	backlog  []byte       // ring buffer
-	histlen  int64        // valid bytes in the backlog, ending at offset
-	lastDB   int          // database of the last command streamed; -1 forces a SELECT
-	replicas map[*replica]struct{}
-	scratch  []byte
+	mu        sync.Mutex
+	id        string       // master_replid: this history's id
+	id2       string       // master_replid2: the history before a promotion
+	secondOff int64        // second_repl_offset: up to where id2's history is shared
+	active    atomic.Bool  // a backlog exists (created with the first replica)
+	offset    int64        // master_repl_offset
+	offsetA   atomic.Int64 // offset, readable without mu
+	backlog   []byte       // ring buffer
+	histlen   int64        // valid bytes in the backlog, ending at offset
+	lastDB    int          // database of the last command streamed; -1 forces a SELECT
+	replicas  map[*replica]struct{}
+	scratch   []byte
 }
 
 // replica is one connected replica, fed from its own pending buffer (Redis's
@@ -217,7 +222,9 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 	}
 	r := &replica{cl: cl, conn: dc, addr: host, port: cl.replPort, wake: make(chan struct{}, 1)}
 	l := &s.repl
-	replID := s.replID()
+	l.mu.Lock()
+	replID := l.id
+	l.mu.Unlock()
 
 	// Partial resync when the replica follows this history and the bytes it
 	// misses are still in the backlog.
@@ -269,6 +276,17 @@ func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
 	// One cut for the snapshot and the stream: no write can happen while
 	// every partition is locked, and each write streams under its locks.
 	tx := s.store.LockAll()
+	for s.store.Snapshotting() {
+		// One snapshot at a time (another replica's sync, BGSAVE, a
+		// rewrite): wait for it rather than fail the replica.
+		tx.Unlock()
+		select {
+		case <-s.done:
+			return errors.New("server shutting down")
+		case <-time.After(10 * time.Millisecond):
+		}
+		tx = s.store.LockAll()
+	}
 	l.mu.Lock()
 	off := l.offset
 	l.replicas[r] = struct{}{}
@@ -279,14 +297,17 @@ func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
 	if err != nil {
 		return fmt.Errorf("full resync: %w", err)
 	}
+	// The snapshot is written (and so ended) before anything can fail: a
+	// snapshot left running would hold every later one.
+	snapErr := finish()
 	if !oldSync {
 		r.conn.WriteRaw([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n", replID, off)))
 		if err := r.conn.Flush(); err != nil {
 			return err
 		}
 	}
-	if err := finish(); err != nil {
-		return fmt.Errorf("full resync snapshot: %w", err)
+	if snapErr != nil {
+		return fmt.Errorf("full resync snapshot: %w", snapErr)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("full resync snapshot: %w", err)
@@ -336,6 +357,10 @@ func (s *Server) runReplica(r *replica) {
 		}
 	}()
 	r.ackTime.Store(time.Now().UnixMilli())
+	select { // send what is already pending (a partial resync's backlog)
+	case r.wake <- struct{}{}:
+	default:
+	}
 	nc := r.conn.NetConn()
 	var buf []byte
 	for {
@@ -486,6 +511,26 @@ func cmdWait(c *Ctx) {
 }
 
 func cmdRole(c *Ctx) {
+	s := c.s
+	s.replica.mu.Lock()
+	host, port := s.replica.host, s.replica.port
+	s.replica.mu.Unlock()
+	if host != "" {
+		state := "connect"
+		switch {
+		case s.replica.linkUp.Load():
+			state = "connected"
+		case s.replica.syncing.Load():
+			state = "sync"
+		}
+		c.Array(5)
+		c.BulkString("slave")
+		c.BulkString(host)
+		c.Int(int64(port))
+		c.BulkString(state)
+		c.Int(s.repl.offsetA.Load())
+		return
+	}
 	rs := c.s.replicasSnapshot()
 	c.Array(3)
 	c.BulkString("master")
@@ -502,7 +547,9 @@ func cmdRole(c *Ctx) {
 // infoReplication is INFO's Replication section for a master.
 func infoReplication(s *Server, w *infoWriter) {
 	rs := s.replicasSnapshot()
-	w.str("role", "master")
+	if !s.infoReplicaFields(w) {
+		w.str("role", "master")
+	}
 	w.int("connected_slaves", int64(len(rs)))
 	now := time.Now().UnixMilli()
 	for i, r := range rs {
@@ -519,10 +566,13 @@ func infoReplication(s *Server, w *infoWriter) {
 	off, histlen, size, active := l.offset, l.histlen, len(l.backlog), l.active.Load()
 	l.mu.Unlock()
 	w.str("master_failover_state", "no-failover")
-	w.str("master_replid", s.replID())
-	w.str("master_replid2", l.replID2())
+	l.mu.Lock()
+	id, id2, second := l.id, l.id2, l.secondOff
+	l.mu.Unlock()
+	w.str("master_replid", id)
+	w.str("master_replid2", id2)
 	w.int("master_repl_offset", off)
-	w.int("second_repl_offset", l.secondOffset())
+	w.int("second_repl_offset", second)
 	flag := int64(0)
 	if active {
 		flag = 1
@@ -540,7 +590,21 @@ func infoReplication(s *Server, w *infoWriter) {
 	w.int("repl_backlog_histlen", histlen)
 }
 
-// replID2 and secondOffset describe the previous history (PSYNC2); a node
-// that was never promoted has none.
-func (l *replLog) replID2() string     { return strings.Repeat("0", 40) }
-func (l *replLog) secondOffset() int64 { return -1 }
+// replID is master_replid.
+func (s *Server) replID() string {
+	s.repl.mu.Lock()
+	defer s.repl.mu.Unlock()
+	return s.repl.id
+}
+
+// replID2 and secondOffset describe the history before the last promotion
+// (PSYNC2): a former sibling may continue from it. Callers hold l.mu.
+func (l *replLog) replID2() string     { return l.id2 }
+func (l *replLog) secondOffset() int64 { return l.secondOff }
+
+// newReplID returns a fresh 40-hex replication id.
+func newReplID() string {
+	b := make([]byte, 20)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

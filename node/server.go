@@ -57,6 +57,7 @@ type Server struct {
 
 	persist persist
 	repl    replLog
+	replica replicaState
 	// min-replicas-to-write / -max-lag, cached for the write path.
 	minReplicas   atomic.Int64
 	minReplicaLag atomic.Int64
@@ -85,6 +86,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	s.cmds = buildCommandTable()
+	s.repl.id, s.repl.id2, s.repl.secondOff = newReplID(), strings.Repeat("0", 40), -1
 	s.lastSave.Store(time.Now().Unix())
 	s.setRequirePass(cfg.Get("requirepass"))
 	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); return nil })
@@ -92,6 +94,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		cfg.OnSet(name, func(string) error { s.loadReplicaLimits(); return nil })
 	}
 	s.loadReplicaLimits()
+	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
+	cfg.OnSet("replica-read-only", func(v string) error { s.replica.readOnly.Store(v == "yes"); return nil })
 	cfg.OnSet("appendonly", func(v string) error { return s.setAppendOnly(v == "yes") })
 	cfg.OnSet("appendfsync", func(v string) error {
 		p, err := aof.ParseFsync(v)
@@ -163,6 +167,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.ln.Close()
 		return err
 	}
+	if v := strings.Fields(s.cfg.Get("replicaof")); len(v) == 2 {
+		port, err := strconv.Atoi(v[1])
+		if err != nil {
+			return fmt.Errorf("replicaof %q: bad port", s.cfg.Get("replicaof"))
+		}
+		s.follow(v[0], port)
+	}
 	s.srv = redcon.NewServerNetwork("tcp", s.ln.Addr().String(), s.handle, s.accept, s.closed)
 	s.log.Info("ready to accept connections", "addr", s.ln.Addr().String(), "run_id", s.runID, "version", WardenVersion)
 	errc := make(chan error, 1)
@@ -190,6 +201,7 @@ func (s *Server) close() {
 			cl.Kill()
 		}
 		s.clientMu.Unlock()
+		s.stopLink()
 		// As Redis on SIGTERM: flush the AOF, save when save rules are set.
 		if err := s.shutdownPersist(false, false); err != nil {
 			s.log.Error("saving on shutdown failed", "err", err)
@@ -312,7 +324,9 @@ func (s *Server) propagate(db int, argv [][]byte) int64 {
 	if f := s.feed.Load(); f != nil {
 		(*f)(db, argv)
 	}
-	s.repl.feed(db, argv)
+	if !s.replica.active.Load() { // a replica forwards its master's bytes instead
+		s.repl.feed(db, argv)
+	}
 	return s.aofAppend(db, argv)
 }
 

@@ -67,7 +67,20 @@ var directives = []Directive{
 		}
 		return nil
 	}},
-	// Replication (master side).
+	// Replication.
+	{Name: "replicaof", Default: "", Immutable: true, Validate: func(v string) error {
+		if f := strings.Fields(v); v != "" && len(f) != 2 {
+			return fmt.Errorf("replicaof takes <host> <port>")
+		}
+		return nil
+	}},
+	{Name: "masterauth", Default: "", Sensitive: true},
+	{Name: "masteruser", Default: ""},
+	{Name: "replica-read-only", Default: "yes", Kind: Bool},
+	{Name: "replica-priority", Default: "100", Kind: Int, Min: 0, Max: 1<<31 - 1},
+	{Name: "replica-announce-ip", Default: ""},
+	{Name: "replica-announce-port", Default: "0", Kind: Int, Min: 0, Max: 65535},
+	{Name: "replica-serve-stale-data", Default: "yes", Kind: Bool},
 	{Name: "repl-backlog-size", Default: "1048576", Kind: Memory, Min: 16 << 10, Max: 1 << 40},
 	{Name: "repl-backlog-ttl", Default: "3600", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	{Name: "repl-timeout", Default: "60", Kind: Int, Min: 1, Max: 1<<31 - 1},

@@ -1,0 +1,493 @@
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wardenkv/warden/keyspace/aof"
+	"github.com/wardenkv/warden/keyspace/rdb"
+)
+
+// replicaState is the replica side of replication: the link to the master
+// named by REPLICAOF, as Redis 7 speaks it (PING, AUTH, REPLCONF, PSYNC,
+// the RDB, then the command stream with REPLCONF ACKs).
+type replicaState struct {
+	mu         sync.Mutex
+	host       string // "" when this node is a master
+	port       int
+	cancel     context.CancelFunc
+	done       chan struct{}
+	active     atomic.Bool // a master is configured (hot-path copy of host != "")
+	readOnly   atomic.Bool // replica-read-only
+	linkUp     atomic.Bool
+	syncing    atomic.Bool
+	lastIO     atomic.Int64 // unix ms of the last byte from the master
+	linkErr    atomic.Pointer[string]
+	masterConn net.Conn
+}
+
+// isReplica reports whether this node follows a master.
+func (s *Server) isReplica() bool {
+	s.replica.mu.Lock()
+	defer s.replica.mu.Unlock()
+	return s.replica.host != ""
+}
+
+func (s *Server) roleName() string {
+	if s.isReplica() {
+		return "slave"
+	}
+	return "master"
+}
+
+func registerReplicaCommands(t table) {
+	t.add(
+		&Command{Name: "replicaof", Arity: 3, Flags: fAdmin | fNoScript | fStale, Run: cmdReplicaof, Group: "server"},
+		&Command{Name: "slaveof", Arity: 3, Flags: fAdmin | fNoScript | fStale, Run: cmdReplicaof, Group: "server"},
+	)
+}
+
+func cmdReplicaof(c *Ctx) {
+	if eq(c.Args[1], "no") && eq(c.Args[2], "one") {
+		if c.s.isReplica() {
+			c.s.promote()
+		}
+		c.OK()
+		return
+	}
+	port, err := strconv.Atoi(string(c.Args[2]))
+	if err != nil || port < 0 || port > 65535 {
+		c.Err("ERR Invalid master port")
+		return
+	}
+	host := string(c.Args[1])
+	s := c.s
+	s.replica.mu.Lock()
+	same := s.replica.host == host && s.replica.port == port
+	s.replica.mu.Unlock()
+	if same {
+		c.Status("OK Already connected to specified master")
+		return
+	}
+	s.follow(host, port)
+	c.OK()
+}
+
+// follow makes this node a replica of host:port (REPLICAOF, the replicaof
+// directive): it refuses client writes, stops expiring keys itself, and
+// keeps a link to the master until told otherwise.
+func (s *Server) follow(host string, port int) {
+	s.stopLink()
+	rs := &s.replica
+	ctx, cancel := context.WithCancel(context.Background())
+	rs.mu.Lock()
+	rs.host, rs.port, rs.cancel, rs.done = host, port, cancel, make(chan struct{})
+	done := rs.done
+	rs.mu.Unlock()
+	rs.active.Store(true)
+	s.store.NoExpire.Store(true)
+	s.log.Info("connecting to master", "master", net.JoinHostPort(host, strconv.Itoa(port)))
+	go func() {
+		defer close(done)
+		s.replicaLoop(ctx, host, port)
+	}()
+}
+
+// stopLink ends the current link to a master, if any.
+func (s *Server) stopLink() {
+	rs := &s.replica
+	rs.mu.Lock()
+	cancel, done, conn := rs.cancel, rs.done, rs.masterConn
+	rs.cancel, rs.done = nil, nil
+	rs.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		if conn != nil {
+			conn.Close()
+		}
+		<-done
+	}
+	rs.linkUp.Store(false)
+}
+
+// promote turns this replica into a master (REPLICAOF NO ONE), keeping the
+// history it shares with its former master as replid2 so former siblings can
+// partially resynchronize (PSYNC2).
+func (s *Server) promote() {
+	s.stopLink()
+	rs := &s.replica
+	rs.mu.Lock()
+	rs.host, rs.port = "", 0
+	rs.mu.Unlock()
+	rs.active.Store(false)
+	l := &s.repl
+	l.mu.Lock()
+	l.id2, l.secondOff = l.id, l.offset+1
+	l.id = newReplID()
+	l.lastDB = -1 // our own writes must SELECT first
+	l.mu.Unlock()
+	s.store.NoExpire.Store(false)
+	s.log.Info("promoted to master", "replid", s.replID(), "replid2", l.id2)
+}
+
+// replicaLoop keeps the link up, retrying with backoff.
+func (s *Server) replicaLoop(ctx context.Context, host string, port int) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.syncWithMaster(ctx, host, port)
+		s.replica.linkUp.Store(false)
+		s.replica.syncing.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		msg := err.Error()
+		s.replica.linkErr.Store(&msg)
+		s.log.Warn("master link down", "master", net.JoinHostPort(host, strconv.Itoa(port)), "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// masterReader reads the master's replies and stream, keeping the raw
+// bytes of the current command for forwarding.
+type masterReader struct {
+	r   *bufio.Reader
+	raw []byte
+}
+
+func (m *masterReader) line() (string, error) {
+	l, err := m.r.ReadString('\n')
+	return strings.TrimRight(l, "\r\n"), err
+}
+
+func (m *masterReader) rawLine() (string, error) {
+	l, err := m.r.ReadString('\n')
+	m.raw = append(m.raw, l...)
+	return strings.TrimRight(l, "\r\n"), err
+}
+
+// syncWithMaster runs one link: handshake, sync, stream.
+func (s *Server) syncWithMaster(ctx context.Context, host string, port int) error {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("connect to master %s: %w", addr, err)
+	}
+	defer conn.Close()
+	s.replica.mu.Lock()
+	s.replica.masterConn = conn
+	s.replica.mu.Unlock()
+	timeout := time.Duration(max(s.cfg.Int("repl-timeout"), 1)) * time.Second
+	mr := &masterReader{r: bufio.NewReaderSize(conn, 1<<16)}
+	w := bufio.NewWriter(conn)
+	send := func(argv ...string) (string, error) {
+		bs := make([][]byte, len(argv))
+		for i, a := range argv {
+			bs[i] = []byte(a)
+		}
+		w.Write(aof.AppendCommand(nil, bs...))
+		if err := w.Flush(); err != nil {
+			return "", err
+		}
+		conn.SetReadDeadline(time.Now().Add(timeout))
+		return mr.line()
+	}
+	reply, err := send("PING")
+	if err != nil {
+		return fmt.Errorf("PING master: %w", err)
+	}
+	if pass := s.cfg.Get("masterauth"); pass != "" {
+		args := []string{"AUTH", pass}
+		if user := s.cfg.Get("masteruser"); user != "" {
+			args = []string{"AUTH", user, pass}
+		}
+		if reply, err = send(args...); err != nil || !strings.HasPrefix(reply, "+OK") {
+			return fmt.Errorf("AUTH with master failed: %s %v", reply, err)
+		}
+	} else if strings.HasPrefix(reply, "-NOAUTH") {
+		return errors.New("master requires authentication (set masterauth)")
+	}
+	if strings.HasPrefix(reply, "-") && !strings.HasPrefix(reply, "-NOAUTH") {
+		return fmt.Errorf("master replied to PING: %s", reply)
+	}
+	announce := s.cfg.Get("port")
+	if p := s.cfg.Get("replica-announce-port"); p != "0" && p != "" {
+		announce = p
+	}
+	if reply, err = send("REPLCONF", "listening-port", announce); err != nil {
+		return fmt.Errorf("REPLCONF listening-port: %w", err)
+	}
+	if ip := s.cfg.Get("replica-announce-ip"); ip != "" {
+		send("REPLCONF", "ip-address", ip)
+	}
+	if _, err = send("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
+		return fmt.Errorf("REPLCONF capa: %w", err)
+	}
+	l := &s.repl
+	l.mu.Lock()
+	psyncID, psyncOff := l.id, l.offset+1
+	l.mu.Unlock()
+	s.replica.syncing.Store(true)
+	if reply, err = send("PSYNC", psyncID, strconv.FormatInt(psyncOff, 10)); err != nil {
+		return fmt.Errorf("PSYNC: %w", err)
+	}
+	for reply == "" && err == nil { // newlines keep the link alive while the master prepares
+		conn.SetReadDeadline(time.Now().Add(timeout))
+		reply, err = mr.line()
+	}
+	if err != nil {
+		return fmt.Errorf("PSYNC: %w", err)
+	}
+	switch {
+	case strings.HasPrefix(reply, "+FULLRESYNC"):
+		f := strings.Fields(reply)
+		if len(f) < 3 {
+			return fmt.Errorf("bad FULLRESYNC reply %q", reply)
+		}
+		off, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil {
+			return fmt.Errorf("bad FULLRESYNC offset %q", reply)
+		}
+		if err := s.loadFromMaster(mr, conn, timeout); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.id, l.offset, l.histlen = f[1], off, 0
+		l.offsetA.Store(off)
+		l.id2, l.secondOff = strings.Repeat("0", 40), -1
+		s.ensureBacklog()
+		l.mu.Unlock()
+		s.log.Info("full resynchronization from master done", "master", addr, "replid", f[1], "offset", off)
+	case strings.HasPrefix(reply, "+CONTINUE"):
+		f := strings.Fields(reply)
+		l.mu.Lock()
+		if len(f) == 2 && f[1] != l.id {
+			// The master was promoted: its history continues ours.
+			l.id2, l.secondOff = l.id, l.offset+1
+			l.id = f[1]
+		}
+		s.ensureBacklog()
+		l.mu.Unlock()
+		s.log.Info("partial resynchronization from master accepted", "master", addr)
+	default:
+		return fmt.Errorf("PSYNC refused: %s", reply)
+	}
+	s.replica.syncing.Store(false)
+	s.replica.linkUp.Store(true)
+	s.replica.linkErr.Store(nil)
+	return s.streamFromMaster(ctx, mr, conn, w, timeout)
+}
+
+// loadFromMaster reads the RDB payload ($<len> or diskless $EOF:<mark>) into
+// an emptied keyspace.
+func (s *Server) loadFromMaster(mr *masterReader, conn net.Conn, timeout time.Duration) error {
+	var header string
+	for {
+		conn.SetReadDeadline(time.Now().Add(timeout))
+		l, err := mr.line()
+		if err != nil {
+			return fmt.Errorf("read the RDB header: %w", err)
+		}
+		if l != "" { // the master sends newlines while it prepares the RDB
+			header = l
+			break
+		}
+	}
+	if !strings.HasPrefix(header, "$") {
+		return fmt.Errorf("unexpected RDB header %q", header)
+	}
+	tx := s.store.LockAll()
+	for i := 0; i < s.store.NumDBs(); i++ {
+		tx.DB(i).Flush()
+	}
+	tx.Unlock()
+	conn.SetReadDeadline(time.Time{})
+	var body *bufio.Reader
+	var mark []byte
+	if strings.HasPrefix(header, "$EOF:") {
+		mark = []byte(header[5:])
+		body = mr.r
+	} else {
+		n, err := strconv.ParseInt(header[1:], 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("bad RDB length %q", header)
+		}
+		body = bufio.NewReaderSize(io.LimitReader(mr.r, n), 1<<16)
+		defer io.Copy(io.Discard, body) // whatever the loader left of the payload
+	}
+	if _, err := rdb.Load(body, s.insertLoaded); err != nil {
+		return fmt.Errorf("load the master's RDB: %w", err)
+	}
+	if mark != nil {
+		got := make([]byte, len(mark))
+		if _, err := io.ReadFull(mr.r, got); err != nil || !bytes.Equal(got, mark) {
+			return errors.New("diskless RDB end mark mismatch")
+		}
+	}
+	s.dirty.Add(1)
+	return nil
+}
+
+// streamFromMaster applies the master's commands, forwarding the exact
+// bytes to this node's own backlog and replicas (chained replication), and
+// acknowledges the offset every second and on REPLCONF GETACK.
+func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn net.Conn, w *bufio.Writer, timeout time.Duration) error {
+	cl := s.internalClient()
+	cl.fromMaster = true
+	var wmu sync.Mutex
+	ack := func() error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		off := s.repl.offsetA.Load()
+		w.Write(aof.AppendCommand(nil, []byte("REPLCONF"), []byte("ACK"), []byte(strconv.FormatInt(off, 10))))
+		return w.Flush()
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if ack() != nil {
+					conn.Close()
+					return
+				}
+			}
+		}
+	}()
+	ack()
+	for {
+		conn.SetReadDeadline(time.Now().Add(timeout))
+		argv, err := readCommand(mr)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("read the replication stream: %w", err)
+		}
+		s.replica.lastIO.Store(time.Now().UnixMilli())
+		if len(argv) == 0 {
+			continue
+		}
+		getack := eq(argv[0], "replconf") && len(argv) >= 2 && eq(argv[1], "getack")
+		if !getack && !eq(argv[0], "ping") && !eq(argv[0], "replconf") {
+			s.call(cl, argv)
+		}
+		// Forward exactly what the master sent: offsets stay equal along a
+		// chain, as PSYNC2 needs.
+		s.repl.forward(mr.raw)
+		if getack {
+			if err := ack(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// readCommand reads one RESP multibulk command (inline newlines skipped).
+func readCommand(mr *masterReader) ([][]byte, error) {
+	mr.raw = mr.raw[:0]
+	line, err := mr.rawLine()
+	if err != nil {
+		return nil, err
+	}
+	if line == "" {
+		return nil, nil
+	}
+	if line[0] != '*' {
+		return nil, fmt.Errorf("protocol error: %q", line)
+	}
+	n, err := strconv.Atoi(line[1:])
+	if err != nil || n < 0 || n > 1<<20 {
+		return nil, fmt.Errorf("protocol error: bad multibulk %q", line)
+	}
+	argv := make([][]byte, n)
+	for i := range argv {
+		l, err := mr.rawLine()
+		if err != nil {
+			return nil, err
+		}
+		if len(l) == 0 || l[0] != '$' {
+			return nil, fmt.Errorf("protocol error: expected bulk, got %q", l)
+		}
+		size, err := strconv.Atoi(l[1:])
+		if err != nil || size < 0 || int64(size) > int64(512<<20) {
+			return nil, fmt.Errorf("protocol error: bad bulk length %q", l)
+		}
+		buf := make([]byte, size+2)
+		if _, err := io.ReadFull(mr.r, buf); err != nil {
+			return nil, err
+		}
+		mr.raw = append(mr.raw, buf...)
+		argv[i] = buf[:size]
+	}
+	return argv, nil
+}
+
+// forward appends bytes received from this node's master to its own stream
+// (backlog and sub-replicas) unchanged.
+func (l *replLog) forward(b []byte) {
+	l.mu.Lock()
+	l.appendStream(b)
+	l.mu.Unlock()
+}
+
+// infoReplicaFields are INFO replication's lines for a replica.
+func (s *Server) infoReplicaFields(w *infoWriter) bool {
+	rs := &s.replica
+	rs.mu.Lock()
+	host, port := rs.host, rs.port
+	rs.mu.Unlock()
+	if host == "" {
+		return false
+	}
+	flag := func(b bool) int64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	status := "down"
+	if rs.linkUp.Load() {
+		status = "up"
+	}
+	w.str("role", "slave")
+	w.str("master_host", host)
+	w.int("master_port", int64(port))
+	w.str("master_link_status", status)
+	lastIO := int64(-1)
+	if t := rs.lastIO.Load(); t > 0 {
+		lastIO = (time.Now().UnixMilli() - t) / 1000
+	}
+	w.int("master_last_io_seconds_ago", lastIO)
+	w.int("master_sync_in_progress", flag(rs.syncing.Load()))
+	off := s.repl.offsetA.Load()
+	w.int("slave_read_repl_offset", off)
+	w.int("slave_repl_offset", off)
+	w.int("slave_priority", s.cfg.Int("replica-priority"))
+	w.int("slave_read_only", flag(rs.readOnly.Load()))
+	w.int("replica_announced", 1)
+	if msg := rs.linkErr.Load(); msg != nil && status == "down" {
+		w.str("master_link_down_reason", strings.ReplaceAll(*msg, "\n", " "))
+	}
+	return true
+}
