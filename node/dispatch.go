@@ -120,6 +120,10 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
 		return
 	}
+	if s.replica.active.Load() && cmd.Flags&fStale == 0 && !cl.fromMaster && !s.replica.linkUp.Load() && !s.replica.serveStale.Load() {
+		c.Err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+		return
+	}
 	if cmd.Flags&fWrite != 0 {
 		if s.replica.active.Load() && s.replica.readOnly.Load() && !cl.fromMaster {
 			if cl.multi != nil {

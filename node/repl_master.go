@@ -608,3 +608,18 @@ func newReplID() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// dropSilentReplicas disconnects online replicas that sent no ACK for
+// repl-timeout, as a Redis master does.
+func (s *Server) dropSilentReplicas(timeout time.Duration) {
+	cut := time.Now().Add(-timeout).UnixMilli()
+	for _, r := range s.replicasSnapshot() {
+		r.mu.Lock()
+		online := r.online
+		r.mu.Unlock()
+		if online && r.ackTime.Load() < cut {
+			s.log.Warn("disconnecting timed out replica", "replica", r.cl.addr)
+			r.conn.Close()
+		}
+	}
+}

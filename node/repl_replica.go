@@ -29,6 +29,7 @@ type replicaState struct {
 	done       chan struct{}
 	active     atomic.Bool // a master is configured (hot-path copy of host != "")
 	readOnly   atomic.Bool // replica-read-only
+	serveStale atomic.Bool // replica-serve-stale-data
 	linkUp     atomic.Bool
 	syncing    atomic.Bool
 	lastIO     atomic.Int64 // unix ms of the last byte from the master

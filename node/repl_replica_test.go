@@ -132,3 +132,90 @@ func TestReplicationWrongMasterauth(t *testing.T) {
 		t.Fatalf("replica serves the master's data: %q", v)
 	}
 }
+
+// WAIT counts replicas that acknowledged the caller's writes; a paused
+// replica makes it time out with the smaller count. min-replicas-to-write
+// refuses writes until enough replicas are attached.
+func TestReplicationWaitAndMinReplicas(t *testing.T) {
+	_, maddr := startServer(t, "save", "")
+	// One connection: WAIT concerns the writes of the connection it runs on.
+	master := newClient(t, maddr, func(o *redis.Options) { o.PoolSize = 1 })
+	ctx := context.Background()
+	if err := master.ConfigSet(ctx, "min-replicas-to-write", "2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := master.Set(ctx, "k", "v", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOREPLICAS") {
+		t.Fatalf("write with no replicas: %v", err)
+	}
+	_, mport, _ := strings.Cut(maddr, ":")
+	a := redistest.Start(t, "", "--replicaof", "127.0.0.1", mport)
+	b := redistest.Start(t, "", "--replicaof", "127.0.0.1", mport, "--enable-debug-command", "yes")
+	ca, cb := a.Client(t, 0), b.Client(t, 0)
+	waitLinkUp(t, ca)
+	waitLinkUp(t, cb)
+	waitFor(t, func() bool { return master.Set(ctx, "k", "v", 0).Err() == nil }, "writes accepted with two replicas")
+	if n, err := master.Do(ctx, "wait", "2", "5000").Int(); err != nil || n != 2 {
+		t.Fatalf("WAIT 2 = %d %v", n, err)
+	}
+	if n, _ := master.Do(ctx, "wait", "0", "0").Int(); n != 2 {
+		t.Fatalf("WAIT 0 = %d, want the 2 replicas that already acknowledged", n)
+	}
+	// Pause replica b (Redis is single-threaded: DEBUG SLEEP stops it).
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := cb.Do(context.Background(), "debug", "sleep", "1.5").Err(); err != nil {
+			t.Errorf("DEBUG SLEEP on the replica: %v", err)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // let DEBUG SLEEP start: nothing to poll on a sleeping server
+	master.ConfigSet(ctx, "min-replicas-to-write", "0")
+	master.Incr(ctx, "counter")
+	start := time.Now()
+	n, err := master.Do(ctx, "wait", "2", "300").Int()
+	if err != nil || n != 1 || time.Since(start) < 250*time.Millisecond {
+		t.Fatalf("WAIT 2 300 with one replica paused = %d %v after %v, want 1 after the timeout", n, err, time.Since(start))
+	}
+	<-done
+	if n, _ := master.Do(ctx, "wait", "2", "5000").Int(); n != 2 {
+		t.Fatalf("WAIT 2 after the pause = %d", n)
+	}
+}
+
+// A replica of a replica receives the master's stream unchanged: same
+// offsets, same data.
+func TestReplicationChained(t *testing.T) {
+	_, maddr := startServer(t, "save", "")
+	master := newClient(t, maddr)
+	ctx := context.Background()
+	fillAllTypes(t, maddr)
+	_, mport, _ := strings.Cut(maddr, ":")
+	_, r1addr := startServer(t, "save", "", "replicaof", "127.0.0.1 "+mport)
+	r1 := newClient(t, r1addr)
+	waitLinkUp(t, r1)
+	_, r1port, _ := strings.Cut(r1addr, ":")
+	_, r2addr := startServer(t, "save", "", "replicaof", "127.0.0.1 "+r1port)
+	r2 := newClient(t, r2addr)
+	waitLinkUp(t, r2)
+	for i := 0; i < 100; i++ {
+		master.RPush(ctx, "chain", i)
+	}
+	waitInSync(t, master, r1, maddr, r1addr, "first replica")
+	waitInSync(t, master, r2, maddr, r2addr, "replica of the replica")
+}
+
+func TestReplicationServeStaleData(t *testing.T) {
+	// A master that does not exist: the link stays down.
+	_, raddr := startServer(t, "save", "", "replicaof", "127.0.0.1 1", "replica-serve-stale-data", "no")
+	c := newClient(t, raddr)
+	ctx := context.Background()
+	if err := c.Get(ctx, "k").Err(); err == nil || !strings.HasPrefix(err.Error(), "MASTERDOWN") {
+		t.Fatalf("read with the link down and replica-serve-stale-data no: %v", err)
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING must still work: %v", err)
+	}
+	if !strings.Contains(c.Info(ctx, "replication").Val(), "master_link_status:down") {
+		t.Fatal("INFO does not report the link down")
+	}
+}

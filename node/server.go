@@ -95,6 +95,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.loadReplicaLimits()
 	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
+	s.replica.serveStale.Store(cfg.Bool("replica-serve-stale-data"))
+	cfg.OnSet("replica-serve-stale-data", func(v string) error { s.replica.serveStale.Store(v == "yes"); return nil })
 	cfg.OnSet("replica-read-only", func(v string) error { s.replica.readOnly.Store(v == "yes"); return nil })
 	cfg.OnSet("appendonly", func(v string) error { return s.setAppendOnly(v == "yes") })
 	cfg.OnSet("appendfsync", func(v string) error {
@@ -301,6 +303,9 @@ func (s *Server) cron() {
 		s.persistCron()
 		if period := s.cfg.Int("repl-ping-replica-period"); period > 0 && tick%(period*max(hz, 1)) == 0 {
 			s.pingReplicas()
+		}
+		if tick%max(hz, 1) == 0 {
+			s.dropSilentReplicas(time.Duration(s.cfg.Int("repl-timeout")) * time.Second)
 		}
 		tick++
 		// Redis spends at most 25% of a cron tick on active expiry.
