@@ -182,9 +182,14 @@ func cmdDebug(c *Ctx) {
 			"    unit tests to simulate Redis errors.",
 			"LOG <message>",
 			"    Write <message> to the server log.",
+			"POPULATE <count> [<prefix>] [<size>]",
+			"    Create <count> string keys named key:<num>. If <prefix> is specified it is",
+			"    used instead of the 'key' prefix. These are not propagated to replica.",
 			"SLEEP <seconds>",
 			"    Stop the server for <seconds>. Decimals allowed.",
 		)
+	case sub == "populate" && n >= 3 && n <= 5:
+		debugPopulate(c)
 	case sub == "sleep" && n == 3:
 		// Like Redis's strtod: a bad number sleeps 0. Only this client
 		// waits: warden has no global lock.
@@ -206,4 +211,57 @@ func cmdDebug(c *Ctx) {
 	default:
 		serverSubSyntaxErr(c, "debug")
 	}
+}
+
+// debugPopulate is DEBUG POPULATE count [prefix] [size]: keys prefix:N with
+// values value:N (padded with zeros to size), skipping existing keys, not
+// propagated (as in Redis).
+func debugPopulate(c *Ctx) {
+	if c.InMulti() { // it locks keys one by one; EXEC already holds its own
+		c.Err("ERR DEBUG POPULATE is not allowed inside MULTI")
+		return
+	}
+	count, ok := c.ParseInt(c.Args[2])
+	if !ok {
+		return
+	}
+	if count < 0 {
+		c.Err("ERR count must be a positive number")
+		return
+	}
+	prefix := []byte("key")
+	if len(c.Args) >= 4 {
+		prefix = c.Args[3]
+	}
+	size := int64(-1)
+	if len(c.Args) == 5 {
+		if size, ok = c.ParseInt(c.Args[4]); !ok {
+			return
+		}
+		if size < 0 {
+			c.Err("ERR size must be a positive number")
+			return
+		}
+	}
+	db := c.cl.db
+	var key, val []byte
+	for i := int64(0); i < count; i++ {
+		key = strconv.AppendInt(append(append(key[:0], prefix...), ':'), i, 10)
+		val = strconv.AppendInt(append(val[:0], "value:"...), i, 10)
+		if size >= 0 {
+			if int64(len(val)) > size {
+				val = val[:size]
+			}
+			for int64(len(val)) < size {
+				val = append(val, 0)
+			}
+		}
+		tx := c.s.store.Lock1(db, key)
+		v := tx.DB(db)
+		if v.Get(key) == nil {
+			v.SetString(key, val, 0, false)
+		}
+		tx.Unlock()
+	}
+	c.OK()
 }
