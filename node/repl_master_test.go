@@ -122,3 +122,40 @@ func TestReplicationMinReplicasAndWait(t *testing.T) {
 		t.Fatalf("write after lowering min-replicas-to-write: %v", err)
 	}
 }
+
+// A gap larger than the backlog cannot be filled from it: the replica gets a
+// full resync instead of a partial one.
+func TestReplicationGapBeyondBacklog(t *testing.T) {
+	s, addr := startServer(t, "save", "", "repl-backlog-size", "16384")
+	master := newClient(t, addr)
+	ctx := context.Background()
+	_, port, _ := strings.Cut(addr, ":")
+	rs := redistest.Start(t, "", "--replicaof", "127.0.0.1", port, "--enable-debug-command", "yes")
+	replica := rs.Client(t, 0)
+	waitFor(t, func() bool {
+		return strings.Contains(replica.Info(ctx, "replication").Val(), "master_link_status:up")
+	}, "the replica to link up")
+	master.Set(ctx, "first", "1", 0)
+	// Hold the replica still while its link is cut and the master writes
+	// four times the backlog.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		replica.Do(context.Background(), "debug", "sleep", "1")
+	}()
+	time.Sleep(50 * time.Millisecond) // let DEBUG SLEEP start: a sleeping server cannot be polled
+	master.Do(ctx, "client", "kill", "type", "replica")
+	big := strings.Repeat("x", 1024)
+	for i := 0; i < 64; i++ {
+		master.Set(ctx, "big"+strconv.Itoa(i), big, 0)
+	}
+	<-done
+	waitFor(t, func() bool { return s.stats.syncFull.Load() == 2 }, "a second full resync")
+	if n := s.stats.syncPartialOK.Load(); n != 0 {
+		t.Fatalf("sync_partial_ok = %d, want 0", n)
+	}
+	if n := s.stats.syncPartialErr.Load(); n != 1 {
+		t.Fatalf("sync_partial_err = %d, want 1", n)
+	}
+	waitFor(t, func() bool { return replica.Exists(ctx, "big63").Val() == 1 }, "the replica to catch up")
+}
