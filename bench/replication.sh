@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 KEYS=${REPL_KEYS:-1000000}
 SIZE=${REPL_VALUE_SIZE:-1000}
 REQUESTS=${REQUESTS:-200000}
+IO_THREADS=${IO_THREADS:-1} # the same for both servers (Redis's default)
 for tool in redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "replication.sh: $tool not found" >&2; exit 1; }
 done
@@ -30,10 +31,10 @@ server() {
   local kind=$1 p=$2 dir=$3; shift 3
   mkdir -p "$dir"
   if [ "$kind" = redis ]; then
-    redis-server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
+    redis-server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no --io-threads "$IO_THREADS" \
       --enable-debug-command yes --repl-diskless-sync-delay 0 --logfile "$dir/log" "$@" &
   else
-    bin/warden server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
+    bin/warden server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no --io-threads "$IO_THREADS" \
       --loglevel warning "$@" 2>>"$dir/log" &
   fi
   pids+=($!)
@@ -63,7 +64,7 @@ for kind in redis warden; do
   pids=()
   rm -rf "$tmp/$kind-"*
 done
-echo "machine: $(nproc) cores; data set: $KEYS keys x $SIZE bytes"
+echo "machine: $(nproc) cores; data set: $KEYS keys x $SIZE bytes; io-threads $IO_THREADS"
 printf '%-44s %12s %12s %8s\n' measurement redis warden ratio
 awk -v r="${sync_ms[redis]}" -v w="${sync_ms[warden]}" 'BEGIN { printf "%-44s %9d ms %9d ms %8.2f\n", "new replica full sync", r, w, w/r }'
 awk -v r="${set_ops[redis]}" -v w="${set_ops[warden]}" 'BEGIN { printf "%-44s %12.0f %12.0f %8.2f\n", "SET ops/s, master with 2 replicas", r, w, w/r }'

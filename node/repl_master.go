@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -127,11 +128,14 @@ func (r *replica) push(b []byte) {
 		r.conn.Close() // Redis drops a replica that cannot keep up
 		return
 	}
+	wasEmpty := len(r.pending) == 0
 	r.pending = append(r.pending, b...)
 	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
+	if wasEmpty { // the sender drains everything it finds: one wake-up per batch
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -373,6 +377,9 @@ func (s *Server) runReplica(r *replica) {
 			s.dropReplica(r, nil)
 			return
 		}
+		// Let writes that are under way join this batch, as Redis sends
+		// replicas one buffer per event loop iteration.
+		runtime.Gosched()
 		r.mu.Lock()
 		if r.closed {
 			r.mu.Unlock()
