@@ -38,6 +38,7 @@ type replLog struct {
 	lastDB    int          // database of the last command streamed; -1 forces a SELECT
 	replicas  map[*replica]struct{}
 	scratch   []byte
+	lonely    time.Time // when the last replica left (repl-backlog-ttl)
 }
 
 // replica is one connected replica, fed from its own pending buffer (Redis's
@@ -403,6 +404,9 @@ func (s *Server) dropReplica(r *replica, err error) {
 	l := &s.repl
 	l.mu.Lock()
 	delete(l.replicas, r)
+	if len(l.replicas) == 0 {
+		l.lonely = time.Now()
+	}
 	l.mu.Unlock()
 	r.mu.Lock()
 	r.closed = true
@@ -628,5 +632,24 @@ func (s *Server) dropSilentReplicas(timeout time.Duration) {
 			s.log.Warn("disconnecting timed out replica", "replica", r.cl.addr)
 			r.conn.Close()
 		}
+	}
+}
+
+// expireBacklog frees the backlog of a master that had no replica for
+// repl-backlog-ttl (0 = never), as Redis does. Replicas keep theirs: they
+// may be promoted and serve partial resyncs.
+func (s *Server) expireBacklog(ttl time.Duration) {
+	l := &s.repl
+	if ttl <= 0 || !l.active.Load() || s.replica.active.Load() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.replicas) == 0 && !l.lonely.IsZero() && time.Since(l.lonely) > ttl {
+		l.backlog, l.histlen, l.replicas = nil, 0, nil
+		l.active.Store(false)
+		// The next replica cannot continue this history.
+		l.id = newReplID()
+		s.log.Info("replication backlog freed", "after", ttl)
 	}
 }

@@ -159,3 +159,22 @@ func TestReplicationGapBeyondBacklog(t *testing.T) {
 	}
 	waitFor(t, func() bool { return replica.Exists(ctx, "big63").Val() == 1 }, "the replica to catch up")
 }
+
+func TestReplicationBacklogTTL(t *testing.T) {
+	s, addr := startServer(t, "save", "", "repl-backlog-ttl", "1")
+	master := newClient(t, addr)
+	ctx := context.Background()
+	_, port, _ := strings.Cut(addr, ":")
+	rs := redistest.Start(t, "", "--replicaof", "127.0.0.1", port)
+	waitFor(t, func() bool {
+		return strings.Contains(rs.Client(t, 0).Info(ctx, "replication").Val(), "master_link_status:up")
+	}, "the replica to link up")
+	if !strings.Contains(master.Info(ctx, "replication").Val(), "repl_backlog_active:1") {
+		t.Fatal("no backlog with a replica attached")
+	}
+	rs.Stop(t)
+	waitFor(t, func() bool { return !s.repl.active.Load() }, "the backlog to be freed after repl-backlog-ttl")
+	if !strings.Contains(master.Info(ctx, "replication").Val(), "repl_backlog_active:0") {
+		t.Fatal("INFO still reports a backlog")
+	}
+}

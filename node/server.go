@@ -169,10 +169,14 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.ln.Close()
 		return err
 	}
-	if v := strings.Fields(s.cfg.Get("replicaof")); len(v) == 2 {
+	target := s.cfg.Get("replicaof")
+	if target == "" {
+		target = s.cfg.Get("slaveof") // the old name
+	}
+	if v := strings.Fields(target); len(v) == 2 {
 		port, err := strconv.Atoi(v[1])
 		if err != nil {
-			return fmt.Errorf("replicaof %q: bad port", s.cfg.Get("replicaof"))
+			return fmt.Errorf("replicaof %q: bad port", target)
 		}
 		s.follow(v[0], port)
 	}
@@ -306,6 +310,7 @@ func (s *Server) cron() {
 		}
 		if tick%max(hz, 1) == 0 {
 			s.dropSilentReplicas(time.Duration(s.cfg.Int("repl-timeout")) * time.Second)
+			s.expireBacklog(time.Duration(s.cfg.Int("repl-backlog-ttl")) * time.Second)
 		}
 		tick++
 		// Redis spends at most 25% of a cron tick on active expiry.

@@ -74,6 +74,12 @@ var directives = []Directive{
 		}
 		return nil
 	}},
+	{Name: "slaveof", Default: "", Immutable: true, Validate: func(v string) error {
+		if f := strings.Fields(v); v != "" && len(f) != 2 {
+			return fmt.Errorf("slaveof takes <host> <port>")
+		}
+		return nil
+	}},
 	{Name: "masterauth", Default: "", Sensitive: true},
 	{Name: "masteruser", Default: ""},
 	{Name: "replica-read-only", Default: "yes", Kind: Bool},
