@@ -37,10 +37,10 @@ type Client struct {
 	replPort    int
 	replIP      string
 	replicaLink atomic.Bool
-	// fromMaster marks the internal client applying the master's stream:
-	// it may write on a read-only replica.
-	fromMaster bool
-	ctx        Ctx
+	// internal marks a client without a connection (AOF replay, the
+	// master's stream): refusals meant for clients do not apply to it.
+	internal bool
+	ctx      Ctx
 
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST

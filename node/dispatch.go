@@ -120,26 +120,10 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
 		return
 	}
-	if s.replica.active.Load() && cmd.Flags&fStale == 0 && !cl.fromMaster && !s.replica.linkUp.Load() && !s.replica.serveStale.Load() {
-		c.Err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
-		return
-	}
-	if cmd.Flags&fWrite != 0 {
-		if s.replica.active.Load() && s.replica.readOnly.Load() && !cl.fromMaster {
-			if cl.multi != nil {
-				cl.multi.aborted = true
-			}
-			c.Err("READONLY You can't write against a read only replica.")
-			return
-		}
-		if n := s.minReplicas.Load(); n > 0 && int64(s.goodReplicas(s.minReplicaLag.Load())) < n {
-			if cl.multi != nil {
-				cl.multi.aborted = true
-			}
-			c.Err("NOREPLICAS Not enough good replicas to write.")
-			return
-		}
-		if msg := s.writesRefused(); msg != "" {
+	// Refusals for clients, never for the internal ones (AOF replay, the
+	// master's stream): what they apply was already accepted.
+	if !cl.internal {
+		if msg := s.refuse(cmd); msg != "" {
 			if cl.multi != nil {
 				cl.multi.aborted = true
 			}
@@ -367,4 +351,24 @@ func (c *Ctx) ParseFloat(b []byte) (float64, bool) {
 		c.Err(errNotFloat)
 	}
 	return f, ok
+}
+
+// refuse returns the error that keeps cmd from running now, if any: a stale
+// replica (MASTERDOWN), a write on a read-only replica (READONLY), too few
+// replicas (NOREPLICAS), failing persistence (MISCONF).
+func (s *Server) refuse(cmd *Command) string {
+	replica := s.replica.active.Load()
+	if replica && cmd.Flags&fStale == 0 && !s.replica.linkUp.Load() && !s.replica.serveStale.Load() {
+		return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+	}
+	if cmd.Flags&fWrite == 0 {
+		return ""
+	}
+	if replica && s.replica.readOnly.Load() {
+		return "READONLY You can't write against a read only replica."
+	}
+	if n := s.minReplicas.Load(); n > 0 && !replica && int64(s.goodReplicas(s.minReplicaLag.Load())) < n {
+		return "NOREPLICAS Not enough good replicas to write."
+	}
+	return s.writesRefused()
 }

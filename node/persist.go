@@ -220,7 +220,7 @@ func (s *Server) replayer() func(argv [][]byte) error {
 // internalClient is a client with no connection (AOF replay).
 func (s *Server) internalClient() *Client {
 	conn := newNullConn()
-	cl := &Client{ID: s.nextID.Add(1), conn: conn, authed: true, killed: make(chan struct{}), created: time.Now()}
+	cl := &Client{ID: s.nextID.Add(1), conn: conn, authed: true, internal: true, killed: make(chan struct{}), created: time.Now()}
 	cl.setProto(2)
 	cl.ctx = Ctx{s: s, cl: cl, conn: conn}
 	conn.SetContext(cl)

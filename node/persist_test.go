@@ -400,3 +400,25 @@ func TestPersistAutoRewrite(t *testing.T) {
 		t.Fatalf("after the automatic rewrite the AOF is %d bytes (base %d)", total, base)
 	}
 }
+
+// Replaying the AOF is not a client write: min-replicas-to-write (or a
+// failing save) must not drop commands at load.
+func TestPersistReplayIgnoresWriteRefusals(t *testing.T) {
+	dir := t.TempDir()
+	n := mustStartNodeIn(t, dir, "appendonly", "yes", "save", "")
+	c := newClient(t, n.addr)
+	ctx := context.Background()
+	c.Set(ctx, "k", "v", 0)
+	c.RPush(ctx, "l", "a", "b")
+	if err := n.stop(); err != nil {
+		t.Fatal(err)
+	}
+	n2 := mustStartNodeIn(t, dir, "appendonly", "yes", "save", "", "min-replicas-to-write", "1")
+	c2 := newClient(t, n2.addr)
+	if v := c2.Get(ctx, "k").Val(); v != "v" || c2.LLen(ctx, "l").Val() != 2 {
+		t.Fatalf("after replay with min-replicas-to-write 1: k=%q llen=%d", v, c2.LLen(ctx, "l").Val())
+	}
+	if err := c2.Set(ctx, "k2", "v", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOREPLICAS") {
+		t.Fatalf("client write: %v", err)
+	}
+}

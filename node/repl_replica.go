@@ -349,7 +349,6 @@ func (s *Server) loadFromMaster(mr *masterReader, conn net.Conn, timeout time.Du
 // acknowledges the offset every second and on REPLCONF GETACK.
 func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn net.Conn, w *bufio.Writer, timeout time.Duration) error {
 	cl := s.internalClient()
-	cl.fromMaster = true
 	var wmu sync.Mutex
 	ack := func() error {
 		wmu.Lock()
