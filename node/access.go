@@ -34,3 +34,33 @@ func (c *Ctx) WriteType(key []byte, t keyspace.Type) (*keyspace.Object, bool) {
 	}
 	return o, true
 }
+
+// removeMembers is HDEL, SREM and ZREM: remove takes each member argument
+// out of the collection at Args[1]; the reply is how many were removed. The
+// key goes when the collection empties, as Redis never keeps empty ones.
+func (c *Ctx) removeMembers(t keyspace.Type, remove func(o *keyspace.Object, member []byte) bool) {
+	key := c.Args[1]
+	o, ok := c.WriteType(key, t)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.Int(0)
+		return
+	}
+	n := 0
+	for _, m := range c.Args[2:] {
+		if remove(o, m) {
+			n++
+		}
+		if o.Len() == 0 {
+			break
+		}
+	}
+	if n > 0 {
+		c.DB.Touch(key)
+		c.DB.DeleteIfEmpty(key, o)
+		c.PropagateArgs()
+	}
+	c.Int(int64(n))
+}

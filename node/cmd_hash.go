@@ -168,28 +168,7 @@ func cmdHVals(c *Ctx) {
 }
 
 func cmdHDel(c *Ctx) {
-	key := c.Args[1]
-	o, ok := c.WriteType(key, keyspace.THash)
-	if !ok {
-		return
-	}
-	if o == nil {
-		c.Int(0)
-		return
-	}
-	h := o.Hash()
-	deleted := 0
-	for _, f := range c.Args[2:] {
-		if h.Delete(f) {
-			deleted++
-		}
-	}
-	if deleted > 0 {
-		c.DB.Touch(key)
-		c.DB.DeleteIfEmpty(key, o)
-		c.PropagateArgs()
-	}
-	c.Int(int64(deleted))
+	c.removeMembers(keyspace.THash, func(o *keyspace.Object, f []byte) bool { return o.Hash().Delete(f) })
 }
 
 func cmdHExists(c *Ctx) {

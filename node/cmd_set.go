@@ -295,29 +295,14 @@ func cmdSAdd(c *Ctx) {
 }
 
 func cmdSRem(c *Ctx) {
-	key := c.Args[1]
-	o, ok := c.WriteType(key, keyspace.TSet)
-	if !ok {
-		return
-	}
-	if o == nil {
-		c.Int(0)
-		return
-	}
-	s := o.Set()
-	removed := 0
-	for _, m := range c.Args[2:] {
+	c.removeMembers(keyspace.TSet, func(o *keyspace.Object, m []byte) bool {
+		s := o.Set()
 		if _, ok := s[string(m)]; ok {
 			delete(s, string(m))
-			removed++
+			return true
 		}
-	}
-	if removed > 0 {
-		c.DB.Touch(key)
-		c.DB.DeleteIfEmpty(key, o)
-		c.PropagateArgs()
-	}
-	c.Int(int64(removed))
+		return false
+	})
 }
 
 func cmdSMembers(c *Ctx) {

@@ -423,31 +423,7 @@ flags:
 }
 
 func cmdZRem(c *Ctx) {
-	key := c.Args[1]
-	o, ok := c.WriteType(key, keyspace.TZSet)
-	if !ok {
-		return
-	}
-	if o == nil {
-		c.Int(0)
-		return
-	}
-	z := o.ZSet()
-	n := 0
-	for _, m := range c.Args[2:] {
-		if z.Delete(m) {
-			n++
-			if z.Len() == 0 {
-				break
-			}
-		}
-	}
-	if n > 0 {
-		c.DB.Touch(key)
-		c.DB.DeleteIfEmpty(key, o)
-		c.PropagateArgs()
-	}
-	c.Int(int64(n))
+	c.removeMembers(keyspace.TZSet, func(o *keyspace.Object, m []byte) bool { return o.ZSet().Delete(m) })
 }
 
 // ---- point reads ----
