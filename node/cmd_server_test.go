@@ -154,24 +154,22 @@ func TestServerDebugSleep(t *testing.T) {
 	done := make(chan time.Duration, 1)
 	go func() {
 		start := time.Now()
-		sleeper.Do(ctx, "debug", "sleep", "0.4")
+		sleeper.Do(ctx, "debug", "sleep", "1")
 		done <- time.Since(start)
 	}()
 	time.Sleep(100 * time.Millisecond)
-	start := time.Now()
+	// Another client is served while the sleep runs: its PING completes
+	// before the sleep could have ended.
 	if err := other.Ping(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 250*time.Millisecond {
-		t.Fatalf("PING took %v while another client slept", d)
-	}
 	select {
 	case d := <-done:
-		t.Fatalf("DEBUG SLEEP 0.4 returned after %v", d)
+		t.Fatalf("DEBUG SLEEP 1 returned after %v, before the other client's PING", d)
 	default:
 	}
-	if d := <-done; d < 400*time.Millisecond {
-		t.Fatalf("DEBUG SLEEP 0.4 took %v", d)
+	if d := <-done; d < time.Second {
+		t.Fatalf("DEBUG SLEEP 1 took %v", d)
 	}
 }
 

@@ -143,7 +143,7 @@ func TestReplicationGapBeyondBacklog(t *testing.T) {
 		defer close(done)
 		replica.Do(context.Background(), "debug", "sleep", "1")
 	}()
-	time.Sleep(50 * time.Millisecond) // let DEBUG SLEEP start: a sleeping server cannot be polled
+	rs.WaitAsleep(t)
 	master.Do(ctx, "client", "kill", "type", "replica")
 	big := strings.Repeat("x", 1024)
 	for i := 0; i < 64; i++ {

@@ -168,7 +168,7 @@ func TestReplicationWaitAndMinReplicas(t *testing.T) {
 			t.Errorf("DEBUG SLEEP on the replica: %v", err)
 		}
 	}()
-	time.Sleep(50 * time.Millisecond) // let DEBUG SLEEP start: nothing to poll on a sleeping server
+	b.WaitAsleep(t)
 	master.ConfigSet(ctx, "min-replicas-to-write", "0")
 	master.Incr(ctx, "counter")
 	start := time.Now()

@@ -186,3 +186,18 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// WaitAsleep polls the server until it stops answering within 20 ms (a
+// DEBUG SLEEP issued elsewhere has started) or 10 s pass.
+func (s *Server) WaitAsleep(t testing.TB) {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Protocol: 2, ReadTimeout: 20 * time.Millisecond, MaxRetries: -1, PoolSize: 1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(context.Background()).Err() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on %s never stopped answering", s.Addr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
