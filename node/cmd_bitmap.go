@@ -19,7 +19,7 @@ func registerBitmaps(t table) {
 
 // bitmapOffsetArg parses a bit offset: 0 <= offset < 512MB*8.
 func (c *Ctx) bitmapOffsetArg(b []byte) (int64, bool) {
-	n, ok := setsStrictInt(b)
+	n, ok := keyspace.ParseInt(b)
 	if !ok || n < 0 || n>>3 >= maxStringLen {
 		c.Err("ERR bit offset is not an integer or out of range")
 		return 0, false
@@ -33,7 +33,7 @@ func cmdSetBit(c *Ctx) {
 	if !ok {
 		return
 	}
-	on, ok := setsStrictInt(c.Args[3])
+	on, ok := keyspace.ParseInt(c.Args[3])
 	if !ok || on&^1 != 0 {
 		c.Err("ERR bit is not an integer or out of range")
 		return
@@ -183,11 +183,11 @@ func cmdBitCount(c *Ctx) {
 		c.Err(errSyntax)
 		return
 	}
-	start, ok := c.setsIntArg(c.Args[2])
+	start, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
 	}
-	end, ok := c.setsIntArg(c.Args[3])
+	end, ok := c.ParseInt(c.Args[3])
 	if !ok {
 		return
 	}
@@ -244,7 +244,7 @@ func bitmapFind(p []byte, from, to int64, bit bool) int64 {
 }
 
 func cmdBitPos(c *Ctx) {
-	b, ok := c.setsIntArg(c.Args[2])
+	b, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
 	}
@@ -271,7 +271,7 @@ func cmdBitPos(c *Ctx) {
 	switch len(c.Args) {
 	case 3:
 	case 4, 5, 6:
-		if start, ok = c.setsIntArg(c.Args[3]); !ok {
+		if start, ok = c.ParseInt(c.Args[3]); !ok {
 			return
 		}
 		if len(c.Args) == 6 {
@@ -280,7 +280,7 @@ func cmdBitPos(c *Ctx) {
 			}
 		}
 		if len(c.Args) >= 5 {
-			if end, ok = c.setsIntArg(c.Args[4]); !ok {
+			if end, ok = c.ParseInt(c.Args[4]); !ok {
 				return
 			}
 			endGiven = true

@@ -199,7 +199,7 @@ func cmdHStrlen(c *Ctx) {
 }
 
 func cmdHIncrBy(c *Ctx) {
-	incr, ok := c.setsIntArg(c.Args[3])
+	incr, ok := c.ParseInt(c.Args[3])
 	if !ok {
 		return
 	}
@@ -210,7 +210,7 @@ func cmdHIncrBy(c *Ctx) {
 	}
 	var cur int64
 	if v, exists := h.Get(field); exists {
-		n, ok := setsStrictInt(v)
+		n, ok := keyspace.ParseInt(v)
 		if !ok {
 			c.Err("ERR hash value is not an integer")
 			return

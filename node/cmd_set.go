@@ -35,24 +35,10 @@ func registerSets(t table) {
 
 // ---- helpers shared by the hash, set and bitmap families ----
 
-// setsStrictInt parses an integer exactly as Redis's string2ll does: no sign
-// other than a leading '-', no leading zeros, no spaces, at most 20 chars.
-func setsStrictInt(b []byte) (int64, bool) { return keyspace.ParseInt(b) }
-
-// setsIntArg parses an integer argument as Redis does, replying errNotInt
-// on failure.
-func (c *Ctx) setsIntArg(b []byte) (int64, bool) {
-	n, ok := setsStrictInt(b)
-	if !ok {
-		c.Err(errNotInt)
-	}
-	return n, ok
-}
-
 // setsCountArg parses the count of SRANDMEMBER / HRANDFIELD (range
 // -LONG_MAX..LONG_MAX, with Redis's error texts).
 func (c *Ctx) setsCountArg(b []byte) (int64, bool) {
-	n, ok := c.setsIntArg(b)
+	n, ok := c.ParseInt(b)
 	if !ok {
 		return 0, false
 	}
@@ -102,7 +88,7 @@ func (c *Ctx) setsScanOpts() (pattern []byte, ok bool) {
 		more := len(c.Args) - i
 		switch {
 		case eq(a, "count") && more >= 2:
-			n, ok := c.setsIntArg(c.Args[i+1])
+			n, ok := c.ParseInt(c.Args[i+1])
 			if !ok {
 				return nil, false
 			}
@@ -214,7 +200,7 @@ func (c *Ctx) setsWriteMembers(members []string, asSet bool) {
 		ints := buf[:0]
 		all := true
 		for _, m := range members {
-			n, ok := setsStrictInt([]byte(m))
+			n, ok := keyspace.ParseInt([]byte(m))
 			if !ok {
 				all = false
 				break
@@ -393,7 +379,7 @@ func cmdSPop(c *Ctx) {
 
 func spopCount(c *Ctx) {
 	key := c.Args[1]
-	n, ok := setsStrictInt(c.Args[2])
+	n, ok := keyspace.ParseInt(c.Args[2])
 	if !ok || n < 0 {
 		c.Err(errNotPositive)
 		return
@@ -629,7 +615,7 @@ func setsNumKeys(args [][]byte) [][]byte {
 	if len(args) < 3 {
 		return nil
 	}
-	n, ok := setsStrictInt(args[1])
+	n, ok := keyspace.ParseInt(args[1])
 	if !ok || n < 1 || n > int64(len(args)-2) {
 		return nil
 	}
@@ -637,7 +623,7 @@ func setsNumKeys(args [][]byte) [][]byte {
 }
 
 func cmdSInterCard(c *Ctx) {
-	n, ok := setsStrictInt(c.Args[1])
+	n, ok := keyspace.ParseInt(c.Args[1])
 	if !ok || n < 1 {
 		c.Err("ERR numkeys should be greater than 0")
 		return
@@ -650,7 +636,7 @@ func cmdSInterCard(c *Ctx) {
 	for i := 2 + int(n); i < len(c.Args); i++ {
 		if eq(c.Args[i], "limit") && i+1 < len(c.Args) {
 			i++
-			l, ok := setsStrictInt(c.Args[i])
+			l, ok := keyspace.ParseInt(c.Args[i])
 			if !ok || l < 0 {
 				c.Err("ERR LIMIT can't be negative")
 				return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/keyspace"
 )
 
 // ---- test helpers shared by the hash, set and bitmap tests ----
@@ -583,9 +584,9 @@ func TestSetStrictInt(t *testing.T) {
 		{"-0", 0, false}, {" 1", 0, false}, {"1 ", 0, false}, {"1.0", 0, false},
 		{"99999999999999999999", 0, false}, {"abc", 0, false},
 	} {
-		n, ok := setsStrictInt([]byte(tc.s))
+		n, ok := keyspace.ParseInt([]byte(tc.s))
 		if ok != tc.ok || n != tc.n {
-			t.Errorf("setsStrictInt(%q) = %d, %v; want %d, %v", tc.s, n, ok, tc.n, tc.ok)
+			t.Errorf("keyspace.ParseInt(%q) = %d, %v; want %d, %v", tc.s, n, ok, tc.n, tc.ok)
 		}
 	}
 	for _, tc := range []struct {

@@ -344,7 +344,7 @@ func incrBy(c *Ctx, delta int64) {
 	}
 	var cur int64
 	if o != nil {
-		n, ok := setsStrictInt(o.Str)
+		n, ok := keyspace.ParseInt(o.Str)
 		if !ok {
 			c.Err(errNotInt)
 			return

@@ -67,7 +67,7 @@ func zsetKeysAt(idx int, withDest bool) func(args [][]byte) [][]byte {
 		if idx >= len(args) {
 			return keys
 		}
-		n, ok := zsetParseLong(args[idx])
+		n, ok := keyspace.ParseInt(args[idx])
 		if !ok || n < 1 {
 			return keys
 		}
@@ -225,47 +225,13 @@ func (c *Ctx) zsetLexRange(minb, maxb []byte) (keyspace.LexRange, bool) {
 	return r, true
 }
 
-// zsetParseLong parses an integer exactly as Redis's string2ll: no sign
-// but '-', no leading zeros, no spaces, within int64.
-func zsetParseLong(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	d := b
-	if d[0] == '-' {
-		d = d[1:]
-	}
-	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
-		return 0, false
-	}
-	for _, ch := range d {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
-}
-
 // zsetClampInt converts an int64 offset or limit to int (64-bit anyway).
 func zsetClampInt(n int64) int { return int(max(min(n, math.MaxInt), math.MinInt)) }
-
-// zsetInt parses an integer argument or replies errNotInt.
-func (c *Ctx) zsetInt(b []byte) (int64, bool) {
-	n, ok := zsetParseLong(b)
-	if !ok {
-		c.Err(errNotInt)
-	}
-	return n, ok
-}
 
 // zsetPositiveLong parses a non-negative integer as Redis's
 // getPositiveLongFromObjectOrReply: any failure replies msg.
 func (c *Ctx) zsetPositiveLong(b []byte, msg string) (int64, bool) {
-	n, ok := zsetParseLong(b)
+	n, ok := keyspace.ParseInt(b)
 	if !ok || n < 0 {
 		c.Err(msg)
 		return 0, false
@@ -576,10 +542,10 @@ func zrangeGeneric(c *Ctx, argStart int, dst []byte, kind zrangeType, dir zrange
 			withScores = true
 		case eq(a, "limit") && left >= 2:
 			var ok bool
-			if offset, ok = c.zsetInt(c.Args[j+1]); !ok {
+			if offset, ok = c.ParseInt(c.Args[j+1]); !ok {
 				return
 			}
-			if limit, ok = c.zsetInt(c.Args[j+2]); !ok {
+			if limit, ok = c.ParseInt(c.Args[j+2]); !ok {
 				return
 			}
 			j += 2
@@ -618,10 +584,10 @@ func zrangeGeneric(c *Ctx, argStart int, dst []byte, kind zrangeType, dir zrange
 	var ok bool
 	switch kind {
 	case zrangeRank:
-		if start, ok = c.zsetInt(c.Args[minIdx]); !ok {
+		if start, ok = c.ParseInt(c.Args[minIdx]); !ok {
 			return
 		}
-		if end, ok = c.zsetInt(c.Args[maxIdx]); !ok {
+		if end, ok = c.ParseInt(c.Args[maxIdx]); !ok {
 			return
 		}
 	case zrangeScore:
@@ -749,10 +715,10 @@ func zremrangeGeneric(c *Ctx, kind zrangeType) {
 	var ok bool
 	switch kind {
 	case zrangeRank:
-		if start, ok = c.zsetInt(c.Args[2]); !ok {
+		if start, ok = c.ParseInt(c.Args[2]); !ok {
 			return
 		}
-		if end, ok = c.zsetInt(c.Args[3]); !ok {
+		if end, ok = c.ParseInt(c.Args[3]); !ok {
 			return
 		}
 	case zrangeScore:
@@ -938,7 +904,7 @@ func max64(a, b int64) int64 { return max(a, b) }
 
 // zmpopArgs parses [B]ZMPOP's numkeys, MIN|MAX and COUNT as Redis 7.0 does.
 func (c *Ctx) zmpopArgs(numIdx int) (keys [][]byte, max bool, count int64, ok bool) {
-	numkeys, ok := zsetParseLong(c.Args[numIdx])
+	numkeys, ok := keyspace.ParseInt(c.Args[numIdx])
 	if !ok || numkeys < 1 {
 		c.Err("ERR numkeys should be greater than 0")
 		return nil, false, 0, false
@@ -960,7 +926,7 @@ func (c *Ctx) zmpopArgs(numIdx int) (keys [][]byte, max bool, count int64, ok bo
 	for j := whereIdx + 1; j < len(c.Args); j++ {
 		if count == -1 && eq(c.Args[j], "count") && j+1 < len(c.Args) {
 			j++
-			n, ok := zsetParseLong(c.Args[j])
+			n, ok := keyspace.ParseInt(c.Args[j])
 			if !ok || n < 1 {
 				c.Err("ERR count should be greater than 0")
 				return nil, false, 0, false
@@ -1133,7 +1099,7 @@ func cmdZInterCard(c *Ctx)  { zsetOpGeneric(c, "zintercard", nil, 1, zsetOpInter
 
 // zsetOpGeneric is Redis 7.0's zunionInterDiffGenericCommand.
 func zsetOpGeneric(c *Ctx, name string, dst []byte, numIdx int, op zsetOp, cardOnly bool) {
-	setnum, ok := c.zsetInt(c.Args[numIdx])
+	setnum, ok := c.ParseInt(c.Args[numIdx])
 	if !ok {
 		return
 	}
@@ -1361,7 +1327,7 @@ func cmdZScan(c *Ctx) {
 		a := c.Args[i]
 		switch {
 		case eq(a, "count") && i+1 < len(c.Args):
-			n, ok := c.zsetInt(c.Args[i+1])
+			n, ok := c.ParseInt(c.Args[i+1])
 			if !ok {
 				return
 			}
@@ -1408,7 +1374,7 @@ func zsetAppendScanScore(dst []byte, f float64) []byte {
 func cmdZRandMember(c *Ctx) {
 	key := c.Args[1]
 	if len(c.Args) >= 3 {
-		l, ok := c.zsetInt(c.Args[2])
+		l, ok := c.ParseInt(c.Args[2])
 		if !ok {
 			return
 		}

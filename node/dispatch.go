@@ -335,7 +335,7 @@ func (c *Ctx) Server() *Server { return c.s }
 // ParseInt parses a whole int64 argument exactly as Redis's string2ll does
 // (no sign but '-', no leading zeros) or replies errNotInt.
 func (c *Ctx) ParseInt(b []byte) (int64, bool) {
-	n, ok := setsStrictInt(b)
+	n, ok := keyspace.ParseInt(b)
 	if !ok {
 		c.Err(errNotInt)
 		return 0, false
