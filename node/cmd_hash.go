@@ -346,24 +346,11 @@ func cmdHIncrByFloat(c *Ctx) {
 }
 
 func cmdHScan(c *Ctx) {
-	if _, ok := setsParseCursor(c.Args[2]); !ok {
-		c.Err("ERR invalid cursor")
-		return
-	}
-	h, ok := c.hashRead(c.Args[1])
+	o, pattern, ok := c.scanStart(keyspace.THash)
 	if !ok {
 		return
 	}
-	if h == nil {
-		c.Array(2)
-		c.BulkString("0")
-		c.Array(0)
-		return
-	}
-	pattern, ok := c.setsScanOpts()
-	if !ok {
-		return
-	}
+	h := o.Hash()
 	c.Array(2)
 	c.BulkString("0")
 	if pattern == nil {

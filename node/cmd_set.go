@@ -80,6 +80,27 @@ func setsParseCursor(b []byte) (uint64, bool) {
 	return v, true
 }
 
+// scanStart begins HSCAN, SSCAN and ZSCAN: it checks the cursor, reads the
+// key and parses MATCH/COUNT. When ok is false it has already replied (an
+// error, or the empty page of a missing key).
+func (c *Ctx) scanStart(t keyspace.Type) (o *keyspace.Object, pattern []byte, ok bool) {
+	if _, valid := setsParseCursor(c.Args[2]); !valid {
+		c.Err("ERR invalid cursor")
+		return nil, nil, false
+	}
+	if o, ok = c.ReadType(c.Args[1], t); !ok {
+		return nil, nil, false
+	}
+	if o == nil {
+		c.Array(2)
+		c.BulkString("0")
+		c.Array(0)
+		return nil, nil, false
+	}
+	pattern, ok = c.setsScanOpts()
+	return o, pattern, ok
+}
+
 // setsScanOpts parses the MATCH / COUNT options of HSCAN and SSCAN
 // (starting at args[3]); it replies the error and returns ok=false.
 func (c *Ctx) setsScanOpts() (pattern []byte, ok bool) {
@@ -728,21 +749,7 @@ func cmdSDiffStore(c *Ctx) {
 }
 
 func cmdSScan(c *Ctx) {
-	if _, ok := setsParseCursor(c.Args[2]); !ok {
-		c.Err("ERR invalid cursor")
-		return
-	}
-	o, ok := c.ReadType(c.Args[1], keyspace.TSet)
-	if !ok {
-		return
-	}
-	if o == nil {
-		c.Array(2)
-		c.BulkString("0")
-		c.Array(0)
-		return
-	}
-	pattern, ok := c.setsScanOpts()
+	o, pattern, ok := c.scanStart(keyspace.TSet)
 	if !ok {
 		return
 	}

@@ -1286,65 +1286,14 @@ func zsetOpGeneric(c *Ctx, name string, dst []byte, numIdx int, op zsetOp, cardO
 
 // ---- ZSCAN / ZRANDMEMBER ----
 
-// zsetScanCursor parses a cursor as Redis's parseScanCursorOrReply (strtoul).
-func zsetScanCursor(b []byte) bool {
-	if len(b) > 0 && zsetIsSpace(b[0]) {
-		return false
-	}
-	if len(b) == 0 {
-		return true
-	}
-	d := b
-	if d[0] == '+' || d[0] == '-' {
-		d = d[1:]
-	}
-	if len(d) == 0 {
-		return false
-	}
-	_, err := strconv.ParseUint(string(d), 10, 64)
-	return err == nil
-}
-
 // cmdZScan returns every matching member in one call with cursor 0, as
 // Redis does for small (listpack) sorted sets.
 func cmdZScan(c *Ctx) {
-	if !zsetScanCursor(c.Args[2]) {
-		c.Err("ERR invalid cursor")
-		return
-	}
-	z, ok := c.zsetRead(c.Args[1])
+	o, pat, ok := c.scanStart(keyspace.TZSet)
 	if !ok {
 		return
 	}
-	if z == nil {
-		c.Array(2)
-		c.BulkString("0")
-		c.Array(0)
-		return
-	}
-	var pat []byte
-	for i := 3; i < len(c.Args); i += 2 {
-		a := c.Args[i]
-		switch {
-		case eq(a, "count") && i+1 < len(c.Args):
-			n, ok := c.ParseInt(c.Args[i+1])
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.Err(errSyntax)
-				return
-			}
-		case eq(a, "match") && i+1 < len(c.Args):
-			pat = c.Args[i+1]
-			if len(pat) == 1 && pat[0] == '*' {
-				pat = nil
-			}
-		default:
-			c.Err(errSyntax)
-			return
-		}
-	}
+	z := o.ZSet()
 	var out []keyspace.ZEntry
 	for it := z.IterAt(0, false); it.Valid(); it.Next() {
 		if pat == nil || globMatch(pat, it.Member()) {
