@@ -182,47 +182,30 @@ func (c *Ctx) zsetScoreRange(minb, maxb []byte) (keyspace.ScoreRange, bool) {
 // zsetLexRange parses a lex range ("-", "+", "[x", "(x") or replies the error.
 func (c *Ctx) zsetLexRange(minb, maxb []byte) (keyspace.LexRange, bool) {
 	var r keyspace.LexRange
-	bad := func() (keyspace.LexRange, bool) {
+	var minus, plus, ok1, ok2 bool
+	r.Min, r.MinEx, minus, plus, ok1 = zsetLexBound(minb)
+	r.MinInf, r.MinPosInf = minus, plus
+	r.Max, r.MaxEx, minus, plus, ok2 = zsetLexBound(maxb)
+	r.MaxInf, r.MaxNegInf = plus, minus
+	if !ok1 || !ok2 {
 		c.Err(errZSetMinMaxLex)
 		return r, false
 	}
-	switch {
-	case len(minb) == 0:
-		return bad()
-	case minb[0] == '-':
-		if len(minb) != 1 {
-			return bad()
-		}
-		r.MinInf = true
-	case minb[0] == '+':
-		if len(minb) != 1 {
-			return bad()
-		}
-		r.MinPosInf = true
-	case minb[0] == '(' || minb[0] == '[':
-		r.Min, r.MinEx = string(minb[1:]), minb[0] == '('
-	default:
-		return bad()
-	}
-	switch {
-	case len(maxb) == 0:
-		return bad()
-	case maxb[0] == '+':
-		if len(maxb) != 1 {
-			return bad()
-		}
-		r.MaxInf = true
-	case maxb[0] == '-':
-		if len(maxb) != 1 {
-			return bad()
-		}
-		r.MaxNegInf = true
-	case maxb[0] == '(' || maxb[0] == '[':
-		r.Max, r.MaxEx = string(maxb[1:]), maxb[0] == '('
-	default:
-		return bad()
-	}
 	return r, true
+}
+
+// zsetLexBound parses one end of a lex range: "-" or "+" alone, or a member
+// after "[" (inclusive) or "(" (exclusive).
+func zsetLexBound(b []byte) (member string, exclusive, minus, plus, ok bool) {
+	switch {
+	case len(b) == 0:
+		return "", false, false, false, false
+	case b[0] == '-' || b[0] == '+':
+		return "", false, b[0] == '-', b[0] == '+', len(b) == 1
+	case b[0] == '(' || b[0] == '[':
+		return string(b[1:]), b[0] == '(', false, false, true
+	}
+	return "", false, false, false, false
 }
 
 // zsetClampInt converts an int64 offset or limit to int (64-bit anyway).
