@@ -171,8 +171,8 @@ func listPop(c *Ctx, side int) {
 	hasCount := len(c.Args) == 3
 	var count int64
 	if hasCount {
-		n, err := strconv.ParseInt(string(c.Args[2]), 10, 64)
-		if err != nil || n < 0 {
+		n, ok := keyspace.ParseInt(c.Args[2])
+		if !ok || n < 0 {
 			c.Err(errNotPositive)
 			return
 		}
@@ -308,17 +308,15 @@ func cmdLPos(c *Ctx) {
 			rank = n
 		case eq(opt, "count") && more:
 			j++
-			n, err := strconv.ParseInt(string(c.Args[j]), 10, 64)
-			if err != nil || n < 0 {
-				c.Err("ERR COUNT can't be negative")
+			n, ok := c.ParsePositive(c.Args[j], "ERR COUNT can't be negative")
+			if !ok {
 				return
 			}
 			count = n
 		case eq(opt, "maxlen") && more:
 			j++
-			n, err := strconv.ParseInt(string(c.Args[j]), 10, 64)
-			if err != nil || n < 0 {
-				c.Err("ERR MAXLEN can't be negative")
+			n, ok := c.ParsePositive(c.Args[j], "ERR MAXLEN can't be negative")
+			if !ok {
 				return
 			}
 			maxlen = n
@@ -648,8 +646,8 @@ func lmpopKeysAt(args [][]byte, idx int) [][]byte {
 	if idx >= len(args) {
 		return nil
 	}
-	n, err := strconv.ParseInt(string(args[idx]), 10, 64)
-	if err != nil || n <= 0 || n > int64(len(args)-idx-2) {
+	n, ok := keyspace.ParseInt(args[idx])
+	if !ok || n <= 0 || n > int64(len(args)-idx-2) {
 		return nil
 	}
 	return args[idx+1 : idx+1+int(n)]
@@ -660,8 +658,8 @@ func blmpopKeys(args [][]byte) [][]byte { return lmpopKeysAt(args, 2) }
 
 // lmpopArgs parses numkeys (at idx), the keys, LEFT|RIGHT and COUNT.
 func lmpopArgs(c *Ctx, idx int) (keys [][]byte, side int, count int64, ok bool) {
-	n, err := strconv.ParseInt(string(c.Args[idx]), 10, 64)
-	if err != nil || n <= 0 {
+	n, ok := keyspace.ParseInt(c.Args[idx])
+	if !ok || n <= 0 {
 		c.Err("ERR numkeys should be greater than 0")
 		return nil, 0, 0, false
 	}
@@ -680,8 +678,8 @@ func lmpopArgs(c *Ctx, idx int) (keys [][]byte, side int, count int64, ok bool) 
 	for j := where + 1; j < len(c.Args); j++ {
 		if count == -1 && eq(c.Args[j], "count") && j+1 < len(c.Args) {
 			j++
-			n, err := strconv.ParseInt(string(c.Args[j]), 10, 64)
-			if err != nil || n <= 0 {
+			n, ok := keyspace.ParseInt(c.Args[j])
+			if !ok || n <= 0 {
 				c.Err("ERR count should be greater than 0")
 				return nil, 0, 0, false
 			}

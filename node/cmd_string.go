@@ -67,8 +67,8 @@ func cmdGet(c *Ctx) {
 // expireArg parses a relative (EX/PX) or absolute (EXAT/PXAT) expire
 // argument to absolute unix ms; cmd names the command for the error text.
 func (c *Ctx) expireArg(arg []byte, unit time.Duration, absolute bool, cmd string) (int64, bool) {
-	n, err := strconv.ParseInt(string(arg), 10, 64)
-	if err != nil {
+	n, ok := keyspace.ParseInt(arg)
+	if !ok {
 		c.Err(errNotInt)
 		return 0, false
 	}

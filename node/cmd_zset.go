@@ -211,17 +211,6 @@ func zsetLexBound(b []byte) (member string, exclusive, minus, plus, ok bool) {
 // zsetClampInt converts an int64 offset or limit to int (64-bit anyway).
 func zsetClampInt(n int64) int { return int(max(min(n, math.MaxInt), math.MinInt)) }
 
-// zsetPositiveLong parses a non-negative integer as Redis's
-// getPositiveLongFromObjectOrReply: any failure replies msg.
-func (c *Ctx) zsetPositiveLong(b []byte, msg string) (int64, bool) {
-	n, ok := keyspace.ParseInt(b)
-	if !ok || n < 0 {
-		c.Err(msg)
-		return 0, false
-	}
-	return n, true
-}
-
 // zsetRead returns the sorted set at key for a read command: nil when
 // missing, ok=false after a WRONGTYPE reply.
 func (c *Ctx) zsetRead(key []byte) (*keyspace.ZSet, bool) {
@@ -796,7 +785,7 @@ func zpopGeneric(c *Ctx, max bool) {
 	key := c.Args[1]
 	count := int64(-1)
 	if len(c.Args) == 3 {
-		n, ok := c.zsetPositiveLong(c.Args[2], errNotPositive)
+		n, ok := c.ParsePositive(c.Args[2], errNotPositive)
 		if !ok {
 			return
 		}
@@ -1147,7 +1136,7 @@ func zsetOpGeneric(c *Ctx, name string, dst []byte, numIdx int, op zsetOp, cardO
 			withScores = true
 			j++
 		case cardOnly && remaining >= 2 && eq(a, "limit"):
-			l, ok := c.zsetPositiveLong(c.Args[j+1], "ERR LIMIT can't be negative")
+			l, ok := c.ParsePositive(c.Args[j+1], "ERR LIMIT can't be negative")
 			if !ok {
 				return
 			}

@@ -343,6 +343,17 @@ func (c *Ctx) ParseInt(b []byte) (int64, bool) {
 	return n, true
 }
 
+// ParsePositive parses a non-negative integer as Redis's
+// getPositiveLongFromObjectOrReply: any failure replies msg.
+func (c *Ctx) ParsePositive(b []byte, msg string) (int64, bool) {
+	n, ok := keyspace.ParseInt(b)
+	if !ok || n < 0 {
+		c.Err(msg)
+		return 0, false
+	}
+	return n, true
+}
+
 // ParseFloat parses a float argument (inf allowed, NaN refused) or replies
 // errNotFloat.
 func (c *Ctx) ParseFloat(b []byte) (float64, bool) {
