@@ -87,7 +87,6 @@ type ReadyKey struct {
 type Tx struct {
 	s     *Store
 	parts []*part
-	all   bool
 	now   int64 // unix ms; 0 until first needed
 
 	// Slots of the keys looked up recently: a command locks, then reads,
@@ -138,7 +137,6 @@ func (s *Store) Lock1(db int, key []byte) *Tx {
 // for commands that see a whole database at once (KEYS, FLUSHDB, SWAPDB).
 func (s *Store) LockAll(dbs ...int) *Tx {
 	tx := s.newTx()
-	tx.all = true
 	if len(dbs) == 0 {
 		for i := range s.dbs {
 			dbs = append(dbs, i)
@@ -167,7 +165,6 @@ func (tx *Tx) Unlock() []ReadyKey {
 	clear(tx.parts)
 	tx.parts = tx.parts[:0]
 	tx.ready = nil
-	tx.all = false
 	tx.now = 0
 	clear(tx.slotCache[:])
 	tx.slotNext = 0
@@ -497,15 +494,6 @@ func (v View) SlotKeys(slot, count int) []string {
 // SlotLen returns the number of keys stored in a slot.
 func (v View) SlotLen(slot int) int {
 	return len(v.db.parts[slot/SlotsPerPart].slots[slot%SlotsPerPart])
-}
-
-// LockSlot locks the partition holding slot in database db.
-func (s *Store) LockSlot(db, slot int) *Tx {
-	tx := s.newTx()
-	p := &s.dbs[db].parts[slot/SlotsPerPart]
-	tx.parts = append(tx.parts, p)
-	s.lockPart(p)
-	return tx
 }
 
 // IsExpired reports whether key is stored but logically expired.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -575,7 +576,7 @@ func TestZBlockingRace(t *testing.T) {
 		if i%2 == 1 {
 			key = "rb"
 		}
-		w.ZAdd(ctx, key, redis.Z{Score: float64(i), Member: "m" + itoa(int64(i))})
+		w.ZAdd(ctx, key, redis.Z{Score: float64(i), Member: "m" + strconv.Itoa(i)})
 	}
 	wg.Wait()
 	close(got)
@@ -672,8 +673,8 @@ func TestZLarge(t *testing.T) {
 	zs := make([]redis.Z, n)
 	lex := make([]redis.Z, n)
 	for i := range zs {
-		zs[i] = redis.Z{Score: float64(i), Member: "m" + itoa(int64(i))}
-		lex[i] = redis.Z{Score: 0, Member: string(rune('a'+i%26)) + itoa(int64(1000+i))}
+		zs[i] = redis.Z{Score: float64(i), Member: "m" + strconv.Itoa(i)}
+		lex[i] = redis.Z{Score: 0, Member: string(rune('a'+i%26)) + strconv.Itoa(1000+i)}
 	}
 	c.ZAdd(ctx, "big", zs...)
 	c.ZAdd(ctx, "lex", lex...)

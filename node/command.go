@@ -2,7 +2,6 @@ package node
 
 import (
 	"sort"
-	"strings"
 	"sync/atomic"
 )
 
@@ -162,6 +161,3 @@ func (cmd *Command) flagList() []string {
 	}
 	return out
 }
-
-// upperName is the command name as error messages show it in HELP hints.
-func upperName(name string) string { return strings.ToUpper(name) }

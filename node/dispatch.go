@@ -60,7 +60,7 @@ func (s *Server) lookup(c *Ctx, args [][]byte) (*Command, string) {
 		}
 		sub := cmd.Subs[strings.ToLower(string(args[1]))]
 		if sub == nil {
-			return nil, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", args[1], upperName(cmd.Name))
+			return nil, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", args[1], strings.ToUpper(cmd.Name))
 		}
 		cmd = sub
 	}

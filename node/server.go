@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -339,11 +338,6 @@ func (s *Server) propagate(db int, argv [][]byte) int64 {
 	}
 	return s.aofAppend(db, argv)
 }
-
-// ErrShutdown is returned by Serve after SHUTDOWN.
-var ErrShutdown = errors.New("shutdown requested")
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (s *Server) loadReplicaLimits() {
 	s.minReplicas.Store(s.cfg.Int("min-replicas-to-write"))

@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,10 +91,7 @@ func runServer(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := srv.Serve(ctx); err != nil && !errors.Is(err, node.ErrShutdown) {
-		return err
-	}
-	return nil
+	return srv.Serve(ctx)
 }
 
 func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
