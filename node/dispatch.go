@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,47 +283,24 @@ func (c *Ctx) propagateTx() {
 		}
 		(*f)(ws[len(ws)-1].db, exec)
 	}
-	sameDB := true
+	// One block; a transaction that switched databases carries its SELECTs
+	// inside it (the AOF and the stream follow the SELECTs they write).
+	block := make([][][]byte, 0, len(ws)+2)
+	block = append(block, multi)
+	db := ws[0].db
 	for _, w := range ws {
-		sameDB = sameDB && w.db == ws[0].db
+		if w.db != db {
+			block = append(block, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(w.db))})
+			db = w.db
+		}
+		block = append(block, w.argv)
 	}
-	if s.replica.active.Load() {
-		// a replica forwards its master's bytes instead
-	} else if sameDB {
-		block := make([][][]byte, 0, len(ws)+2)
-		block = append(block, multi)
-		for _, w := range ws {
-			block = append(block, w.argv)
-		}
-		s.repl.feed(ws[0].db, append(block, exec)...)
-	} else {
-		s.repl.feed(ws[0].db, multi)
-		for _, w := range ws {
-			s.repl.feed(w.db, w.argv)
-		}
-		s.repl.feed(ws[len(ws)-1].db, exec)
+	block = append(block, exec)
+	if !s.replica.active.Load() { // a replica forwards its master's bytes instead
+		s.repl.feed(ws[0].db, block...)
 	}
 	c.cl.replPending = s.repl.offsetA.Load()
-	if s.aofLog.Load() == nil {
-		return
-	}
-	cmds := make([][][]byte, 0, len(ws)+2)
-	cmds = append(cmds, multi)
-	for _, w := range ws {
-		cmds = append(cmds, w.argv)
-	}
-	cmds = append(cmds, exec)
-	if sameDB {
-		c.notePropagated(s.aofAppend(ws[0].db, cmds...))
-		return
-	}
-	// A transaction that switched databases: each command carries its own
-	// SELECT, so the block is written command by command.
-	c.notePropagated(s.aofAppend(ws[0].db, multi))
-	for _, w := range ws {
-		c.notePropagated(s.aofAppend(w.db, w.argv))
-	}
-	c.notePropagated(s.aofAppend(ws[len(ws)-1].db, exec))
+	c.notePropagated(s.aofAppend(ws[0].db, block...))
 }
 
 // InMulti reports whether the command runs inside EXEC (blocking commands

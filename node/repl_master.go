@@ -94,6 +94,9 @@ func (l *replLog) feed(db int, cmds ...[][]byte) {
 	}
 	for _, argv := range cmds {
 		b = aof.AppendCommand(b, argv...)
+		if d, ok := aof.SelectedDB(argv); ok { // a block may switch databases itself
+			l.lastDB = d
+		}
 	}
 	l.appendStream(b)
 	l.scratch = b[:0]

@@ -62,8 +62,11 @@ func TestReplicationRedisReplicaOfWarden(t *testing.T) {
 	master.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, "tx", "1", 0)
 		p.ZAdd(ctx, "zset", redis.Z{Score: 9, Member: "tx"})
+		p.Select(ctx, 2) // a transaction that switches databases
+		p.Set(ctx, "tx-db2", "2", 0)
 		return nil
 	})
+	master.Set(ctx, "after-tx", "x", 0) // and the stream goes on after it
 	master.Del(ctx, "str")
 	master.Set(ctx, "short", "x", 20*time.Millisecond)
 	waitFor(t, func() bool { return master.Exists(ctx, "short").Val() == 0 }, "short to expire")

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,6 +191,9 @@ func (a *AOF) Append(db int, cmds ...[][]byte) int64 {
 	}
 	for _, argv := range cmds {
 		a.buf = AppendCommand(a.buf, argv...)
+		if d, ok := SelectedDB(argv); ok { // a block may switch databases itself
+			a.curDB = d
+		}
 	}
 	a.end += int64(len(a.buf) - n)
 	return a.end
@@ -421,4 +425,13 @@ func removeTemps(dir, fileName string) {
 			os.Remove(t)
 		}
 	}
+}
+
+// SelectedDB reports the database a SELECT command switches to.
+func SelectedDB(argv [][]byte) (int, bool) {
+	if len(argv) != 2 || !strings.EqualFold(string(argv[0]), "select") {
+		return 0, false
+	}
+	d, err := strconv.Atoi(string(argv[1]))
+	return d, err == nil
 }
