@@ -38,3 +38,19 @@ vet:
 
 clean:
 	rm -rf bin
+
+# Docker: a FROM-scratch image of the static binary, and the 3-node compose
+# cluster. COMPOSE is the docker plugin where it exists, else docker-compose.
+COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
+
+.PHONY: image compose-up compose-down
+
+image: build
+	docker build -f deploy/Dockerfile -t warden:dev .
+
+compose-up: image
+	$(COMPOSE) -f deploy/docker-compose.yml up -d
+
+# Keeps the data volumes; `$(COMPOSE) -f deploy/docker-compose.yml down -v` drops them.
+compose-down:
+	$(COMPOSE) -f deploy/docker-compose.yml down

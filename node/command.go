@@ -136,6 +136,7 @@ func buildCommandTable() map[string]*Command {
 	registerPersistence(t)
 	registerReplication(t)
 	registerReplicaCommands(t)
+	registerCluster(t)
 	return t
 }
 

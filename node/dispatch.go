@@ -356,6 +356,11 @@ func (s *Server) refuse(cmd *Command) string {
 	if replica && s.replica.readOnly.Load() {
 		return "READONLY You can't write against a read only replica."
 	}
+	if s.cluster != nil && !replica {
+		if msg := s.cluster.WriteRefusal(); msg != "" {
+			return msg
+		}
+	}
 	if n := s.minReplicas.Load(); n > 0 && !replica && int64(s.goodReplicas(s.minReplicaLag.Load())) < n {
 		return "NOREPLICAS Not enough good replicas to write."
 	}

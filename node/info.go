@@ -57,8 +57,14 @@ var infoGenerators = map[string]func(s *Server, w *infoWriter){
 	"commandstats": infoCommandStats,
 	"errorstats":   infoErrorStats,
 	"latencystats": func(*Server, *infoWriter) {},
-	"cluster":      func(s *Server, w *infoWriter) { w.int("cluster_enabled", 0) },
-	"keyspace":     infoKeyspace,
+	"cluster": func(s *Server, w *infoWriter) {
+		enabled := int64(0)
+		if s.cluster != nil {
+			enabled = 1
+		}
+		w.int("cluster_enabled", enabled)
+	},
+	"keyspace": infoKeyspace,
 }
 
 // infoWriter accumulates "key:value\r\n" lines.

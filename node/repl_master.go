@@ -185,6 +185,21 @@ func cmdReplconf(c *Ctx) {
 		case eq(args[i], "capa"), eq(args[i], "rdb-only"), eq(args[i], "rdb-filter-only"):
 			// capa eof / psync2: warden sends RDBs with a length prefix,
 			// which every Redis replica accepts.
+		case eq(args[i], "warden-epoch"):
+			// A warden replica names the shard epoch it follows; a master
+			// the record no longer names (or names at an older epoch) must
+			// not feed it a stale history.
+			want, err := strconv.ParseUint(string(args[i+1]), 10, 64)
+			if err != nil {
+				c.Err(errNotInt)
+				return
+			}
+			if cl := c.s.cluster; cl != nil {
+				if master, epoch := cl.MasterEpoch(); !master || epoch < want {
+					c.Err(fmt.Sprintf("ERR stale master: this node is not master at epoch %d", want))
+					return
+				}
+			}
 		case eq(args[i], "ack"), eq(args[i], "getack"):
 			// Only meaningful on an established replication link.
 			return

@@ -236,6 +236,12 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 	if ip := s.cfg.Get("replica-announce-ip"); ip != "" {
 		send("REPLCONF", "ip-address", ip)
 	}
+	if s.cluster != nil {
+		_, epoch := s.cluster.MasterEpoch()
+		if reply, err = send("REPLCONF", "warden-epoch", strconv.FormatUint(epoch, 10)); err != nil || strings.HasPrefix(reply, "-") {
+			return fmt.Errorf("master refused epoch %d: %s %v", epoch, reply, err)
+		}
+	}
 	if _, err = send("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
 		return fmt.Errorf("REPLCONF capa: %w", err)
 	}

@@ -62,6 +62,8 @@ type Server struct {
 	minReplicaLag atomic.Int64
 	aofLog        atomic.Pointer[aof.AOF] // the open AOF, nil when appendonly is off
 	aofEnd        atomic.Int64
+	cluster       Cluster       // nil: standalone
+	started       chan struct{} // closed once data is loaded and clients are accepted
 }
 
 // New builds a server from cfg; call Serve to accept clients.
@@ -83,6 +85,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		clients:  map[int64]*Client{},
 		shutdown: make(chan struct{}),
 		done:     make(chan struct{}),
+		started:  make(chan struct{}),
 	}
 	s.cmds = buildCommandTable()
 	s.repl.id, s.repl.id2, s.repl.secondOff = newReplID(), strings.Repeat("0", 40), -1
@@ -185,6 +188,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	go s.cron()
 	go s.tuneGC(os.Getenv("GOGC"))
+	close(s.started)
 	var err error
 	select {
 	case <-ctx.Done():

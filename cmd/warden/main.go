@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardenkv/warden/node"
 	"github.com/wardenkv/warden/node/config"
+	"github.com/wardenkv/warden/node/control"
 )
 
 func main() {
@@ -25,6 +26,16 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		if err := runServer(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "warden:", err)
+			os.Exit(1)
+		}
+	case "status":
+		if err := runStatus(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "warden:", err)
+			os.Exit(1)
+		}
+	case "healthcheck":
+		if err := runHealthcheck(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "warden:", err)
 			os.Exit(1)
 		}
@@ -42,6 +53,8 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage:
   warden server [config-file] [--directive value ...]   run a data node
+  warden status [--http host:port] [--json]             summarize the cluster
+  warden healthcheck [--http host:port] [--live]        exit 0 when the node is ready
   warden version                                        print the version`)
 }
 
@@ -88,6 +101,16 @@ func runServer(args []string) error {
 			return fmt.Errorf("start cpu profile: %w", err)
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if control.Enabled(cfg) {
+		ctl, err := control.New(cfg, srv, logger)
+		if err != nil {
+			return err
+		}
+		if err := ctl.Start(); err != nil {
+			return fmt.Errorf("start control plane: %w", err)
+		}
+		defer ctl.Close()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

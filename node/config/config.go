@@ -133,6 +133,12 @@ func normalize(d *Directive, val string) (string, error) {
 		val = strconv.FormatInt(n, 10)
 	case Bool:
 		val = strings.ToLower(val)
+		switch val { // warden's own flags read naturally as --voter true
+		case "true":
+			val = "yes"
+		case "false":
+			val = "no"
+		}
 		if val != "yes" && val != "no" {
 			return "", fmt.Errorf("argument must be 'yes' or 'no'")
 		}

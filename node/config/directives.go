@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"runtime"
 	"strconv"
 	"strings"
@@ -102,6 +103,39 @@ var directives = []Directive{
 	{Name: "rdbcompression", Default: "yes", Kind: Bool},
 	{Name: "rdbchecksum", Default: "yes", Kind: Bool},
 	{Name: "stop-writes-on-bgsave-error", Default: "yes", Kind: Bool},
+	// Cluster mode (the control plane) is on when raft-addr is set.
+	{Name: "node-id", Default: "", Immutable: true, Validate: validNodeID},
+	{Name: "raft-addr", Default: "", Immutable: true, Validate: optionalHostPort},
+	{Name: "gossip-addr", Default: "0.0.0.0:7946", Immutable: true, Validate: optionalHostPort},
+	{Name: "http-addr", Default: "", Immutable: true, Validate: optionalHostPort},
+	{Name: "announce-host", Default: "", Immutable: true},
+	{Name: "peers", Default: "", Immutable: true},
+	{Name: "join", Default: "", Immutable: true},
+	{Name: "voter", Default: "yes", Kind: Bool, Immutable: true},
+	{Name: "shards", Default: "1", Kind: Int, Min: 1, Max: 16384, Immutable: true},
+	{Name: "replicas-per-shard", Default: "2", Kind: Int, Min: 0, Max: 1 << 10, Immutable: true},
+	{Name: "cluster-secret", Default: "", Immutable: true, Sensitive: true},
+	{Name: "down-after-milliseconds", Default: "1000", Kind: Int, Min: 50, Max: 1 << 31, Immutable: true},
+	{Name: "master-lease-ms", Default: "750", Kind: Int, Min: 10, Max: 1 << 31, Immutable: true},
+	{Name: "sentinel-port", Default: "26379", Kind: Int, Min: 0, Max: 65535, Immutable: true},
+	{Name: "master-name", Default: "mymaster", Immutable: true, Validate: validNodeID},
+}
+
+func validNodeID(v string) error {
+	if strings.ContainsAny(v, " \t\r\n,=") {
+		return fmt.Errorf("%q must not contain spaces, commas or '='", v)
+	}
+	return nil
+}
+
+func optionalHostPort(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return fmt.Errorf("%q: want host:port", v)
+	}
+	return nil
 }
 
 func validateSave(v string) error {

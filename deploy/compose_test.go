@@ -1,0 +1,313 @@
+// Package deploy holds the Dockerfile and compose file; this test runs the
+// compose cluster for real.
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenkv/warden/internal/clustertest"
+)
+
+var services = []string{"n1", "n2", "n3"}
+
+// hostPorts are one node's published ports.
+type hostPorts struct{ resp, sentinel, http int }
+
+// The compose cluster from deploy/docker-compose.yml: three containers
+// become healthy, the master takes a write that reaches the replicas,
+// `compose kill` of the master makes a survivor master within seconds, and
+// the key is there.
+func TestComposeFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the compose test builds an image and runs containers")
+	}
+	compose := composeCommand(t)
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed: the compose test talks to the containers with it")
+	}
+	image := buildImage(t)
+	ports := publishPorts(t)
+	project := fmt.Sprintf("wardentest%06x", rand.IntN(1<<24))
+	dc := func(args ...string) (string, error) {
+		argv := append(append(compose[1:], "-p", project, "-f", "docker-compose.yml"), args...)
+		cmd := exec.Command(compose[0], argv...)
+		cmd.Env = append(os.Environ(), "WARDEN_IMAGE="+image)
+		for i, s := range services {
+			p := ports[i]
+			up := strings.ToUpper(s)
+			cmd.Env = append(cmd.Env, fmt.Sprintf("WARDEN_%s_RESP=%d", up, p.resp),
+				fmt.Sprintf("WARDEN_%s_SENTINEL=%d", up, p.sentinel), fmt.Sprintf("WARDEN_%s_HTTP=%d", up, p.http))
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return string(out), fmt.Errorf("%s %s: %w\n%s", strings.Join(compose, " "), strings.Join(args, " "), err, out)
+		}
+		return string(out), nil
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := dc("logs", "--no-color", "--tail", "60")
+			t.Logf("container logs:\n%s", out)
+		}
+		if _, err := dc("down", "-v", "--remove-orphans", "-t", "2"); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	if _, err := dc("up", "-d"); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{} // service -> container id
+	for _, s := range services {
+		out, err := dc("ps", "-q", s)
+		if err != nil || strings.TrimSpace(out) == "" {
+			t.Fatalf("container of %s: %v %q", s, err, out)
+		}
+		ids[s] = strings.TrimSpace(out)
+	}
+	clustertest.WaitFor(t, 90*time.Second, "all three containers healthy", func() bool {
+		for _, s := range services {
+			state := inspect(t, ids[s], "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}")
+			if strings.HasPrefix(state, "exited") || strings.HasPrefix(state, "dead") {
+				t.Fatalf("%s: container %s", s, state)
+			}
+			if state != "running healthy" {
+				return false
+			}
+		}
+		return true
+	})
+
+	ctx := context.Background()
+	master := agreedMaster(t, ctx, ports, services, "")
+	mi := index(master)
+	if got := redisCLI(t, ports[mi].resp, "SET", "compose:key", "before"); got != "OK" {
+		t.Fatalf("SET on master %s: %q", master, got)
+	}
+	for i, s := range services {
+		clustertest.WaitFor(t, 10*time.Second, "the key to reach replica "+s, func() bool {
+			return redisCLI(t, ports[i].resp, "GET", "compose:key") == "before"
+		})
+	}
+
+	survivors := slices.DeleteFunc(slices.Clone(services), func(s string) bool { return s == master })
+	killed := time.Now()
+	if _, err := dc("kill", master); err != nil {
+		t.Fatal(err)
+	}
+	// The container's exit time, not the start of the (slow) compose CLI.
+	if at, err := time.Parse(time.RFC3339Nano, inspect(t, ids[master], "{{.State.FinishedAt}}")); err == nil && at.After(killed) {
+		killed = at
+	}
+	var newMaster string
+	var wrote time.Time
+	clustertest.WaitFor(t, 60*time.Second, "a survivor named master that accepts a write", func() bool {
+		st, err := status(ctx, ports[index(survivors[0])].http)
+		if err != nil {
+			return false
+		}
+		sh := shard0(st)
+		if sh == nil || sh.Master == "" || sh.Master == master || index(sh.Master) < 0 {
+			return false
+		}
+		if redisCLI(t, ports[index(sh.Master)].resp, "SET", "compose:after", "1") != "OK" {
+			return false
+		}
+		newMaster, wrote = sh.Master, time.Now()
+		return true
+	})
+	t.Logf("failover: %v from the death of %s (compose kill) to the first write accepted by the new master %s",
+		wrote.Sub(killed).Round(time.Millisecond), master, newMaster)
+	if got := redisCLI(t, ports[index(newMaster)].resp, "GET", "compose:key"); got != "before" {
+		t.Fatalf("GET on the new master %s: %q, want the value written before the kill", newMaster, got)
+	}
+	if got := redisCLI(t, ports[index(newMaster)].resp, "SET", "compose:key", "after"); got != "OK" {
+		t.Fatalf("SET on the new master %s: %q", newMaster, got)
+	}
+	// Every survivor's /status names the new master.
+	if m := agreedMaster(t, ctx, ports, survivors, master); m != newMaster {
+		t.Fatalf("survivors agree on %s, the write went to %s", m, newMaster)
+	}
+}
+
+// composeCommand returns the compose command this machine has: the docker
+// plugin, else the standalone docker-compose; it skips when docker or
+// compose is missing or the daemon does not answer.
+func composeCommand(t *testing.T) []string {
+	t.Helper()
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("docker not installed: compose test skipped")
+	}
+	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		t.Skipf("docker daemon not available (%v): %s", err, strings.TrimSpace(string(out)))
+	}
+	if exec.Command("docker", "compose", "version").Run() == nil {
+		return []string{"docker", "compose"}
+	}
+	if _, err := exec.LookPath("docker-compose"); err == nil {
+		return []string{"docker-compose"}
+	}
+	t.Skip("neither `docker compose` nor docker-compose installed: compose test skipped")
+	return nil
+}
+
+// buildImage builds a uniquely tagged image from deploy/Dockerfile with the
+// harness's static binary as bin/warden, and removes it at cleanup.
+func buildImage(t *testing.T) string {
+	t.Helper()
+	bin := clustertest.Binary(t)
+	ctxDir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(ctxDir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, bin, filepath.Join(ctxDir, "bin", "warden"), 0o755)
+	copyFile(t, "Dockerfile", filepath.Join(ctxDir, "Dockerfile"), 0o644)
+	image := fmt.Sprintf("warden:test-%06x", rand.IntN(1<<24))
+	out, err := exec.Command("docker", "build", "-q", "-t", image, ctxDir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("docker", "rmi", "-f", image).CombinedOutput(); err != nil {
+			t.Errorf("docker rmi %s: %v: %s", image, err, out)
+		}
+	})
+	return image
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// publishPorts picks free loopback ports for every published port, so the
+// test runs beside a cluster started with the defaults.
+func publishPorts(t *testing.T) []hostPorts {
+	t.Helper()
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	next := func() int {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		return ln.Addr().(*net.TCPAddr).Port
+	}
+	ps := make([]hostPorts, len(services))
+	for i := range ps {
+		ps[i] = hostPorts{next(), next(), next()}
+	}
+	return ps
+}
+
+func inspect(t *testing.T, id, format string) string {
+	t.Helper()
+	out, err := exec.Command("docker", "inspect", "-f", format, id).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker inspect %s: %v: %s", id, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// redisCLI runs the real redis-cli against a published port and returns
+// its trimmed output (errors included: "ERR ...", "READONLY ...").
+func redisCLI(t *testing.T, port int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("redis-cli", append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)...)
+	out, _ := cmd.CombinedOutput() // redis-cli exits 0 on error replies; connection errors show in out
+	return strings.TrimSpace(string(out))
+}
+
+// agreedMaster waits until the nodes' /status all name one master for
+// shard 0, other than not, and returns it.
+func agreedMaster(t *testing.T, ctx context.Context, ports []hostPorts, nodes []string, not string) string {
+	t.Helper()
+	var master, last string
+	clustertest.WaitFor(t, 30*time.Second, "the nodes' /status to agree on a master", func() bool {
+		master = ""
+		for _, s := range nodes {
+			st, err := status(ctx, ports[index(s)].http)
+			if err != nil {
+				last = err.Error()
+				return false
+			}
+			sh := shard0(st)
+			if sh == nil || sh.Master == "" || sh.Master == not || (master != "" && sh.Master != master) {
+				last = fmt.Sprintf("%s names %+v", s, sh)
+				return false
+			}
+			master = sh.Master
+		}
+		return index(master) >= 0
+	})
+	if master == "" {
+		t.Fatalf("no agreed master: %s", last)
+	}
+	return master
+}
+
+func status(ctx context.Context, port int) (clustertest.Status, error) {
+	var st clustertest.Status
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/status", port), nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, fmt.Errorf("GET /status on %d: %w", port, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("GET /status on %d: %s", port, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("GET /status on %d: decode: %w", port, err)
+	}
+	return st, nil
+}
+
+func shard0(st clustertest.Status) *clustertest.Shard { return st.Shard(0) }
+
+// index is a service's position in services, -1 for an unknown name.
+func index(s string) int {
+	for i, x := range services {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,152 @@
+package gossip
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+const testDownAfter = 300 * time.Millisecond
+
+// Detection bounds. The goal is 3×DownAfter (typically ~250ms is measured);
+// the hard limits leave room for a shared 2-core machine running -race.
+const (
+	detectGoal  = 3 * testDownAfter
+	detectLimit = 5 * testDownAfter
+)
+
+// testNode is a detector plus the Meta its Local() returns, changeable by the test.
+type testNode struct {
+	*Detector
+	mu   sync.Mutex
+	meta Meta
+}
+
+func (n *testNode) id() string { return n.cfg.NodeID }
+
+func (n *testNode) setOffset(off int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.meta.Offset = off
+}
+
+func (n *testNode) wantMeta() Meta {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.meta
+}
+
+// testLogger is silent unless GOSSIP_DEBUG is set.
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("GOSSIP_DEBUG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startNode starts a detector on a free loopback port. Cleanup crashes it
+// rather than Close: memberlist's Leave races with its own refute
+// (hashicorp/memberlist#272), which -race reports when nodes of a cluster
+// being torn down suspect each other.
+func startNode(t *testing.T, id string, shard int, key []byte) *testNode {
+	t.Helper()
+	n := &testNode{meta: Meta{
+		ID: id, Role: "replica", Shard: shard, Epoch: 7, Offset: 100,
+		Priority: 100, RunID: "run-" + id, RedisAddr: "127.0.0.1:6" + id[1:] + "00", LinkUp: true,
+	}}
+	d, err := Start(Config{
+		NodeID:    id,
+		BindAddr:  "127.0.0.1:0",
+		SecretKey: key,
+		DownAfter: testDownAfter,
+		Local:     n.wantMeta,
+		Logger:    testLogger(t),
+	})
+	if err != nil {
+		t.Fatalf("start %s: %v", id, err)
+	}
+	n.Detector = d
+	t.Cleanup(func() { _ = d.crash() })
+	return n
+}
+
+// startCluster starts n1..nk, joins them through n1 (each is also given its
+// own address, which Join must skip) and waits until all see all alive.
+func startCluster(t *testing.T, k int, key []byte) []*testNode {
+	t.Helper()
+	var nodes []*testNode
+	for i := 1; i <= k; i++ {
+		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), i%2, key))
+	}
+	for _, n := range nodes[1:] {
+		if err := n.Join([]string{nodes[0].selfAddr, n.selfAddr}); err != nil {
+			t.Fatalf("%s join: %v", n.id(), err)
+		}
+	}
+	for _, n := range nodes {
+		el := waitFor(t, 5*time.Second, n.id()+" to see all members alive", func() bool { return allAlive(n.Detector, nodes) })
+		t.Logf("%s saw all %d members alive after %v", n.id(), k, el)
+	}
+	return nodes
+}
+
+// allAlive: d sees exactly nodes, all alive, each with the Meta and address
+// that node currently has.
+func allAlive(d *Detector, nodes []*testNode) bool {
+	ms := d.Members()
+	if len(ms) != len(nodes) {
+		return false
+	}
+	for i, m := range ms {
+		n := nodes[i]
+		if m.ID != n.id() || m.State != StateAlive || m.Meta != n.wantMeta() || m.Addr != n.selfAddr {
+			return false
+		}
+	}
+	return true
+}
+
+// mlDown reports whether memberlist has declared id dead or left.
+func (d *Detector) mlDown(id string) bool {
+	d.tab.mu.Lock()
+	defer d.tab.mu.Unlock()
+	p, ok := d.tab.peers[id]
+	return ok && p.ml == mlDown
+}
+
+// silence stops d's reports while memberlist keeps answering probes, like a
+// node whose control loop is wedged. Close becomes a no-op; memberlist is shut
+// down at cleanup.
+func (d *Detector) silence(t *testing.T) {
+	d.closeOnce.Do(func() { close(d.stop); <-d.done })
+	t.Cleanup(func() { _ = d.ml.Shutdown() })
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// checkDetection fails the test if a detection took longer than detectLimit
+// and notes when it missed the 3×DownAfter goal.
+func checkDetection(t *testing.T, what string, took time.Duration) {
+	t.Helper()
+	switch {
+	case took > detectLimit:
+		t.Errorf("%s took %v, limit %v", what, took, detectLimit)
+	case took > detectGoal:
+		t.Logf("%s took %v: over the %v goal (loaded machine?)", what, took, detectGoal)
+	default:
+		t.Logf("%s took %v", what, took)
+	}
+}

@@ -1,0 +1,258 @@
+// Package control is the control plane on one warden node: it runs the
+// Raft participant (the replicated record of who is master), gossip
+// (failure detection), the HTTP and Sentinel interfaces, and reconciles
+// the local data node to the record. The Raft leader also decides:
+// placement, failover, manual handoffs.
+package control
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/wardenkv/warden/gossip"
+	"github.com/wardenkv/warden/node"
+	"github.com/wardenkv/warden/node/config"
+	"github.com/wardenkv/warden/node/httpapi"
+	"github.com/wardenkv/warden/node/sentinel"
+	"github.com/wardenkv/warden/raftfsm"
+)
+
+// Control is a node's control plane.
+type Control struct {
+	log  *slog.Logger
+	srv  *node.Server
+	cfg  settings
+	self raftfsm.Node
+
+	host *raftfsm.Host
+	det  *gossip.Detector
+	http *httpapi.Server
+	sent *sentinel.Server
+
+	// Reconciled view of the record, read on every write (WriteRefusal).
+	fsmMaster  atomic.Bool
+	frozen     atomic.Bool
+	shardEpoch atomic.Uint64
+	leaseUntil atomic.Int64 // unix ns; a master takes writes only before it
+	reconciled atomic.Bool
+	myShard    atomic.Int64
+
+	mu         sync.Mutex
+	failSince  map[string]time.Time // leader: when a master was first seen FAIL
+	handoffSaw map[int]time.Time    // leader: when a handoff was first seen
+	lastState  *raftfsm.State       // for +switch-master events
+	behindAt   uint64               // leader loop only: commit index the FSM was behind
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// settings are the directives the control plane reads, resolved.
+type settings struct {
+	id, dir, secret, peers, join, name string
+	raftBind, raftAdv                  string
+	gossipBind, gossipAdv              string
+	httpBind, httpAdv                  string
+	sentinelBind, sentinelAdv          string
+	announce                           string
+	voter                              bool
+	shards, replicasPerShard, priority int
+	downAfter, lease                   time.Duration
+}
+
+// Enabled reports whether cfg asks for cluster mode.
+func Enabled(cfg *config.Config) bool { return cfg.Get("raft-addr") != "" }
+
+// New prepares the control plane for srv (already listening) and switches
+// srv to cluster mode: until the record names it master, it takes no writes.
+func New(cfg *config.Config, srv *node.Server, log *slog.Logger) (*Control, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	st, err := resolve(cfg, srv)
+	if err != nil {
+		return nil, err
+	}
+	c := &Control{log: log.With("component", "control"), srv: srv, cfg: st,
+		failSince: map[string]time.Time{}, handoffSaw: map[int]time.Time{}}
+	c.myShard.Store(-1)
+	c.self = raftfsm.Node{ID: st.id, RaftAddr: st.raftAdv, GossipAddr: st.gossipAdv, HTTPAddr: st.httpAdv,
+		RedisAddr: net.JoinHostPort(st.announce, strconv.Itoa(tcpPort(srv.Addr()))), SentinelAddr: st.sentinelAdv,
+		Host: st.announce, Voter: st.voter, Priority: st.priority}
+	srv.SetCluster(c)
+	return c, nil
+}
+
+func resolve(cfg *config.Config, srv *node.Server) (settings, error) {
+	s := settings{
+		id: cfg.Get("node-id"), secret: cfg.Get("cluster-secret"), peers: cfg.Get("peers"),
+		join: cfg.Get("join"), name: cfg.Get("master-name"), announce: cfg.Get("announce-host"),
+		voter: cfg.Bool("voter"), shards: int(cfg.Int("shards")), replicasPerShard: int(cfg.Int("replicas-per-shard")),
+		priority:  int(cfg.Int("replica-priority")),
+		downAfter: time.Duration(cfg.Int("down-after-milliseconds")) * time.Millisecond,
+		lease:     time.Duration(cfg.Int("master-lease-ms")) * time.Millisecond,
+	}
+	if s.id == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return s, fmt.Errorf("node-id not set and no hostname: %w", err)
+		}
+		s.id = h
+	}
+	bindHost, _, _ := net.SplitHostPort(srv.Addr().String())
+	if s.announce == "" {
+		s.announce = bindHost
+		if ip := net.ParseIP(bindHost); bindHost == "" || (ip != nil && ip.IsUnspecified()) {
+			h, err := os.Hostname()
+			if err != nil {
+				return s, fmt.Errorf("announce-host not set and no hostname: %w", err)
+			}
+			s.announce = h
+		}
+	}
+	if s.lease >= s.downAfter {
+		return s, fmt.Errorf("master-lease-ms (%v) must be shorter than down-after-milliseconds (%v): otherwise an old master could take writes after its replacement", s.lease, s.downAfter)
+	}
+	s.dir = filepath.Join(cfg.Get("dir"), "raft")
+	var err error
+	if s.raftBind, s.raftAdv, err = advertise(cfg.Get("raft-addr"), s.announce); err != nil {
+		return s, fmt.Errorf("raft-addr: %w", err)
+	}
+	if s.gossipBind, s.gossipAdv, err = advertise(cfg.Get("gossip-addr"), s.announce); err != nil {
+		return s, fmt.Errorf("gossip-addr: %w", err)
+	}
+	httpAddr := cfg.Get("http-addr")
+	if httpAddr == "" {
+		httpAddr = "0.0.0.0:8080"
+	}
+	if s.httpBind, s.httpAdv, err = advertise(httpAddr, s.announce); err != nil {
+		return s, fmt.Errorf("http-addr: %w", err)
+	}
+	if p := cfg.Int("sentinel-port"); p > 0 {
+		s.sentinelBind = net.JoinHostPort(bindHost, strconv.FormatInt(p, 10))
+		s.sentinelAdv = net.JoinHostPort(s.announce, strconv.FormatInt(p, 10))
+	}
+	return s, nil
+}
+
+// advertise returns the bind address and the address peers use: the bind
+// address itself unless its host is unspecified (0.0.0.0, ""), in which
+// case the announce host.
+func advertise(addr, announce string) (bind, adv string, err error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", "", err
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return addr, net.JoinHostPort(announce, port), nil
+	}
+	return addr, addr, nil
+}
+
+func tcpPort(a net.Addr) int {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.Port
+	}
+	return 0
+}
+
+// Start brings up Raft, gossip, HTTP and Sentinel, and the loops.
+func (c *Control) Start() error {
+	var peers []raft.Server
+	if c.cfg.peers != "" {
+		var err error
+		if peers, err = raftfsm.ParsePeers(c.cfg.peers); err != nil {
+			return fmt.Errorf("peers: %w", err)
+		}
+	}
+	host, err := raftfsm.Open(raftfsm.HostConfig{ID: c.cfg.id, Dir: c.cfg.dir, Bind: c.cfg.raftBind,
+		Advertise: c.cfg.raftAdv, Secret: c.cfg.secret, Peers: peers, DownAfter: c.cfg.downAfter, Logger: c.log})
+	if err != nil {
+		return err
+	}
+	c.host = host
+	host.FSM.Observe(c.observe)
+	var key []byte
+	if c.cfg.secret != "" {
+		k := sha256.Sum256([]byte("warden-gossip:" + c.cfg.secret))
+		key = k[:]
+	}
+	c.det, err = gossip.Start(gossip.Config{NodeID: c.cfg.id, BindAddr: c.cfg.gossipBind, AdvertiseAddr: c.cfg.gossipAdv,
+		SecretKey: key, DownAfter: c.cfg.downAfter, Local: c.localMeta, Logger: c.log})
+	if err != nil {
+		host.Close()
+		return fmt.Errorf("start gossip: %w", err)
+	}
+	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log})
+	if err := c.http.Listen(); err != nil {
+		c.det.Close()
+		host.Close()
+		return fmt.Errorf("http: %w", err)
+	}
+	if c.cfg.sentinelBind != "" {
+		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.log)
+		if err := c.sent.Listen(); err != nil {
+			c.http.Close()
+			c.det.Close()
+			host.Close()
+			return fmt.Errorf("sentinel: %w", err)
+		}
+		go c.sent.Serve()
+	}
+	go c.http.Serve()
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.loop(c.leaseLoop)
+	c.loop(c.reconcileLoop)
+	c.loop(c.leaderLoop)
+	c.loop(c.registerLoop)
+	c.log.Info("control plane started", "node_id", c.cfg.id, "raft", c.cfg.raftAdv, "gossip", c.cfg.gossipAdv,
+		"http", c.cfg.httpAdv, "sentinel", c.cfg.sentinelAdv, "bootstrap", len(peers) > 0, "join", c.cfg.join)
+	return nil
+}
+
+func (c *Control) loop(fn func(context.Context)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn(c.ctx)
+	}()
+}
+
+// Close stops everything; the data node keeps its data.
+func (c *Control) Close() error {
+	if c.cancel == nil {
+		return nil
+	}
+	c.cancel()
+	c.wg.Wait()
+	var errs []error
+	if c.sent != nil {
+		errs = append(errs, c.sent.Close())
+	}
+	errs = append(errs, c.http.Close(), c.det.Close(), c.host.Close())
+	return errors.Join(errs...)
+}
+
+// leaderInfo returns the Raft leader's id and its record (nil if unknown).
+func (c *Control) leaderInfo() (string, *raftfsm.Node) {
+	_, id := c.host.Raft.LeaderWithID()
+	if id == "" {
+		return "", nil
+	}
+	st := c.host.FSM.State()
+	return string(id), st.Nodes[string(id)]
+}
+
+func (c *Control) isLeader() bool { return c.host.Raft.State() == raft.Leader }

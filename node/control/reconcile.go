@@ -1,0 +1,198 @@
+package control
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/wardenkv/warden/gossip"
+	"github.com/wardenkv/warden/raftfsm"
+)
+
+// leaseLoop keeps the master lease: a node may take writes only while it
+// hears a Raft majority. A leader has one as long as it leads (Raft steps
+// a leader down when it loses quorum); a follower has one while the leader
+// keeps contacting it.
+func (c *Control) leaseLoop(ctx context.Context) {
+	t := time.NewTicker(min(c.cfg.lease/10, 25*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r := c.host.Raft
+		start := time.Now()
+		state, last := r.State(), r.LastContact()
+		if state == raft.Leader {
+			// A deposed leader still believes it leads until it hears the
+			// others: only a quorum's answer, now, renews its lease.
+			if r.VerifyLeader().Error() != nil {
+				continue
+			}
+		}
+		// Contact alone is not enough: a master waking from a pause hears
+		// the leader before its FSM has applied the entry that demoted it.
+		// The lease is renewed only once the record is applied up to the
+		// commit index read after the contact.
+		if c.host.FSM.Index() < r.CommitIndex() {
+			continue
+		}
+		switch state {
+		case raft.Leader:
+			c.leaseUntil.Store(start.Add(c.cfg.lease).UnixNano())
+		case raft.Follower:
+			if !last.IsZero() {
+				c.leaseUntil.Store(last.Add(c.cfg.lease).UnixNano())
+			}
+		}
+	}
+}
+
+// observe runs inside the FSM's apply: once the record stops naming this
+// node master, writes stop before the entry counts as applied.
+func (c *Control) observe(st *raftfsm.State) {
+	sh, master, ok := st.Role(c.cfg.id)
+	if !ok || !master {
+		c.fsmMaster.Store(false)
+		c.frozen.Store(false)
+		return
+	}
+	c.frozen.Store(sh.Handoff != nil)
+}
+
+// WriteRefusal implements node.Cluster: the fence on a master's writes.
+func (c *Control) WriteRefusal() string {
+	if !c.fsmMaster.Load() {
+		return "READONLY You can't write against a read only replica."
+	}
+	if c.frozen.Load() {
+		return "READONLY Writes are paused: a manual failover is handing this shard to a replica."
+	}
+	if time.Now().UnixNano() >= c.leaseUntil.Load() {
+		return "CLUSTERDOWN The master lost contact with the control plane majority; writes are fenced."
+	}
+	return ""
+}
+
+// MasterEpoch implements node.Cluster.
+func (c *Control) MasterEpoch() (bool, uint64) {
+	return c.fsmMaster.Load(), c.shardEpoch.Load()
+}
+
+// MyID implements node.Cluster.
+func (c *Control) MyID() string { return c.cfg.id }
+
+// reconcileLoop makes the data node what the record says, on every change
+// and periodically (a missed change, a link that went down).
+func (c *Control) reconcileLoop(ctx context.Context) {
+	select { // roles change only once the node's own data is loaded
+	case <-ctx.Done():
+		return
+	case <-c.srv.Started():
+	}
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		changed := c.host.FSM.Changed()
+		st := c.host.FSM.State()
+		c.reconcile(st)
+		c.announceSwitches(st)
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Control) reconcile(st *raftfsm.State) {
+	sh, master, ok := st.Role(c.cfg.id)
+	if n := st.Nodes[c.cfg.id]; n != nil {
+		c.myShard.Store(int64(n.Shard))
+	}
+	if !ok {
+		c.fsmMaster.Store(false)
+		c.reconciled.Store(false)
+		return
+	}
+	c.shardEpoch.Store(sh.Epoch)
+	if master {
+		c.frozen.Store(sh.Handoff != nil)
+		if addr, _ := c.srv.Following(); addr != "" {
+			c.log.Info("record names this node master: promoting", "shard", sh.ID, "epoch", sh.Epoch)
+			c.srv.Promote()
+		}
+		c.fsmMaster.Store(true)
+		c.reconciled.Store(true)
+		return
+	}
+	// Fence first, then move: no write may land after the record named
+	// someone else.
+	wasMaster := c.fsmMaster.Swap(false)
+	c.frozen.Store(false)
+	m := st.Nodes[sh.Master]
+	if m == nil {
+		c.reconciled.Store(false)
+		return
+	}
+	host, portStr, err := net.SplitHostPort(m.RedisAddr)
+	port, perr := strconv.Atoi(portStr)
+	if err != nil || perr != nil {
+		c.log.Error("master has a bad address in the record", "master", m.ID, "addr", m.RedisAddr)
+		return
+	}
+	cur, _ := c.srv.Following()
+	if cur != net.JoinHostPort(host, portStr) {
+		c.log.Info("record names another master: following", "master", m.ID, "addr", m.RedisAddr, "epoch", sh.Epoch)
+		c.srv.Follow(host, port)
+		if wasMaster || cur == "" {
+			// As Sentinel's CLIENT KILL on demotion: clients re-discover
+			// the master instead of looping on -READONLY.
+			n := c.srv.KillNormalClients()
+			c.log.Info("demoted: disconnected clients", "clients", n)
+		}
+	}
+	_, up := c.srv.Following()
+	c.reconciled.Store(up)
+}
+
+// announceSwitches publishes +switch-master on the Sentinel listener when
+// a shard's master changes in the record.
+func (c *Control) announceSwitches(st *raftfsm.State) {
+	c.mu.Lock()
+	prev := c.lastState
+	c.lastState = st
+	c.mu.Unlock()
+	if prev == nil || c.sent == nil {
+		return
+	}
+	for _, sh := range st.Shards {
+		old := prev.MasterNode(sh.ID)
+		cur := st.MasterNode(sh.ID)
+		if old == nil || cur == nil || old.RedisAddr == cur.RedisAddr {
+			continue
+		}
+		oh, op, _ := net.SplitHostPort(old.RedisAddr)
+		nh, np, _ := net.SplitHostPort(cur.RedisAddr)
+		msg := fmt.Sprintf("%s %s %s %s %s", sh.Name, oh, op, nh, np)
+		c.sent.Publish("+switch-master", msg)
+		c.log.Info("+switch-master", "msg", msg)
+	}
+}
+
+// localMeta is what gossip reports about this node.
+func (c *Control) localMeta() gossip.Meta {
+	addr, up := c.srv.Following()
+	role := "master"
+	if addr != "" {
+		role = "replica"
+	}
+	return gossip.Meta{ID: c.cfg.id, Role: role, Shard: int(c.myShard.Load()), Epoch: c.shardEpoch.Load(), Offset: c.srv.ReplOffset(),
+		Priority: c.cfg.priority, RunID: c.srv.RunID(), RedisAddr: c.self.RedisAddr, Frozen: c.frozen.Load(), LinkUp: up}
+}

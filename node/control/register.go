@@ -1,0 +1,155 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/wardenkv/warden/node/httpapi"
+	"github.com/wardenkv/warden/raftfsm"
+)
+
+// registerLoop gets this node into the record (the leader adds itself; any
+// other node asks the leader over HTTP, through --join or through the
+// leader's address once the log names it) and keeps gossip joined to every
+// node the record lists.
+func (c *Control) registerLoop(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		st := c.host.FSM.State()
+		registered := false
+		if n := st.Nodes[c.cfg.id]; n != nil && sameRecord(*n, c.self) {
+			registered = true
+		} else if !c.isLeader() {
+			if err := c.register(ctx, st); err != nil {
+				c.log.Debug("registration pending", "err", err)
+			}
+		}
+		c.joinGossip(st)
+		wait := time.Second
+		if !registered {
+			wait = backoff
+			backoff = min(backoff*2, 2*time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// register asks the leader to add this node.
+func (c *Control) register(ctx context.Context, st *raftfsm.State) error {
+	url := strings.TrimRight(c.cfg.join, "/")
+	if url == "" {
+		_, leader := c.leaderInfo()
+		if leader == nil {
+			return fmt.Errorf("no leader known yet")
+		}
+		url = "http://" + leader.HTTPAddr
+	}
+	if !strings.Contains(url, "://") {
+		url = "http://" + url
+	}
+	req := httpapi.JoinRequest{ID: c.self.ID, RaftAddr: c.self.RaftAddr, GossipAddr: c.self.GossipAddr,
+		HTTPAddr: c.self.HTTPAddr, RedisAddr: c.self.RedisAddr, SentinelAddr: c.self.SentinelAddr,
+		Host: c.self.Host, Voter: c.self.Voter, Priority: c.self.Priority}
+	body, _ := json.Marshal(req)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/join", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("join request: %w", err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	if c.cfg.secret != "" {
+		hreq.Header.Set("Authorization", "Bearer "+c.cfg.secret)
+	}
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		return fmt.Errorf("join via %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("join via %s: %s: %s", url, resp.Status, bytes.TrimSpace(msg))
+	}
+	var jr httpapi.JoinResponse
+	if json.Unmarshal(msg, &jr) == nil && len(jr.GossipAddrs) > 0 {
+		c.det.Join(jr.GossipAddrs)
+	}
+	c.log.Info("joined the cluster", "via", url)
+	return nil
+}
+
+// joinGossip joins gossip to record members it has not seen yet.
+func (c *Control) joinGossip(st *raftfsm.State) {
+	known := map[string]bool{}
+	for _, m := range c.det.Members() {
+		known[m.ID] = true
+	}
+	var addrs []string
+	for _, id := range st.NodeIDs() {
+		if n := st.Nodes[id]; !known[id] && id != c.cfg.id && n.GossipAddr != "" {
+			addrs = append(addrs, n.GossipAddr)
+		}
+	}
+	if len(addrs) > 0 {
+		if err := c.det.Join(addrs); err != nil {
+			c.log.Debug("gossip join", "err", err)
+		}
+	}
+}
+
+// join adds a node on the leader: to the Raft configuration (voter or
+// not), then to the record, where placement happens.
+func (c *Control) join(req httpapi.JoinRequest) (httpapi.JoinResponse, error) {
+	var out httpapi.JoinResponse
+	if !c.isLeader() {
+		return out, httpapi.ErrNotLeader
+	}
+	if req.ID == "" || req.RaftAddr == "" || req.RedisAddr == "" {
+		return out, fmt.Errorf("join needs id, raft_addr and redis_addr")
+	}
+	cf := c.host.Raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return out, fmt.Errorf("read raft configuration: %w", err)
+	}
+	present := false
+	for _, s := range cf.Configuration().Servers {
+		if s.ID == raft.ServerID(req.ID) {
+			present = s.Address == raft.ServerAddress(req.RaftAddr)
+		}
+	}
+	if !present {
+		var f raft.IndexFuture
+		if req.Voter {
+			f = c.host.Raft.AddVoter(raft.ServerID(req.ID), raft.ServerAddress(req.RaftAddr), 0, applyTimeout)
+		} else {
+			f = c.host.Raft.AddNonvoter(raft.ServerID(req.ID), raft.ServerAddress(req.RaftAddr), 0, applyTimeout)
+		}
+		if err := f.Error(); err != nil {
+			return out, fmt.Errorf("add %s to raft: %w", req.ID, err)
+		}
+	}
+	n := raftfsm.Node{ID: req.ID, RaftAddr: req.RaftAddr, GossipAddr: req.GossipAddr, HTTPAddr: req.HTTPAddr,
+		RedisAddr: req.RedisAddr, SentinelAddr: req.SentinelAddr, Host: req.Host, Voter: req.Voter, Priority: req.Priority}
+	if err := c.host.Apply(raftfsm.Command{Op: raftfsm.OpAddNode, Node: &n}, applyTimeout); err != nil {
+		return out, err
+	}
+	st := c.host.FSM.State()
+	for _, id := range st.NodeIDs() {
+		if g := st.Nodes[id].GossipAddr; g != "" && id != req.ID {
+			out.GossipAddrs = append(out.GossipAddrs, g)
+		}
+	}
+	c.log.Info("node joined", "id", req.ID, "voter", req.Voter, "redis", req.RedisAddr)
+	return out, nil
+}

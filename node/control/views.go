@@ -1,0 +1,364 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wardenkv/warden/node/httpapi"
+	"github.com/wardenkv/warden/node/sentinel"
+	"github.com/wardenkv/warden/slotmap"
+)
+
+// memberState is a node's failure state as this node sees it.
+func (c *Control) memberState(id string) string {
+	switch {
+	case id == c.cfg.id:
+		return "alive"
+	case c.det.Failed(id):
+		return "fail"
+	case c.det.PFail(id):
+		return "pfail"
+	}
+	return "alive"
+}
+
+// status builds /status from the record, Raft and gossip.
+func (c *Control) status() httpapi.Status {
+	st := c.host.FSM.State()
+	stats := c.host.Raft.Stats()
+	u := func(k string) uint64 { v, _ := strconv.ParseUint(stats[k], 10, 64); return v }
+	out := httpapi.Status{NodeID: c.cfg.id, Epoch: st.Epoch, Leader: c.leader(),
+		Raft: httpapi.RaftStatus{State: c.host.Raft.State().String(), Term: u("term"),
+			LastLogIndex: u("last_log_index"), CommitIndex: u("commit_index"), AppliedIndex: u("applied_index")}}
+	for _, sh := range st.Shards {
+		s := httpapi.Shard{ID: sh.ID, Name: sh.Name, Master: sh.Master, Replicas: append([]string{}, sh.Replicas...),
+			Epoch: sh.Epoch, Slots: rangesString(sh.Slots)}
+		if m := st.Nodes[sh.Master]; m != nil {
+			s.MasterAddr = m.RedisAddr
+		}
+		out.Shards = append(out.Shards, s)
+	}
+	for _, id := range st.NodeIDs() {
+		n := st.Nodes[id]
+		m := httpapi.Member{ID: id, Addr: n.RedisAddr, State: c.memberState(id), Shard: n.Shard, Voter: n.Voter, HTTPAddr: n.HTTPAddr}
+		if r, ok := c.det.Report(id); ok {
+			m.Role, m.Offset = r.Meta.Role, r.Meta.Offset
+		}
+		if sh := st.Shard(n.Shard); sh != nil && sh.Master != id {
+			if mr, ok := c.det.Report(sh.Master); ok && m.Role != "" {
+				m.Lag = max(mr.Meta.Offset-m.Offset, 0)
+			}
+		}
+		out.Members = append(out.Members, m)
+	}
+	return out
+}
+
+func rangesString(rs []slotmap.Range) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *Control) leader() httpapi.LeaderInfo {
+	addr, id := c.host.Raft.LeaderWithID()
+	li := httpapi.LeaderInfo{NodeID: string(id), RaftAddr: string(addr)}
+	if n := c.host.FSM.State().Nodes[string(id)]; n != nil {
+		li.HTTPAddr = n.HTTPAddr
+	}
+	return li
+}
+
+// ready: a leader is known, this node is in the record and has become
+// what the record says (a master, or a replica with its link up).
+func (c *Control) ready() (bool, string) {
+	if id, _ := c.leaderInfo(); id == "" {
+		return false, "no raft leader"
+	}
+	st := c.host.FSM.State()
+	if _, _, ok := st.Role(c.cfg.id); !ok {
+		return false, "not placed in the cluster record yet"
+	}
+	if !c.reconciled.Load() {
+		return false, "not reconciled to the cluster record (master link down?)"
+	}
+	return true, ""
+}
+
+// Failover implements node.Cluster (CLUSTER FAILOVER on a replica).
+func (c *Control) Failover(ctx context.Context, force bool) error {
+	shard := int(c.myShard.Load())
+	if shard < 0 {
+		return fmt.Errorf("this node is not placed in a shard")
+	}
+	if c.isLeader() {
+		_, err := c.failover(ctx, shard, c.cfg.id, force)
+		return err
+	}
+	_, li := c.leaderInfo()
+	if li == nil {
+		return fmt.Errorf("no raft leader")
+	}
+	q := url.Values{"shard": {strconv.Itoa(shard)}, "target": {c.cfg.id}}
+	if force {
+		q.Set("force", "1")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+li.HTTPAddr+"/failover?"+q.Encode(), nil)
+	if err != nil {
+		return fmt.Errorf("failover request: %w", err)
+	}
+	if c.cfg.secret != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("ask leader %s to fail over: %w", li.ID, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("leader refused failover: %s", bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// ClusterInfo implements node.Cluster (CLUSTER INFO).
+func (c *Control) ClusterInfo() string {
+	st := c.host.FSM.State()
+	state := "ok"
+	assigned := 0
+	for _, sh := range st.Shards {
+		for _, r := range sh.Slots {
+			assigned += r.End - r.Start + 1
+		}
+		if sh.Master == "" || c.det.Failed(sh.Master) {
+			state = "fail"
+		}
+	}
+	myEpoch := c.shardEpoch.Load()
+	var b strings.Builder
+	fmt.Fprintf(&b, "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\n", state, assigned, assigned)
+	fmt.Fprintf(&b, "cluster_known_nodes:%d\r\ncluster_size:%d\r\ncluster_current_epoch:%d\r\ncluster_my_epoch:%d\r\n", len(st.Nodes), len(st.Shards), st.Epoch, myEpoch)
+	fmt.Fprintf(&b, "cluster_stats_messages_sent:0\r\ncluster_stats_messages_received:0\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n")
+	return b.String()
+}
+
+// ClusterNodes implements node.Cluster, in Redis's CLUSTER NODES format.
+func (c *Control) ClusterNodes() string {
+	st := c.host.FSM.State()
+	var b strings.Builder
+	for _, id := range st.NodeIDs() {
+		n := st.Nodes[id]
+		sh := st.Shard(n.Shard)
+		var flags []string
+		if id == c.cfg.id {
+			flags = append(flags, "myself")
+		}
+		master, masterOf := "-", ""
+		switch {
+		case sh != nil && sh.Master == id:
+			flags = append(flags, "master")
+			masterOf = rangesString(sh.Slots)
+		case sh != nil:
+			flags = append(flags, "slave")
+			master = sh.Master
+		default:
+			flags = append(flags, "noflags")
+		}
+		switch c.memberState(id) {
+		case "fail":
+			flags = append(flags, "fail")
+		case "pfail":
+			flags = append(flags, "fail?")
+		}
+		link := "connected"
+		if c.det.Failed(id) {
+			link = "disconnected"
+		}
+		epoch := uint64(0)
+		if sh != nil {
+			epoch = sh.Epoch
+		}
+		host, port, _ := net.SplitHostPort(n.RedisAddr)
+		_, rport, _ := net.SplitHostPort(n.RaftAddr)
+		line := fmt.Sprintf("%s %s:%s@%s,%s %s %s 0 %d %d %s", id, host, port, rport, host, strings.Join(flags, ","), master,
+			time.Now().UnixMilli(), epoch, link)
+		if masterOf != "" {
+			line += " " + masterOf
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// httpView adapts Control to httpapi.View.
+type httpView struct{ c *Control }
+
+func (v httpView) Status() httpapi.Status     { return v.c.status() }
+func (v httpView) Ready() (bool, string)      { return v.c.ready() }
+func (v httpView) IsLeader() bool             { return v.c.isLeader() }
+func (v httpView) Leader() httpapi.LeaderInfo { return v.c.leader() }
+func (v httpView) Join(_ context.Context, req httpapi.JoinRequest) (httpapi.JoinResponse, error) {
+	return v.c.join(req)
+}
+func (v httpView) Failover(ctx context.Context, shard int, target string, force bool) error {
+	_, err := v.c.failover(ctx, shard, target, force)
+	return err
+}
+
+// metricsView adapts Control to httpapi.Metrics.
+type metricsView struct{ c *Control }
+
+func (m metricsView) RaftState() string { return m.c.host.Raft.State().String() }
+func (m metricsView) RaftTerm() uint64 {
+	v, _ := strconv.ParseUint(m.c.host.Raft.Stats()["term"], 10, 64)
+	return v
+}
+func (m metricsView) Failovers() uint64 { return m.c.host.FSM.State().Failovers }
+func (m metricsView) Epoch() uint64     { return m.c.host.FSM.State().Epoch }
+func (m metricsView) Role() string {
+	if addr, _ := m.c.srv.Following(); addr != "" {
+		return "replica"
+	}
+	return "master"
+}
+func (m metricsView) ReplOffset() int64             { return m.c.srv.ReplOffset() }
+func (m metricsView) ReplicaLags() map[string]int64 { return m.c.srv.ReplicaLags() }
+func (m metricsView) CommandsProcessed() uint64     { return m.c.srv.CommandsProcessed() }
+func (m metricsView) ConnectedClients() int         { return m.c.srv.ConnectedClients() }
+
+// sentinelView adapts Control to sentinel.View.
+type sentinelView struct{ c *Control }
+
+func (v sentinelView) MyID() string { return v.c.cfg.id }
+
+func splitAddr(hp string) sentinel.Addr {
+	h, p, _ := net.SplitHostPort(hp)
+	port, _ := strconv.Atoi(p)
+	return sentinel.Addr{Host: h, Port: port}
+}
+
+func (v sentinelView) Masters() []sentinel.Master {
+	c := v.c
+	st := c.host.FSM.State()
+	voters := 0
+	for _, n := range st.Nodes {
+		if n.Voter {
+			voters++
+		}
+	}
+	var out []sentinel.Master
+	for _, sh := range st.Shards {
+		m := sentinel.Master{Name: sh.Name, ID: sh.Master, Epoch: sh.Epoch, Quorum: voters/2 + 1,
+			FailoverInProgress: sh.Handoff != nil, DownAfterMs: c.cfg.downAfter.Milliseconds()}
+		if n := st.Nodes[sh.Master]; n != nil {
+			m.Addr = splitAddr(n.RedisAddr)
+			m.Down = c.det.Failed(n.ID)
+			if r, ok := c.det.Report(n.ID); ok {
+				m.RunID = r.Meta.RunID
+			}
+		}
+		for _, id := range sh.Replicas {
+			n := st.Nodes[id]
+			if n == nil {
+				continue
+			}
+			rp := sentinel.Replica{ID: id, Addr: splitAddr(n.RedisAddr), Down: c.det.Failed(id), Priority: n.Priority}
+			if r, ok := c.det.Report(id); ok {
+				rp.RunID, rp.LinkUp, rp.Offset = r.Meta.RunID, r.Meta.LinkUp, r.Meta.Offset
+			}
+			m.Replicas = append(m.Replicas, rp)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (v sentinelView) Sentinels() []sentinel.Peer {
+	c := v.c
+	st := c.host.FSM.State()
+	var out []sentinel.Peer
+	for _, id := range st.NodeIDs() {
+		n := st.Nodes[id]
+		if id == c.cfg.id || n.SentinelAddr == "" {
+			continue
+		}
+		p := sentinel.Peer{ID: id, Addr: splitAddr(n.SentinelAddr), Down: c.det.Failed(id)}
+		if r, ok := c.det.Report(id); ok {
+			p.RunID = r.Meta.RunID
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (v sentinelView) shardByName(name string) (int, bool) {
+	for _, sh := range v.c.host.FSM.State().Shards {
+		if sh.Name == name {
+			return sh.ID, true
+		}
+	}
+	return 0, false
+}
+
+func (v sentinelView) Failover(name string) error {
+	shard, ok := v.shardByName(name)
+	if !ok {
+		return fmt.Errorf("ERR No such master with that name")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if v.c.isLeader() {
+		_, err := v.c.failover(ctx, shard, "", false)
+		return err
+	}
+	_, li := v.c.leaderInfo()
+	if li == nil {
+		return fmt.Errorf("NOGOODSLAVE no raft leader to run the failover")
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+li.HTTPAddr+"/failover?shard="+strconv.Itoa(shard), nil)
+	if v.c.cfg.secret != "" {
+		req.Header.Set("Authorization", "Bearer "+v.c.cfg.secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("ERR ask leader to fail over: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("NOGOODSLAVE %s", bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+func (v sentinelView) CKQuorum(name string) (string, error) {
+	if _, ok := v.shardByName(name); !ok {
+		return "", fmt.Errorf("ERR No such master with that name")
+	}
+	st := v.c.host.FSM.State()
+	voters, usable := 0, 0
+	for _, n := range st.Nodes {
+		if !n.Voter {
+			continue
+		}
+		voters++
+		if !v.c.det.Failed(n.ID) {
+			usable++
+		}
+	}
+	if usable < voters/2+1 {
+		return "", fmt.Errorf("NOQUORUM %d usable Sentinels. Not enough available Sentinels to reach the majority and authorize a failover", usable)
+	}
+	return fmt.Sprintf("OK %d usable Sentinels. Quorum and failover authorization can be reached", usable), nil
+}

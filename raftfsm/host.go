@@ -1,0 +1,181 @@
+package raftfsm
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// HostConfig configures the Raft participant of one node.
+type HostConfig struct {
+	ID        string
+	Dir       string        // raft.db and snapshots live here
+	Bind      string        // host:port to listen on
+	Advertise string        // host:port peers dial; "" = Bind
+	Secret    string        // shared cluster token, checked on every connection
+	Peers     []raft.Server // initial voters; bootstraps when this node has no state
+	DownAfter time.Duration // scales Raft's timeouts
+	Logger    *slog.Logger
+}
+
+// Host is a running Raft participant applying to an FSM.
+type Host struct {
+	Raft  *raft.Raft
+	FSM   *FSM
+	trans *raft.NetworkTransport
+	store *raftboltdb.BoltStore
+}
+
+// Open starts Raft with bolt log/stable stores, file snapshots and a TCP
+// transport that checks the cluster token.
+func Open(cfg HostConfig) (*Host, error) {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create raft dir: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{log}})
+	store, err := raftboltdb.NewBoltStore(filepath.Join(cfg.Dir, "raft.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open raft log store: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open raft snapshot store: %w", err)
+	}
+	adv := cfg.Advertise
+	if adv == "" {
+		adv = cfg.Bind
+	}
+	layer, err := newStreamLayer(cfg.Bind, adv, cfg.Secret)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	trans := raft.NewNetworkTransportWithLogger(layer, 3, 5*time.Second, hlog)
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.ID)
+	rc.Logger = hlog
+	d := cfg.DownAfter
+	if d <= 0 {
+		d = time.Second
+	}
+	// Fast, but not so fast that a loaded 2-core box flaps: a leader is
+	// replaced within about one down-after period.
+	rc.HeartbeatTimeout = max(d/2, 50*time.Millisecond)
+	rc.ElectionTimeout = rc.HeartbeatTimeout
+	rc.LeaderLeaseTimeout = rc.HeartbeatTimeout / 2
+	rc.CommitTimeout = 20 * time.Millisecond
+	rc.SnapshotThreshold = 1024
+
+	fsm := New()
+	r, err := raft.NewRaft(rc, fsm, store, store, snaps, trans)
+	if err != nil {
+		trans.Close()
+		store.Close()
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	h := &Host{Raft: r, FSM: fsm, trans: trans, store: store}
+	if len(cfg.Peers) > 0 {
+		existing, err := raft.HasExistingState(store, store, snaps)
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("inspect raft state: %w", err)
+		}
+		if !existing {
+			// Every node started with the same list bootstraps the same
+			// configuration; Raft elects one leader among them.
+			err := r.BootstrapCluster(raft.Configuration{Servers: cfg.Peers}).Error()
+			if err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+				h.Close()
+				return nil, fmt.Errorf("bootstrap raft: %w", err)
+			}
+		}
+	}
+	return h, nil
+}
+
+// Apply commits c and returns the FSM's verdict.
+func (h *Host) Apply(c Command, timeout time.Duration) error {
+	b, err := Encode(c)
+	if err != nil {
+		return err
+	}
+	f := h.Raft.Apply(b, timeout)
+	if err := f.Error(); err != nil {
+		return fmt.Errorf("commit %s: %w", c.Op, err)
+	}
+	if err, ok := f.Response().(error); ok && err != nil {
+		return fmt.Errorf("apply %s: %w", c.Op, err)
+	}
+	return nil
+}
+
+// Close shuts Raft down and releases the stores.
+func (h *Host) Close() error {
+	err := h.Raft.Shutdown().Error()
+	h.trans.Close()
+	if cerr := h.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ParsePeers reads "id=host:port,id=host:port".
+func ParsePeers(s string) ([]raft.Server, error) {
+	var out []raft.Server
+	seen := map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		id, addr, ok := strings.Cut(p, "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("peer %q: want id=host:port", p)
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("peer %q: %w", p, err)
+		}
+		if seen[id] || seen["@"+addr] {
+			return nil, fmt.Errorf("peer %q: id or address listed twice", p)
+		}
+		seen[id], seen["@"+addr] = true, true
+		out = append(out, raft.Server{ID: raft.ServerID(id), Address: raft.ServerAddress(addr), Suffrage: raft.Voter})
+	}
+	return out, nil
+}
+
+// slogWriter feeds hclog's lines to slog.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	sc := bufio.NewScanner(strings.NewReader(string(p)))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.Index(line, " ["); i > 0 { // drop hclog's own timestamp
+			line = line[i+1:]
+		}
+		if line != "" {
+			w.log.Warn("raft: " + line)
+		}
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = slogWriter{}
