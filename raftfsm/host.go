@@ -33,7 +33,7 @@ type HostConfig struct {
 type Host struct {
 	Raft  *raft.Raft
 	FSM   *FSM
-	trans *raft.NetworkTransport
+	trans *contactTransport
 	store *raftboltdb.BoltStore
 }
 
@@ -66,7 +66,7 @@ func Open(cfg HostConfig) (*Host, error) {
 		store.Close()
 		return nil, err
 	}
-	trans := raft.NewNetworkTransportWithLogger(layer, 3, 5*time.Second, hlog)
+	trans := newContactTransport(raft.NewNetworkTransportWithLogger(layer, 3, 5*time.Second, hlog))
 
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)
@@ -109,6 +109,10 @@ func Open(cfg HostConfig) (*Host, error) {
 	}
 	return h, nil
 }
+
+// LeaderContact is when this node last accepted entries or a heartbeat
+// from a leader (zero if never): the basis of a follower's master lease.
+func (h *Host) LeaderContact() time.Time { return h.trans.LeaderContact() }
 
 // Apply commits c and returns the FSM's verdict.
 func (h *Host) Apply(c Command, timeout time.Duration) error {

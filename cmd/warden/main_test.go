@@ -175,3 +175,26 @@ func TestSIGTERMShutsDown(t *testing.T) {
 		t.Fatal("warden did not exit within 10s of SIGTERM")
 	}
 }
+
+// Cluster flags are checked before anything starts: a lease as long as the
+// failover delay would let two masters take writes, bad peers, bad addresses.
+func TestClusterFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"server", "--port", "0", "--dir", dir, "--raft-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0",
+		"--http-addr", "127.0.0.1:0", "--sentinel-port", "0"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--master-lease-ms", "1000", "--down-after-milliseconds", "1000"}, "master-lease-ms"},
+		{[]string{"--peers", "n1=127.0.0.1:1,n1=127.0.0.1:2"}, "listed twice"},
+		{[]string{"--peers", "n1"}, "id=host:port"},
+		{[]string{"--voter", "maybe"}, "voter"},
+		{[]string{"--node-id", "a b"}, "node-id"},
+	} {
+		out, err := exec.Command(wardenBin, append(append([]string{}, base...), tc.args...)...).CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v: exit %v, output %q; want status 1 naming %q", tc.args, err, out, tc.want)
+		}
+	}
+}

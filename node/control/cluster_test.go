@@ -23,6 +23,14 @@ import (
 // These tests run real warden processes (internal/clustertest) on loopback
 // and fault them: kill -9, SIGSTOP, network partitions.
 
+// quietLogger drops go-redis's own log lines: a failover client logs every
+// refused dial while the master is down.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quietLogger{}) }
+
 func statusOf(t testing.TB, n *clustertest.Node) clustertest.Status {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -92,6 +100,27 @@ func TestClusterBootstrapAgreesAndJoins(t *testing.T) {
 	}
 	if r := st.Shards[0].Replicas; !slices.Contains(r, "n4") || !slices.Contains(r, "n5") {
 		t.Fatalf("joined nodes are not replicas of shard 0: %v", r)
+	}
+	// Operators' views of the same record: the CLI, metrics, CLUSTER NODES.
+	out, err := exec.Command(clustertest.Binary(t), "status", "--http", strings.TrimPrefix(n5.HTTP(), "http://")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), m.ID) || !strings.Contains(string(out), "n4") {
+		t.Fatalf("warden status: %v\n%s", err, out)
+	}
+	t.Logf("warden status:\n%s", out)
+	resp, err := http.Get(m.HTTP() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"warden_raft_term ", `warden_role{role="master"} 1`, "warden_config_epoch ", "warden_replica_lag_bytes{"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+	nodes, err := n4.Client().Do(ctx, "CLUSTER", "NODES").Text()
+	if err != nil || !strings.Contains(nodes, "myself,slave "+m.ID) || strings.Count(nodes, "\n") != 5 {
+		t.Fatalf("CLUSTER NODES on n4: %v\n%s", err, nodes)
 	}
 	// Restarting with the same --peers list is harmless.
 	m2 := c.Node("n2")

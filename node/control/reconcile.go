@@ -13,9 +13,9 @@ import (
 )
 
 // leaseLoop keeps the master lease: a node may take writes only while it
-// hears a Raft majority. A leader has one as long as it leads (Raft steps
-// a leader down when it loses quorum); a follower has one while the leader
-// keeps contacting it.
+// hears a Raft majority. A leader proves it with a quorum round-trip
+// (VerifyLeader); a follower by accepting the leader's AppendEntries,
+// which a leader only sends while a quorum follows it.
 func (c *Control) leaseLoop(ctx context.Context) {
 	t := time.NewTicker(min(c.cfg.lease/10, 25*time.Millisecond))
 	defer t.Stop()
@@ -27,7 +27,7 @@ func (c *Control) leaseLoop(ctx context.Context) {
 		}
 		r := c.host.Raft
 		start := time.Now()
-		state, last := r.State(), r.LastContact()
+		state, last := r.State(), c.host.LeaderContact()
 		if state == raft.Leader {
 			// A deposed leader still believes it leads until it hears the
 			// others: only a quorum's answer, now, renews its lease.

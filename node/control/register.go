@@ -1,13 +1,10 @@
 package control
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -27,7 +24,7 @@ func (c *Control) registerLoop(ctx context.Context) {
 		if n := st.Nodes[c.cfg.id]; n != nil && sameRecord(*n, c.self) {
 			registered = true
 		} else if !c.isLeader() {
-			if err := c.register(ctx, st); err != nil {
+			if err := c.register(ctx); err != nil {
 				c.log.Debug("registration pending", "err", err)
 			}
 		}
@@ -46,46 +43,24 @@ func (c *Control) registerLoop(ctx context.Context) {
 }
 
 // register asks the leader to add this node.
-func (c *Control) register(ctx context.Context, st *raftfsm.State) error {
-	url := strings.TrimRight(c.cfg.join, "/")
-	if url == "" {
-		_, leader := c.leaderInfo()
-		if leader == nil {
-			return fmt.Errorf("no leader known yet")
-		}
-		url = "http://" + leader.HTTPAddr
-	}
-	if !strings.Contains(url, "://") {
-		url = "http://" + url
-	}
+func (c *Control) register(ctx context.Context) error {
 	req := httpapi.JoinRequest{ID: c.self.ID, RaftAddr: c.self.RaftAddr, GossipAddr: c.self.GossipAddr,
 		HTTPAddr: c.self.HTTPAddr, RedisAddr: c.self.RedisAddr, SentinelAddr: c.self.SentinelAddr,
 		Host: c.self.Host, Voter: c.self.Voter, Priority: c.self.Priority}
 	body, _ := json.Marshal(req)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/join", bytes.NewReader(body))
+	// --join names any node (it forwards to the leader); without it, ask
+	// the leader the log names.
+	msg, err := c.postLeader(ctx, c.cfg.join, "/join", body)
 	if err != nil {
-		return fmt.Errorf("join request: %w", err)
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	if c.cfg.secret != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.cfg.secret)
-	}
-	resp, err := http.DefaultClient.Do(hreq)
-	if err != nil {
-		return fmt.Errorf("join via %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("join via %s: %s: %s", url, resp.Status, bytes.TrimSpace(msg))
+		return fmt.Errorf("join: %w", err)
 	}
 	var jr httpapi.JoinResponse
 	if json.Unmarshal(msg, &jr) == nil && len(jr.GossipAddrs) > 0 {
 		c.det.Join(jr.GossipAddrs)
 	}
-	c.log.Info("joined the cluster", "via", url)
+	c.log.Info("joined the cluster", "via", cmp.Or(c.cfg.join, "the raft leader"))
 	return nil
 }
 

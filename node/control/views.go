@@ -105,31 +105,46 @@ func (c *Control) Failover(ctx context.Context, force bool) error {
 		_, err := c.failover(ctx, shard, c.cfg.id, force)
 		return err
 	}
-	_, li := c.leaderInfo()
-	if li == nil {
-		return fmt.Errorf("no raft leader")
-	}
 	q := url.Values{"shard": {strconv.Itoa(shard)}, "target": {c.cfg.id}}
 	if force {
 		q.Set("force", "1")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+li.HTTPAddr+"/failover?"+q.Encode(), nil)
-	if err != nil {
-		return fmt.Errorf("failover request: %w", err)
+	_, err := c.postLeader(ctx, "", "/failover?"+q.Encode(), nil)
+	return err
+}
+
+// postLeader POSTs to the Raft leader's HTTP API (or to base, when given)
+// with the cluster token, returning the body of a 200 answer.
+func (c *Control) postLeader(ctx context.Context, base, path string, body []byte) ([]byte, error) {
+	if base == "" {
+		_, li := c.leaderInfo()
+		if li == nil {
+			return nil, fmt.Errorf("no raft leader known yet")
+		}
+		base = li.HTTPAddr
 	}
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	u := strings.TrimRight(base, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("request %s: %w", u, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
 	if c.cfg.secret != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.secret)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("ask leader %s to fail over: %w", li.ID, err)
+		return nil, fmt.Errorf("POST %s: %w", u, err)
 	}
 	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("leader refused failover: %s", bytes.TrimSpace(msg))
+		return nil, fmt.Errorf("POST %s: %s: %s", u, resp.Status, bytes.TrimSpace(msg))
 	}
-	return nil
+	return msg, nil
 }
 
 // ClusterInfo implements node.Cluster (CLUSTER INFO).
@@ -322,22 +337,8 @@ func (v sentinelView) Failover(name string) error {
 		_, err := v.c.failover(ctx, shard, "", false)
 		return err
 	}
-	_, li := v.c.leaderInfo()
-	if li == nil {
-		return fmt.Errorf("NOGOODSLAVE no raft leader to run the failover")
-	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+li.HTTPAddr+"/failover?shard="+strconv.Itoa(shard), nil)
-	if v.c.cfg.secret != "" {
-		req.Header.Set("Authorization", "Bearer "+v.c.cfg.secret)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("ERR ask leader to fail over: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("NOGOODSLAVE %s", bytes.TrimSpace(msg))
+	if _, err := v.c.postLeader(ctx, "", "/failover?shard="+strconv.Itoa(shard), nil); err != nil {
+		return fmt.Errorf("NOGOODSLAVE %w", err)
 	}
 	return nil
 }
