@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -22,10 +23,10 @@ func TestThreeNodesSeeEachOther(t *testing.T) {
 		}
 	}
 	r, ok := nodes[0].Report("n2")
-	if !ok || r.Meta != nodes[1].wantMeta() || len(r.Suspects) != 0 || time.Since(r.Received) > testDownAfter {
+	if !ok || !reflect.DeepEqual(r.Meta, nodes[1].wantMeta()) || len(r.Suspects) != 0 || time.Since(r.Received) > testDownAfter {
 		t.Errorf("n1's report from n2 = %+v, %v", r, ok)
 	}
-	if r, ok := nodes[0].Report("n1"); !ok || r.Meta != nodes[0].wantMeta() || time.Since(r.Received) > time.Second {
+	if r, ok := nodes[0].Report("n1"); !ok || !reflect.DeepEqual(r.Meta, nodes[0].wantMeta()) || time.Since(r.Received) > time.Second {
 		t.Errorf("n1's own report = %+v, %v", r, ok)
 	}
 	if _, ok := nodes[0].Report("nope"); ok {

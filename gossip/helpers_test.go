@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func allAlive(d *Detector, nodes []*testNode) bool {
 	}
 	for i, m := range ms {
 		n := nodes[i]
-		if m.ID != n.id() || m.State != StateAlive || m.Meta != n.wantMeta() || m.Addr != n.selfAddr {
+		if m.ID != n.id() || m.State != StateAlive || !reflect.DeepEqual(m.Meta, n.wantMeta()) || m.Addr != n.selfAddr {
 			return false
 		}
 	}

@@ -24,6 +24,13 @@ type Meta struct {
 	RedisAddr string `json:"redis_addr"`
 	Frozen    bool   `json:"frozen"`  // master paused writes for a manual failover
 	LinkUp    bool   `json:"link_up"` // replica: link to master is up
+	// Master leases ride on reports: a master sends the time it built the
+	// report (its own clock); the Raft leader echoes it back in Grants
+	// while the record names that node master and a quorum follows the
+	// leader. The master's lease runs from its own send time, so a grant
+	// delivered late can never extend it.
+	LeaseReq int64            `json:"lease_req,omitempty"` // unix ns, this node's clock
+	Grants   map[string]int64 `json:"grants,omitempty"`    // node id -> its LeaseReq, granted
 }
 
 // Config configures a Detector.

@@ -1,6 +1,8 @@
 package raftfsm
 
 import (
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,15 +14,24 @@ import (
 // LastContact is not a lease: it is also set when a leader steps down or a
 // vote is granted, so a deposed leader waking from a pause would look as if
 // it had just heard a majority.
+//
+// On a leader it also records, per peer, when the last AppendEntries that
+// peer accepted in the same term was *sent*: a quorum of those is the
+// leader's proof that nobody else leads. Send times, not receipt times, so
+// an answer delayed by a pause or a partition proves nothing new.
 type contactTransport struct {
 	*raft.NetworkTransport
 	out  chan raft.RPC
 	last atomic.Int64 // unix ns when the last accepted AppendEntries arrived
 	done chan struct{}
+
+	mu   sync.Mutex
+	acks map[raft.ServerID]int64 // unix ns a peer's accepted AppendEntries was sent
 }
 
 func newContactTransport(t *raft.NetworkTransport) *contactTransport {
-	c := &contactTransport{NetworkTransport: t, out: make(chan raft.RPC), done: make(chan struct{})}
+	c := &contactTransport{NetworkTransport: t, out: make(chan raft.RPC), done: make(chan struct{}),
+		acks: map[raft.ServerID]int64{}}
 	go c.pump()
 	return c
 }
@@ -34,6 +45,45 @@ func (c *contactTransport) LeaderContact() time.Time {
 }
 
 func (c *contactTransport) Consumer() <-chan raft.RPC { return c.out }
+
+// AppendEntries is the leader's side (heartbeats and non-pipelined
+// replication): remember when an accepted one was sent.
+func (c *contactTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
+	sent := time.Now().UnixNano()
+	err := c.NetworkTransport.AppendEntries(id, target, args, resp)
+	if err == nil && resp.Success && resp.Term == args.Term {
+		c.mu.Lock()
+		if sent > c.acks[id] {
+			c.acks[id] = sent
+		}
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// quorumContact is the latest time t such that a quorum of voters
+// (counting this node) accepted an AppendEntries sent at or after t.
+func (c *contactTransport) quorumContact(self raft.ServerID, voters []raft.ServerID) time.Time {
+	need := len(voters)/2 + 1
+	times := []int64{}
+	c.mu.Lock()
+	for _, v := range voters {
+		if v == self {
+			need--
+		} else if t := c.acks[v]; t > 0 {
+			times = append(times, t)
+		}
+	}
+	c.mu.Unlock()
+	if need <= 0 {
+		return time.Now()
+	}
+	if len(times) < need {
+		return time.Time{}
+	}
+	slices.Sort(times)
+	return time.Unix(0, times[len(times)-need])
+}
 
 // SetHeartbeatHandler wraps Raft's heartbeat fast path, which answers
 // synchronously.

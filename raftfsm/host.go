@@ -34,6 +34,7 @@ type Host struct {
 	Raft  *raft.Raft
 	FSM   *FSM
 	trans *contactTransport
+	id    raft.ServerID
 	store *raftboltdb.BoltStore
 }
 
@@ -90,7 +91,7 @@ func Open(cfg HostConfig) (*Host, error) {
 		store.Close()
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
-	h := &Host{Raft: r, FSM: fsm, trans: trans, store: store}
+	h := &Host{Raft: r, FSM: fsm, trans: trans, store: store, id: raft.ServerID(cfg.ID)}
 	if len(cfg.Peers) > 0 {
 		existing, err := raft.HasExistingState(store, store, snaps)
 		if err != nil {
@@ -113,6 +114,29 @@ func Open(cfg HostConfig) (*Host, error) {
 // LeaderContact is when this node last accepted entries or a heartbeat
 // from a leader (zero if never): the basis of a follower's master lease.
 func (h *Host) LeaderContact() time.Time { return h.trans.LeaderContact() }
+
+// QuorumContact is, on a leader, the latest time t such that a quorum of
+// voters accepted this leader's AppendEntries sent at or after t: no other
+// leader can be elected before t plus the election timeout. voters is the
+// current configuration's voter ids.
+func (h *Host) QuorumContact(voters []raft.ServerID) time.Time {
+	return h.trans.quorumContact(h.id, voters)
+}
+
+// Voters lists the voters of the latest Raft configuration.
+func (h *Host) Voters() ([]raft.ServerID, error) {
+	f := h.Raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("read raft configuration: %w", err)
+	}
+	var out []raft.ServerID
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			out = append(out, s.ID)
+		}
+	}
+	return out, nil
+}
 
 // Apply commits c and returns the FSM's verdict.
 func (h *Host) Apply(c Command, timeout time.Duration) error {

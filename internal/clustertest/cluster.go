@@ -96,6 +96,15 @@ func Start(t testing.TB, o Options) *Cluster {
 // ready.
 func (c *Cluster) Add(t testing.TB, id string, args ...string) *Node {
 	t.Helper()
+	n := c.AddAsync(t, id, args...)
+	n.waitReady(t, time.Now().Add(readyTimeout))
+	return n
+}
+
+// AddAsync is Add without waiting for readiness, for a node expected never
+// to be admitted (a wrong cluster secret, say).
+func (c *Cluster) AddAsync(t testing.TB, id string, args ...string) *Node {
+	t.Helper()
 	if c.Node(id) != nil {
 		t.Fatalf("clustertest: Add %s: a node with that id exists", id)
 	}
@@ -109,7 +118,6 @@ func (c *Cluster) Add(t testing.TB, id string, args ...string) *Node {
 	if err := n.start(); err != nil {
 		t.Fatal(err)
 	}
-	n.waitReady(t, time.Now().Add(readyTimeout))
 	return n
 }
 
@@ -167,9 +175,13 @@ func (c *Cluster) args(n *Node, extra ...string) []string {
 		if c.opts.LeaseMs > 0 {
 			a = append(a, "--master-lease-ms", strconv.Itoa(c.opts.LeaseMs))
 		}
+	}
+	// Per-node flags come last so they override the cluster-wide ones.
+	a = append(a, c.opts.Args...)
+	if !c.opts.Standalone {
 		a = append(a, extra...)
 	}
-	return append(a, c.opts.Args...)
+	return a
 }
 
 // reachable returns the nodes that run, are not stopped and not partitioned.

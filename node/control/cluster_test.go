@@ -297,9 +297,49 @@ func TestKillReplicaKeepsMasterWriting(t *testing.T) {
 	})
 }
 
+// SIGSTOP the master for longer than its lease, both when it is the Raft
+// leader (a deposed leader must not trust heartbeat answers that were in
+// flight when it stopped) and when it is a follower (it must not trust
+// messages that queued up while it was stopped).
 func TestSigstopMasterIsFencedAndRejoins(t *testing.T) {
-	c := clustertest.Start(t, clustertest.Options{Nodes: 3})
+	for _, leader := range []bool{true, false} {
+		t.Run(fmt.Sprintf("leader=%v", leader), func(t *testing.T) { sigstopMaster(t, leader) })
+	}
+}
+
+// placeMaster makes shard 0's master the Raft leader (or not) with a
+// manual failover, and returns it.
+func placeMaster(t *testing.T, c *clustertest.Cluster, onLeader bool) *clustertest.Node {
+	t.Helper()
 	m := c.Master(t, 0)
+	st := statusOf(t, m)
+	if (st.Leader.NodeID == m.ID) == onLeader {
+		return m
+	}
+	target := ""
+	for _, id := range st.Shards[0].Replicas {
+		if (id == st.Leader.NodeID) == onLeader {
+			target = id
+		}
+	}
+	resp, err := http.Post(m.HTTP()+"/failover?shard=0&target="+target, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("failover to %s: %s", target, resp.Status)
+	}
+	m = c.Master(t, 0)
+	if (statusOf(t, m).Leader.NodeID == m.ID) != onLeader {
+		t.Fatalf("master %s: leader placement did not take", m.ID)
+	}
+	return m
+}
+
+func sigstopMaster(t *testing.T, onLeader bool) {
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3})
+	m := placeMaster(t, c, onLeader)
 	ctx := context.Background()
 	// A plain client connected to the master before it is demoted.
 	held := m.Client()
@@ -344,8 +384,14 @@ func assertOneMaster(t testing.TB, c *clustertest.Cluster) {
 }
 
 func TestPartitionedMasterStopsWritesAndHeals(t *testing.T) {
+	for _, leader := range []bool{true, false} {
+		t.Run(fmt.Sprintf("leader=%v", leader), func(t *testing.T) { partitionMaster(t, leader) })
+	}
+}
+
+func partitionMaster(t *testing.T, onLeader bool) {
 	c := clustertest.Start(t, clustertest.Options{Nodes: 3, Netns: true})
-	m := c.Master(t, 0)
+	m := placeMaster(t, c, onLeader)
 	ctx := context.Background()
 	// No retries: go-redis retries CLUSTERDOWN/READONLY with backoff, which
 	// would blur the moment the fence went up.
@@ -429,7 +475,7 @@ func TestFailoverClientSurvivesFailover(t *testing.T) {
 	if v, err := nm.Client().Get(ctx, "fc").Int(); err != nil || v < 101 {
 		t.Fatalf("new master %s has fc=%d (%v), want >= 101", nm.ID, v, err)
 	}
-	if addr, err := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", fmt.Sprint(c.Nodes[0].SentinelPort),
+	if addr, err := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", fmt.Sprint(nm.SentinelPort),
 		"SENTINEL", "get-master-addr-by-name", "mymaster").Output(); err != nil || !strings.Contains(string(addr), fmt.Sprint(nm.Port)) {
 		t.Fatalf("redis-cli SENTINEL get-master-addr-by-name = %q (%v), want port %d", addr, err, nm.Port)
 	}
@@ -509,4 +555,64 @@ func TestManualFailover(t *testing.T) {
 		}
 		return errors.New("no replica")
 	})
+}
+
+// The cluster secret guards Raft, gossip and /join: a node with the wrong
+// one is never admitted, an unauthenticated /join is refused, and the
+// cluster with the right one works as usual.
+func TestClusterSecret(t *testing.T) {
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3, Args: []string{"--cluster-secret", "s3cret"}})
+	m := c.Master(t, 0)
+	resp, err := http.Post(m.HTTP()+"/join", "application/json",
+		strings.NewReader(`{"id":"x","raft_addr":"127.0.0.1:1","redis_addr":"127.0.0.1:2","voter":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unauthenticated /join: %s, want 401", resp.Status)
+	}
+	intruder := c.AddAsync(t, "n4", "--cluster-secret", "wrong")
+	ctx := context.Background()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, _ := intruder.Ready(ctx); ok {
+			t.Fatal("a node with the wrong secret became ready")
+		}
+		if st := statusOf(t, m); st.Member("n4") != nil || len(st.Members) != 3 {
+			t.Fatalf("a node with the wrong secret was admitted: %+v", st.Members)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := m.Client().Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := intruder.Client().Get(ctx, "k").Result(); v == "v" {
+		t.Fatal("the intruder got the data")
+	}
+}
+
+// The Raft leader is also the master (as after bootstrap): killing it loses
+// both at once; a new leader is elected and promotes a replica.
+func TestKillLeaderThatIsMaster(t *testing.T) {
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3})
+	m := placeMaster(t, c, true)
+	ctx := context.Background()
+	if err := m.Client().Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Client().Do(ctx, "WAIT", 2, 2000).Result(); err != nil {
+		t.Fatal(err)
+	}
+	m.Kill()
+	start := time.Now()
+	nm := firstWrite(t, c, m, 10*time.Second)
+	t.Logf("leader+master %s killed: %s took writes after %v", m.ID, nm.ID, time.Since(start))
+	st := statusOf(t, nm)
+	if st.Leader.NodeID == "" || st.Leader.NodeID == m.ID || st.Shards[0].Master != nm.ID {
+		t.Fatalf("after the kill: leader %q, master %q", st.Leader.NodeID, st.Shards[0].Master)
+	}
+	if v, err := nm.Client().Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("new master lost k: %q %v", v, err)
+	}
 }

@@ -45,6 +45,8 @@ type Control struct {
 	frozen     atomic.Bool
 	shardEpoch atomic.Uint64
 	leaseUntil atomic.Int64 // unix ns; a master takes writes only before it
+	quorumAt   atomic.Int64 // leader: unix ns send time a quorum last accepted
+	fsmNamed   atomic.Bool  // the applied record names this node master
 	reconciled atomic.Bool
 	myShard    atomic.Int64
 

@@ -12,13 +12,20 @@ import (
 	"github.com/wardenkv/warden/raftfsm"
 )
 
-// leaseLoop keeps the master lease: a node may take writes only while it
-// hears a Raft majority. A leader proves it with a quorum round-trip
-// (VerifyLeader); a follower by accepting the leader's AppendEntries,
-// which a leader only sends while a quorum follows it.
+// leaseLoop keeps the master lease: a master takes writes only while the
+// control plane majority vouches for it, measured from send times on this
+// node's own clock so that a pause or a delayed message can never extend it.
+// A Raft leader holds a lease from the send time of the heartbeats a quorum
+// accepted (no other leader can exist before then plus an election
+// timeout); any other master from the send time of its own report that the
+// leader echoed back as a grant (leaseGrants). A lease is renewed only when
+// the record is applied up to the commit index: a master waking from a
+// pause must first apply whatever demoted it.
 func (c *Control) leaseLoop(ctx context.Context) {
 	t := time.NewTicker(min(c.cfg.lease/10, 25*time.Millisecond))
 	defer t.Stop()
+	var voters []raft.ServerID
+	var votersAt time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -26,37 +33,81 @@ func (c *Control) leaseLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		r := c.host.Raft
-		start := time.Now()
-		state, last := r.State(), c.host.LeaderContact()
-		if state == raft.Leader {
-			// A deposed leader still believes it leads until it hears the
-			// others: only a quorum's answer, now, renews its lease.
-			if r.VerifyLeader().Error() != nil {
-				continue
+		if time.Since(votersAt) > 500*time.Millisecond {
+			if v, err := c.host.Voters(); err == nil {
+				voters, votersAt = v, time.Now()
 			}
 		}
-		// Contact alone is not enough: a master waking from a pause hears
-		// the leader before its FSM has applied the entry that demoted it.
-		// The lease is renewed only once the record is applied up to the
-		// commit index read after the contact.
-		if c.host.FSM.Index() < r.CommitIndex() {
+		var until time.Time
+		if r.State() == raft.Leader {
+			q := c.host.QuorumContact(voters)
+			c.quorumAt.Store(q.UnixNano())
+			if !q.IsZero() {
+				until = q.Add(c.cfg.lease)
+			}
+		} else {
+			c.quorumAt.Store(0)
+			until = c.grantedUntil()
+		}
+		if until.IsZero() || c.host.FSM.Index() < r.CommitIndex() {
 			continue
 		}
-		switch state {
-		case raft.Leader:
-			c.leaseUntil.Store(start.Add(c.cfg.lease).UnixNano())
-		case raft.Follower:
-			if !last.IsZero() {
-				c.leaseUntil.Store(last.Add(c.cfg.lease).UnixNano())
+		for { // only ever extend: every bound was valid when computed
+			cur := c.leaseUntil.Load()
+			if until.UnixNano() <= cur || c.leaseUntil.CompareAndSwap(cur, until.UnixNano()) {
+				break
 			}
 		}
 	}
+}
+
+// grantedUntil is the lease the Raft leader's latest report grants this node.
+func (c *Control) grantedUntil() time.Time {
+	_, lid := c.host.Raft.LeaderWithID()
+	if lid == "" || string(lid) == c.cfg.id {
+		return time.Time{}
+	}
+	rep, ok := c.det.Report(string(lid))
+	if !ok {
+		return time.Time{}
+	}
+	t0, ok := rep.Meta.Grants[c.cfg.id]
+	if !ok || t0 <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, t0).Add(c.cfg.lease)
+}
+
+// leaseGrants is what a leader with a fresh quorum vouches for: every other
+// master the record names, at the epoch it reports, gets its own lease
+// request echoed back.
+func (c *Control) leaseGrants() map[string]int64 {
+	q := c.quorumAt.Load()
+	if q <= 0 || time.Since(time.Unix(0, q)) >= c.cfg.lease || !c.isLeader() {
+		return nil
+	}
+	var out map[string]int64
+	for _, sh := range c.host.FSM.State().Shards {
+		if sh.Master == "" || sh.Master == c.cfg.id {
+			continue
+		}
+		rep, ok := c.det.Report(sh.Master)
+		if !ok || rep.Meta.LeaseReq <= 0 || rep.Meta.Epoch != sh.Epoch {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[sh.Master] = rep.Meta.LeaseReq
+	}
+	return out
 }
 
 // observe runs inside the FSM's apply: once the record stops naming this
 // node master, writes stop before the entry counts as applied.
 func (c *Control) observe(st *raftfsm.State) {
 	sh, master, ok := st.Role(c.cfg.id)
+	c.fsmNamed.Store(ok && master)
 	if !ok || !master {
 		c.fsmMaster.Store(false)
 		c.frozen.Store(false)
@@ -193,6 +244,11 @@ func (c *Control) localMeta() gossip.Meta {
 	if addr != "" {
 		role = "replica"
 	}
-	return gossip.Meta{ID: c.cfg.id, Role: role, Shard: int(c.myShard.Load()), Epoch: c.shardEpoch.Load(), Offset: c.srv.ReplOffset(),
-		Priority: c.cfg.priority, RunID: c.srv.RunID(), RedisAddr: c.self.RedisAddr, Frozen: c.frozen.Load(), LinkUp: up}
+	m := gossip.Meta{ID: c.cfg.id, Role: role, Shard: int(c.myShard.Load()), Epoch: c.shardEpoch.Load(), Offset: c.srv.ReplOffset(),
+		Priority: c.cfg.priority, RunID: c.srv.RunID(), RedisAddr: c.self.RedisAddr, Frozen: c.frozen.Load(), LinkUp: up,
+		Grants: c.leaseGrants()}
+	if c.fsmNamed.Load() {
+		m.LeaseReq = time.Now().UnixNano()
+	}
+	return m
 }
