@@ -100,7 +100,7 @@ func TestClusterArgs(t *testing.T) {
 	want := `server --port 1 --bind 127.0.0.1 --dir /d --save  --appendonly no --logfile /d/warden.log ` +
 		`--node-id n1 --raft-addr 127.0.0.1:2 --gossip-addr 127.0.0.1:3 --http-addr 127.0.0.1:4 ` +
 		`--sentinel-port 5 --announce-host 127.0.0.1 --shards 2 --down-after-milliseconds 300 ` +
-		`--master-lease-ms 200 --peers n1=127.0.0.1:2 --x y`
+		`--master-lease-ms 200 --x y --peers n1=127.0.0.1:2`
 	if got != want {
 		t.Fatalf("args:\n got %s\nwant %s", got, want)
 	}
