@@ -26,9 +26,14 @@ type FSM struct {
 // and restore, before Apply returns: fences must drop before anyone can
 // see the new record as applied. fn must be quick, must not call the FSM
 // and must not keep s (it is the live record).
+// It also runs once at once, on the record applied so far (Raft may have
+// restored a snapshot and replayed entries before the observer existed).
 func (f *FSM) Observe(fn func(*State)) {
 	f.mu.Lock()
 	f.observe = fn
+	if fn != nil {
+		fn(f.st)
+	}
 	f.mu.Unlock()
 }
 

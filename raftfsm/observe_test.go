@@ -79,6 +79,11 @@ func TestObserveRunsBeforeApplyReturns(t *testing.T) {
 		}
 		calls = append(calls, seen{s.Epoch, s.Index, m})
 	})
+	// Registering runs fn once on the record so far.
+	if len(calls) != 1 || calls[0] != (seen{}) {
+		t.Fatalf("registration: calls %+v, want one on the empty record", calls)
+	}
+	calls = calls[:0]
 	h.init("m", 1)
 	h.add("a", "x")
 	h.add("b", "y")
@@ -112,6 +117,7 @@ func TestObserveRunsBeforeApplyReturns(t *testing.T) {
 	f2 := New()
 	var restored []uint64
 	f2.Observe(func(s *State) { restored = append(restored, s.Epoch) })
+	restored = restored[:0] // the registration call, on the empty record
 	if err := f2.Restore(io.NopCloser(strings.NewReader("nope"))); err == nil {
 		t.Fatal("garbage restored")
 	}

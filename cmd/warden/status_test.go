@@ -42,7 +42,9 @@ func (v *statusFakeView) Leader() httpapi.LeaderInfo {
 func (v *statusFakeView) Join(context.Context, httpapi.JoinRequest) (httpapi.JoinResponse, error) {
 	return httpapi.JoinResponse{}, httpapi.ErrNotLeader
 }
-func (v *statusFakeView) Failover(context.Context, int, string, bool) error { return httpapi.ErrNotLeader }
+func (v *statusFakeView) Failover(context.Context, int, string, bool) error {
+	return httpapi.ErrNotLeader
+}
 
 func (v *statusFakeView) setReady(ok bool, reason string) {
 	v.mu.Lock()

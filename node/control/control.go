@@ -47,6 +47,7 @@ type Control struct {
 	leaseUntil atomic.Int64 // unix ns; a master takes writes only before it
 	quorumAt   atomic.Int64 // leader: unix ns send time a quorum last accepted
 	fsmNamed   atomic.Bool  // the applied record names this node master
+	fenceMu    sync.Mutex   // orders observe's fence with reconcile lifting it
 	reconciled atomic.Bool
 	myShard    atomic.Int64
 

@@ -207,19 +207,19 @@ func (c *Control) failover(ctx context.Context, shard int, target string, force 
 	st := c.host.FSM.State()
 	sh := st.Shard(shard)
 	if sh == nil {
-		return "", fmt.Errorf("no shard %d", shard)
+		return "", fmt.Errorf("shard %d: %w", shard, httpapi.ErrUnknownShard)
 	}
 	if target == "" {
 		target = c.bestReplica(st, sh, time.Now().Add(-c.cfg.downAfter), "")
 	} else if !slices.Contains(sh.Replicas, target) {
-		return "", fmt.Errorf("%s is not a replica of shard %d", target, shard)
+		return "", fmt.Errorf("%s is not a replica of shard %d: %w", target, shard, httpapi.ErrInvalid)
 	} else {
 		target = c.bestReplica(st, sh, time.Now().Add(-c.cfg.downAfter), target)
 	}
 	if target == "" {
 		return "", errNoGoodReplica
 	}
-	if force || sh.Master == "" || c.det.Failed(sh.Master) {
+	if force || sh.Master == "" || c.failed(sh.Master) {
 		return target, c.setMaster(sh, target, true, "forced manual failover")
 	}
 	deadline := time.Now().Add(10 * time.Second)

@@ -107,6 +107,8 @@ func (c *Control) leaseGrants() map[string]int64 {
 // node master, writes stop before the entry counts as applied.
 func (c *Control) observe(st *raftfsm.State) {
 	sh, master, ok := st.Role(c.cfg.id)
+	c.fenceMu.Lock()
+	defer c.fenceMu.Unlock()
 	c.fsmNamed.Store(ok && master)
 	if !ok || !master {
 		c.fsmMaster.Store(false)
@@ -174,19 +176,21 @@ func (c *Control) reconcile(st *raftfsm.State) {
 	}
 	c.shardEpoch.Store(sh.Epoch)
 	if master {
-		c.frozen.Store(sh.Handoff != nil)
 		if addr, _ := c.srv.Following(); addr != "" {
 			c.log.Info("record names this node master: promoting", "shard", sh.ID, "epoch", sh.Epoch)
 			c.srv.Promote()
 		}
-		c.fsmMaster.Store(true)
+		// st may already be stale: lift the fence only if the record as
+		// applied still names this node (observe holds fenceMu too).
+		c.fenceMu.Lock()
+		c.fsmMaster.Store(c.fsmNamed.Load())
+		c.fenceMu.Unlock()
 		c.reconciled.Store(true)
 		return
 	}
 	// Fence first, then move: no write may land after the record named
 	// someone else.
 	wasMaster := c.fsmMaster.Swap(false)
-	c.frozen.Store(false)
 	m := st.Nodes[sh.Master]
 	if m == nil {
 		c.reconciled.Store(false)
