@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -390,18 +389,16 @@ func TestPersistAutoRewrite(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		c.Set(ctx, "k", strings.Repeat("x", 100), 0) // the same key: the rewrite shrinks the AOF
 	}
-	// On a loaded machine the SETs are slow enough for several rewrites.
+	// On a loaded machine the SETs are slow enough for several rewrites, a
+	// first one possibly mid-loop: wait for one that follows the last SET.
 	waitFor(t, func() bool {
-		m := regexp.MustCompile(`aof_rewrites:(\d+)`).FindStringSubmatch(c.Info(ctx, "persistence").Val())
-		return m != nil && m[1] != "0"
-	}, "an automatic rewrite")
-	waitFor(t, func() bool {
-		return strings.Contains(c.Info(ctx, "persistence").Val(), "aof_rewrite_in_progress:0")
-	}, "the rewrite to finish")
-	total, base := n.s.aofLog.Load().Size()
-	if total > 100_000 || base == 0 {
-		t.Fatalf("after the automatic rewrite the AOF is %d bytes (base %d)", total, base)
-	}
+		info := c.Info(ctx, "persistence").Val()
+		if !strings.Contains(info, "aof_rewrite_in_progress:0") || strings.Contains(info, "aof_rewrites:0\r") {
+			return false
+		}
+		total, base := n.s.aofLog.Load().Size()
+		return total <= 100_000 && base > 0
+	}, "an automatic rewrite to shrink the AOF")
 }
 
 // Replaying the AOF is not a client write: min-replicas-to-write (or a
