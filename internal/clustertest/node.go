@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,7 +150,36 @@ func (n *Node) Stop() {
 	if n.signal(syscall.SIGSTOP) {
 		n.mu.Lock()
 		n.stopped = true
+		pid := n.cmd.Process.Pid
 		n.mu.Unlock()
+		waitStopped(pid)
+	}
+}
+
+// waitStopped waits (up to 2 s) until every thread of pid is in the stopped
+// state: kill(2) only queues SIGSTOP, and a thread that is running can still
+// answer a request before it parks.
+func waitStopped(pid int) {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		if err != nil || len(tasks) == 0 {
+			return // not Linux, or gone
+		}
+		all := true
+		for _, f := range tasks {
+			b, err := os.ReadFile(f)
+			// The state follows the ")" that closes the command name.
+			i := bytes.LastIndexByte(b, ')')
+			if err == nil && (i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't')) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
