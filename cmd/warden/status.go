@@ -1,8 +1,8 @@
 package main
 
-// `warden status` and `warden healthcheck` talk to a node's HTTP API. They use
-// only the standard library: healthcheck is the Docker HEALTHCHECK of a
-// FROM scratch image, where there is no shell and no curl.
+// `warden status` and `warden healthcheck` talk to a node's HTTP API.
+// healthcheck is the Docker HEALTHCHECK of a FROM scratch image, where there
+// is no shell and no curl.
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/wardenkv/warden/node/httpapi"
 )
 
 const defaultHTTPAddr = "127.0.0.1:8080"
@@ -89,47 +91,6 @@ func runHealthcheck(args []string) error {
 	return err
 }
 
-// Local mirrors of the fields of httpapi.Status that the summary prints (kept
-// here so this file stays standard-library only).
-type statusDoc struct {
-	NodeID string `json:"node_id"`
-	Raft   struct {
-		State        string `json:"state"`
-		Term         uint64 `json:"term"`
-		LastLogIndex uint64 `json:"last_log_index"`
-		CommitIndex  uint64 `json:"commit_index"`
-		AppliedIndex uint64 `json:"applied_index"`
-	} `json:"raft"`
-	Leader struct {
-		NodeID   string `json:"node_id"`
-		RaftAddr string `json:"raft_addr"`
-		HTTPAddr string `json:"http_addr"`
-	} `json:"leader"`
-	Epoch  uint64 `json:"epoch"`
-	Shards []struct {
-		ID         int      `json:"id"`
-		Name       string   `json:"name"`
-		Master     string   `json:"master"`
-		MasterAddr string   `json:"master_addr"`
-		Replicas   []string `json:"replicas"`
-		Epoch      uint64   `json:"epoch"`
-		Slots      string   `json:"slots"`
-	} `json:"shards"`
-	Members []memberDoc `json:"members"`
-}
-
-type memberDoc struct {
-	ID       string `json:"id"`
-	Addr     string `json:"addr"`
-	State    string `json:"state"`
-	Role     string `json:"role"`
-	Shard    int    `json:"shard"`
-	Offset   int64  `json:"offset"`
-	Lag      int64  `json:"lag"`
-	Voter    bool   `json:"voter"`
-	HTTPAddr string `json:"http_addr"`
-}
-
 // runStatus: `warden status [--http host:port] [--json]`.
 func runStatus(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
@@ -154,14 +115,14 @@ func runStatus(args []string, out io.Writer) error {
 		_, err := out.Write(buf.Bytes())
 		return err
 	}
-	var st statusDoc
+	var st httpapi.Status
 	if err := json.Unmarshal(body, &st); err != nil {
 		return fmt.Errorf("status: bad JSON from %s: %w", *addr, err)
 	}
 	return printStatus(out, &st)
 }
 
-func printStatus(out io.Writer, st *statusDoc) error {
+func printStatus(out io.Writer, st *httpapi.Status) error {
 	ew := &errWriter{w: out}
 	leader := "none (no raft leader)"
 	if st.Leader.NodeID != "" {
@@ -187,7 +148,7 @@ func printStatus(out io.Writer, st *statusDoc) error {
 	fmt.Fprintf(ew, "leader:  %s\n", leader)
 	fmt.Fprintf(ew, "epoch:   %d\n", st.Epoch)
 
-	byID := make(map[string]memberDoc, len(st.Members))
+	byID := make(map[string]httpapi.Member, len(st.Members))
 	for _, m := range st.Members {
 		byID[m.ID] = m
 	}
@@ -223,7 +184,7 @@ func printStatus(out io.Writer, st *statusDoc) error {
 	fmt.Fprintf(ew, "\nmembers (%d)\n", len(st.Members))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ID\tADDR\tSTATE\tROLE\tSHARD\tOFFSET\tLAG\tVOTER\tHTTP")
-	members := append([]memberDoc(nil), st.Members...)
+	members := append([]httpapi.Member(nil), st.Members...)
 	sort.Slice(members, func(i, j int) bool { return members[i].ID < members[j].ID })
 	for _, m := range members {
 		shard, lag := "-", "-"
