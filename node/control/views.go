@@ -101,16 +101,26 @@ func (c *Control) Failover(ctx context.Context, force bool) error {
 	if shard < 0 {
 		return fmt.Errorf("this node is not placed in a shard")
 	}
+	_, err := c.requestFailover(ctx, shard, c.cfg.id, force)
+	return err
+}
+
+// requestFailover runs a manual failover where it must run, on the Raft
+// leader: here, or by asking the leader over HTTP (remote reports which).
+func (c *Control) requestFailover(ctx context.Context, shard int, target string, force bool) (remote bool, err error) {
 	if c.isLeader() {
-		_, err := c.failover(ctx, shard, c.cfg.id, force)
-		return err
+		_, err := c.failover(ctx, shard, target, force)
+		return false, err
 	}
-	q := url.Values{"shard": {strconv.Itoa(shard)}, "target": {c.cfg.id}}
+	q := url.Values{"shard": {strconv.Itoa(shard)}}
+	if target != "" {
+		q.Set("target", target)
+	}
 	if force {
 		q.Set("force", "1")
 	}
-	_, err := c.postLeader(ctx, "", "/failover?"+q.Encode(), nil)
-	return err
+	_, err = c.postLeader(ctx, "", "/failover?"+q.Encode(), nil)
+	return true, err
 }
 
 // postLeader POSTs to the Raft leader's HTTP API (or to base, when given)
@@ -190,15 +200,13 @@ func (c *Control) ClusterNodes() string {
 		default:
 			flags = append(flags, "noflags")
 		}
+		link := "connected"
 		switch c.memberState(id) {
 		case "fail":
 			flags = append(flags, "fail")
+			link = "disconnected"
 		case "pfail":
 			flags = append(flags, "fail?")
-		}
-		link := "connected"
-		if c.det.Failed(id) {
-			link = "disconnected"
 		}
 		epoch := uint64(0)
 		if sh != nil {
@@ -333,14 +341,11 @@ func (v sentinelView) Failover(name string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if v.c.isLeader() {
-		_, err := v.c.failover(ctx, shard, "", false)
-		return err
-	}
-	if _, err := v.c.postLeader(ctx, "", "/failover?shard="+strconv.Itoa(shard), nil); err != nil {
+	remote, err := v.c.requestFailover(ctx, shard, "", false)
+	if err != nil && remote {
 		return fmt.Errorf("NOGOODSLAVE %w", err)
 	}
-	return nil
+	return err
 }
 
 func (v sentinelView) CKQuorum(name string) (string, error) {
