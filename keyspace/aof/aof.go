@@ -26,6 +26,13 @@ type Options struct {
 // ErrClosed is returned for data that can no longer reach the file.
 var ErrClosed = errors.New("aof: closed")
 
+// ErrMissingManifest is returned by Open when the manifest is missing or
+// lists nothing while the directory holds AOF data files.
+var ErrMissingManifest = errors.New("manifest missing")
+
+// errNotRegular is the reason for a manifest entry that is not a file.
+var errNotRegular = errors.New("not a regular file")
+
 // maxSpare bounds the write buffer kept for reuse after a burst.
 const maxSpare = 4 << 20
 
@@ -53,8 +60,13 @@ type AOF struct {
 	wmu      sync.Mutex // writes to the current incr file
 	file     *os.File
 	fileName string
+	fresh    string // the incr file Open created (not part of what Load replays)
 	spare    []byte
 	closed   bool
+	// writeErrLogged is when a write error was last logged: the loop
+	// retries every second, the log says so at most every 30 s (Redis's
+	// AOF_WRITE_LOG_ERROR_RATE).
+	writeErrLogged time.Time
 
 	mu    sync.Mutex // the append buffer
 	buf   []byte
@@ -69,6 +81,7 @@ type AOF struct {
 	curSize   atomic.Int64 // the current incr file
 
 	failed    atomic.Pointer[error]  // first fsync failure: sticky (see Sync)
+	writeErr  atomic.Pointer[error]  // the last write failed (disk full): retried by the loop until one succeeds
 	fsyncs    atomic.Int64           // fsyncs of AOF files (tests, stats)
 	fsyncHook atomic.Pointer[func()] // tests: runs in every fsync (disk latency)
 
@@ -122,21 +135,37 @@ func Open(opts Options) (*AOF, error) {
 			return nil, err
 		}
 	}
+	if m.empty() {
+		// A lost manifest must not turn into an empty data set that the
+		// next rewrite then makes permanent.
+		if names := dataFiles(dir, opts.FileName); len(names) > 0 {
+			return nil, fmt.Errorf("aof: %w: %s is missing or lists no file, but %s holds AOF data (%s): restore the manifest or move the files away",
+				ErrMissingManifest, manifestName(opts.FileName), dir, strings.Join(names, ", "))
+		}
+	} else if err := checkFiles(dir, m); err != nil {
+		return nil, err
+	}
 	removeTemps(dir, opts.FileName)
 	dirty := false
 	if len(m.hist) > 0 {
 		deleteFiles(opts.Log, dir, m.hist)
 		m.hist, dirty = nil, true
 	}
+	// The last listed incr file is opened without O_CREATE: checkFiles saw it.
+	flags, fresh := os.O_WRONLY|os.O_APPEND, ""
 	if len(m.incr) == 0 {
 		m.incrSeq++
-		m.incr = append(m.incr, fileInfo{name: incrName(opts.FileName, m.incrSeq), seq: m.incrSeq, typ: typeIncr})
+		fresh = incrName(opts.FileName, m.incrSeq)
+		m.incr = append(m.incr, fileInfo{name: fresh, seq: m.incrSeq, typ: typeIncr})
+		// O_TRUNC: a file of that name is not in the manifest, so it holds
+		// nothing that belongs to the data set.
+		flags |= os.O_CREATE | os.O_TRUNC
 		dirty = true
 	}
 	cur := m.incr[len(m.incr)-1].name
-	f, err := os.OpenFile(filepath.Join(dir, cur), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, cur), flags, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("aof: opening %s: %w", cur, err)
+		return nil, &LoadError{File: cur, Offset: -1, Err: unwrapPath(err)}
 	}
 	if dirty {
 		if err := persistManifest(dir, opts.FileName, m); err != nil {
@@ -144,7 +173,7 @@ func Open(opts Options) (*AOF, error) {
 			return nil, err
 		}
 	}
-	a := &AOF{opts: opts, log: opts.Log, man: m, file: f, fileName: cur, curDB: -1,
+	a := &AOF{opts: opts, log: opts.Log, man: m, file: f, fileName: cur, fresh: fresh, curDB: -1,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	a.policy.Store(int32(opts.Fsync))
 	a.refreshSizes()
@@ -153,6 +182,75 @@ func Open(opts Options) (*AOF, error) {
 	}
 	go a.loop()
 	return a, nil
+}
+
+// checkFiles verifies, before Open creates or changes anything, that every
+// file the manifest lists for loading opens for reading and is a regular
+// file. Redis refuses to start on a missing one as well; creating it instead
+// would load an empty or partial data set without a word.
+func checkFiles(dir string, m *manifest) error {
+	for _, fi := range m.loadList() {
+		f, err := os.Open(filepath.Join(dir, fi.name))
+		if err == nil {
+			var st os.FileInfo
+			st, err = f.Stat()
+			f.Close()
+			if err == nil && !st.Mode().IsRegular() {
+				err = errNotRegular
+			}
+		}
+		if err != nil {
+			return &LoadError{File: fi.name, Offset: -1, Err: unwrapPath(err)}
+		}
+	}
+	return nil
+}
+
+// dataFiles lists the non-empty files in dir named like AOF bases and incr
+// files of fileName (or the adopted legacy file itself).
+func dataFiles(dir, fileName string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if !isDataFileName(name, fileName) {
+			continue
+		}
+		if st, err := e.Info(); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// isDataFileName matches "<fileName>", "<fileName>.<seq>.base.rdb|aof" and
+// "<fileName>.<seq>.incr.aof".
+func isDataFileName(name, fileName string) bool {
+	if name == fileName {
+		return true
+	}
+	rest, ok := strings.CutPrefix(name, fileName+".")
+	if !ok {
+		return false
+	}
+	seq, kind, ok := strings.Cut(rest, ".")
+	if !ok || seq == "" || strings.Trim(seq, "0123456789") != "" {
+		return false
+	}
+	return kind == "base.rdb" || kind == "base.aof" || kind == "incr.aof"
+}
+
+// unwrapPath drops the *os.PathError wrapping (operation and full path) so
+// that messages read like Redis's: "<file>: no such file or directory".
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // refreshSizes recomputes the base and older incr sizes from the files
@@ -205,7 +303,8 @@ func (a *AOF) Append(db int, cmds ...[][]byte) int64 {
 // background loop fsyncs every second for everysec.
 //
 // After a failed fsync every Sync returns that error: Linux may have dropped
-// the unwritten pages, so later fsyncs prove nothing (Redis exits instead).
+// the unwritten pages, so later fsyncs prove nothing. It lasts until a
+// rewrite has put the whole data set into a new durable base (Rewrite.Finish).
 func (a *AOF) Sync(end int64) error {
 	if p := a.failed.Load(); p != nil {
 		return *p
@@ -271,20 +370,45 @@ func (a *AOF) flushLocked() error {
 	a.curSize.Add(int64(n))
 	if err != nil {
 		// Put back what the OS did not take: the file stays a prefix of the
-		// stream and the next flush completes the cut command.
+		// stream and the next flush (the loop retries every second)
+		// completes the cut command.
 		a.mu.Lock()
 		rest := make([]byte, 0, len(buf)-n+len(a.buf))
 		a.buf = append(append(rest, buf[n:]...), a.buf...)
 		a.mu.Unlock()
 		a.written.Store(end - int64(len(buf)-n))
-		return fmt.Errorf("aof: writing %s: %w", a.fileName, err)
+		err = &WriteError{File: a.fileName, Err: unwrapPath(err)}
+		first := a.writeErr.Swap(&err) == nil
+		if first || time.Since(a.writeErrLogged) >= writeErrorLogEvery {
+			a.writeErrLogged = time.Now()
+			a.log.Error("Error writing to the AOF file", "file", a.fileName, "err", err, "pending_bytes", len(buf)-n)
+		}
+		return err
 	}
 	a.written.Store(end)
 	if cap(buf) <= maxSpare {
 		a.spare = buf[:0]
 	}
+	if a.writeErr.Load() != nil && a.writeErr.Swap(nil) != nil {
+		a.log.Warn("AOF write error looks solved, Redis can write again.", "file", a.fileName)
+	}
 	return nil
 }
+
+// writeErrorLogEvery rate-limits the log of a write error that persists
+// while the loop retries (Redis's AOF_WRITE_LOG_ERROR_RATE).
+const writeErrorLogEvery = 30 * time.Second
+
+// WriteError is a failed write to an AOF file. The data stays buffered and
+// is retried; Err is the bare OS error (e.g. syscall.ENOSPC).
+type WriteError struct {
+	File string
+	Err  error
+}
+
+func (e *WriteError) Error() string { return fmt.Sprintf("aof: writing %s: %v", e.File, e.Err) }
+
+func (e *WriteError) Unwrap() error { return e.Err }
 
 // fsyncTo fsyncs f, which holds the stream up to w (caller holds syncMu).
 func (a *AOF) fsyncTo(f *os.File, w int64) error {
@@ -306,13 +430,35 @@ func (a *AOF) fsyncTo(f *os.File, w int64) error {
 	return nil
 }
 
-// LastError returns the fsync failure that stopped the AOF, if any (for
-// MISCONF-style refusal of writes and INFO).
+// LastError returns why the AOF cannot take writes now, if it cannot (for
+// MISCONF refusals and INFO's aof_last_write_status): the fsync failure
+// that stopped it (sticky, see Sync) or the last write error, which lasts
+// until a write succeeds (the loop retries the pending data every second,
+// so a disk that had filled up recovers once space is freed).
 func (a *AOF) LastError() error {
 	if p := a.failed.Load(); p != nil {
 		return *p
 	}
+	if p := a.writeErr.Load(); p != nil {
+		return *p
+	}
 	return nil
+}
+
+// Flush writes everything appended so far and fsyncs it whatever the
+// policy, as Redis does on shutdown. It reports why that failed: the
+// caller must not exit as if the data were safe.
+func (a *AOF) Flush() error {
+	if p := a.failed.Load(); p != nil {
+		return *p
+	}
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
+	f, w, err := a.writeOut()
+	if err != nil {
+		return err
+	}
+	return a.fsyncTo(f, w)
 }
 
 // SetFsync changes the policy (CONFIG SET appendfsync).
@@ -333,6 +479,8 @@ func (a *AOF) loop() {
 	}
 }
 
+// tick writes out the buffer (retrying a write that failed, as Redis's
+// serverCron does) and, for everysec, fsyncs.
 func (a *AOF) tick() {
 	a.syncMu.Lock()
 	defer a.syncMu.Unlock()
@@ -341,13 +489,10 @@ func (a *AOF) tick() {
 		a.wmu.Unlock()
 		return
 	}
-	err := a.flushLocked()
+	err := a.flushLocked() // a failure is logged (rate-limited) and kept in writeErr
 	f, w := a.file, a.written.Load()
 	a.wmu.Unlock()
-	if err != nil {
-		a.log.Warn("AOF background write failed", "err", err)
-	}
-	if Fsync(a.policy.Load()) == FsyncEverySec && a.failed.Load() == nil {
+	if err == nil && Fsync(a.policy.Load()) == FsyncEverySec && a.failed.Load() == nil {
 		_ = a.fsyncTo(f, w) // logged by fsyncTo; Sync reports it
 	}
 }

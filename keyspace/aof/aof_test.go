@@ -1,11 +1,13 @@
 package aof
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -262,5 +264,189 @@ func TestOpenRefusesBadManifest(t *testing.T) {
 	}
 	if _, err := Open(testOptions(dir, nil)); err == nil {
 		t.Fatal("Open accepted a malformed manifest")
+	}
+}
+
+// swapFile points the AOF's writes at f (tests: /dev/full fails every write
+// with ENOSPC, as a full disk does) and returns the file it replaced.
+func swapFile(a *AOF, f *os.File) *os.File {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	old := a.file
+	a.file = f
+	return old
+}
+
+func openDevFull(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full to simulate a full disk: %v", err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// A failed write (disk full) is kept and retried by the background loop;
+// the error lasts until a write succeeds, then clears by itself, and the
+// file holds every command once, in order.
+func TestWriteErrorRetried(t *testing.T) {
+	for _, policy := range []Fsync{FsyncEverySec, FsyncNo, FsyncAlways} {
+		t.Run(policy.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			var logs logBuf
+			opts := testOptions(dir, &logs)
+			opts.Fsync = policy
+			a := mustOpen(t, opts)
+			if err := a.Sync(a.Append(0, argv("SET", "a", "1"))); err != nil {
+				t.Fatal(err)
+			}
+			real := swapFile(a, openDevFull(t))
+			end := a.Append(0, argv("SET", "b", "2"))
+			err := a.Sync(end)
+			var we *WriteError
+			if !errors.As(err, &we) || !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("Sync on a full disk: %v, want a WriteError wrapping ENOSPC", err)
+			}
+			if !errors.Is(a.LastError(), syscall.ENOSPC) {
+				t.Fatalf("LastError %v, want ENOSPC", a.LastError())
+			}
+			// Still failing: the loop keeps the data and the error.
+			time.Sleep(1100 * time.Millisecond)
+			if a.LastError() == nil || a.written.Load() >= end {
+				t.Fatalf("error cleared (%v) or data written (%d >= %d) while the disk is full", a.LastError(), a.written.Load(), end)
+			}
+			swapFile(a, real) // space freed
+			waitUntil(t, func() bool { return a.LastError() == nil }, "the loop to retry the write")
+			if a.written.Load() < end {
+				t.Fatalf("error cleared with written %d < end %d", a.written.Load(), end)
+			}
+			if !strings.Contains(logs.String(), "AOF write error looks solved") {
+				t.Errorf("no recovery line in the log:\n%s", logs.String())
+			}
+			if err := a.Sync(a.Append(0, argv("SET", "c", "3"))); err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+			got, _, err := loadCommands(t, opts)
+			if err != nil || !equalStrings(got, []string{"SELECT 0", "SELECT 0", "SET a 1", "SET b 2", "SET c 3"}) {
+				t.Fatalf("after recovery: %q %v", got, err)
+			}
+		})
+	}
+}
+
+// Flush (shutdown) reports a write it cannot make instead of pretending the
+// data is safe.
+func TestFlushReportsWriteError(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(dir, nil)
+	opts.Fsync = FsyncNo
+	a := mustOpen(t, opts)
+	real := swapFile(a, openDevFull(t))
+	a.Append(0, argv("SET", "a", "1"))
+	if err := a.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Flush on a full disk: %v", err)
+	}
+	swapFile(a, real)
+	if err := a.Flush(); err != nil {
+		t.Fatalf("Flush after space came back: %v", err)
+	}
+	if a.synced.Load() != a.written.Load() || a.written.Load() == 0 {
+		t.Fatalf("Flush did not fsync: synced %d written %d", a.synced.Load(), a.written.Load())
+	}
+}
+
+// A rewrite that cannot write out the old file's data fails before the
+// manifest lists a new incr file, so a torn write can only ever be in the
+// last listed file (the one Load may cut).
+func TestBeginRewriteWritesOutBeforeListing(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(dir, nil)
+	opts.Fsync = FsyncNo
+	a := mustOpen(t, opts)
+	a.Sync(a.Append(0, argv("SET", "a", "1")))
+	manifest := readManifestFile(t, dir)
+	real := swapFile(a, openDevFull(t))
+	a.Append(0, argv("SET", "b", "2"))
+	if rw, err := a.BeginRewrite(); err == nil {
+		rw.Abort()
+		t.Fatal("BeginRewrite succeeded with the old file's data unwritten")
+	}
+	if m := readManifestFile(t, dir); m != manifest {
+		t.Fatalf("the manifest changed although the old file could not be written out:\n%s", m)
+	}
+	swapFile(a, real)
+	rw, err := a.BeginRewrite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw.Base().Write(resp([]string{"SET", "a", "1"}, []string{"SET", "b", "2"}))
+	if err := rw.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if got, _, err := loadCommands(t, opts); err != nil || !equalStrings(got, []string{"SELECT 0", "SET a 1", "SET b 2"}) {
+		t.Fatalf("%q %v", got, err)
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// After an fsync failure nothing the old files hold can be trusted, so the
+// AOF refuses (sticky) until a rewrite puts the whole data set into a new
+// durable base: then it takes writes again and loads complete.
+func TestFsyncFailureClearedByRewrite(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(dir, nil) // appendfsync always
+	a := mustOpen(t, opts)
+	if err := a.Sync(a.Append(0, argv("SET", "a", "1"))); err != nil {
+		t.Fatal(err)
+	}
+	// fdatasync on a pipe fails (EINVAL): an fsync failure without a bad disk.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	real := swapFile(a, w)
+	if err := a.Sync(a.Append(0, argv("SET", "b", "2"))); err == nil {
+		t.Fatal("Sync succeeded although fdatasync failed")
+	}
+	swapFile(a, real)
+	if err := a.Sync(a.Append(0, argv("SET", "c", "3"))); err == nil || a.LastError() == nil {
+		t.Fatalf("the fsync failure did not stick: Sync %v, LastError %v", err, a.LastError())
+	}
+	rw, err := a.BeginRewrite()
+	if err != nil {
+		t.Fatalf("a rewrite must be possible after an fsync failure: %v", err)
+	}
+	if a.LastError() == nil {
+		t.Fatal("the failure cleared before the new base was durable")
+	}
+	rw.Base().Write(resp([]string{"SET", "a", "1"}, []string{"SET", "b", "2"}, []string{"SET", "c", "3"}))
+	if err := rw.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.LastError(); err != nil {
+		t.Fatalf("still failed after the rewrite: %v", err)
+	}
+	if err := a.Sync(a.Append(0, argv("SET", "d", "4"))); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	got, _, err := loadCommands(t, opts)
+	if err != nil || !equalStrings(got, []string{"SELECT 0", "SET a 1", "SET b 2", "SET c 3", "SELECT 0", "SELECT 0", "SET d 4"}) {
+		t.Fatalf("%q %v", got, err)
 	}
 }

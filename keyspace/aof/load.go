@@ -26,6 +26,9 @@ type LoadError struct {
 }
 
 func (e *LoadError) Error() string {
+	if e.Offset < 0 { // the file itself is the problem, not its content
+		return fmt.Sprintf("aof: can't open the append-only file %s: %v", e.File, e.Err)
+	}
 	return fmt.Sprintf("aof: %s at offset %d: %v", e.File, e.Offset, e.Err)
 }
 
@@ -52,39 +55,38 @@ var (
 // are applied only once its EXEC has been read. apply's argv is only valid
 // during the call.
 //
-// A truncated last command of the last non-empty file, or a MULTI without its
+// A truncated last command of the last listed file, or a MULTI without its
 // EXEC at its end, is cut off (the file is truncated before it, with a
 // warning) when LoadTruncated, as Redis does with aof-load-truncated yes;
 // otherwise it is a *LoadError wrapping ErrTruncated. Anything else
-// malformed, including a truncated command in an earlier file, is a
-// *LoadError wrapping ErrCorrupt: never a silent partial load. Like Redis,
-// a bulk length running past the end of the last file is taken as a
-// truncated tail.
+// malformed, including a truncated command in any earlier file (even one
+// followed only by empty files, as Redis 7 decides), is a *LoadError
+// wrapping ErrCorrupt: never a silent partial load. Like Redis, a bulk
+// length running past the end of the last file is taken as a truncated
+// tail. A listed file that is missing or unreadable is a *LoadError with
+// Offset -1.
 //
 // Load must run before the first Append.
 func (a *AOF) Load(loadRDB func(r *bufio.Reader) error, apply func(argv [][]byte) error) (LoadStats, error) {
 	a.manMu.Lock()
-	m := a.man.clone()
+	files := a.man.loadList()
 	a.manMu.Unlock()
-	var files []fileInfo
-	if m.base != nil {
-		files = append(files, *m.base)
+	// The incr file Open just created is not part of the AOF it found:
+	// leaving it out keeps "the last file" what it was on disk.
+	if n := len(files); n > 0 && a.fresh != "" && files[n-1].name == a.fresh {
+		files = files[:n-1]
 	}
-	files = append(files, m.incr...)
 	sizes := make([]int64, len(files))
-	last := -1
 	for i, fi := range files {
 		st, err := os.Stat(filepath.Join(a.opts.Dir, fi.name))
 		if err != nil {
-			return LoadStats{}, &LoadError{File: fi.name, Err: err}
+			return LoadStats{}, &LoadError{File: fi.name, Offset: -1, Err: unwrapPath(err)}
 		}
-		if sizes[i] = st.Size(); sizes[i] > 0 {
-			last = i
-		}
+		sizes[i] = st.Size()
 	}
 	l := &loader{a: a, loadRDB: loadRDB, apply: apply}
 	for i, fi := range files {
-		if err := l.file(fi, sizes[i], fi.typ == typeBase, i >= last); err != nil {
+		if err := l.file(fi, sizes[i], fi.typ == typeBase, i == len(files)-1); err != nil {
 			return l.stats, err
 		}
 	}
@@ -114,12 +116,12 @@ type queued struct {
 }
 
 // file replays one file; tail reports whether a truncated end may be cut
-// (no later file holds data).
+// (it is the last file).
 func (l *loader) file(fi fileInfo, size int64, base, tail bool) error {
 	path := filepath.Join(l.a.opts.Dir, fi.name)
 	f, err := os.Open(path)
 	if err != nil {
-		return &LoadError{File: fi.name, Err: err}
+		return &LoadError{File: fi.name, Offset: -1, Err: unwrapPath(err)}
 	}
 	defer f.Close()
 	p := newParser(f, size)
@@ -212,7 +214,9 @@ func (l *loader) run(file string, off int64, argv [][]byte) error {
 // truncate cuts a file's incomplete tail at cut, if allowed.
 func (l *loader) truncate(file, path string, cut int64, tail bool) error {
 	if !tail {
-		return &LoadError{File: file, Offset: cut, Err: fmt.Errorf("%w: truncated command in a file followed by non-empty files", ErrCorrupt)}
+		// Redis 7: "the truncated file is not the last file". Only the
+		// file appends went to can have a torn tail.
+		return &LoadError{File: file, Offset: cut, Err: fmt.Errorf("%w: truncated command in a file that is not the last one", ErrCorrupt)}
 	}
 	if !l.a.opts.LoadTruncated {
 		return &LoadError{File: file, Offset: cut, Err: ErrTruncated}

@@ -3,6 +3,7 @@ package aof
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,11 +116,27 @@ func TestTruncatedEarlierFile(t *testing.T) {
 	if !errors.As(err, &le) || le.File != "appendonly.aof.1.incr.aof" || !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("truncated non-last file: %v", err)
 	}
-	// With the later file empty, the earlier one is the tail: cut.
+	// An empty later file changes nothing (Redis 7: "the truncated file is
+	// not the last file"); the file is left as it was.
 	os.WriteFile(filepath.Join(dir, "appendonly.aof.2.incr.aof"), nil, 0o644)
-	got, st, err := loadCommands(t, testOptions(dir, nil))
-	if err != nil || !st.Truncated || !equalStrings(got, []string{"SELECT 0", "SELECT 0"}) {
-		t.Fatalf("truncated file followed by an empty one: %q %+v %v", got, st, err)
+	_, _, err = loadCommands(t, testOptions(dir, nil))
+	if !errors.As(err, &le) || le.File != "appendonly.aof.1.incr.aof" || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("truncated file followed by an empty one: %v", err)
+	}
+	if got := readFile(t, first); len(got) != len(b)-3 {
+		t.Fatalf("the refused file was changed: %d bytes, want %d", len(got), len(b)-3)
+	}
+}
+
+// A torn legacy AOF is the last file of what Open found: the incr file Open
+// adds for new writes does not make it an earlier one.
+func TestLegacyTornTailCut(t *testing.T) {
+	server := t.TempDir()
+	whole := resp([]string{"SET", "a", "1"}, []string{"SET", "b", "2"})
+	os.WriteFile(filepath.Join(server, "appendonly.aof"), whole[:len(whole)-4], 0o644)
+	got, st, err := loadCommands(t, testOptions(filepath.Join(server, "appendonlydir"), nil))
+	if err != nil || !st.Truncated || !equalStrings(got, []string{"SELECT 0", "SET a 1"}) {
+		t.Fatalf("torn legacy AOF: %q %+v %v", got, st, err)
 	}
 }
 
@@ -186,13 +203,91 @@ func TestApplyErrorStops(t *testing.T) {
 	}
 }
 
+// Every file the manifest lists must be there: Open refuses, naming the
+// file and the reason, and creates or changes nothing (it used to create a
+// missing last incr file and load an empty data set).
 func TestMissingListedFile(t *testing.T) {
+	const manifest = "file appendonly.aof.1.base.aof seq 1 type b\n" +
+		"file appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+	files := map[string][]byte{
+		"appendonly.aof.1.base.aof": resp([]string{"SET", "a", "1"}),
+		"appendonly.aof.1.incr.aof": resp([]string{"SET", "b", "1"}),
+		"appendonly.aof.2.incr.aof": resp([]string{"SET", "c", "1"}),
+	}
+	for _, tc := range []struct {
+		file   string
+		dir    bool // a directory in its place
+		reason string
+	}{
+		{file: "appendonly.aof.1.base.aof", reason: "no such file or directory"},
+		{file: "appendonly.aof.1.incr.aof", reason: "no such file or directory"},
+		{file: "appendonly.aof.2.incr.aof", reason: "no such file or directory"},
+		{file: "appendonly.aof.2.incr.aof", dir: true, reason: "not a regular file"},
+	} {
+		t.Run(fmt.Sprintf("%s-dir=%v", tc.file, tc.dir), func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "appendonly.aof.manifest"), []byte(manifest), 0o644)
+			for name, content := range files {
+				if name != tc.file {
+					os.WriteFile(filepath.Join(dir, name), content, 0o644)
+				} else if tc.dir {
+					os.Mkdir(filepath.Join(dir, name), 0o755)
+				}
+			}
+			before := dirFiles(t, dir)
+			a, err := Open(testOptions(dir, nil))
+			if err == nil {
+				a.Close()
+				t.Fatal("Open accepted a manifest naming a missing file")
+			}
+			var le *LoadError
+			if !errors.As(err, &le) || le.File != tc.file || le.Offset != -1 {
+				t.Fatalf("error %v (%#v), want a LoadError for %s", err, le, tc.file)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "can't open the append-only file "+tc.file+": "+tc.reason) {
+				t.Fatalf("error text %q does not name the file and the reason", msg)
+			}
+			if !tc.dir && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("error %v does not wrap fs.ErrNotExist", err)
+			}
+			if after := dirFiles(t, dir); !equalStrings(after, before) {
+				t.Fatalf("Open changed the directory: %q, was %q", after, before)
+			}
+			if m := readManifestFile(t, dir); m != manifest {
+				t.Fatalf("Open changed the manifest: %q", m)
+			}
+		})
+	}
+}
+
+// A missing or empty manifest next to AOF data is refused rather than
+// started over as an empty data set; an empty leftover (a crash between
+// creating the first incr file and the manifest) is not data.
+func TestOpenRefusesOrphanedData(t *testing.T) {
+	for _, manifest := range []string{"", "# no files\n"} {
+		dir := t.TempDir()
+		if manifest != "" {
+			os.WriteFile(filepath.Join(dir, "appendonly.aof.manifest"), []byte(manifest), 0o644)
+		}
+		os.WriteFile(filepath.Join(dir, "appendonly.aof.2.base.rdb"), []byte("REDIS0010"), 0o644)
+		os.WriteFile(filepath.Join(dir, "appendonly.aof.2.incr.aof"), resp([]string{"SET", "a", "1"}), 0o644)
+		os.WriteFile(filepath.Join(dir, "other.aof.1.incr.aof"), resp([]string{"SET", "x", "1"}), 0o644) // another appendfilename
+		a, err := Open(testOptions(dir, nil))
+		if err == nil {
+			a.Close()
+			t.Fatalf("manifest %q: Open started over next to AOF data", manifest)
+		}
+		if !errors.Is(err, ErrMissingManifest) || !strings.Contains(err.Error(), "appendonly.aof.2.base.rdb, appendonly.aof.2.incr.aof)") {
+			t.Fatalf("manifest %q: %v", manifest, err)
+		}
+	}
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "appendonly.aof.manifest"),
-		[]byte("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"), 0o644)
-	_, _, err := loadCommands(t, testOptions(dir, nil))
-	var le *LoadError
-	if !errors.As(err, &le) || le.File != "appendonly.aof.1.base.aof" {
-		t.Fatalf("missing base: %v", err)
+	os.WriteFile(filepath.Join(dir, "appendonly.aof.1.incr.aof"), nil, 0o644)
+	a := mustOpen(t, testOptions(dir, nil))
+	a.Sync(a.Append(0, argv("SET", "a", "1")))
+	a.Close()
+	if got, _, err := loadCommands(t, testOptions(dir, nil)); err != nil || !equalStrings(got, []string{"SELECT 0", "SELECT 0", "SET a 1"}) {
+		t.Fatalf("after an empty leftover incr file: %q %v", got, err)
 	}
 }

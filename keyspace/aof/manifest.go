@@ -49,6 +49,15 @@ func (m *manifest) clone() *manifest {
 	return &c
 }
 
+// loadList is the files Load replays, in order: the base, then the incr files.
+func (m *manifest) loadList() []fileInfo {
+	var files []fileInfo
+	if m.base != nil {
+		files = append(files, *m.base)
+	}
+	return append(files, m.incr...)
+}
+
 // empty reports whether the manifest lists no loadable file.
 func (m *manifest) empty() bool { return m.base == nil && len(m.incr) == 0 }
 

@@ -22,20 +22,22 @@ type Rewrite struct {
 	f         *os.File
 	bw        *bufio.Writer
 	rdb       bool
-	firstIncr int64 // seq of the incr file opened by BeginRewrite
+	firstIncr int64  // seq of the incr file opened by BeginRewrite
+	failed    *error // the AOF's fsync failure when the rewrite began (Finish clears it)
 	done      bool
 }
 
 // BeginRewrite starts a rewrite. The server calls it while it holds every
 // keyspace lock, so the data set it then snapshots into Base is exactly the
-// state before the first command of the new incr file. It writes out and
-// opens a new incr file (seq+1), persists a manifest that lists the old
-// base, the old incr files and the new incr file, writes out and fsyncs the
-// buffer into the old file and switches Append to the new file (the next
-// append starts with SELECT).
+// state before the first command of the new incr file. It opens a new incr
+// file (seq+1), writes out and fsyncs the buffer into the old file, then
+// persists a manifest that lists the old base, the old incr files and the
+// new incr file and switches Append to the new file (the next append starts
+// with SELECT).
 //
 // Every step is crash-safe: until Finish the manifest on disk always lists
-// files that together hold every acknowledged write.
+// files that together hold every acknowledged write, and only its last
+// file can end in a torn write (the one Load may cut, as Redis does).
 func (a *AOF) BeginRewrite() (*Rewrite, error) {
 	a.manMu.Lock()
 	defer a.manMu.Unlock()
@@ -63,10 +65,41 @@ func (a *AOF) BeginRewrite() (*Rewrite, error) {
 		discardTemp(tmp)
 		return nil, fmt.Errorf("aof: creating %s: %w", name, err)
 	}
-	// Listing the new (empty) file before appends move to it keeps every
-	// manifest on disk valid: old files, then possibly an empty one.
+	// Write out and fsync the old file's data before the manifest lists the
+	// new file: a crash then leaves a torn write only in the last listed
+	// file. mu stays held from the moment the buffer is empty until the
+	// switch, so no Append lands in between with a SELECT state that
+	// belongs to the old file.
+	old := a.file
+	for {
+		if err := a.flushLocked(); err != nil {
+			// Nothing changed: appends keep going to the old file.
+			f.Close()
+			discardTemp(tmp)
+			return nil, err
+		}
+		a.mu.Lock()
+		if len(a.buf) == 0 {
+			break
+		}
+		a.mu.Unlock()
+	}
+	// The old file must be durable before synced starts describing the new
+	// one; nothing reaches the new file before this returns (wmu is held).
+	// After an fsync failure that proves nothing (the new base replaces the
+	// old files), and it must not stop the rewrite that ends the failure.
+	failed := a.failed.Load()
+	if failed == nil {
+		if err := a.fsyncTo(old, a.written.Load()); err != nil {
+			a.mu.Unlock()
+			f.Close()
+			discardTemp(tmp)
+			return nil, err // the AOF is now failed (see Sync)
+		}
+	}
 	m.incr = append(m.incr, fileInfo{name: name, seq: m.incrSeq, typ: typeIncr})
 	if err := persistManifest(a.opts.Dir, a.opts.FileName, m); err != nil {
+		a.mu.Unlock()
 		// The new file stays (empty): a manifest that did reach the disk
 		// may list it.
 		f.Close()
@@ -74,38 +107,14 @@ func (a *AOF) BeginRewrite() (*Rewrite, error) {
 		return nil, err
 	}
 	a.man = m
-	// Write out the old file's data and switch while the buffer is empty,
-	// under mu, so no Append can land between the flush and the switch
-	// with a SELECT state that belongs to the old file.
-	old := a.file
-	for {
-		if err := a.flushLocked(); err != nil {
-			// Appends keep going to the old file, still listed.
-			f.Close()
-			discardTemp(tmp)
-			return nil, err
-		}
-		a.mu.Lock()
-		if len(a.buf) == 0 {
-			a.file, a.fileName, a.curDB = f, name, -1 // each file loads from db 0: re-SELECT
-			a.mu.Unlock()
-			break
-		}
-		a.mu.Unlock()
-	}
-	// The old file must be durable before synced starts describing the new
-	// one; nothing reaches the new file before this returns (wmu is held).
-	ferr := a.fsyncTo(old, a.written.Load())
+	a.file, a.fileName, a.curDB = f, name, -1 // each file loads from db 0: re-SELECT
+	a.mu.Unlock()
 	if err := old.Close(); err != nil {
 		a.log.Warn("AOF: closing the previous incr file", "err", err)
 	}
 	a.otherIncr.Add(a.curSize.Swap(0))
-	if ferr != nil { // switched, but the AOF is now failed (see Sync)
-		discardTemp(tmp)
-		return nil, ferr
-	}
 	a.rewriting = true
-	return &Rewrite{a: a, f: tmp, bw: bufio.NewWriterSize(tmp, 1<<20), rdb: a.opts.UseRDBPreamble, firstIncr: m.incrSeq}, nil
+	return &Rewrite{a: a, f: tmp, bw: bufio.NewWriterSize(tmp, 1<<20), rdb: a.opts.UseRDBPreamble, firstIncr: m.incrSeq, failed: failed}, nil
 }
 
 func discardTemp(f *os.File) {
@@ -176,6 +185,12 @@ func (r *Rewrite) Finish() error {
 	}
 	a.man = m
 	a.refreshSizes()
+	// The durable base now holds the whole data set as of the cut, and the
+	// new incr file was never fsynced while failed (so no failure of its
+	// own is hidden): the fsync failure of the old files no longer matters.
+	if r.failed != nil && a.failed.CompareAndSwap(r.failed, nil) {
+		a.log.Warn("AOF fsync error cleared: the rewritten AOF holds the whole data set", "base", name)
+	}
 	deleteFiles(a.log, a.opts.Dir, old)
 	clean := m.clone()
 	clean.hist = nil
