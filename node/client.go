@@ -155,6 +155,9 @@ func (cl *Client) flush() {
 	if cl.aofPending > 0 {
 		cl.ctx.s.syncAOF(cl)
 	}
+	if cl.ctx.tx == nil { // inside EXEC the keys stay locked: never wait then
+		cl.ctx.s.holdReply(cl)
+	}
 	if cl.pushMode.Load() {
 		cl.flushToOutbox()
 		return

@@ -144,7 +144,7 @@ func infoPersistence(s *Server, w *infoWriter) {
 	w.int("aof_rewrites", rewrites)
 	w.int("aof_rewrites_consecutive_failures", rewriteFailures)
 	aofStatus := "ok"
-	if p.aofErr.Load() != nil {
+	if a != nil && a.LastError() != nil { // a write or fsync failed (Redis counts both)
 		aofStatus = "err"
 	}
 	w.str("aof_last_write_status", aofStatus)

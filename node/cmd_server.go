@@ -159,8 +159,7 @@ func cmdShutdown(c *Ctx) {
 		c.Err("ERR No shutdown in progress.")
 		return
 	}
-	if err := c.s.shutdownPersist(save, nosave); err != nil && !force {
-		c.s.log.Warn("SHUTDOWN refused", "err", err)
+	if err := c.s.prepareShutdown(save, nosave, force); err != nil { // logged there
 		c.Err("ERR Errors trying to SHUTDOWN. Check logs.")
 		return
 	}

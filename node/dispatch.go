@@ -42,6 +42,7 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	if cl.aofPending > 0 && len(conn.PeekPipeline()) == 0 {
 		s.syncAOF(cl)
 	}
+	s.holdReply(cl) // while a shutdown saves
 	if cl.pushMode.Load() {
 		cl.flushToOutbox()
 	}

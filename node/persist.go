@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/tidwall/redcon"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/keyspace/rdb"
@@ -37,14 +39,21 @@ type persist struct {
 	rewrites         int64
 	rewriteFailures  int64
 	rewriteBase      int64 // AOF size after the last rewrite (auto-aof-rewrite-percentage)
-	shutdownSaved    bool
 
 	aof       *aof.AOF // nil when appendonly is off; guarded by mu
 	bgsaveBad atomic.Bool
-	aofErr    atomic.Pointer[string] // last AOF write error, nil when fine
 	loading   atomic.Bool
 	loaded    atomic.Int64 // keys loaded at startup
 	expired   atomic.Int64 // keys already expired at load
+
+	// Shutdown (see prepareShutdown). While an attempt runs, replies are
+	// held (hold is closed when it fails); once one succeeded, exiting is
+	// set and held replies are never sent.
+	shutdownMu sync.Mutex // one attempt at a time
+	holdMu     sync.Mutex
+	hold       chan struct{}
+	holding    atomic.Bool
+	exiting    atomic.Bool
 }
 
 // aofEnd is the end offset of everything appended to the AOF so far; a
@@ -74,13 +83,42 @@ func (s *Server) syncAOF(cl *Client) {
 	if a == nil || end == 0 {
 		return
 	}
-	if err := a.Sync(end); err != nil {
-		msg := err.Error()
-		s.persist.aofErr.Store(&msg)
-		s.log.Error("writing the AOF failed", "err", err)
-		return
+	if err := a.Sync(end); err != nil && s.cfg.Get("appendfsync") == "always" {
+		// Not durable, so not acknowledged: the connection closes without
+		// the replies (Redis exits instead). The data stays buffered and
+		// the AOF retries the write; the error is logged by the AOF and
+		// refuses writes (MISCONF) until then. With everysec and no the
+		// reply goes out, as Redis's does.
+		cl.Kill()
 	}
-	s.persist.aofErr.Store(nil)
+}
+
+// aofRefusal is the MISCONF text while the AOF cannot take writes, as
+// Redis words it ("... AOF file: No space left on device"), or "".
+func (s *Server) aofRefusal() string {
+	a := s.aofLog.Load()
+	if a == nil {
+		return ""
+	}
+	err := a.LastError()
+	if err == nil {
+		return ""
+	}
+	return "MISCONF Errors writing to the AOF file: " + strerror(err)
+}
+
+// strerror renders err's OS error the way C's strerror does
+// ("No space left on device"); other errors as they are.
+func strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	msg := errno.Error()
+	if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' {
+		msg = string(msg[0]-'a'+'A') + msg[1:]
+	}
+	return msg
 }
 
 func (s *Server) rdbPath() string {
@@ -123,7 +161,7 @@ func (s *Server) startPersistence() error {
 		}
 		a, err := aof.Open(opts)
 		if err != nil {
-			return fmt.Errorf("open append only file: %w", err)
+			return fmt.Errorf("open the append only file in %s: %w", opts.Dir, err)
 		}
 		if existed {
 			st, err := a.Load(func(r *bufio.Reader) error {
@@ -132,7 +170,7 @@ func (s *Server) startPersistence() error {
 			}, s.replayer())
 			if err != nil {
 				a.Close()
-				return fmt.Errorf("load append only file: %w", err)
+				return fmt.Errorf("load the append only file in %s: %w", opts.Dir, err)
 			}
 			s.log.Info("DB loaded from append only file", "commands", st.Commands, "bytes", st.Bytes, "truncated", st.Truncated, "seconds", time.Since(start).Seconds())
 		}
@@ -565,51 +603,137 @@ func (s *Server) writesRefused() string {
 	if p.bgsaveBad.Load() && s.cfg.Bool("stop-writes-on-bgsave-error") && len(parseSaveRules(s.cfg.Get("save"))) > 0 {
 		return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
 	}
-	if msg := p.aofErr.Load(); msg != nil && s.aofLog.Load() != nil {
-		return "MISCONF Errors writing to the AOF file: " + *msg
-	}
-	return ""
+	return s.aofRefusal()
 }
 
-// shutdownPersist saves as Redis does when stopping: the AOF is flushed and
-// fsynced; dump.rdb is written when save rules are set (or SAVE was asked),
-// unless NOSAVE.
-func (s *Server) shutdownPersist(save, nosave bool) error {
+// prepareShutdown makes the data set durable before the server stops, as
+// Redis's prepareForShutdown and finishShutdown do: the AOF is written out
+// and fsynced, and dump.rdb is saved when save rules are set (or save),
+// unless nosave. When that fails it returns the error, unless force, and
+// the server must keep serving (Redis: "Error trying to save the DB, can't
+// exit."). FORCE exits anyway; NOSAVE only skips dump.rdb, as in Redis.
+//
+// Replies are held while it runs (Redis serves no client during its final
+// save), so a write that lands after the final snapshot is never
+// acknowledged and then lost: on failure they are released, on success the
+// connections close unanswered (holdReply).
+func (s *Server) prepareShutdown(save, nosave, force bool) error {
 	p := &s.persist
-	p.mu.Lock()
-	if p.shutdownSaved {
-		p.mu.Unlock()
+	p.shutdownMu.Lock()
+	defer p.shutdownMu.Unlock()
+	if p.exiting.Load() {
 		return nil
 	}
-	p.mu.Unlock()
-	if a := s.aofLog.Load(); a != nil {
-		if err := a.Sync(s.aofEnd.Load()); err != nil {
-			return fmt.Errorf("flush the AOF: %w", err)
-		}
+	p.holdMu.Lock()
+	p.hold = make(chan struct{})
+	p.holding.Store(true)
+	p.holdMu.Unlock()
+	err := s.persistForShutdown(save, nosave, force)
+	if err != nil && !force {
+		s.log.Error("Errors trying to shut down the server. Check the logs for more information.", "err", err)
+		p.releaseHold()
+		return err
 	}
-	if !nosave && (save || len(parseSaveRules(s.cfg.Get("save"))) > 0) {
-		// Wait for a running snapshot rather than failing.
-		for {
-			err := s.rdbSave(false)
-			if err == nil {
-				break
-			}
-			p.mu.Lock()
-			busy := p.child != ""
-			p.mu.Unlock()
-			if !busy {
-				return err
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	p.mu.Lock()
-	p.shutdownSaved = true
-	p.mu.Unlock()
+	p.exiting.Store(true)
 	return nil
 }
 
-// closePersistence closes the AOF (after shutdownPersist).
+func (s *Server) persistForShutdown(save, nosave, force bool) error {
+	exit := ", can't exit." // Redis's wording, both ways
+	if force {
+		exit = ". Exit anyway."
+	}
+	if a := s.aofLog.Load(); a != nil {
+		if err := a.Flush(); err != nil {
+			s.log.Error("Error trying to write and fsync the AOF"+exit, "err", err)
+			return fmt.Errorf("flush the AOF: %w", err)
+		}
+	}
+	if nosave || !save && len(parseSaveRules(s.cfg.Get("save"))) == 0 {
+		return nil
+	}
+	s.log.Info("Saving the final RDB snapshot before exiting.")
+	for { // a running snapshot is waited for, not failed on
+		err := s.rdbSave(false)
+		if err == nil {
+			return nil
+		}
+		if s.persist.childKind() == "" {
+			s.log.Error("Error trying to save the DB"+exit, "err", err)
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// releaseHold lets held replies go (the shutdown attempt failed, or the
+// connections are closed already).
+func (p *persist) releaseHold() {
+	p.holdMu.Lock()
+	defer p.holdMu.Unlock()
+	if p.hold != nil {
+		close(p.hold)
+		p.hold = nil
+	}
+	p.holding.Store(false)
+}
+
+// holdReply keeps cl's replies from leaving while a shutdown attempt runs.
+// If the shutdown goes ahead the connection is closed with them unsent.
+// cl must hold no keyspace lock (the final save needs them all).
+func (s *Server) holdReply(cl *Client) {
+	p := &s.persist
+	if !p.holding.Load() {
+		return
+	}
+	p.holdMu.Lock()
+	ch := p.hold
+	p.holdMu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-cl.killed:
+		}
+	}
+	if p.exiting.Load() {
+		cl.Kill() // returns once the connection is closed, also when another goroutine is killing it
+		if w := redcon.BaseWriter(cl.conn); w != nil {
+			w.SetBuffer(nil)
+		}
+	}
+}
+
+// Terminate is SIGTERM or SIGINT (sig names it): a shutdown as Redis does
+// it. If the final save fails the server logs it and keeps serving; a later
+// signal tries again. During loading nothing is saved (the data set is
+// still what is on disk): the server stops once loading ends.
+func (s *Server) Terminate(sig string) {
+	select {
+	case <-s.started:
+	default:
+		s.log.Warn("Received shutdown signal during loading, scheduling shutdown.", "signal", sig)
+		s.Shutdown()
+		return
+	}
+	s.log.Warn("Received "+sig+" scheduling shutdown...", "signal", sig)
+	if err := s.prepareShutdown(false, false, false); err != nil {
+		s.log.Error(sig+" received but errors trying to shut down the server, check the logs for more information", "signal", sig)
+		return
+	}
+	s.Shutdown()
+}
+
+// finalPersist runs when Serve returns without a successful SHUTDOWN or
+// signal (its context ended): nothing can keep serving, so it saves as a
+// forced shutdown would. Held replies are released: their connections are
+// closed by now.
+func (s *Server) finalPersist() {
+	_ = s.prepareShutdown(false, false, true) // force: failures are logged, never returned
+	s.persist.releaseHold()
+}
+
+// closePersistence closes the AOF (after prepareShutdown): what was
+// appended since is written and fsynced, unacknowledged.
 func (s *Server) closePersistence() {
 	p := &s.persist
 	p.mu.Lock()

@@ -200,9 +200,7 @@ func TestPersistBGSAVEIsPointInTime(t *testing.T) {
 	if v := c.Info(ctx, "persistence").Val(); !strings.Contains(v, "rdb_last_bgsave_status:ok") {
 		t.Fatalf("BGSAVE failed:\n%s", v)
 	}
-	n.s.persist.mu.Lock()
-	n.s.persist.shutdownSaved = true // keep the BGSAVE file, not a shutdown save
-	n.s.persist.mu.Unlock()
+	n.s.persist.exiting.Store(true) // keep the BGSAVE file, not a shutdown save
 	n.stop()
 	n2 := mustStartNodeIn(t, dir, "save", "")
 	c2 := newClient(t, n2.addr)

@@ -171,6 +171,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.ln.Close()
 		return err
 	}
+	select {
+	case <-ctx.Done():
+		s.persist.exiting.Store(true) // stopped while loading: nothing changed, nothing to save
+	case <-s.shutdown:
+		s.persist.exiting.Store(true)
+	default:
+	}
 	target := s.cfg.Get("replicaof")
 	if target == "" {
 		target = s.cfg.Get("slaveof") // the old name
@@ -211,10 +218,9 @@ func (s *Server) close() {
 		}
 		s.clientMu.Unlock()
 		s.stopLink()
-		// As Redis on SIGTERM: flush the AOF, save when save rules are set.
-		if err := s.shutdownPersist(false, false); err != nil {
-			s.log.Error("saving on shutdown failed", "err", err)
-		}
+		// After SHUTDOWN or a signal this is done already; if ctx ended
+		// instead, flush the AOF and save as a forced shutdown would.
+		s.finalPersist()
 		s.closePersistence()
 		s.log.Info("server stopped")
 	})

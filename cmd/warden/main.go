@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/wardenkv/warden/node"
@@ -26,7 +28,9 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		if err := runServer(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "warden:", err)
+			if err != errLogged {
+				fmt.Fprintln(os.Stderr, "warden:", err)
+			}
 			os.Exit(1)
 		}
 	case "status":
@@ -112,9 +116,44 @@ func runServer(args []string) error {
 		}
 		defer ctl.Close()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return srv.Serve(ctx)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go handleSignals(srv, logger, sigs)
+	if err := srv.Serve(context.Background()); err != nil {
+		// One line in the log (logfile too) says why the node stopped.
+		logger.Error("warden cannot continue", "err", err)
+		return errLogged
+	}
+	return nil
+}
+
+// errLogged is a failure runServer already logged: exit 1, print nothing more.
+var errLogged = errors.New("logged")
+
+// handleSignals shuts the server down on SIGTERM and SIGINT as Redis does: a
+// failed final save keeps it serving (the next signal tries again), and a
+// SIGINT while a shutdown attempt runs exits at once, unsaved, with status 1.
+func handleSignals(srv *node.Server, log *slog.Logger, sigs <-chan os.Signal) {
+	var busy atomic.Bool
+	for sig := range sigs {
+		name := "SIGTERM"
+		if sig == syscall.SIGINT {
+			name = "SIGINT"
+		}
+		if busy.Load() {
+			if sig == syscall.SIGINT {
+				log.Warn("You insist... exiting now.")
+				os.Exit(1)
+			}
+			continue // that attempt is still running
+		}
+		busy.Store(true)
+		go func() {
+			defer busy.Store(false)
+			srv.Terminate(name)
+		}()
+	}
 }
 
 func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
