@@ -13,8 +13,8 @@ func registerConnection(t table) {
 		&Command{Name: "hello", Arity: -1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth, Run: cmdHello, Group: g},
 		&Command{Name: "auth", Arity: -2, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth, Run: cmdAuth, Group: g},
 		&Command{Name: "select", Arity: 2, Flags: fLoading | fStale | fFast, Run: cmdSelect, Group: g},
-		&Command{Name: "quit", Arity: -1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fNoMulti | fPubsubOK, Run: cmdQuit, Group: g},
-		&Command{Name: "reset", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fNoMulti | fPubsubOK, Run: cmdReset, Group: g},
+		&Command{Name: "quit", Arity: -1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fTxCtl | fPubsubOK, Run: cmdQuit, Group: g},
+		&Command{Name: "reset", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fTxCtl | fPubsubOK, Run: cmdReset, Group: g},
 	)
 }
 

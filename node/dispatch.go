@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"net"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -31,6 +32,22 @@ type Ctx struct {
 	prop    [][]byte
 	// txWrites collects the writes of the running EXEC.
 	txWrites []txWrite
+	// afterExec is work queued by commands inside EXEC for once its
+	// locks are released (afterUnlock).
+	afterExec []func()
+}
+
+// afterUnlock runs fn once no keyspace lock of this client is held: at once
+// outside EXEC (a command that uses it has no keys), after EXEC inside one.
+// It is for work that waits on goroutines which may need partition locks
+// (stopping the replication link, a manual failover): run under EXEC's
+// locks it would wait forever.
+func (c *Ctx) afterUnlock(fn func()) {
+	if c.inExec {
+		c.afterExec = append(c.afterExec, fn)
+		return
+	}
+	fn()
 }
 
 // handle is redcon's callback: one parsed command from one connection.
@@ -72,6 +89,34 @@ func (s *Server) lookup(c *Ctx, args [][]byte) (*Command, string) {
 	return cmd, ""
 }
 
+const errDebugDisabled = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
+// protectedAllowed applies enable-debug-command to cl as Redis's
+// allowProtectedAction does: "local" means a unix socket or a TCP peer at
+// exactly 127.0.0.1 or ::1.
+func (s *Server) protectedAllowed(cl *Client) bool {
+	switch s.cfg.Get("enable-debug-command") {
+	case "yes":
+		return true
+	case "local":
+		return isLocalPeer(cl.netConn)
+	}
+	return false
+}
+
+func isLocalPeer(conn net.Conn) bool {
+	if conn == nil {
+		return false
+	}
+	switch a := conn.RemoteAddr().(type) {
+	case *net.UnixAddr:
+		return true
+	case *net.TCPAddr:
+		return a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.IP.Equal(net.IPv6loopback)
+	}
+	return false
+}
+
 func unknownCommand(args [][]byte) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ERR unknown command '%.128s', with args beginning with: ", args[0])
@@ -110,11 +155,25 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Err(msg)
 		return
 	}
+	// Redis checks protected commands before AUTH: an unauthenticated
+	// client learns DEBUG is off, nothing more.
+	if cmd.Flags&fProtected != 0 && !cl.internal && !s.protectedAllowed(cl) {
+		if cl.multi != nil {
+			cl.multi.aborted = true
+		}
+		c.Err(errDebugDisabled)
+		return
+	}
 	if !cl.authed && cmd.Flags&fNoAuth == 0 {
 		if cl.multi != nil {
 			cl.multi.aborted = true
 		}
 		c.Err(errNoAuth)
+		return
+	}
+	if cl.multi != nil && cmd.Flags&fNoMulti != 0 {
+		cl.multi.aborted = true
+		c.Err("ERR Command not allowed inside a transaction")
 		return
 	}
 	if cl.proto == 2 && cl.pushMode.Load() && cmd.Flags&fPubsubOK == 0 {
@@ -132,7 +191,7 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			return
 		}
 	}
-	if cl.multi != nil && cmd.Flags&fNoMulti == 0 {
+	if cl.multi != nil && cmd.Flags&fTxCtl == 0 {
 		q := make([][]byte, len(args))
 		for i, a := range args {
 			q[i] = append([]byte(nil), a...)
