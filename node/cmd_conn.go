@@ -43,9 +43,8 @@ func cmdPing(c *Ctx) {
 func cmdEcho(c *Ctx) { c.Bulk(c.Args[1]) }
 
 func cmdSelect(c *Ctx) {
-	n, err := strconv.Atoi(string(c.Args[1]))
-	if err != nil {
-		c.Err(errNotInt)
+	n, ok := c.ParseInt32(c.Args[1], "")
+	if !ok {
 		return
 	}
 	if n < 0 || n >= c.s.store.NumDBs() {

@@ -77,16 +77,15 @@ func (c *Ctx) keysDB(id int) keyspace.View {
 // keysDBIndex parses a database number as getIntFromObjectOrReply and
 // selectDb do; it replies the error itself.
 func (c *Ctx) keysDBIndex(b []byte) (int, bool) {
-	n, err := strconv.ParseInt(string(b), 10, 32)
-	if err != nil {
-		c.Err(errNotInt)
+	n, ok := c.ParseInt32(b, "")
+	if !ok {
 		return 0, false
 	}
-	if n < 0 || n >= int64(c.s.store.NumDBs()) {
+	if n < 0 || n >= c.s.store.NumDBs() {
 		c.Err(errDBIndex)
 		return 0, false
 	}
-	return int(n), true
+	return n, true
 }
 
 // keysSignal wakes clients blocked on a list or sorted set that appeared

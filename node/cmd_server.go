@@ -106,14 +106,12 @@ func cmdFlushAll(c *Ctx) {
 }
 
 func cmdSwapDB(c *Ctx) {
-	a, err := strconv.Atoi(string(c.Args[1]))
-	if err != nil {
-		c.Err("ERR invalid first DB index")
+	a, ok := c.ParseInt32(c.Args[1], "ERR invalid first DB index")
+	if !ok {
 		return
 	}
-	b, err := strconv.Atoi(string(c.Args[2]))
-	if err != nil {
-		c.Err("ERR invalid second DB index")
+	b, ok := c.ParseInt32(c.Args[2], "ERR invalid second DB index")
+	if !ok {
 		return
 	}
 	n := c.s.store.NumDBs()

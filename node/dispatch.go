@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"runtime/debug"
 	"strconv"
@@ -213,19 +214,15 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	start := time.Now()
 	ms := start.UnixMilli()
 	c.cl.lastInteraction.Store(ms)
-	owned := false
-	if c.tx == nil {
-		if owned = s.lockFor(c, cmd, args); owned {
-			c.tx.SetNow(ms)
-		}
-	} else {
-		c.DB = c.tx.DB(c.cl.db)
-	}
 	var ready []keyspace.ReadyKey
 	func() {
+		owned := false
+		// A panic (a bug) answers an error instead of killing the process,
+		// and is logged with its stack so it gets seen and fixed. Key
+		// extraction is covered too: it parses client arguments.
 		defer func() {
 			if r := recover(); r != nil {
-				s.log.Error("command panicked", "cmd", cmd.Name, "panic", r, "stack", string(debug.Stack()))
+				s.log.Error("command panicked", "cmd", cmd.Name, "argc", len(args), "panic", r, "stack", string(debug.Stack()))
 				c.Err(fmt.Sprintf("ERR internal error while running '%s'", cmd.Name))
 			}
 			if owned {
@@ -234,6 +231,13 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 				c.DB = keyspace.View{}
 			}
 		}()
+		if c.tx == nil {
+			if owned = s.lockFor(c, cmd, args); owned {
+				c.tx.SetNow(ms)
+			}
+		} else {
+			c.DB = c.tx.DB(c.cl.db)
+		}
 		cmd.Run(c)
 	}()
 	cmd.calls.Add(1)
@@ -378,6 +382,23 @@ func (c *Ctx) ParseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// ParseInt32 parses an argument as Redis's getIntFromObjectOrReply: an
+// int64 within int32's range. msg, when not "", replaces both errors.
+func (c *Ctx) ParseInt32(b []byte, msg string) (int, bool) {
+	n, ok := keyspace.ParseInt(b)
+	switch {
+	case !ok && msg == "":
+		c.Err(errNotInt)
+	case (n < math.MinInt32 || n > math.MaxInt32) && msg == "":
+		c.Err("ERR value is out of range, value must between -2147483648 and 2147483647")
+	case !ok || n < math.MinInt32 || n > math.MaxInt32:
+		c.Err(msg)
+	default:
+		return int(n), true
+	}
+	return 0, false
 }
 
 // ParsePositive parses a non-negative integer as Redis's

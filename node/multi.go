@@ -1,8 +1,6 @@
 package node
 
 import (
-	"strconv"
-
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -119,8 +117,10 @@ func cmdExec(c *Ctx) {
 		}
 		switch {
 		case cmd.Name == "select" && len(args) == 2:
-			if n, err := strconv.Atoi(string(args[1])); err == nil && n >= 0 && n < s.store.NumDBs() {
-				db = n
+			// Parsed as cmdSelect parses it: the queue must run in the
+			// databases whose keys were locked.
+			if n, ok := keyspace.ParseInt(args[1]); ok && n >= 0 && n < int64(s.store.NumDBs()) {
+				db = int(n)
 			}
 		case cmd.Name == "swapdb":
 			whole, allDBs = true, nil
