@@ -371,6 +371,9 @@ var edgeCases = []edgeCase{
 	ec("ZRANDMEMBER", "z", i64NMax, "WITHSCORES"),
 	ecSorted("ZRANDMEMBER", "z", i64Max),
 	ecShape("ZRANDMEMBER", "z", "-3"),
+	ecShape("SRANDMEMBER", "st", "-1000"),
+	ecShape("HRANDFIELD", "h", "-1000", "WITHVALUES"),
+	ecShape("ZRANDMEMBER", "z", "-1000", "WITHSCORES"),
 	ec("ZRANDMEMBER", "noz", i64Min),
 	ec("SPOP", "st", "-1"),
 	ec("SPOP", "st", i64Min),
@@ -511,4 +514,45 @@ func canonical(v respVal, mode int) string {
 		return string(v.Kind) + string(kinds)
 	}
 	return v.String()
+}
+
+// A negative count asks for that many draws with repeats: the reply grows
+// with the count, not the key, and Redis builds it until the OOM killer
+// ends it. Warden refuses a reply estimated past proto-max-bulk-len, and
+// still answers large sane ones.
+func TestRandomMembersReplyBounded(t *testing.T) {
+	_, addr := startServer(t, "save", "")
+	c := dialResp(t, addr)
+	for _, cmd := range [][]string{
+		{"SADD", "st", "a", "b", "c"}, {"HSET", "h", "f", "v"}, {"ZADD", "z", "1", "a"},
+	} {
+		c.mustDo(t, cmd...)
+	}
+	for _, cmd := range [][]string{
+		{"SRANDMEMBER", "st", i64NMax},
+		{"HRANDFIELD", "h", i64NMax},
+		{"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"},
+		{"ZRANDMEMBER", "z", i64NMax},
+		{"ZRANDMEMBER", "z", "-4611686018427387903", "WITHSCORES"},
+		{"SRANDMEMBER", "st", "-100000000"}, // ~1 GB of "$1\r\na\r\n"
+	} {
+		if got := c.mustDo(t, cmd...).String(); got != "-ERR value is out of range" {
+			t.Errorf("%q = %s", cmd, got)
+		}
+	}
+	// 100k draws (~1 MB) are answered in full.
+	for _, cmd := range [][]string{
+		{"SRANDMEMBER", "st", "-100000"},
+		{"HRANDFIELD", "h", "-100000", "WITHVALUES"},
+		{"ZRANDMEMBER", "z", "-100000", "WITHSCORES"},
+	} {
+		v := c.mustDo(t, cmd...)
+		want := 100000
+		if len(cmd) == 4 {
+			want *= 2
+		}
+		if v.isErr() || len(v.Elems) != want {
+			t.Errorf("%q: %d elements, %v", cmd, len(v.Elems), v.isErr())
+		}
+	}
 }
