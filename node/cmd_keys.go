@@ -509,7 +509,10 @@ func keysTTL(c *Ctx, ms, abs bool) {
 	}
 	ttl = max(ttl, 0)
 	if !ms {
-		ttl = (ttl + 500) / 1000
+		// Unsigned, as Redis's compiled (ttl+500)/1000 behaves: an expire
+		// near the int64 limit (PEXPIREAT k 9223372036854775807) rounds up
+		// instead of wrapping negative.
+		ttl = int64((uint64(ttl) + 500) / 1000)
 	}
 	c.Int(ttl)
 }

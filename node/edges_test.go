@@ -484,6 +484,34 @@ func TestEdgeArgumentsMatchRedis(t *testing.T) {
 			t.Errorf("%s:\n  warden %s\n  redis  %s", label, g, w)
 		}
 	}
+	// RESTORE's TTL, IDLETIME and FREQ at the edges, with a payload of
+	// Redis's own DUMP.
+	payload := rc.mustDo(t, "DUMP", "n").Str
+	for _, args := range [][]string{
+		{"RESTORE", "r1", i64Max, payload},
+		{"EXISTS", "r1"},
+		{"RESTORE", "r2", i64Max, payload, "ABSTTL"},
+		{"EXISTS", "r2"},
+		{"EXPIRETIME", "r2"},
+		{"RESTORE", "r3", i64Min, payload},
+		{"RESTORE", "r4", "0", payload, "IDLETIME", i64Max},
+		{"RESTORE", "r4", "0", payload, "IDLETIME", "-1"},
+		{"RESTORE", "r4", "0", payload, "IDLETIME", i64Over},
+		{"RESTORE", "r5", "0", payload, "FREQ", "256"},
+		{"RESTORE", "r5", "0", payload, "FREQ", i64Min},
+		{"RESTORE", "r6", "1", payload, "ABSTTL"},
+		{"EXISTS", "r6"},
+		{"HELLO", i64Max},
+		{"HELLO", i64Min},
+		{"HELLO", "2", "AUTH", "default"},
+		{"DEBUG", "SLEEP", "1e-300"},
+	} {
+		got, want := wc.mustDo(t, args...), rc.mustDo(t, args...)
+		label := strings.ReplaceAll(strings.Join(args, " "), payload, "<payload>")
+		if strings.Contains(got.String(), "internal error") || got.String() != want.String() {
+			t.Errorf("%s:\n  warden %s\n  redis  %s", label, got, want)
+		}
+	}
 	// Both data sets end the same.
 	if g, w := redistest.Dump(t, addr, 1), redistest.Dump(t, rs.Addr, 1); g != w {
 		t.Errorf("data sets differ:\nwarden:\n%s\nredis:\n%s", g, w)
