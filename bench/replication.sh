@@ -35,7 +35,7 @@ server() {
       --enable-debug-command yes --repl-diskless-sync-delay 0 --logfile "$dir/log" "$@" &
   else
     bin/warden server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no --io-threads "$IO_THREADS" \
-      --loglevel warning "$@" 2>>"$dir/log" &
+      --enable-debug-command yes --loglevel warning "$@" 2>>"$dir/log" &
   fi
   pids+=($!)
   wait_ping "$p"

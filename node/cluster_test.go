@@ -44,7 +44,7 @@ func (f *fakeCluster) Failover(context.Context, bool) error {
 func (f *fakeCluster) refuse(msg string) { f.refusal.Store(&msg) }
 
 // startClusterServer is startServer in cluster mode with fc as the control plane.
-func startClusterServer(t *testing.T, fc *fakeCluster) (*Server, string) {
+func startClusterServer(t *testing.T, fc Cluster) (*Server, string) {
 	t.Helper()
 	cfg := config.New()
 	for _, kv := range [][2]string{{"port", "0"}, {"dir", t.TempDir()}, {"save", ""}} {

@@ -17,10 +17,10 @@ func registerBitmaps(t table) {
 	)
 }
 
-// bitmapOffsetArg parses a bit offset: 0 <= offset < 512MB*8.
+// bitmapOffsetArg parses a bit offset: 0 <= offset < proto-max-bulk-len*8.
 func (c *Ctx) bitmapOffsetArg(b []byte) (int64, bool) {
 	n, ok := keyspace.ParseInt(b)
-	if !ok || n < 0 || n>>3 >= maxStringLen {
+	if !ok || n < 0 || (!c.cl.internal && n>>3 >= c.maxBulkLen()) {
 		c.Err("ERR bit offset is not an integer or out of range")
 		return 0, false
 	}

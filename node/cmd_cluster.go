@@ -65,9 +65,24 @@ func cmdClusterFailover(c *Ctx) {
 		c.Err("ERR You should send CLUSTER FAILOVER to a replica")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := cl.Failover(ctx, force); err != nil {
+	failover := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return cl.Failover(ctx, force)
+	}
+	if c.InMulti() {
+		// The switch needs this replica to catch up, which takes partition
+		// locks EXEC holds: reply as Redis does (OK: accepted) and ask
+		// once EXEC has released them.
+		c.OK()
+		c.afterUnlock(func() {
+			if err := failover(); err != nil {
+				c.s.log.Warn("CLUSTER FAILOVER from a transaction failed", "err", err)
+			}
+		})
+		return
+	}
+	if err := failover(); err != nil {
 		c.Err("ERR " + err.Error())
 		return
 	}
@@ -75,6 +90,9 @@ func cmdClusterFailover(c *Ctx) {
 }
 
 func cmdClusterHelp(c *Ctx) {
+	if clusterOf(c) == nil { // Redis answers every CLUSTER subcommand so
+		return
+	}
 	serverHelp(c, "cluster",
 		"FAILOVER [FORCE|TAKEOVER]",
 		"    Promote this replica (gracefully, through the control plane).",

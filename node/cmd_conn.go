@@ -13,8 +13,8 @@ func registerConnection(t table) {
 		&Command{Name: "hello", Arity: -1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth, Run: cmdHello, Group: g},
 		&Command{Name: "auth", Arity: -2, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth, Run: cmdAuth, Group: g},
 		&Command{Name: "select", Arity: 2, Flags: fLoading | fStale | fFast, Run: cmdSelect, Group: g},
-		&Command{Name: "quit", Arity: -1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fNoMulti | fPubsubOK, Run: cmdQuit, Group: g},
-		&Command{Name: "reset", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fNoMulti | fPubsubOK, Run: cmdReset, Group: g},
+		&Command{Name: "quit", Arity: -1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fTxCtl | fPubsubOK, Run: cmdQuit, Group: g},
+		&Command{Name: "reset", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoAuth | fTxCtl | fPubsubOK, Run: cmdReset, Group: g},
 	)
 }
 
@@ -43,9 +43,8 @@ func cmdPing(c *Ctx) {
 func cmdEcho(c *Ctx) { c.Bulk(c.Args[1]) }
 
 func cmdSelect(c *Ctx) {
-	n, err := strconv.Atoi(string(c.Args[1]))
-	if err != nil {
-		c.Err(errNotInt)
+	n, ok := c.ParseInt32(c.Args[1], "")
+	if !ok {
 		return
 	}
 	if n < 0 || n >= c.s.store.NumDBs() {

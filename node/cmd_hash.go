@@ -434,6 +434,19 @@ func cmdHRandField(c *Ctx) {
 	}
 	switch {
 	case n < 0: // repeats allowed: independent uniform draws
+		bulks := 1
+		if withValues {
+			bulks = 2
+		}
+		if c.randRepliesTooBig(-n, bulks, func() int {
+			f, v := h.At(rand.IntN(h.Len()))
+			if withValues {
+				return len(f) + len(v)
+			}
+			return len(f)
+		}) {
+			return
+		}
 		header(int(-n))
 		for range -n {
 			emit(h.At(rand.IntN(h.Len())))

@@ -77,16 +77,15 @@ func (c *Ctx) keysDB(id int) keyspace.View {
 // keysDBIndex parses a database number as getIntFromObjectOrReply and
 // selectDb do; it replies the error itself.
 func (c *Ctx) keysDBIndex(b []byte) (int, bool) {
-	n, err := strconv.ParseInt(string(b), 10, 32)
-	if err != nil {
-		c.Err(errNotInt)
+	n, ok := c.ParseInt32(b, "")
+	if !ok {
 		return 0, false
 	}
-	if n < 0 || n >= int64(c.s.store.NumDBs()) {
+	if n < 0 || n >= c.s.store.NumDBs() {
 		c.Err(errDBIndex)
 		return 0, false
 	}
-	return int(n), true
+	return n, true
 }
 
 // keysSignal wakes clients blocked on a list or sorted set that appeared
@@ -510,7 +509,10 @@ func keysTTL(c *Ctx, ms, abs bool) {
 	}
 	ttl = max(ttl, 0)
 	if !ms {
-		ttl = (ttl + 500) / 1000
+		// Unsigned, as Redis's compiled (ttl+500)/1000 behaves: an expire
+		// near the int64 limit (PEXPIREAT k 9223372036854775807) rounds up
+		// instead of wrapping negative.
+		ttl = int64((uint64(ttl) + 500) / 1000)
 	}
 	c.Int(ttl)
 }

@@ -5,7 +5,7 @@ import "time"
 func registerPersistence(t table) {
 	const g = "server"
 	t.add(
-		&Command{Name: "save", Arity: 1, Flags: fAdmin | fNoScript, Run: cmdSave, Group: g},
+		&Command{Name: "save", Arity: 1, Flags: fAdmin | fNoScript | fNoMulti, Run: cmdSave, Group: g},
 		&Command{Name: "bgsave", Arity: -1, Flags: fAdmin | fNoScript, Run: cmdBgsave, Group: g},
 		&Command{Name: "bgrewriteaof", Arity: 1, Flags: fAdmin | fNoScript, Run: cmdBgrewriteaof, Group: g},
 		&Command{Name: "lastsave", Arity: 1, Flags: fLoading | fStale | fFast, Run: cmdLastsave, Group: g},
@@ -37,13 +37,18 @@ func cmdBgsave(c *Ctx) {
 		c.Err("ERR Background save already in progress")
 		return
 	case "aof":
-		if !schedule {
+		if !schedule && !c.InMulti() {
 			c.Err("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
 			return
 		}
-		p.mu.Lock()
-		p.bgsaveScheduled = true
-		p.mu.Unlock()
+		p.scheduleBgsave()
+		c.Status("Background saving scheduled")
+		return
+	}
+	if c.InMulti() {
+		// As Redis (server.in_exec): the snapshot needs every partition,
+		// and EXEC holds some of them until it ends, so the cron starts it.
+		p.scheduleBgsave()
 		c.Status("Background saving scheduled")
 		return
 	}
@@ -61,9 +66,18 @@ func cmdBgrewriteaof(c *Ctx) {
 		c.Err("ERR Background append only file rewriting already in progress")
 		return
 	case "rdb":
-		p.mu.Lock()
-		p.rewriteScheduled = true
-		p.mu.Unlock()
+		p.scheduleRewrite()
+		c.Status("Background append only file rewriting scheduled")
+		return
+	}
+	if c.InMulti() {
+		// Scheduled, as Redis does inside EXEC (see cmdBgsave); warden
+		// has no AOF to rewrite while appendonly is no.
+		if !c.s.aofOn() {
+			c.Err("ERR append only file is off (appendonly no)")
+			return
+		}
+		p.scheduleRewrite()
 		c.Status("Background append only file rewriting scheduled")
 		return
 	}
@@ -72,6 +86,25 @@ func cmdBgrewriteaof(c *Ctx) {
 		return
 	}
 	c.Status("Background append only file rewriting started")
+}
+
+func (p *persist) scheduleBgsave() {
+	p.mu.Lock()
+	p.bgsaveScheduled = true
+	p.mu.Unlock()
+}
+
+func (p *persist) scheduleRewrite() {
+	p.mu.Lock()
+	p.rewriteScheduled = true
+	p.mu.Unlock()
+}
+
+// aofOn reports whether the AOF is open (appendonly yes).
+func (s *Server) aofOn() bool {
+	s.persist.mu.Lock()
+	defer s.persist.mu.Unlock()
+	return s.persist.aof != nil
 }
 
 func cmdLastsave(c *Ctx) { c.Int(c.s.lastSave.Load()) }

@@ -27,9 +27,17 @@ func registerPubsub(t table) {
 	)
 }
 
-func cmdSubscribe(c *Ctx)   { c.s.hub.subscribe(c, psChannel, c.Args[1:]) }
-func cmdPSubscribe(c *Ctx)  { c.s.hub.subscribe(c, psPattern, c.Args[1:]) }
-func cmdSSubscribe(c *Ctx)  { c.s.hub.subscribe(c, psShard, c.Args[1:]) }
+func cmdSubscribe(c *Ctx)  { c.s.hub.subscribe(c, psChannel, c.Args[1:]) }
+func cmdPSubscribe(c *Ctx) { c.s.hub.subscribe(c, psPattern, c.Args[1:]) }
+func cmdSSubscribe(c *Ctx) {
+	// Redis 7.0 refuses it in EXEC (a DENY_BLOCKING client), where SUBSCRIBE
+	// and PSUBSCRIBE stay allowed for backward compatibility.
+	if c.InMulti() {
+		c.Err("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+		return
+	}
+	c.s.hub.subscribe(c, psShard, c.Args[1:])
+}
 func cmdUnsubscribe(c *Ctx) { c.s.hub.unsubscribe(c, psChannel, c.Args[1:]) }
 func cmdPUnsubscribe(c *Ctx) {
 	c.s.hub.unsubscribe(c, psPattern, c.Args[1:])

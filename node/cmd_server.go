@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wardenkv/warden/keyspace"
 )
 
 func registerServer(t table) {
@@ -19,7 +21,7 @@ func registerServer(t table) {
 		&Command{Name: "flushall", Arity: -1, Flags: fWrite | fAllDBs, Run: cmdFlushAll, Group: g},
 		&Command{Name: "swapdb", Arity: 3, Flags: fWrite | fFast | fAllDBs, Run: cmdSwapDB, Group: g},
 		&Command{Name: "shutdown", Arity: -1, Flags: adm | fNoMulti, Run: cmdShutdown, Group: g},
-		&Command{Name: "debug", Arity: -2, Flags: adm, Run: cmdDebug, Group: g},
+		&Command{Name: "debug", Arity: -2, Flags: adm | fProtected, Run: cmdDebug, Group: g},
 		// COMMAND answers without a subcommand too, so it dispatches its
 		// subcommands itself (serverCommandSubs) instead of using Subs.
 		&Command{Name: "command", Arity: -1, Flags: fLoading | fStale, Run: cmdCommand, Group: g},
@@ -104,14 +106,12 @@ func cmdFlushAll(c *Ctx) {
 }
 
 func cmdSwapDB(c *Ctx) {
-	a, err := strconv.Atoi(string(c.Args[1]))
-	if err != nil {
-		c.Err("ERR invalid first DB index")
+	a, ok := c.ParseInt32(c.Args[1], "ERR invalid first DB index")
+	if !ok {
 		return
 	}
-	b, err := strconv.Atoi(string(c.Args[2]))
-	if err != nil {
-		c.Err("ERR invalid second DB index")
+	b, ok := c.ParseInt32(c.Args[2], "ERR invalid second DB index")
+	if !ok {
 		return
 	}
 	n := c.s.store.NumDBs()
@@ -127,11 +127,6 @@ func cmdSwapDB(c *Ctx) {
 }
 
 func cmdShutdown(c *Ctx) {
-	if c.cl.multi != nil { // Redis's no_multi: refused, and the transaction fails
-		c.cl.multi.aborted = true
-		c.Err("ERR Command not allowed inside a transaction")
-		return
-	}
 	var save, nosave, now, force, abort bool
 	for _, a := range c.Args[1:] {
 		switch {
@@ -212,55 +207,66 @@ func cmdDebug(c *Ctx) {
 	}
 }
 
-// debugPopulate is DEBUG POPULATE count [prefix] [size]: keys prefix:N with
-// values value:N (padded with zeros to size), skipping existing keys, not
-// propagated (as in Redis).
+// debugPopulate is DEBUG POPULATE count [prefix] [size] as in Redis 7.0:
+// keys prefix:N (cut to 127 bytes) with values value:N, or size bytes
+// starting with value:N and zero-padded; existing keys are skipped; nothing
+// is propagated. Outside EXEC it locks one key at a time so other clients
+// keep being served; inside EXEC the transaction holds the whole database
+// (see cmdExec). Like Redis it does not bound count or size (DEBUG is off
+// unless enable-debug-command allows it), but each value is allocated once,
+// and a killed client stops it.
 func debugPopulate(c *Ctx) {
-	if c.InMulti() { // it locks keys one by one; EXEC already holds its own
-		c.Err("ERR DEBUG POPULATE is not allowed inside MULTI")
+	const errPositive = "ERR value is out of range, must be positive"
+	count, ok := keyspace.ParseInt(c.Args[2])
+	if !ok || count < 0 {
+		c.Err(errPositive)
 		return
 	}
-	count, ok := c.ParseInt(c.Args[2])
-	if !ok {
-		return
-	}
-	if count < 0 {
-		c.Err("ERR count must be a positive number")
-		return
+	size := int64(0)
+	if len(c.Args) == 5 {
+		if size, ok = keyspace.ParseInt(c.Args[4]); !ok || size < 0 {
+			c.Err(errPositive)
+			return
+		}
 	}
 	prefix := []byte("key")
 	if len(c.Args) >= 4 {
 		prefix = c.Args[3]
 	}
-	size := int64(-1)
-	if len(c.Args) == 5 {
-		if size, ok = c.ParseInt(c.Args[4]); !ok {
-			return
-		}
-		if size < 0 {
-			c.Err("ERR size must be a positive number")
-			return
-		}
-	}
 	db := c.cl.db
-	var key, val []byte
+	var key, label []byte
 	for i := int64(0); i < count; i++ {
+		if i%1024 == 0 {
+			select {
+			case <-c.cl.killed:
+				return
+			default:
+			}
+		}
 		key = strconv.AppendInt(append(append(key[:0], prefix...), ':'), i, 10)
-		val = strconv.AppendInt(append(val[:0], "value:"...), i, 10)
-		if size >= 0 {
-			if int64(len(val)) > size {
-				val = val[:size]
-			}
-			for int64(len(val)) < size {
-				val = append(val, 0)
-			}
+		if len(key) > 127 { // Redis formats into a 128-byte buffer
+			key = key[:127]
 		}
-		tx := c.s.store.Lock1(db, key)
-		v := tx.DB(db)
+		label = strconv.AppendInt(append(label[:0], "value:"...), i, 10)
+		var val []byte
+		if size > 0 {
+			val = make([]byte, size)
+			copy(val, label)
+		} else {
+			val = append([]byte(nil), label...)
+		}
+		v := c.DB
+		var tx *keyspace.Tx
+		if c.tx == nil {
+			tx = c.s.store.Lock1(db, key)
+			v = tx.DB(db)
+		}
 		if v.Get(key) == nil {
-			v.SetString(key, val, 0, false)
+			v.Set(key, &keyspace.Object{Type: keyspace.TString, Str: val, LRU: keyspace.LRUClock()})
 		}
-		tx.Unlock()
+		if tx != nil {
+			tx.Unlock()
+		}
 	}
 	c.OK()
 }

@@ -53,7 +53,7 @@ func serverStartWithFile(t *testing.T, content string) (*Server, string, string)
 func captureFeed(s *Server) func() []string { return captureWrites(s, true).all }
 
 func TestServerCommands(t *testing.T) {
-	s, addr := startServer(t)
+	s, addr := startServer(t, "enable-debug-command", "yes")
 	c := newClient(t, addr, func(o *redis.Options) { o.PoolSize = 1 })
 	ctx := context.Background()
 	feed := captureFeed(s)
@@ -97,7 +97,7 @@ func TestServerCommands(t *testing.T) {
 		{args: []any{"debug", "sleep", "0"}, want: "OK"},
 		{args: []any{"debug", "populate", "10", "pop", "4"}, want: "OK"},
 		{args: []any{"get", "pop:3"}, want: "valu"},
-		{args: []any{"debug", "populate", "-1"}, wantErr: "ERR count must be a positive number"},
+		{args: []any{"debug", "populate", "-1"}, wantErr: "ERR value is out of range, must be positive"},
 		{args: []any{"debug", "sleep", "x"}, want: "OK"},
 		{args: []any{"debug", "sleep"}, wantErr: "ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP."},
 		{args: []any{"debug", "foo"}, wantErr: "ERR unknown subcommand or wrong number of arguments for 'foo'. Try DEBUG HELP."},
@@ -146,7 +146,7 @@ func TestServerCommands(t *testing.T) {
 
 // TestServerDebugSleep: DEBUG SLEEP delays only its own client.
 func TestServerDebugSleep(t *testing.T) {
-	_, addr := startServer(t)
+	_, addr := startServer(t, "enable-debug-command", "local")
 	ctx := context.Background()
 	sleeper := newClient(t, addr)
 	other := newClient(t, addr)
@@ -434,7 +434,7 @@ func TestConfigRewrite(t *testing.T) {
 var clientLineRE = regexp.MustCompile(`^id=\d+ addr=\S+ laddr=\S+ fd=-?\d+ name=\S* age=\d+ idle=\d+ flags=\S+ db=\d+ sub=\d+ psub=\d+ ssub=\d+ multi=-?\d+ qbuf=\d+ qbuf-free=\d+ argv-mem=\d+ multi-mem=\d+ rbs=\d+ rbp=\d+ obl=\d+ oll=\d+ omem=\d+ tot-mem=\d+ events=\S+ cmd=\S+ user=default redir=-1 resp=[23] lib-name=\S* lib-ver=\S*$`)
 
 func TestClient(t *testing.T) {
-	_, addr := startServer(t)
+	_, addr := startServer(t, "enable-debug-command", "yes") // DEBUG SLEEP
 	c := newClient(t, addr, func(o *redis.Options) { o.PoolSize = 1 })
 	ctx := context.Background()
 	id := c.ClientID(ctx).Val()

@@ -191,7 +191,7 @@ type setsPicker[M ~map[string]V, V any] struct {
 
 func newSetsPicker[M ~map[string]V, V any](m M, draws int64) *setsPicker[M, V] {
 	p := &setsPicker[M, V]{m: m}
-	if len(m) <= 128 || int64(len(m)) <= draws*16 {
+	if len(m) <= 128 || int64(len(m))/16 <= draws { // draws*16 could overflow
 		p.keys = setsKeys(m)
 	}
 	return p
@@ -479,6 +479,9 @@ func cmdSRandMember(c *Ctx) {
 	switch {
 	case n < 0:
 		p := newSetsPicker(s, -n)
+		if c.randRepliesTooBig(-n, 1, func() int { return len(p.next()) }) {
+			return
+		}
 		c.Array(int(-n))
 		for range -n {
 			c.BulkString(p.next())

@@ -37,8 +37,23 @@ func registerStrings(t table) {
 	)
 }
 
-// maxStringLen is proto-max-bulk-len's default: Redis's 512 MB string limit.
-const maxStringLen = 512 << 20
+// maxBulkLen is proto-max-bulk-len: the largest string a client may build.
+func (c *Ctx) maxBulkLen() int64 { return c.s.cfg.Int("proto-max-bulk-len") }
+
+// checkStringLength refuses a string of size+add bytes past
+// proto-max-bulk-len, overflow included, as Redis's checkStringLength does.
+// Internal clients (AOF replay, the master's stream) apply what was
+// accepted.
+func (c *Ctx) checkStringLength(size, add int64) bool {
+	if c.cl.internal {
+		return true
+	}
+	if total := size + add; total < size || total > c.maxBulkLen() {
+		c.Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+		return false
+	}
+	return true
+}
 
 // readString returns a string key's value; ok=false after a WRONGTYPE reply.
 func (c *Ctx) readString(key []byte) ([]byte, bool, bool) {
@@ -264,6 +279,7 @@ func cmdGetDel(c *Ctx) {
 func cmdGetEx(c *Ctx) {
 	key := c.Args[1]
 	var expire int64
+	var opt, optArg []byte
 	persist, set := false, false
 	for i := 2; i < len(c.Args); i++ {
 		a := c.Args[i]
@@ -271,15 +287,7 @@ func cmdGetEx(c *Ctx) {
 		case eq(a, "persist") && !set:
 			persist, set = true, true
 		case (eq(a, "ex") || eq(a, "px") || eq(a, "exat") || eq(a, "pxat")) && !set && i+1 < len(c.Args):
-			unit := time.Millisecond
-			if eq(a, "ex") || eq(a, "exat") {
-				unit = time.Second
-			}
-			at, ok := c.expireArg(c.Args[i+1], unit, eq(a, "exat") || eq(a, "pxat"), "getex")
-			if !ok {
-				return
-			}
-			expire, set = at, true
+			opt, optArg, set = a, c.Args[i+1], true
 			i++
 		default:
 			c.Err(errSyntax)
@@ -293,6 +301,16 @@ func cmdGetEx(c *Ctx) {
 	if !found {
 		c.Null()
 		return
+	}
+	// Redis validates the time only once the key is known to be a string.
+	if opt != nil {
+		unit := time.Millisecond
+		if eq(opt, "ex") || eq(opt, "exat") {
+			unit = time.Second
+		}
+		if expire, ok = c.expireArg(optArg, unit, eq(opt, "exat") || eq(opt, "pxat"), "getex"); !ok {
+			return
+		}
 	}
 	c.Bulk(v)
 	switch {
@@ -318,8 +336,7 @@ func cmdAppend(c *Ctx) {
 		c.Int(int64(len(c.Args[2])))
 		return
 	}
-	if len(o.Str)+len(c.Args[2]) > maxStringLen {
-		c.Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+	if !c.checkStringLength(int64(len(o.Str)), int64(len(c.Args[2]))) {
 		return
 	}
 	o.Str = append(o.Str, c.Args[2]...)
@@ -439,17 +456,28 @@ func cmdGetRange(c *Ctx) {
 	if !ok {
 		return
 	}
+	// Redis 7.0's arithmetic, quirks included: a negative end below the
+	// start of the string clamps to 0 (GETRANGE s -100 -100 is "h").
 	n := int64(len(v))
 	if start < 0 && end < 0 && start > end {
 		c.BulkString("")
 		return
 	}
-	s, e, nonEmpty := clampRange(start, end, n)
-	if !nonEmpty {
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
 		c.BulkString("")
 		return
 	}
-	c.Bulk(v[s : e+1])
+	c.Bulk(v[start : end+1])
 }
 
 func cmdSetRange(c *Ctx) {
@@ -466,12 +494,18 @@ func cmdSetRange(c *Ctx) {
 	if !ok {
 		return
 	}
-	if o == nil && len(val) == 0 {
-		c.Int(0)
+	// As Redis: setting nothing answers the length without a size check;
+	// anything else is checked (offset+length may overflow) before the
+	// key is created.
+	if len(val) == 0 {
+		if o == nil {
+			c.Int(0)
+		} else {
+			c.Int(int64(len(o.Str)))
+		}
 		return
 	}
-	if off+int64(len(val)) > maxStringLen {
-		c.Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+	if !c.checkStringLength(off, int64(len(val))) {
 		return
 	}
 	if o == nil {

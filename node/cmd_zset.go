@@ -1361,6 +1361,19 @@ func zrandmemberCount(c *Ctx, key []byte, l int64, withScores bool) {
 		if n < 0 {
 			n = -n
 		}
+		bulks := 1
+		if withScores {
+			bulks = 2
+		}
+		if c.randRepliesTooBig(n, bulks, func() int {
+			e := z.At(rand.IntN(size))
+			if withScores {
+				return len(e.Member) + 17 // a score is up to 17 significant digits
+			}
+			return len(e.Member)
+		}) {
+			return
+		}
 		header(int(n))
 		for ; n > 0; n-- {
 			emit(z.At(rand.IntN(size)))

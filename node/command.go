@@ -22,10 +22,14 @@ const (
 	fFast
 	fNoAuth
 	fSkipMonitor
-	fNoMulti  // runs at once even inside MULTI (EXEC, DISCARD, WATCH, ...)
+	fNoMulti  // Redis's no_multi: refused inside MULTI (SAVE, SHUTDOWN, SYNC, PSYNC)
+	fTxCtl    // runs at once inside MULTI instead of being queued (EXEC, DISCARD, WATCH, ...)
 	fAllKeys  // needs the whole current database locked (KEYS, FLUSHDB, SCAN)
 	fAllDBs   // needs every database locked (FLUSHALL, SWAPDB, MOVE)
 	fPubsubOK // allowed in RESP2 subscribed mode
+	// fProtected is Redis's CMD_PROTECTED: refused unless
+	// enable-debug-command allows it for this connection (DEBUG).
+	fProtected
 )
 
 var flagNames = []struct {
@@ -35,6 +39,7 @@ var flagNames = []struct {
 	{fWrite, "write"}, {fReadonly, "readonly"}, {fDenyOOM, "denyoom"}, {fAdmin, "admin"},
 	{fPubsub, "pubsub"}, {fNoScript, "noscript"}, {fBlocking, "blocking"}, {fLoading, "loading"},
 	{fStale, "stale"}, {fSkipMonitor, "skip_monitor"}, {fFast, "fast"}, {fNoAuth, "no_auth"},
+	{fNoMulti, "no_multi"},
 }
 
 // Command is one entry of the command table.

@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"math"
+	"net"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -31,6 +33,22 @@ type Ctx struct {
 	prop    [][]byte
 	// txWrites collects the writes of the running EXEC.
 	txWrites []txWrite
+	// afterExec is work queued by commands inside EXEC for once its
+	// locks are released (afterUnlock).
+	afterExec []func()
+}
+
+// afterUnlock runs fn once no keyspace lock of this client is held: at once
+// outside EXEC (a command that uses it has no keys), after EXEC inside one.
+// It is for work that waits on goroutines which may need partition locks
+// (stopping the replication link, a manual failover): run under EXEC's
+// locks it would wait forever.
+func (c *Ctx) afterUnlock(fn func()) {
+	if c.inExec {
+		c.afterExec = append(c.afterExec, fn)
+		return
+	}
+	fn()
 }
 
 // handle is redcon's callback: one parsed command from one connection.
@@ -73,6 +91,34 @@ func (s *Server) lookup(c *Ctx, args [][]byte) (*Command, string) {
 	return cmd, ""
 }
 
+const errDebugDisabled = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
+// protectedAllowed applies enable-debug-command to cl as Redis's
+// allowProtectedAction does: "local" means a unix socket or a TCP peer at
+// exactly 127.0.0.1 or ::1.
+func (s *Server) protectedAllowed(cl *Client) bool {
+	switch s.cfg.Get("enable-debug-command") {
+	case "yes":
+		return true
+	case "local":
+		return isLocalPeer(cl.netConn)
+	}
+	return false
+}
+
+func isLocalPeer(conn net.Conn) bool {
+	if conn == nil {
+		return false
+	}
+	switch a := conn.RemoteAddr().(type) {
+	case *net.UnixAddr:
+		return true
+	case *net.TCPAddr:
+		return a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.IP.Equal(net.IPv6loopback)
+	}
+	return false
+}
+
 func unknownCommand(args [][]byte) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ERR unknown command '%.128s', with args beginning with: ", args[0])
@@ -111,11 +157,25 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Err(msg)
 		return
 	}
+	// Redis checks protected commands before AUTH: an unauthenticated
+	// client learns DEBUG is off, nothing more.
+	if cmd.Flags&fProtected != 0 && !cl.internal && !s.protectedAllowed(cl) {
+		if cl.multi != nil {
+			cl.multi.aborted = true
+		}
+		c.Err(errDebugDisabled)
+		return
+	}
 	if !cl.authed && cmd.Flags&fNoAuth == 0 {
 		if cl.multi != nil {
 			cl.multi.aborted = true
 		}
 		c.Err(errNoAuth)
+		return
+	}
+	if cl.multi != nil && cmd.Flags&fNoMulti != 0 {
+		cl.multi.aborted = true
+		c.Err("ERR Command not allowed inside a transaction")
 		return
 	}
 	if cl.proto == 2 && cl.pushMode.Load() && cmd.Flags&fPubsubOK == 0 {
@@ -133,7 +193,7 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			return
 		}
 	}
-	if cl.multi != nil && cmd.Flags&fNoMulti == 0 {
+	if cl.multi != nil && cmd.Flags&fTxCtl == 0 {
 		q := make([][]byte, len(args))
 		for i, a := range args {
 			q[i] = append([]byte(nil), a...)
@@ -155,19 +215,15 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	start := time.Now()
 	ms := start.UnixMilli()
 	c.cl.lastInteraction.Store(ms)
-	owned := false
-	if c.tx == nil {
-		if owned = s.lockFor(c, cmd, args); owned {
-			c.tx.SetNow(ms)
-		}
-	} else {
-		c.DB = c.tx.DB(c.cl.db)
-	}
 	var ready []keyspace.ReadyKey
 	func() {
+		owned := false
+		// A panic (a bug) answers an error instead of killing the process,
+		// and is logged with its stack so it gets seen and fixed. Key
+		// extraction is covered too: it parses client arguments.
 		defer func() {
 			if r := recover(); r != nil {
-				s.log.Error("command panicked", "cmd", cmd.Name, "panic", r, "stack", string(debug.Stack()))
+				s.log.Error("command panicked", "cmd", cmd.Name, "argc", len(args), "panic", r, "stack", string(debug.Stack()))
 				c.Err(fmt.Sprintf("ERR internal error while running '%s'", cmd.Name))
 			}
 			if owned {
@@ -176,6 +232,13 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 				c.DB = keyspace.View{}
 			}
 		}()
+		if c.tx == nil {
+			if owned = s.lockFor(c, cmd, args); owned {
+				c.tx.SetNow(ms)
+			}
+		} else {
+			c.DB = c.tx.DB(c.cl.db)
+		}
 		cmd.Run(c)
 	}()
 	cmd.calls.Add(1)
@@ -320,6 +383,23 @@ func (c *Ctx) ParseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// ParseInt32 parses an argument as Redis's getIntFromObjectOrReply: an
+// int64 within int32's range. msg, when not "", replaces both errors.
+func (c *Ctx) ParseInt32(b []byte, msg string) (int, bool) {
+	n, ok := keyspace.ParseInt(b)
+	switch {
+	case !ok && msg == "":
+		c.Err(errNotInt)
+	case (n < math.MinInt32 || n > math.MaxInt32) && msg == "":
+		c.Err("ERR value is out of range, value must between -2147483648 and 2147483647")
+	case !ok || n < math.MinInt32 || n > math.MaxInt32:
+		c.Err(msg)
+	default:
+		return int(n), true
+	}
+	return 0, false
 }
 
 // ParsePositive parses a non-negative integer as Redis's

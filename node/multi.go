@@ -1,17 +1,15 @@
 package node
 
 import (
-	"strconv"
-
 	"github.com/wardenkv/warden/keyspace"
 )
 
 func registerTransactions(t table) {
 	t.add(
-		&Command{Name: "multi", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoMulti, Run: cmdMulti, Group: "transactions"},
-		&Command{Name: "exec", Arity: 1, Flags: fNoScript | fLoading | fStale | fSkipMonitor | fNoMulti, Run: cmdExec, Group: "transactions"},
-		&Command{Name: "discard", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fNoMulti, Run: cmdDiscard, Group: "transactions"},
-		&Command{Name: "watch", Arity: -2, Flags: fNoScript | fLoading | fStale | fFast | fNoMulti, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdWatch, Group: "transactions"},
+		&Command{Name: "multi", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fTxCtl, Run: cmdMulti, Group: "transactions"},
+		&Command{Name: "exec", Arity: 1, Flags: fNoScript | fLoading | fStale | fSkipMonitor | fTxCtl, Run: cmdExec, Group: "transactions"},
+		&Command{Name: "discard", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast | fTxCtl, Run: cmdDiscard, Group: "transactions"},
+		&Command{Name: "watch", Arity: -2, Flags: fNoScript | fLoading | fStale | fFast | fTxCtl, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdWatch, Group: "transactions"},
 		&Command{Name: "unwatch", Arity: 1, Flags: fNoScript | fLoading | fStale | fFast, Run: cmdUnwatch, Group: "transactions"},
 	)
 }
@@ -76,10 +74,16 @@ func (s *Server) unwatchAll(cl *Client) {
 		keys[i] = keyspace.Key{DB: w.db, Key: []byte(w.key)}
 	}
 	tx := s.store.Lock(keys)
-	for _, k := range keys {
-		tx.DB(k.DB).RemoveWatch(k.Key, cl.wstate)
-	}
+	unwatchHeld(cl, tx)
 	tx.Unlock()
+}
+
+// unwatchHeld drops every WATCH of cl under tx, which holds the partitions
+// of all the watched keys.
+func unwatchHeld(cl *Client, tx *keyspace.Tx) {
+	for _, w := range cl.watch {
+		tx.DB(w.db).RemoveWatch([]byte(w.key), cl.wstate)
+	}
 	cl.watch = nil
 	cl.wstate = nil
 }
@@ -113,11 +117,19 @@ func cmdExec(c *Ctx) {
 		}
 		switch {
 		case cmd.Name == "select" && len(args) == 2:
-			if n, err := strconv.Atoi(string(args[1])); err == nil && n >= 0 && n < s.store.NumDBs() {
-				db = n
+			// Parsed as cmdSelect parses it: the queue must run in the
+			// databases whose keys were locked.
+			if n, ok := keyspace.ParseInt(args[1]); ok && n >= 0 && n < int64(s.store.NumDBs()) {
+				db = int(n)
 			}
 		case cmd.Name == "swapdb":
 			whole, allDBs = true, nil
+		case cmd.Name == "debug" && len(args) > 2 && eq(args[1], "populate"):
+			// It writes keys it derives from its arguments: hold the
+			// whole database rather than locking inside the transaction.
+			if !whole {
+				allDBs = append(allDBs, db)
+			}
 		}
 		if cmd.Flags&fAllDBs != 0 {
 			whole, allDBs = true, nil
@@ -149,6 +161,10 @@ func cmdExec(c *Ctx) {
 		c.NullArray()
 		return
 	}
+	// Unwatch before running the queue, as Redis does: the transaction's
+	// locks cover every watched key, and an UNWATCH in the queue must not
+	// take them again.
+	unwatchHeld(cl, tx)
 	c.Array(len(m.queue))
 	for i, args := range m.queue {
 		c.tx, c.inExec, c.failed = tx, true, false
@@ -164,8 +180,12 @@ func cmdExec(c *Ctx) {
 	c.tx, c.inExec = nil, false
 	c.DB = keyspace.View{}
 	ready := tx.Unlock()
-	s.unwatchAll(cl)
 	c.cmd = nil
+	after := c.afterExec
+	c.afterExec = nil
+	for _, fn := range after {
+		fn()
+	}
 	if len(ready) > 0 {
 		s.serveReady(ready)
 	}

@@ -59,10 +59,15 @@ func registerReplicaCommands(t table) {
 }
 
 func cmdReplicaof(c *Ctx) {
+	// Changing the link waits for the link's goroutine, which may be
+	// applying a write under a partition lock this EXEC holds: inside EXEC
+	// the change happens once EXEC has released its locks.
 	if eq(c.Args[1], "no") && eq(c.Args[2], "one") {
-		if c.s.isReplica() {
-			c.s.promote()
-		}
+		c.afterUnlock(func() {
+			if c.s.isReplica() {
+				c.s.promote()
+			}
+		})
 		c.OK()
 		return
 	}
@@ -80,7 +85,7 @@ func cmdReplicaof(c *Ctx) {
 		c.Status("OK Already connected to specified master")
 		return
 	}
-	s.follow(host, port)
+	c.afterUnlock(func() { s.follow(host, port) })
 	c.OK()
 }
 

@@ -49,3 +49,26 @@ func clampRange(start, stop, n int64) (int64, int64, bool) {
 	}
 	return start, stop, true
 }
+
+// randRepliesTooBig guards SRANDMEMBER, HRANDFIELD and ZRANDMEMBER with a
+// negative count (repeats allowed): their reply grows with the count, not
+// with the key, and is built whole before a byte is sent, so Redis, which
+// has no bound here, grows until the OOM killer stops it for a count like
+// -9223372036854775807. Warden estimates the reply from a sample of the
+// draws (sample returns one draw's payload bytes; bulks is the number of
+// bulk strings per draw) and refuses, with the error Redis gives for a
+// WITHVALUES count too large, a reply past proto-max-bulk-len.
+func (c *Ctx) randRepliesTooBig(draws int64, bulks int, sample func() int) bool {
+	const samples = 16
+	const framing = 8 // "$<len>\r\n...\r\n" for short lengths
+	total := 0
+	for range samples {
+		total += sample()
+	}
+	perDraw := float64(total)/samples + float64(bulks*framing)
+	if float64(draws)*perDraw > float64(c.maxBulkLen()) {
+		c.Err("ERR value is out of range")
+		return true
+	}
+	return false
+}

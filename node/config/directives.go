@@ -43,6 +43,10 @@ var directives = []Directive{
 	{Name: "slowlog-max-len", Default: "128", Kind: Int, Min: 0, Max: 1 << 31},
 	{Name: "lua-time-limit", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
 	{Name: "busy-reply-threshold", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
+	// enable-debug-command gates DEBUG as in Redis 7: no (refused), yes, or
+	// local (only from 127.0.0.1, ::1 or a unix socket). Settable only at
+	// startup, so a client cannot turn it on.
+	{Name: "enable-debug-command", Default: "no", Kind: Enum, Enum: []string{"no", "yes", "local"}, Immutable: true},
 	{Name: "notify-keyspace-events", Default: "", Validate: func(v string) error {
 		if v != "" {
 			return fmt.Errorf("keyspace notifications are not supported")
