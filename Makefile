@@ -48,9 +48,14 @@ COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose
 image: build
 	docker build -f deploy/Dockerfile -t warden:dev .
 
+# The nodes need a shared cluster secret: WARDEN_CLUSTER_SECRET, or a
+# random one (printed, for POST /failover).
 compose-up: image
-	$(COMPOSE) -f deploy/docker-compose.yml up -d
+	@secret="$${WARDEN_CLUSTER_SECRET:-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"; \
+	echo "WARDEN_CLUSTER_SECRET=$$secret"; \
+	WARDEN_CLUSTER_SECRET="$$secret" $(COMPOSE) -f deploy/docker-compose.yml up -d
 
 # Keeps the data volumes; `$(COMPOSE) -f deploy/docker-compose.yml down -v` drops them.
+# (down starts nothing, but compose insists the secret's variable be set.)
 compose-down:
-	$(COMPOSE) -f deploy/docker-compose.yml down
+	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -f deploy/docker-compose.yml down

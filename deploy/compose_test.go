@@ -27,10 +27,12 @@ var services = []string{"n1", "n2", "n3"}
 // hostPorts are one node's published ports.
 type hostPorts struct{ resp, sentinel, http int }
 
-// The compose cluster from deploy/docker-compose.yml: three containers
-// become healthy, the master takes a write that reaches the replicas,
-// `compose kill` of the master makes a survivor master within seconds, and
-// the key is there.
+// The compose cluster from deploy/docker-compose.yml: compose refuses to
+// run it without WARDEN_CLUSTER_SECRET, three containers (listening on
+// their network's addresses, with the secret) become healthy, the master
+// takes a write that reaches the replicas, changing the cluster without
+// the secret is refused, `compose kill` of the master makes a survivor
+// master within seconds, and the key is there.
 func TestComposeFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the compose test builds an image and runs containers")
@@ -42,10 +44,26 @@ func TestComposeFailover(t *testing.T) {
 	image := buildImage(t)
 	ports := publishPorts(t)
 	project := fmt.Sprintf("wardentest%06x", rand.IntN(1<<24))
+	secret := fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
+	env := func() []string {
+		var e []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "WARDEN_CLUSTER_SECRET=") {
+				e = append(e, kv)
+			}
+		}
+		return e
+	}
+	// Without the secret, compose refuses (and names the variable).
+	noSecret := exec.Command(compose[0], append(append(compose[1:], "-p", project, "-f", "docker-compose.yml"), "config")...)
+	noSecret.Env = append(env(), "WARDEN_IMAGE="+image)
+	if out, err := noSecret.CombinedOutput(); err == nil || !strings.Contains(string(out), "WARDEN_CLUSTER_SECRET") {
+		t.Fatalf("compose config without WARDEN_CLUSTER_SECRET: %v\n%s\nwant a refusal naming the variable", err, out)
+	}
 	dc := func(args ...string) (string, error) {
 		argv := append(append(compose[1:], "-p", project, "-f", "docker-compose.yml"), args...)
 		cmd := exec.Command(compose[0], argv...)
-		cmd.Env = append(os.Environ(), "WARDEN_IMAGE="+image)
+		cmd.Env = append(env(), "WARDEN_IMAGE="+image, "WARDEN_CLUSTER_SECRET="+secret)
 		for i, s := range services {
 			p := ports[i]
 			up := strings.ToUpper(s)
@@ -101,6 +119,28 @@ func TestComposeFailover(t *testing.T) {
 		clustertest.WaitFor(t, 10*time.Second, "the key to reach replica "+s, func() bool {
 			return redisCLI(t, ports[i].resp, "GET", "compose:key") == "before"
 		})
+	}
+
+	// Without the secret nothing changes the cluster: POST /failover is
+	// 401, SENTINEL FAILOVER is refused, replication commands are refused
+	// (REPLCONF: redis-cli turns PSYNC into its own replica mode).
+	other := services[(mi+1)%len(services)]
+	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/failover?shard=0&force=1", ports[index(other)].http), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST /failover without the secret: %s, want 401", resp.Status)
+	}
+	if got := redisCLI(t, ports[index(other)].sentinel, "SENTINEL", "FAILOVER", "mymaster"); !strings.HasPrefix(got, "NOPERM") {
+		t.Fatalf("SENTINEL FAILOVER without a password: %q, want NOPERM", got)
+	}
+	if got := redisCLI(t, ports[mi].resp, "REPLCONF", "listening-port", "1"); !strings.HasPrefix(got, "NOPERM") {
+		t.Fatalf("REPLCONF without the replication credential: %q, want NOPERM", got)
+	}
+	if m := agreedMaster(t, ctx, ports, services, ""); m != master {
+		t.Fatalf("the master moved from %s to %s without the secret", master, m)
 	}
 
 	survivors := slices.DeleteFunc(slices.Clone(services), func(s string) bool { return s == master })

@@ -20,6 +20,10 @@ type Client struct {
 	laddr   string
 	created time.Time
 
+	// replAuthed (this goroutine's too): AUTHed as the replication user of
+	// a cluster with a secret, which SYNC/PSYNC/REPLCONF then require.
+	replAuthed bool
+
 	// Only the connection's own goroutine touches these.
 	db     int
 	proto  int

@@ -59,13 +59,17 @@ func cmdSelect(c *Ctx) {
 	c.OK()
 }
 
-// checkAuth verifies credentials for the default user (requirepass).
-func (c *Ctx) checkAuth(user, pass []byte) bool {
+// checkAuth verifies credentials for the default user (requirepass), or
+// for the replication user of a cluster with a secret (repl).
+func (c *Ctx) checkAuth(user, pass []byte) (ok, repl bool) {
+	if c.s.isReplicationCredential(user, pass) {
+		return true, true
+	}
 	want := *c.s.requirePass.Load()
 	if user != nil && string(user) != "default" {
-		return false
+		return false, false
 	}
-	return want == "" && user != nil || subtle.ConstantTimeCompare([]byte(want), pass) == 1 && want != ""
+	return want == "" && user != nil || subtle.ConstantTimeCompare([]byte(want), pass) == 1 && want != "", false
 }
 
 func cmdAuth(c *Ctx) {
@@ -83,11 +87,12 @@ func cmdAuth(c *Ctx) {
 		c.Err(errSyntax)
 		return
 	}
-	if !c.checkAuth(user, pass) {
+	ok, repl := c.checkAuth(user, pass)
+	if !ok {
 		c.Err("WRONGPASS invalid username-password pair or user is disabled.")
 		return
 	}
-	c.cl.authed = true
+	c.cl.authed, c.cl.replAuthed = true, repl
 	c.OK()
 }
 
@@ -108,15 +113,16 @@ func cmdHello(c *Ctx) {
 		args = args[1:]
 	}
 	var name []byte
-	authed := c.cl.authed
+	authed, replAuthed := c.cl.authed, c.cl.replAuthed
 	for len(args) > 0 {
 		switch {
 		case eq(args[0], "auth") && len(args) >= 3:
-			if !c.checkAuth(args[1], args[2]) {
+			ok, repl := c.checkAuth(args[1], args[2])
+			if !ok {
 				c.Err("WRONGPASS invalid username-password pair or user is disabled.")
 				return
 			}
-			authed = true
+			authed, replAuthed = true, repl
 			args = args[3:]
 		case eq(args[0], "setname") && len(args) >= 2:
 			if !validClientName(args[1]) {
@@ -134,7 +140,7 @@ func cmdHello(c *Ctx) {
 		c.Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
-	c.cl.authed = true
+	c.cl.authed, c.cl.replAuthed = true, replAuthed
 	c.cl.setProto(proto)
 	if name != nil {
 		c.cl.mu.Lock()
@@ -181,7 +187,7 @@ func cmdReset(c *Ctx) {
 	cl.db = 0
 	cl.dbShared.Store(0)
 	cl.setProto(2)
-	cl.authed = *c.s.requirePass.Load() == ""
+	cl.authed, cl.replAuthed = *c.s.requirePass.Load() == "", false
 	cl.mu.Lock()
 	cl.name = ""
 	cl.mu.Unlock()

@@ -166,6 +166,9 @@ func registerReplication(t table) {
 }
 
 func cmdReplconf(c *Ctx) {
+	if c.replicationRefused() {
+		return
+	}
 	args := c.Args[1:]
 	if len(args)%2 != 0 {
 		c.Err(errSyntax)
@@ -214,6 +217,9 @@ func cmdReplconf(c *Ctx) {
 // cmdPsync turns the connection into a replication link: the connection is
 // detached from the command loop and served by serveReplica.
 func cmdPsync(c *Ctx) {
+	if c.replicationRefused() {
+		return
+	}
 	if c.cl.multi != nil {
 		c.Err("ERR Replica can't sync in a transaction")
 		return

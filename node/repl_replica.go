@@ -59,6 +59,10 @@ func registerReplicaCommands(t table) {
 }
 
 func cmdReplicaof(c *Ctx) {
+	if c.s.cluster != nil { // the control plane decides who follows whom
+		c.Err("ERR REPLICAOF not allowed in cluster mode.")
+		return
+	}
 	// Changing the link waits for the link's goroutine, which may be
 	// applying a write under a partition lock this EXEC holds: inside EXEC
 	// the change happens once EXEC has released its locks.
@@ -217,9 +221,13 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 	if err != nil {
 		return fmt.Errorf("PING master: %w", err)
 	}
-	if pass := s.cfg.Get("masterauth"); pass != "" {
+	user, pass := s.cfg.Get("masteruser"), s.cfg.Get("masterauth")
+	if ra := s.replAuth.Load(); ra != nil {
+		user, pass = ra.user, ra.pass // a cluster with a secret: its credential
+	}
+	if pass != "" {
 		args := []string{"AUTH", pass}
-		if user := s.cfg.Get("masteruser"); user != "" {
+		if user != "" {
 			args = []string{"AUTH", user, pass}
 		}
 		if reply, err = send(args...); err != nil || !strings.HasPrefix(reply, "+OK") {

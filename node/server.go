@@ -51,6 +51,7 @@ type Server struct {
 	closeOnce   sync.Once
 	done        chan struct{}
 	requirePass atomic.Pointer[string]
+	replAuth    atomic.Pointer[replAuth] // cluster with a secret: the replication credential
 	// feed receives every applied write in apply order (AOF, replication).
 	feed atomic.Pointer[func(db int, argv [][]byte)]
 
@@ -191,6 +192,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.srv = redcon.NewServerNetwork("tcp", s.ln.Addr().String(), s.handle, s.accept, s.closed)
 	s.log.Info("ready to accept connections", "addr", s.ln.Addr().String(), "run_id", s.runID, "version", WardenVersion)
+	s.warnExposed()
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	go s.cron()
@@ -243,6 +245,9 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		s.stats.rejectedConns.Add(1)
 		conn.WriteError("ERR max number of clients reached")
 		redcon.BaseWriter(conn).Flush()
+		return false
+	}
+	if s.protectedRefuse(conn) {
 		return false
 	}
 	cl := &Client{

@@ -32,6 +32,14 @@ type Options struct {
 	DownAfterMs int      // --down-after-milliseconds (0: the binary's default)
 	LeaseMs     int      // --master-lease-ms (0: the binary's default)
 	Args        []string // extra flags for every node, after the harness's own
+	// Secret is every node's --cluster-secret. Nodes on loopback may run
+	// without one; Netns nodes listen on bridge addresses, so they get
+	// DefaultSecret when Secret is empty (and --protected-mode no, as
+	// their replicas and the test's clients connect from other addresses).
+	Secret string
+	// Password is every node's --requirepass; the harness's own clients
+	// (Client, readiness, Master's probe) authenticate with it.
+	Password string
 	// Netns runs each node in its own network namespace behind a bridge,
 	// so Partition can cut it off. Needs root; the test is skipped otherwise.
 	Netns bool
@@ -55,6 +63,13 @@ type Cluster struct {
 	closers []io.Closer
 }
 
+// DefaultSecret is the cluster secret of Netns clusters that name none.
+const DefaultSecret = "clustertest-secret"
+
+// Secret is the cluster's --cluster-secret ("" for none): the bearer
+// token POST /join and /failover need.
+func (c *Cluster) Secret() string { return c.opts.Secret }
+
 // Start runs o.Nodes voters n1..nN bootstrapped with --peers and waits
 // until every one answers /readyz with 200. The processes are killed at
 // cleanup; if the test failed, the tail of each node's log is logged first.
@@ -65,6 +80,9 @@ func Start(t testing.TB, o Options) *Cluster {
 	}
 	if o.Shards <= 0 {
 		o.Shards = 1
+	}
+	if o.Netns && o.Secret == "" && !o.Standalone {
+		o.Secret = DefaultSecret
 	}
 	c := &Cluster{t: t, opts: o, bin: Binary(t), base: t.TempDir()}
 	if o.Netns {
@@ -175,6 +193,15 @@ func (c *Cluster) args(n *Node, extra ...string) []string {
 		if c.opts.LeaseMs > 0 {
 			a = append(a, "--master-lease-ms", strconv.Itoa(c.opts.LeaseMs))
 		}
+		if c.opts.Secret != "" {
+			a = append(a, "--cluster-secret", c.opts.Secret)
+		}
+	}
+	if c.opts.Password != "" {
+		a = append(a, "--requirepass", c.opts.Password)
+	}
+	if c.net != nil {
+		a = append(a, "--protected-mode", "no")
 	}
 	// Per-node flags come last so they override the cluster-wide ones.
 	a = append(a, c.opts.Args...)
@@ -262,7 +289,7 @@ func (c *Cluster) agreedMaster(shard int) (*Node, string) {
 	if n == nil || !n.Running() || n.Stopped() || n.Partitioned() {
 		return nil, fmt.Sprintf("all name %s, which is not a reachable node of this cluster", master)
 	}
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), Password: c.opts.Password, DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer cl.Close()
 	if err := cl.Set(ctx, probeKey, n.ID, 0).Err(); err != nil {
 		return nil, fmt.Sprintf("all name %s, SET there: %v", master, err)

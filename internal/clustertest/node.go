@@ -71,6 +71,7 @@ func (n *Node) HTTP() string {
 func (n *Node) Client() *redis.Client {
 	cl := redis.NewClient(&redis.Options{
 		Addr:                  n.Addr(),
+		Password:              n.c.opts.Password,
 		DialTimeout:           2 * time.Second,
 		ReadTimeout:           2 * time.Second,
 		WriteTimeout:          2 * time.Second,
@@ -280,7 +281,7 @@ func (n *Node) waitReady(t testing.TB, deadline time.Time) {
 }
 
 func (n *Node) pings(ctx context.Context) (bool, string) {
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), Password: n.c.opts.Password, DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer cl.Close()
 	if err := cl.Ping(ctx).Err(); err != nil {
 		return false, err.Error()

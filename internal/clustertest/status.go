@@ -148,3 +148,30 @@ func (n *Node) get(ctx context.Context, path string) ([]byte, int, error) {
 	}
 	return body, resp.StatusCode, nil
 }
+
+// postClient has no timeout of its own (a graceful failover waits for a
+// replica to catch up; the caller's context bounds it) and no proxy.
+var postClient = &http.Client{Transport: &http.Transport{Proxy: nil}}
+
+// Post POSTs to path (with its query) on the node's HTTP API with the
+// cluster's secret as the bearer token when it has one, and returns the
+// status code and body.
+func (n *Node) Post(ctx context.Context, path string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.HTTP()+path, nil)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s POST %s: %w", n.ID, path, err)
+	}
+	if s := n.c.opts.Secret; s != "" {
+		req.Header.Set("Authorization", "Bearer "+s)
+	}
+	resp, err := postClient.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s POST %s: %w", n.ID, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, "", fmt.Errorf("%s POST %s: read body: %w", n.ID, path, err)
+	}
+	return resp.StatusCode, string(body), nil
+}

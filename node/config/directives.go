@@ -110,7 +110,9 @@ var directives = []Directive{
 	// Cluster mode (the control plane) is on when raft-addr is set.
 	{Name: "node-id", Default: "", Immutable: true, Validate: validNodeID},
 	{Name: "raft-addr", Default: "", Immutable: true, Validate: optionalHostPort},
-	{Name: "gossip-addr", Default: "0.0.0.0:7946", Immutable: true, Validate: optionalHostPort},
+	// Empty gossip-addr and http-addr listen on bind's address (ports 7946
+	// and 8080), so the control plane is no more exposed than the data port.
+	{Name: "gossip-addr", Default: "", Immutable: true, Validate: optionalHostPort},
 	{Name: "http-addr", Default: "", Immutable: true, Validate: optionalHostPort},
 	{Name: "announce-host", Default: "", Immutable: true},
 	{Name: "peers", Default: "", Immutable: true},
@@ -119,6 +121,12 @@ var directives = []Directive{
 	{Name: "shards", Default: "1", Kind: Int, Min: 1, Max: 16384, Immutable: true},
 	{Name: "replicas-per-shard", Default: "2", Kind: Int, Min: 0, Max: 1 << 10, Immutable: true},
 	{Name: "cluster-secret", Default: "", Immutable: true, Sensitive: true},
+	// insecure-cluster yes lets a node whose listeners are not all on
+	// loopback run without cluster-secret (it warns every minute).
+	{Name: "insecure-cluster", Default: "no", Kind: Bool, Immutable: true},
+	// sentinel-requirepass is the Sentinel listener's requirepass; empty
+	// means the node's requirepass.
+	{Name: "sentinel-requirepass", Default: "", Sensitive: true},
 	{Name: "down-after-milliseconds", Default: "1000", Kind: Int, Min: 50, Max: 1 << 31, Immutable: true},
 	{Name: "master-lease-ms", Default: "750", Kind: Int, Min: 10, Max: 1 << 31, Immutable: true},
 	{Name: "sentinel-port", Default: "26379", Kind: Int, Min: 0, Max: 65535, Immutable: true},

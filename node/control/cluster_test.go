@@ -322,13 +322,14 @@ func placeMaster(t *testing.T, c *clustertest.Cluster, onLeader bool) *clusterte
 			target = id
 		}
 	}
-	resp, err := http.Post(m.HTTP()+"/failover?shard=0&target="+target, "", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	code, body, err := m.Post(ctx, "/failover?shard=0&target="+target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("failover to %s: %s", target, resp.Status)
+	if code != 200 {
+		t.Fatalf("failover to %s: %d %s", target, code, body)
 	}
 	m = c.Master(t, 0)
 	if (statusOf(t, m).Leader.NodeID == m.ID) != onLeader {

@@ -32,8 +32,12 @@ import (
 type Control struct {
 	log  *slog.Logger
 	srv  *node.Server
+	conf *config.Config
 	cfg  settings
 	self raftfsm.Node
+	// insecure is the exposed listener of a node running without a secret
+	// under insecure-cluster yes (warned about every minute).
+	insecure *listener
 
 	host *raftfsm.Host
 	det  *gossip.Detector
@@ -88,8 +92,21 @@ func New(cfg *config.Config, srv *node.Server, log *slog.Logger) (*Control, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Control{log: log.With("component", "control"), srv: srv, cfg: st,
+	exposed, insecure, err := checkExposure(cfg, st, srv.Addr().String())
+	if err != nil {
+		return nil, err
+	}
+	c := &Control{log: log.With("component", "control"), srv: srv, conf: cfg, cfg: st,
 		failSince: map[string]time.Time{}, handoffSaw: map[int]time.Time{}}
+	if insecure {
+		c.insecure = &exposed
+	}
+	if st.secret != "" {
+		// Replication joins the secret's guard: a master takes SYNC/PSYNC
+		// only from replicas that AUTH with the derived credential, and
+		// this node's replica link sends it.
+		srv.SetReplicationAuth(ReplicationUser, ReplicationPassword(st.secret))
+	}
 	c.myShard.Store(-1)
 	c.self = raftfsm.Node{ID: st.id, RaftAddr: st.raftAdv, GossipAddr: st.gossipAdv, HTTPAddr: st.httpAdv,
 		RedisAddr: net.JoinHostPort(st.announce, strconv.Itoa(tcpPort(srv.Addr()))), SentinelAddr: st.sentinelAdv,
@@ -133,12 +150,18 @@ func resolve(cfg *config.Config, srv *node.Server) (settings, error) {
 	if s.raftBind, s.raftAdv, err = advertise(cfg.Get("raft-addr"), s.announce); err != nil {
 		return s, fmt.Errorf("raft-addr: %w", err)
 	}
-	if s.gossipBind, s.gossipAdv, err = advertise(cfg.Get("gossip-addr"), s.announce); err != nil {
+	// Unless told otherwise, the control plane listens where the data
+	// port does (bind), never on every interface behind its back.
+	gossipAddr := cfg.Get("gossip-addr")
+	if gossipAddr == "" {
+		gossipAddr = net.JoinHostPort(bindHost, "7946")
+	}
+	if s.gossipBind, s.gossipAdv, err = advertise(gossipAddr, s.announce); err != nil {
 		return s, fmt.Errorf("gossip-addr: %w", err)
 	}
 	httpAddr := cfg.Get("http-addr")
 	if httpAddr == "" {
-		httpAddr = "0.0.0.0:8080"
+		httpAddr = net.JoinHostPort(bindHost, "8080")
 	}
 	if s.httpBind, s.httpAdv, err = advertise(httpAddr, s.announce); err != nil {
 		return s, fmt.Errorf("http-addr: %w", err)
@@ -206,6 +229,7 @@ func (c *Control) Start() error {
 	}
 	if c.cfg.sentinelBind != "" {
 		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.log)
+		c.sent.SetAuth(sentinel.Auth{Password: sentinelPassword(c.conf), Guarded: c.cfg.secret != ""})
 		if err := c.sent.Listen(); err != nil {
 			c.http.Close()
 			c.det.Close()
@@ -220,6 +244,10 @@ func (c *Control) Start() error {
 	c.loop(c.reconcileLoop)
 	c.loop(c.leaderLoop)
 	c.loop(c.registerLoop)
+	if l := c.insecure; l != nil {
+		c.loop(func(ctx context.Context) { c.insecureLoop(ctx, *l, insecureWarnEvery) })
+	}
+	c.warnProtectedMode()
 	c.log.Info("control plane started", "node_id", c.cfg.id, "raft", c.cfg.raftAdv, "gossip", c.cfg.gossipAdv,
 		"http", c.cfg.httpAdv, "sentinel", c.cfg.sentinelAdv, "bootstrap", len(peers) > 0, "join", c.cfg.join)
 	return nil

@@ -97,6 +97,9 @@ func (c *Control) ready() (bool, string) {
 
 // Failover implements node.Cluster (CLUSTER FAILOVER on a replica).
 func (c *Control) Failover(ctx context.Context, force bool) error {
+	if err := c.refuseUnguardedFailover(); err != nil {
+		return err
+	}
 	shard := int(c.myShard.Load())
 	if shard < 0 {
 		return fmt.Errorf("this node is not placed in a shard")

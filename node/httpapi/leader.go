@@ -25,9 +25,6 @@ const HopHeader = "X-Warden-Forwarded"
 const LeaderHeader = "X-Warden-Leader"
 
 func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(w, r) {
-		return
-	}
 	body, ok := readBody(w, r)
 	if !ok {
 		return
@@ -65,9 +62,6 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleFailover(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(w, r) {
-		return
-	}
 	body, ok := readBody(w, r) // unused here, but forwarded verbatim
 	if !ok {
 		return
@@ -109,6 +103,16 @@ func (s *Server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("manual failover done", "shard", shard, "master", resp.Master)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// guard wraps a state-changing handler: with a secret configured it runs
+// only for requests that carry it.
+func (s *Server) guard(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.authorized(w, r) {
+			h(w, r)
+		}
+	}
 }
 
 // authorized checks the bearer token when a secret is configured and answers

@@ -16,7 +16,7 @@ import (
 // /metrics serves only the Go and process collectors).
 type Config struct {
 	Addr    string // listen address, host:port
-	Secret  string // when set, POST /join and /failover need "Authorization: Bearer <Secret>"
+	Secret  string // when set, every POST (/join, /failover) needs "Authorization: Bearer <Secret>"
 	View    View
 	Metrics Metrics
 	Logger  *slog.Logger
@@ -78,8 +78,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /leader", s.handleLeader)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	mux.HandleFunc("POST /join", s.handleJoin)
-	mux.HandleFunc("POST /failover", s.handleFailover)
+	// Every state-changing route needs the secret (when one is set); the
+	// read-only ones stay open so operators and probes can scrape them.
+	mux.HandleFunc("POST /join", s.guard(s.handleJoin))
+	mux.HandleFunc("POST /failover", s.guard(s.handleFailover))
 	mux.Handle("GET /metrics", newMetricsHandler(s.cfg.Metrics, s.log))
 	return mux
 }

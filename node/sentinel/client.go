@@ -26,6 +26,7 @@ type client struct {
 	nc   net.Conn
 
 	name     string
+	authed   bool // AUTH passed, or no password when it connected
 	quitting bool // QUIT seen: ignore the rest of the pipeline
 
 	// Subscriptions, changed under pubsub.mu by this client's goroutine.

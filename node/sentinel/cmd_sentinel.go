@@ -31,6 +31,13 @@ var sentinelSubs = map[string]subcommand{
 	"config":  {-3, sentinelUnsupported},
 }
 
+// mutating are the subcommands that change (or would change) what
+// Sentinel does: with Auth.Guarded and no password they are refused.
+var mutating = map[string]bool{
+	"sentinel|failover": true, "sentinel|reset": true, "sentinel|set": true, "sentinel|remove": true,
+	"sentinel|monitor": true, "sentinel|config": true, "sentinel|flushconfig": true,
+}
+
 func sentinelUnsupported(s *Server, c *client, args [][]byte) {
 	c.err(fmt.Sprintf("ERR SENTINEL %s is not supported: warden's masters and settings come from its replicated control plane", strings.ToUpper(string(args[1]))))
 }

@@ -87,50 +87,65 @@ func cmdQuit(s *Server, c *client, args [][]byte) {
 func cmdReset(s *Server, c *client, args [][]byte) {
 	s.ps.unsubscribeAll(c)
 	c.name = ""
+	c.authed = s.password() == "" // as Redis: RESET logs the client out
 	c.conn.WriteString("RESET")
 }
 
-// cmdAuth: this listener has no password, like a Sentinel without
-// requirepass: the default user is "nopass" (any password works with it),
-// the one-argument form is refused.
+// cmdAuth is Redis's AUTH for the default user, the listener's only one:
+// without a password (Auth.Password) any password works with
+// "AUTH default", and the one-argument form is refused.
 func cmdAuth(s *Server, c *client, args [][]byte) {
+	var user, pass []byte
 	switch len(args) {
 	case 2:
-		c.err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-	case 3:
-		if string(args[1]) != "default" {
-			c.err("WRONGPASS invalid username-password pair or user is disabled.")
+		if s.password() == "" {
+			c.err(errNoPass)
 			return
 		}
-		c.conn.WriteString("OK")
+		user, pass = []byte("default"), args[1]
+	case 3:
+		user, pass = args[1], args[2]
 	default:
 		c.err("ERR syntax error")
+		return
 	}
+	if !s.checkAuth(user, pass) {
+		s.log.Debug("AUTH failed", "client", c.nc.RemoteAddr().String())
+		c.err(errWrongPass)
+		return
+	}
+	c.authed = true
+	c.conn.WriteString("OK")
 }
 
-// cmdHello: RESP2 only (HELLO 3 is refused with NOPROTO, which go-redis
-// treats as "stay on RESP2").
+// cmdHello follows Redis's order (version, options with AUTH taking effect
+// at once, then the NOAUTH check) but speaks RESP2 only: HELLO 3 is
+// refused with NOPROTO, which go-redis treats as "stay on RESP2".
 func cmdHello(s *Server, c *client, args [][]byte) {
+	var ver int64
 	if len(args) >= 2 {
-		ver, ok := parseInt(args[1])
+		v, ok := parseInt(args[1])
 		if !ok {
 			c.err("ERR Protocol version is not an integer or out of range")
 			return
 		}
-		if ver != 2 {
+		if v < 2 || v > 3 {
 			c.err("NOPROTO unsupported protocol version")
 			return
 		}
+		ver = v
 	}
 	name, setName := "", false
 	for i := 2; i < len(args); i++ {
 		opt := strings.ToLower(string(args[i]))
 		switch {
 		case opt == "auth" && i+2 < len(args):
-			if string(args[i+1]) != "default" {
-				c.err("WRONGPASS invalid username-password pair or user is disabled.")
+			if !s.checkAuth(args[i+1], args[i+2]) {
+				s.log.Debug("HELLO AUTH failed", "client", c.nc.RemoteAddr().String())
+				c.err(errWrongPass)
 				return
 			}
+			c.authed = true
 			i += 2
 		case opt == "setname" && i+1 < len(args):
 			name, setName = string(args[i+1]), true
@@ -139,6 +154,14 @@ func cmdHello(s *Server, c *client, args [][]byte) {
 			c.err(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", truncate(string(args[i]), 128)))
 			return
 		}
+	}
+	if !c.authed && s.password() != "" {
+		c.err(errHelloNoAuth)
+		return
+	}
+	if ver == 3 {
+		c.err("NOPROTO unsupported protocol version")
+		return
 	}
 	if setName {
 		if !validName(name) {

@@ -20,8 +20,8 @@ import (
 )
 
 // startRealSentinel runs `redis-server <conf> --sentinel` monitoring
-// mymaster at master; it is killed at cleanup.
-func startRealSentinel(t *testing.T, master Addr) string {
+// mymaster at master, with extra config lines; it is killed at cleanup.
+func startRealSentinel(t *testing.T, master Addr, extra ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -32,6 +32,9 @@ func startRealSentinel(t *testing.T, master Addr) string {
 	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites it: must be writable
 	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster %s %d 2\nsentinel down-after-milliseconds mymaster 5000\n",
 		port, dir, master.Host, master.Port)
+	for _, l := range extra {
+		text += l + "\n"
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,8 @@ func startRealSentinel(t *testing.T, master Addr) string {
 	c := redis.NewSentinelClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
+	// NOAUTH is an answer too (a Sentinel with requirepass).
+	for err := c.Ping(context.Background()).Err(); err != nil && !strings.HasPrefix(err.Error(), "NOAUTH"); err = c.Ping(context.Background()).Err() {
 		if time.Now().After(deadline) {
 			t.Fatalf("the real sentinel on %s did not answer PING:\n%s", addr, out.String())
 		}

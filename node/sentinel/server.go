@@ -33,7 +33,8 @@ type Server struct {
 	nextID  int64
 	clients map[*client]struct{}
 
-	ps pubsub
+	ps   pubsub
+	auth Auth
 }
 
 // New returns a listener for addr ("host:port") answering from v; log may
@@ -164,7 +165,9 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		return false
 	}
 	s.nextID++
-	c := &client{id: s.nextID, conn: conn, nc: conn.NetConn()}
+	// As Redis: a connection made while there is no password stays
+	// authenticated if one is set later.
+	c := &client{id: s.nextID, conn: conn, nc: conn.NetConn(), authed: s.password() == ""}
 	conn.SetContext(c)
 	s.clients[c] = struct{}{}
 	return true
@@ -218,6 +221,7 @@ func (s *Server) call(c *client, args [][]byte) {
 		return
 	}
 	fn := cmd.fn
+	noAuth := hasFlag(cmd.flags, "no_auth")
 	if cmd.subs != nil && len(args) >= 2 {
 		subName := strings.ToLower(string(args[1]))
 		sub, ok := cmd.subs[subName]
@@ -231,6 +235,10 @@ func (s *Server) call(c *client, args [][]byte) {
 	}
 	if !arityOK(cmd.arity, len(args)) {
 		c.err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
+		return
+	}
+	// After the lookup and arity errors, as Redis's processCommand.
+	if !s.mayRun(c, noAuth, mutating[name], name) {
 		return
 	}
 	if c.subscribed() && !cmd.pubsubOK {
