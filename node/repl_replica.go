@@ -184,8 +184,7 @@ func (m *masterReader) rawLine() (string, error) {
 // syncWithMaster runs one link: handshake, sync, stream.
 func (s *Server) syncWithMaster(ctx context.Context, host string, port int) error {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	d := net.Dialer{Timeout: 5 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := s.dialMaster(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("connect to master %s: %w", addr, err)
 	}
@@ -226,7 +225,7 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 	if strings.HasPrefix(reply, "-") && !strings.HasPrefix(reply, "-NOAUTH") {
 		return fmt.Errorf("master replied to PING: %s", reply)
 	}
-	announce := s.cfg.Get("port")
+	announce := s.replListeningPort()
 	if p := s.cfg.Get("replica-announce-port"); p != "0" && p != "" {
 		announce = p
 	}
