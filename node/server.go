@@ -256,8 +256,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.clientMu.Unlock()
 	if int64(n) >= s.cfg.Int("maxclients") {
 		s.stats.rejectedConns.Add(1)
-		conn.WriteError("ERR max number of clients reached")
-		redcon.BaseWriter(conn).Flush()
+		rejectClient(conn)
 		return false
 	}
 	cl := &Client{

@@ -400,3 +400,34 @@ func newTestConfig(t *testing.T, directives ...string) *config.Config {
 	}
 	return cfg
 }
+
+// Over maxclients a TLS connection is closed at once: a client that never
+// starts its handshake must not stall the accept loop for everyone after.
+func TestTLSMaxclientsDoesNotStallAccept(t *testing.T) {
+	f := testcerts.New(t)
+	_, addr := startTLS(t, f, "maxclients", "1")
+	ctx := context.Background()
+	a := tlsClient(t, addr, f.ClientConfig(t))
+	if err := a.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	silent, err := net.Dial("tcp", addr) // over the limit, and never says hello
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := silent.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the server wrote to a TLS client before its handshake")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("a TLS connection over maxclients was left open")
+	}
+	a.Close()
+	waitLong(t, func() bool {
+		c := tlsClient(t, addr, f.ClientConfig(t))
+		defer c.Close()
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		return c.Ping(cctx).Err() == nil
+	}, "a new TLS client once the slot is free")
+}
