@@ -114,7 +114,7 @@ func (s *Server) stopLink() {
 	if cancel != nil {
 		cancel()
 		if conn != nil {
-			conn.Close()
+			socketOf(conn).Close() // no TLS close_notify to a master that may not read
 		}
 		<-done
 	}

@@ -20,8 +20,15 @@ import (
 // A cluster with tls-cluster and tls-replication (and TLS only on the RESP
 // ports) forms, replicates and fails over; nothing of it answers a client
 // in the clear or one without a certificate the cluster CA signed.
+// On loopback, and with each node in its own network namespace (its
+// certificate names its own address, which peers verify).
 func TestClusterTLS(t *testing.T) {
-	c := clustertest.Start(t, clustertest.Options{Nodes: 3, TLS: true})
+	t.Run("loopback", func(t *testing.T) { testClusterTLS(t, false) })
+	t.Run("netns", func(t *testing.T) { testClusterTLS(t, true) })
+}
+
+func testClusterTLS(t *testing.T, netns bool) {
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3, TLS: true, Netns: netns})
 	m := c.Master(t, 0)
 	ctx := context.Background()
 	if err := m.Client().Set(ctx, "over", "tls", 0).Err(); err != nil {
