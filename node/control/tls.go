@@ -24,5 +24,13 @@ func resolveTLS(cfg *config.Config, srv *node.Server, s *settings) error {
 	if !plain && !s.tlsData {
 		return errors.New("a node without a plain port (port 0) in cluster mode needs tls-replication yes: replicas reach their master on its TLS port")
 	}
+	// The record's address was chosen from it: fixed while in cluster mode.
+	was := cfg.Get("tls-replication")
+	cfg.OnSet("tls-replication", func(v string) error {
+		if v == was {
+			return nil
+		}
+		return errors.New("tls-replication can't be changed in cluster mode (the record holds the port it chose)")
+	})
 	return nil
 }

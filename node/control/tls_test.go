@@ -57,6 +57,11 @@ func testClusterTLS(t *testing.T, netns bool) {
 		}
 	}
 
+	if err := m.Client().ConfigSet(ctx, "tls-replication", "no").Err(); err == nil ||
+		!strings.Contains(err.Error(), "tls-replication can't be changed in cluster mode") {
+		t.Fatalf("CONFIG SET tls-replication no in cluster mode: %v", err)
+	}
+
 	cfg := c.TLSConfig()
 	noCert := &tls.Config{RootCAs: cfg.RootCAs}
 	for _, n := range c.Nodes {
