@@ -217,7 +217,7 @@ func hungUp(cl *Client) bool {
 		return true
 	default:
 	}
-	sc, ok := cl.netConn.(syscall.Conn)
+	sc, ok := socketOf(cl.netConn).(syscall.Conn)
 	if !ok {
 		return false
 	}
@@ -258,7 +258,7 @@ func peekHangup(fd uintptr) peekResult {
 // client stops waiting (and stops counting as blocked) at once. The returned
 // function stops the watch before the connection is read again.
 func watchHangup(cl *Client, gone chan struct{}) (stop func()) {
-	sc, ok := cl.netConn.(syscall.Conn)
+	sc, ok := socketOf(cl.netConn).(syscall.Conn)
 	if !ok {
 		return func() {}
 	}

@@ -90,7 +90,7 @@ type watchedKey struct {
 func (cl *Client) Kill() {
 	cl.killOnce.Do(func() {
 		close(cl.killed)
-		cl.netConn.Close()
+		socketOf(cl.netConn).Close() // no TLS close_notify: it could block on a full buffer
 	})
 }
 

@@ -164,7 +164,7 @@ func cmdClientList(c *Ctx) {
 // clientFD returns the connection's file descriptor (-1 when closed).
 func clientFD(cl *Client) int64 {
 	fd := int64(-1)
-	if sc, ok := cl.netConn.(syscall.Conn); ok {
+	if sc, ok := socketOf(cl.netConn).(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			rc.Control(func(f uintptr) { fd = int64(f) })
 		}

@@ -30,7 +30,7 @@ func cmdConfigGet(c *Ctx) {
 }
 
 // cmdConfigSet sets several directives atomically: all are checked and
-// applied, and on any failure the ones already applied are restored.
+// applied before any hook runs, and on any failure all are restored.
 func cmdConfigSet(c *Ctx) {
 	args := c.Args[2:]
 	if len(args)%2 != 0 {
@@ -53,20 +53,16 @@ func cmdConfigSet(c *Ctx) {
 		}
 		names = append(names, name)
 	}
-	old := make([]string, len(names))
+	pairs := make([][2]string, len(names))
 	for i, name := range names {
-		old[i] = cfg.Get(name)
+		pairs[i] = [2]string{name, string(args[2*i+1])}
 	}
-	for i, name := range names {
-		if err := cfg.Set(name, string(args[2*i+1]), true); err != nil {
-			for j := i - 1; j >= 0; j-- {
-				if rerr := cfg.Set(names[j], old[j], true); rerr != nil {
-					c.s.log.Error("CONFIG SET rollback failed", "name", names[j], "err", rerr)
-				}
-			}
-			c.Err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err.Error()))
-			return
+	if name, err, rerr := cfg.SetAll(pairs); err != nil {
+		if rerr != nil {
+			c.s.log.Error("CONFIG SET rollback failed", "err", rerr)
 		}
+		c.Err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err.Error()))
+		return
 	}
 	c.OK()
 }

@@ -123,7 +123,7 @@ func (s *Server) stopLink() {
 	if cancel != nil {
 		cancel()
 		if conn != nil {
-			conn.Close()
+			socketOf(conn).Close() // no TLS close_notify to a master that may not read
 		}
 		<-done
 	}
@@ -193,8 +193,7 @@ func (m *masterReader) rawLine() (string, error) {
 // syncWithMaster runs one link: handshake, sync, stream.
 func (s *Server) syncWithMaster(ctx context.Context, host string, port int) error {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	d := net.Dialer{Timeout: 5 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := s.dialMaster(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("connect to master %s: %w", addr, err)
 	}
@@ -239,7 +238,7 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 	if strings.HasPrefix(reply, "-") && !strings.HasPrefix(reply, "-NOAUTH") {
 		return fmt.Errorf("master replied to PING: %s", reply)
 	}
-	announce := s.cfg.Get("port")
+	announce := s.replListeningPort()
 	if p := s.cfg.Get("replica-announce-port"); p != "0" && p != "" {
 		announce = p
 	}

@@ -42,16 +42,17 @@ func peerIsLoopback(nc net.Conn) bool {
 // warnExposed warns at start when the data port listens beyond loopback
 // and the default user has no password.
 func (s *Server) warnExposed() {
-	host, _, _ := net.SplitHostPort(s.ln.Addr().String())
+	addr := s.Addr().String() // the TLS listener when port is 0
+	host, _, _ := net.SplitHostPort(addr)
 	ip := net.ParseIP(host)
 	if (ip != nil && ip.IsLoopback()) || *s.requirePass.Load() != "" {
 		return
 	}
 	if s.cfg.Bool("protected-mode") {
-		s.log.Warn("listening on a non-loopback address without requirepass: protected mode refuses clients from other hosts (DENIED)", "addr", s.ln.Addr().String())
+		s.log.Warn("listening on a non-loopback address without requirepass: protected mode refuses clients from other hosts (DENIED)", "addr", addr)
 		return
 	}
-	s.log.Warn("listening on a non-loopback address without requirepass and with protected-mode no: anyone who reaches this port can read and change all data", "addr", s.ln.Addr().String())
+	s.log.Warn("listening on a non-loopback address without requirepass and with protected-mode no: anyone who reaches this port can read and change all data", "addr", addr)
 }
 
 // replAuth is the credential of a cluster with a secret: the master takes

@@ -20,6 +20,7 @@ import (
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/node/config"
+	"github.com/wardenkv/warden/node/tlsconf"
 )
 
 // Version is the Redis version warden reports (the command set it follows).
@@ -40,7 +41,8 @@ type Server struct {
 	start time.Time
 
 	srv      *redcon.Server
-	ln       net.Listener
+	ln       net.Listener // nil with port 0 and a tls-port (TLS only, as Redis)
+	tls      tlsState
 	nextID   atomic.Int64
 	clientMu sync.Mutex
 	clients  map[int64]*Client
@@ -89,6 +91,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		started:  make(chan struct{}),
 	}
 	s.cmds = buildCommandTable()
+	var err error
+	if s.tls.m, err = tlsconf.New(cfg, log); err != nil {
+		return nil, err
+	}
 	s.repl.id, s.repl.id2, s.repl.secondOff = newReplID(), strings.Repeat("0", 40), -1
 	s.lastSave.Store(time.Now().Unix())
 	s.setRequirePass(cfg.Get("requirepass"))
@@ -133,10 +139,11 @@ func (s *Server) setRequirePass(p string) { s.requirePass.Store(&p) }
 // Store exposes the keyspace (tests, later subsystems).
 func (s *Server) Store() *keyspace.Store { return s.store }
 
-// Addr returns the listening address once Serve has started.
+// Addr returns the listening address once Serve has started (the TLS one
+// when the node listens only for TLS).
 func (s *Server) Addr() net.Addr {
 	if s.ln == nil {
-		return nil
+		return s.TLSAddr()
 	}
 	return s.ln.Addr()
 }
@@ -151,9 +158,16 @@ func (s *Server) Listen() error {
 	if h == "*" {
 		h = ""
 	}
+	if err := s.listenTLS(h); err != nil {
+		return err
+	}
+	if s.tls.ln != nil && s.cfg.Int("port") == 0 {
+		return nil // TLS only
+	}
 	addr := net.JoinHostPort(h, s.cfg.Get("port"))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		s.closeTLS()
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.ln = ln
@@ -163,13 +177,16 @@ func (s *Server) Listen() error {
 // Serve accepts clients until ctx is done or SHUTDOWN; it calls Listen if
 // needed.
 func (s *Server) Serve(ctx context.Context) error {
-	if s.ln == nil {
+	if s.Addr() == nil {
 		if err := s.Listen(); err != nil {
 			return err
 		}
 	}
 	if err := s.startPersistence(); err != nil {
-		s.ln.Close()
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		s.closeTLS()
 		return err
 	}
 	select {
@@ -190,11 +207,14 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		s.follow(v[0], port)
 	}
-	s.srv = redcon.NewServerNetwork("tcp", s.ln.Addr().String(), s.handle, s.accept, s.closed)
-	s.log.Info("ready to accept connections", "addr", s.ln.Addr().String(), "run_id", s.runID, "version", WardenVersion)
+	errc := make(chan error, 2)
+	if s.ln != nil {
+		s.srv = redcon.NewServerNetwork("tcp", s.ln.Addr().String(), s.handle, s.accept, s.closed)
+		s.log.Info("ready to accept connections", "addr", s.ln.Addr().String(), "run_id", s.runID, "version", WardenVersion)
+		go func() { errc <- s.srv.Serve(s.ln) }()
+	}
 	s.warnExposed()
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	s.serveTLS(errc)
 	go s.cron()
 	go s.tuneGC(os.Getenv("GOGC"))
 	close(s.started)
@@ -214,6 +234,7 @@ func (s *Server) close() {
 		if s.srv != nil {
 			s.srv.Close()
 		}
+		s.closeTLS()
 		s.clientMu.Lock()
 		for _, cl := range s.clients {
 			cl.Kill()
@@ -243,8 +264,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.clientMu.Unlock()
 	if int64(n) >= s.cfg.Int("maxclients") {
 		s.stats.rejectedConns.Add(1)
-		conn.WriteError("ERR max number of clients reached")
-		redcon.BaseWriter(conn).Flush()
+		rejectClient(conn)
 		return false
 	}
 	if s.protectedRefuse(conn) {
@@ -269,7 +289,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.clients[cl.ID] = cl
 	s.clientMu.Unlock()
 	s.stats.connsReceived.Add(1)
-	if tc, ok := cl.netConn.(*net.TCPConn); ok {
+	if tc, ok := socketOf(cl.netConn).(*net.TCPConn); ok {
 		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
 			tc.SetKeepAlive(true)
 			tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)

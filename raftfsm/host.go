@@ -2,6 +2,7 @@ package raftfsm
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,10 @@ type HostConfig struct {
 	Peers     []raft.Server // initial voters; bootstraps when this node has no state
 	DownAfter time.Duration // scales Raft's timeouts
 	Logger    *slog.Logger
+	// ServerTLS and ClientTLS (both or neither) wrap every Raft connection
+	// in TLS; ClientTLS gives the configuration for the peer at an address.
+	ServerTLS *tls.Config
+	ClientTLS func(addr string) (*tls.Config, error)
 }
 
 // Host is a running Raft participant applying to an FSM.
@@ -67,6 +72,7 @@ func Open(cfg HostConfig) (*Host, error) {
 		store.Close()
 		return nil, err
 	}
+	layer.setTLS(cfg.ServerTLS, cfg.ClientTLS)
 	trans := newContactTransport(raft.NewNetworkTransportWithLogger(layer, 3, 5*time.Second, hlog))
 
 	rc := raft.DefaultConfig()

@@ -20,6 +20,7 @@ type streamLayer struct {
 	token [32]byte
 	conns chan net.Conn
 	done  chan struct{}
+	tls   tlsSlot // tls.go: set with tls-cluster
 }
 
 const handshakeMagic = "WRDNRAFT"
@@ -47,7 +48,7 @@ func newStreamLayer(bind, advertise, secret string) (*streamLayer, error) {
 // cannot hold up the others.
 func (s *streamLayer) acceptLoop() {
 	for {
-		c, err := s.ln.Accept()
+		c, err := s.accept()
 		if err != nil {
 			close(s.done)
 			return
@@ -82,7 +83,7 @@ func (s *streamLayer) check(c net.Conn) error {
 func (s *streamLayer) Accept() (net.Conn, error) {
 	select {
 	case c := <-s.conns:
-		return c, nil
+		return s.admit(c)
 	case <-s.done:
 		return nil, net.ErrClosed
 	}
@@ -92,7 +93,7 @@ func (s *streamLayer) Close() error   { return s.ln.Close() }
 func (s *streamLayer) Addr() net.Addr { return s.adv }
 
 func (s *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", string(addr), timeout)
+	c, err := s.dial(addr, timeout)
 	if err != nil {
 		return nil, err
 	}

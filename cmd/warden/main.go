@@ -59,6 +59,7 @@ func usage(w io.Writer) {
   warden server [config-file] [--directive value ...]   run a data node
   warden status [--http host:port] [--json]             summarize the cluster
   warden healthcheck [--http host:port] [--live]        exit 0 when the node is ready
+    (both take --tls --cacert file --cert file --key file for tls-cluster nodes)
   warden version                                        print the version`)
 }
 

@@ -77,6 +77,7 @@ func runHealthcheck(args []string) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	addr := fs.String("http", defaultHTTP(), "node HTTP address, host:port or URL ($WARDEN_HTTP_ADDR sets the default)")
 	live := fs.Bool("live", false, "check liveness (/healthz) instead of readiness (/readyz)")
+	tf := addTLSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,7 +88,11 @@ func runHealthcheck(args []string) error {
 	if *live {
 		path = "/healthz"
 	}
-	_, err := get(httpClient(2*time.Second), baseURL(*addr)+path)
+	hc, err := tf.client(2 * time.Second)
+	if err != nil {
+		return err
+	}
+	_, err = get(hc, tf.url(*addr)+path)
 	return err
 }
 
@@ -96,13 +101,18 @@ func runStatus(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	addr := fs.String("http", defaultHTTP(), "node HTTP address, host:port or URL ($WARDEN_HTTP_ADDR sets the default)")
 	asJSON := fs.Bool("json", false, "print the raw /status JSON")
+	tf := addTLSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("status: unexpected arguments %q", fs.Args())
 	}
-	body, err := get(httpClient(5*time.Second), baseURL(*addr)+"/status")
+	hc, err := tf.client(5 * time.Second)
+	if err != nil {
+		return err
+	}
+	body, err := get(hc, tf.url(*addr)+"/status")
 	if err != nil {
 		return err
 	}

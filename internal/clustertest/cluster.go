@@ -46,6 +46,10 @@ type Options struct {
 	// Standalone runs plain warden servers without any cluster flag
 	// (readiness is PING instead of /readyz), for testing the harness.
 	Standalone bool
+	// TLS runs every node with TLS only on its RESP port (Node.Port is its
+	// tls-port), tls-replication and tls-cluster, over certificates made
+	// for the test; the harness's clients use TLS too (Cluster.TLSConfig).
+	TLS bool
 }
 
 // Cluster is a set of warden processes started by Start. Its methods are
@@ -58,6 +62,7 @@ type Cluster struct {
 	bin  string
 	base string   // node dirs live under it
 	net  *network // nil unless Options.Netns
+	tls  *clusterTLS
 
 	mu      sync.Mutex
 	closers []io.Closer
@@ -88,6 +93,9 @@ func Start(t testing.TB, o Options) *Cluster {
 	if o.Netns {
 		// Registered before c.cleanup, so it runs after the processes are gone.
 		c.net = newNetwork(t)
+	}
+	if o.TLS {
+		c.tls = newClusterTLS(t)
 	}
 	t.Cleanup(c.cleanup)
 	var peers []string
@@ -203,6 +211,7 @@ func (c *Cluster) args(n *Node, extra ...string) []string {
 	if c.net != nil {
 		a = append(a, "--protected-mode", "no")
 	}
+	a = append(a, c.tlsArgs(n)...)
 	// Per-node flags come last so they override the cluster-wide ones.
 	a = append(a, c.opts.Args...)
 	if !c.opts.Standalone {
@@ -289,7 +298,8 @@ func (c *Cluster) agreedMaster(shard int) (*Node, string) {
 	if n == nil || !n.Running() || n.Stopped() || n.Partitioned() {
 		return nil, fmt.Sprintf("all name %s, which is not a reachable node of this cluster", master)
 	}
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), Password: c.opts.Password, DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), Password: c.opts.Password, DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true,
+		TLSConfig: c.TLSConfig()})
 	defer cl.Close()
 	if err := cl.Set(ctx, probeKey, n.ID, 0).Err(); err != nil {
 		return nil, fmt.Sprintf("all name %s, SET there: %v", master, err)

@@ -41,6 +41,8 @@ type Node struct {
 	c  *Cluster
 	ns string // network namespace, "" for the root one
 
+	tlsCert string // its certificate, with Options.TLS
+
 	mu          sync.Mutex
 	cmd         *exec.Cmd
 	exited      chan struct{} // closed once the process has been waited for
@@ -59,9 +61,14 @@ func (n *Node) SentinelAddr() string {
 	return net.JoinHostPort(n.Host, strconv.Itoa(n.SentinelPort))
 }
 
-// HTTP is the base URL of the HTTP API, "http://host:port".
+// HTTP is the base URL of the HTTP API, "http://host:port" (https with
+// Options.TLS).
 func (n *Node) HTTP() string {
-	return "http://" + net.JoinHostPort(n.Host, strconv.Itoa(n.HTTPPort))
+	scheme := "http://"
+	if n.c.tls != nil {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(n.Host, strconv.Itoa(n.HTTPPort))
 }
 
 // Client returns a new go-redis client for the node, closed at cleanup. It
@@ -77,6 +84,7 @@ func (n *Node) Client() *redis.Client {
 		WriteTimeout:          2 * time.Second,
 		MaxRetries:            -1,
 		ContextTimeoutEnabled: true,
+		TLSConfig:             n.c.TLSConfig(),
 	})
 	n.c.addCloser(cl)
 	return cl
@@ -281,7 +289,8 @@ func (n *Node) waitReady(t testing.TB, deadline time.Time) {
 }
 
 func (n *Node) pings(ctx context.Context) (bool, string) {
-	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), Password: n.c.opts.Password, DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), Password: n.c.opts.Password, DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true,
+		TLSConfig: n.c.TLSConfig()})
 	defer cl.Close()
 	if err := cl.Ping(ctx).Err(); err != nil {
 		return false, err.Error()

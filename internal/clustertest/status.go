@@ -137,7 +137,7 @@ func (n *Node) get(ctx context.Context, path string) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s GET %s: %w", n.ID, path, err)
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := n.c.httpClient().Do(req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s GET %s: %w", n.ID, path, err)
 	}

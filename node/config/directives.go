@@ -53,6 +53,29 @@ var directives = []Directive{
 		}
 		return nil
 	}},
+	// TLS, with Redis's names (node/tlsconf builds the tls.Configs). The
+	// listener and the two "which links" switches are fixed at startup;
+	// files, client auth, protocols and ciphers reload on CONFIG SET.
+	{Name: "tls-port", Default: "0", Kind: Int, Min: 0, Max: 65535, Immutable: true},
+	{Name: "tls-cert-file", Default: ""},
+	{Name: "tls-key-file", Default: ""},
+	{Name: "tls-key-file-pass", Default: "", Sensitive: true, Validate: noEncryptedKeys},
+	{Name: "tls-client-cert-file", Default: ""},
+	{Name: "tls-client-key-file", Default: ""},
+	{Name: "tls-client-key-file-pass", Default: "", Sensitive: true, Validate: noEncryptedKeys},
+	{Name: "tls-dh-params-file", Default: ""},
+	{Name: "tls-ca-cert-file", Default: ""},
+	{Name: "tls-ca-cert-dir", Default: ""},
+	{Name: "tls-auth-clients", Default: "yes", Kind: Enum, Enum: []string{"no", "yes", "optional"}},
+	{Name: "tls-replication", Default: "no", Kind: Bool},
+	{Name: "tls-cluster", Default: "no", Kind: Bool, Immutable: true},
+	{Name: "tls-protocols", Default: ""},
+	{Name: "tls-ciphers", Default: ""},
+	{Name: "tls-ciphersuites", Default: ""},
+	{Name: "tls-prefer-server-ciphers", Default: "no", Kind: Bool},
+	{Name: "tls-session-caching", Default: "yes", Kind: Bool},
+	{Name: "tls-session-cache-size", Default: "20480", Kind: Int, Min: 0, Max: 1<<31 - 1},
+	{Name: "tls-session-cache-timeout", Default: "300", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	// Persistence: the values tools read (redis-benchmark asks for save and
 	// appendonly); the persistence subsystem acts on them.
 	{Name: "save", Default: "3600 1 300 100 60 10000", Validate: validateSave},
@@ -167,6 +190,15 @@ func validateSave(v string) error {
 func plainFileName(v string) error {
 	if v == "" || strings.ContainsAny(v, "/\\") || v == "." || v == ".." {
 		return fmt.Errorf("%q must be a plain file name", v)
+	}
+	return nil
+}
+
+// noEncryptedKeys refuses key passphrases: Go reads only unencrypted PEM
+// keys (its legacy PEM decryption is deprecated as insecure).
+func noEncryptedKeys(v string) error {
+	if v != "" {
+		return fmt.Errorf("encrypted private keys are not supported: decrypt the key file")
 	}
 	return nil
 }

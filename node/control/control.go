@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,7 @@ import (
 	"github.com/wardenkv/warden/node/config"
 	"github.com/wardenkv/warden/node/httpapi"
 	"github.com/wardenkv/warden/node/sentinel"
+	"github.com/wardenkv/warden/node/tlsconf"
 	"github.com/wardenkv/warden/raftfsm"
 )
 
@@ -43,6 +45,8 @@ type Control struct {
 	det  *gossip.Detector
 	http *httpapi.Server
 	sent *sentinel.Server
+	tls  *tlsconf.Manager // nil unless tls-cluster
+	peer *http.Client     // to other nodes' HTTP APIs
 
 	// Reconciled view of the record, read on every write (WriteRefusal).
 	fsmMaster  atomic.Bool
@@ -75,6 +79,7 @@ type settings struct {
 	sentinelBind, sentinelAdv          string
 	announce                           string
 	voter                              bool
+	tlsCluster, tlsData                bool // control plane over TLS; record and Sentinel give TLS ports
 	shards, replicasPerShard, priority int
 	downAfter, lease                   time.Duration
 }
@@ -108,8 +113,16 @@ func New(cfg *config.Config, srv *node.Server, log *slog.Logger) (*Control, erro
 		srv.SetReplicationAuth(ReplicationUser, ReplicationPassword(st.secret))
 	}
 	c.myShard.Store(-1)
+	if st.tlsCluster {
+		c.tls = srv.TLS()
+	}
+	c.peer = httpapi.PeerClient(c.tls)
+	dataAddr := srv.Addr()
+	if st.tlsData {
+		dataAddr = srv.TLSAddr() // replicas and Sentinel clients reach it over TLS
+	}
 	c.self = raftfsm.Node{ID: st.id, RaftAddr: st.raftAdv, GossipAddr: st.gossipAdv, HTTPAddr: st.httpAdv,
-		RedisAddr: net.JoinHostPort(st.announce, strconv.Itoa(tcpPort(srv.Addr()))), SentinelAddr: st.sentinelAdv,
+		RedisAddr: net.JoinHostPort(st.announce, strconv.Itoa(tcpPort(dataAddr))), SentinelAddr: st.sentinelAdv,
 		Host: st.announce, Voter: st.voter, Priority: st.priority}
 	srv.SetCluster(c)
 	return c, nil
@@ -141,6 +154,9 @@ func resolve(cfg *config.Config, srv *node.Server) (settings, error) {
 			}
 			s.announce = h
 		}
+	}
+	if err := resolveTLS(cfg, srv, &s); err != nil {
+		return s, err
 	}
 	if s.lease >= s.downAfter {
 		return s, fmt.Errorf("master-lease-ms (%v) must be shorter than down-after-milliseconds (%v): otherwise an old master could take writes after its replacement", s.lease, s.downAfter)
@@ -203,8 +219,12 @@ func (c *Control) Start() error {
 			return fmt.Errorf("peers: %w", err)
 		}
 	}
-	host, err := raftfsm.Open(raftfsm.HostConfig{ID: c.cfg.id, Dir: c.cfg.dir, Bind: c.cfg.raftBind,
-		Advertise: c.cfg.raftAdv, Secret: c.cfg.secret, Peers: peers, DownAfter: c.cfg.downAfter, Logger: c.log})
+	hc := raftfsm.HostConfig{ID: c.cfg.id, Dir: c.cfg.dir, Bind: c.cfg.raftBind,
+		Advertise: c.cfg.raftAdv, Secret: c.cfg.secret, Peers: peers, DownAfter: c.cfg.downAfter, Logger: c.log}
+	if c.tls != nil {
+		hc.ServerTLS, hc.ClientTLS = c.tls.Server(tlsconf.AuthRequire), c.tls.Client
+	}
+	host, err := raftfsm.Open(hc)
 	if err != nil {
 		return err
 	}
@@ -221,7 +241,7 @@ func (c *Control) Start() error {
 		host.Close()
 		return fmt.Errorf("start gossip: %w", err)
 	}
-	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log})
+	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log, TLS: c.tls})
 	if err := c.http.Listen(); err != nil {
 		c.det.Close()
 		host.Close()
@@ -230,6 +250,9 @@ func (c *Control) Start() error {
 	if c.cfg.sentinelBind != "" {
 		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.log)
 		c.sent.SetAuth(sentinel.Auth{Password: sentinelPassword(c.conf), Guarded: c.cfg.secret != ""})
+		if c.cfg.tlsData {
+			c.sent.TLS = c.srv.TLS().Server(tlsconf.AuthConfigured)
+		}
 		if err := c.sent.Listen(); err != nil {
 			c.http.Close()
 			c.det.Close()

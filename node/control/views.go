@@ -136,10 +136,7 @@ func (c *Control) postLeader(ctx context.Context, base, path string, body []byte
 		}
 		base = li.HTTPAddr
 	}
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
-	u := strings.TrimRight(base, "/") + path
+	u := httpapi.BaseURL(base, c.cfg.tlsCluster) + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", u, err)
@@ -148,7 +145,7 @@ func (c *Control) postLeader(ctx context.Context, base, path string, body []byte
 	if c.cfg.secret != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.secret)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.peer.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("POST %s: %w", u, err)
 	}

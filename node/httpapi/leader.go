@@ -144,7 +144,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 		http.Error(w, "no raft leader", http.StatusServiceUnavailable)
 		return
 	}
-	target := leaderURL(leader.HTTPAddr) + r.URL.RequestURI()
+	target := BaseURL(leader.HTTPAddr, s.cfg.TLS != nil) + r.URL.RequestURI()
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(body))

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/wardenkv/warden/node/tlsconf"
 )
 
 // Config configures a Server. View is required; Metrics may be nil (then
@@ -20,6 +22,9 @@ type Config struct {
 	View    View
 	Metrics Metrics
 	Logger  *slog.Logger
+	// TLS, when set (tls-cluster), serves HTTPS that requires a client
+	// certificate signed by the cluster CA, and forwards over TLS too.
+	TLS *tlsconf.Manager
 }
 
 // Server timeouts. Writes get a long budget because a graceful failover waits
@@ -57,7 +62,7 @@ func New(cfg Config) *Server {
 		log = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: log.With("component", "http")}
-	s.fwd = forwardClient()
+	s.fwd = PeerClient(cfg.TLS)
 	s.handler = s.routes()
 	s.srv = &http.Server{
 		Handler:           s.handler,
@@ -95,10 +100,13 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("http listen %s: %w", s.cfg.Addr, err)
 	}
+	if s.cfg.TLS != nil {
+		ln = s.cfg.TLS.Listener(ln, tlsconf.AuthRequire)
+	}
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
-	s.log.Info("http listening", "addr", ln.Addr().String())
+	s.log.Info("http listening", "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil)
 	return nil
 }
 

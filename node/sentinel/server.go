@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,6 +26,8 @@ type Server struct {
 	log   *slog.Logger
 	runID string // INFO run_id: random per process, as Redis's
 	start time.Time
+	// TLS, when set before Listen, makes the port speak only TLS.
+	TLS *tls.Config
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -69,6 +72,9 @@ func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("sentinel: listen on %s: %w", s.addr, err)
+	}
+	if s.TLS != nil {
+		ln = tls.NewListener(ln, s.TLS)
 	}
 	s.ln = ln
 	return nil
