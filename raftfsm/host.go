@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 )
 
 // HostConfig configures the Raft participant of one node.
@@ -49,9 +50,16 @@ func Open(cfg HostConfig) (*Host, error) {
 		log = slog.Default()
 	}
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{log}})
-	store, err := raftboltdb.NewBoltStore(filepath.Join(cfg.Dir, "raft.db"))
+	if err := checkRaftState(cfg.Dir, log); err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(cfg.Dir, "raft.db")
+	store, err := raftboltdb.New(raftboltdb.Options{Path: dbPath, BoltOptions: &bbolt.Options{Timeout: lockTimeout}})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("raft store %s is locked by another process", dbPath)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open raft log store: %w", err)
+		return nil, fmt.Errorf("open raft log store %s: %w", dbPath, err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
 	if err != nil {
