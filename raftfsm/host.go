@@ -24,7 +24,7 @@ type HostConfig struct {
 	Dir       string        // raft.db and snapshots live here
 	Bind      string        // host:port to listen on
 	Advertise string        // host:port peers dial; "" = Bind
-	Secret    string        // shared cluster token, checked on every connection
+	Secret    string        // shared cluster secret, proved both ways on every connection
 	Peers     []raft.Server // initial voters; bootstraps when this node has no state
 	DownAfter time.Duration // scales Raft's timeouts
 	Logger    *slog.Logger
@@ -40,7 +40,8 @@ type Host struct {
 }
 
 // Open starts Raft with bolt log/stable stores, file snapshots and a TCP
-// transport that checks the cluster token.
+// transport whose connections prove the cluster secret (handshake.go), after
+// checking that state on disk is sound (storecheck.go).
 func Open(cfg HostConfig) (*Host, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create raft dir: %w", err)

@@ -24,15 +24,35 @@ func TestRejoinAfterRaftStateMovedAside(t *testing.T) {
 	}
 	log := testLogger(t)
 	hosts := startCluster(t, 3, "s3cret", log)
-	leader := waitLeader(t, hosts)
 	n4 := openHost(t, hostConfig(t, "n4", freeAddr(t), "s3cret", nil, log))
-	if err := leader.h.Raft.AddVoter("n4", raft.ServerAddress(n4.cfg.Bind), 0, 5*time.Second).Error(); err != nil {
-		t.Fatalf("AddVoter n4: %v", err)
+	var leader *testHost
+	// Every change below is idempotent, so one cut short by an election
+	// on a loaded machine is simply made again on the new leader.
+	onLeader := func(what string, do func(*testHost) error) {
+		t.Helper()
+		deadline := time.Now().Add(clusterWait)
+		for {
+			leader = waitLeader(t, hosts)
+			err := do(leader)
+			if err == nil {
+				return
+			}
+			if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) || time.Now().After(deadline) {
+				t.Fatalf("%s on %s: %v", what, leader.id(), err)
+			}
+		}
 	}
+	apply := func(c Command) {
+		t.Helper()
+		onLeader(string(c.Op), func(l *testHost) error { return l.h.Apply(c, 5*time.Second) })
+	}
+	onLeader("AddVoter n4", func(l *testHost) error {
+		return l.h.Raft.AddVoter("n4", raft.ServerAddress(n4.cfg.Bind), 0, 5*time.Second).Error()
+	})
 	hosts = append(hosts, n4)
-	mustApply(t, leader, Command{Op: OpInit, Name: "m", Shards: 1, ReplicasPerShard: 2})
+	apply(Command{Op: OpInit, Name: "m", Shards: 1, ReplicasPerShard: 2})
 	for _, h := range hosts {
-		mustApply(t, leader, Command{Op: OpAddNode, Node: testNode(h.id(), "127.0.0.1")})
+		apply(Command{Op: OpAddNode, Node: testNode(h.id(), "127.0.0.1")})
 	}
 	waitConverged(t, hosts, leader.h.FSM.State())
 	for _, h := range hosts {
@@ -40,16 +60,15 @@ func TestRejoinAfterRaftStateMovedAside(t *testing.T) {
 			t.Fatalf("snapshot on %s: %v", h.id(), err)
 		}
 	}
-	mustApply(t, leader, Command{Op: OpAddNode, Node: testNode("x1", "127.0.0.2")})
+	apply(Command{Op: OpAddNode, Node: testNode("x1", "127.0.0.2")})
 	waitConverged(t, hosts, leader.h.FSM.State())
 
 	extra := 1
 	rejoined := func(i int) {
 		t.Helper()
 		h := hosts[i]
-		leader = waitLeader(t, hosts)
 		extra++
-		mustApply(t, leader, Command{Op: OpAddNode, Node: testNode(fmt.Sprintf("x%d", extra), "127.0.0.2")})
+		apply(Command{Op: OpAddNode, Node: testNode(fmt.Sprintf("x%d", extra), "127.0.0.2")})
 		waitConverged(t, hosts, leader.h.FSM.State())
 		waitFor(t, clusterWait, h.id()+" to hold the four-voter configuration", func() bool {
 			cf := h.h.Raft.GetConfiguration()
