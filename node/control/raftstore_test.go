@@ -91,6 +91,7 @@ func TestCorruptRaftStoreMovedAsideRejoins(t *testing.T) {
 	if err := os.Rename(db, db+".corrupt"); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	f.Restart(t)
 	mst := statusOf(t, m)
 	host, port, _ := net.SplitHostPort(m.Addr())
@@ -104,6 +105,7 @@ func TestCorruptRaftStoreMovedAsideRejoins(t *testing.T) {
 		addr, err := sc.GetMasterAddrByName(ctx, "mymaster").Result()
 		return err == nil && len(addr) == 2 && addr[0] == host && addr[1] == port
 	})
+	t.Logf("%s agrees on the record %v after the restart with raft.db moved aside", f.ID, time.Since(start).Round(time.Millisecond))
 	c.WaitFor(t, 30*time.Second, f.ID+" to replicate the master's data", func() bool {
 		v, err := f.Client().Get(ctx, "before").Result()
 		return err == nil && v == "1" && role(f) == "slave"
