@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 )
 
 // HostConfig configures the Raft participant of one node.
@@ -24,7 +25,7 @@ type HostConfig struct {
 	Dir       string        // raft.db and snapshots live here
 	Bind      string        // host:port to listen on
 	Advertise string        // host:port peers dial; "" = Bind
-	Secret    string        // shared cluster token, checked on every connection
+	Secret    string        // shared cluster secret, proved both ways on every connection
 	Peers     []raft.Server // initial voters; bootstraps when this node has no state
 	DownAfter time.Duration // scales Raft's timeouts
 	Logger    *slog.Logger
@@ -44,7 +45,8 @@ type Host struct {
 }
 
 // Open starts Raft with bolt log/stable stores, file snapshots and a TCP
-// transport that checks the cluster token.
+// transport whose connections prove the cluster secret (handshake.go), after
+// checking that state on disk is sound (storecheck.go).
 func Open(cfg HostConfig) (*Host, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create raft dir: %w", err)
@@ -54,9 +56,16 @@ func Open(cfg HostConfig) (*Host, error) {
 		log = slog.Default()
 	}
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{log}})
-	store, err := raftboltdb.NewBoltStore(filepath.Join(cfg.Dir, "raft.db"))
+	if err := checkRaftState(cfg.Dir, log); err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(cfg.Dir, "raft.db")
+	store, err := raftboltdb.New(raftboltdb.Options{Path: dbPath, BoltOptions: &bbolt.Options{Timeout: lockTimeout}})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("raft store %s is locked by another process", dbPath)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open raft log store: %w", err)
+		return nil, fmt.Errorf("open raft log store %s: %w", dbPath, err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
 	if err != nil {

@@ -91,7 +91,7 @@ func (th *testHost) reopen(t *testing.T) *testHost {
 func hostConfig(t *testing.T, id, addr, secret string, peers []raft.Server, log *slog.Logger) HostConfig {
 	return HostConfig{
 		ID: id, Dir: t.TempDir(), Bind: addr, Secret: secret, Peers: peers,
-		DownAfter: 500 * time.Millisecond, Logger: log,
+		DownAfter: 2 * time.Second, Logger: log,
 	}
 }
 
@@ -152,7 +152,9 @@ func waitLeader(t *testing.T, hosts []*testHost) *testHost {
 				return false
 			}
 		}
-		return true
+		// Right after an election a loaded machine can still depose the
+		// new leader: only one that has committed an entry counts.
+		return leader.h.Raft.Barrier(2*time.Second).Error() == nil
 	})
 	return leader
 }

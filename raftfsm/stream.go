@@ -1,29 +1,24 @@
 package raftfsm
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
-	"io"
 	"net"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
-// streamLayer is Raft's TCP transport with a handshake: every connection
-// starts with a hash of the cluster secret, so a stray or foreign process
-// cannot feed this node log entries.
+// streamLayer is Raft's TCP transport with a handshake (handshake.go):
+// both ends of every connection prove the cluster secret, so a stray or
+// foreign process can neither feed this node log entries nor receive them.
 type streamLayer struct {
 	ln    net.Listener
 	adv   net.Addr
-	token [32]byte
+	key   []byte
 	conns chan net.Conn
 	done  chan struct{}
 	tls   tlsSlot // tls.go: set with tls-cluster
 }
-
-const handshakeMagic = "WRDNRAFT"
 
 func newStreamLayer(bind, advertise, secret string) (*streamLayer, error) {
 	ln, err := net.Listen("tcp", bind)
@@ -38,7 +33,7 @@ func newStreamLayer(bind, advertise, secret string) (*streamLayer, error) {
 	if adv.IP == nil || adv.IP.IsUnspecified() || adv.Port == 0 {
 		adv = ln.Addr().(*net.TCPAddr)
 	}
-	s := &streamLayer{ln: ln, adv: adv, token: sha256.Sum256([]byte("warden-raft:" + secret)),
+	s := &streamLayer{ln: ln, adv: adv, key: handshakeKey(secret),
 		conns: make(chan net.Conn), done: make(chan struct{})}
 	go s.acceptLoop()
 	return s, nil
@@ -54,7 +49,7 @@ func (s *streamLayer) acceptLoop() {
 			return
 		}
 		go func() {
-			if err := s.check(c); err != nil {
+			if err := acceptHandshake(c, s.key, time.Now().Add(handshakeTimeout)); err != nil {
 				c.Close()
 				return
 			}
@@ -65,19 +60,6 @@ func (s *streamLayer) acceptLoop() {
 			}
 		}()
 	}
-}
-
-func (s *streamLayer) check(c net.Conn) error {
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, len(handshakeMagic)+32)
-	if _, err := io.ReadFull(c, buf); err != nil {
-		return fmt.Errorf("read raft handshake: %w", err)
-	}
-	if string(buf[:len(handshakeMagic)]) != handshakeMagic ||
-		subtle.ConstantTimeCompare(buf[len(handshakeMagic):], s.token[:]) != 1 {
-		return fmt.Errorf("raft handshake from %s: wrong cluster secret", c.RemoteAddr())
-	}
-	return c.SetReadDeadline(time.Time{})
 }
 
 func (s *streamLayer) Accept() (net.Conn, error) {
@@ -97,12 +79,9 @@ func (s *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.
 	if err != nil {
 		return nil, err
 	}
-	c.SetWriteDeadline(time.Now().Add(timeout))
-	hdr := append([]byte(handshakeMagic), s.token[:]...)
-	if _, err := c.Write(hdr); err != nil {
+	if err := dialHandshake(c, s.key, time.Now().Add(timeout)); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("raft handshake to %s: %w", addr, err)
+		return nil, fmt.Errorf("raft handshake with %s: %w", addr, err)
 	}
-	c.SetWriteDeadline(time.Time{})
 	return c, nil
 }

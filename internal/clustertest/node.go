@@ -298,6 +298,39 @@ func (n *Node) pings(ctx context.Context) (bool, string) {
 	return true, "PONG"
 }
 
+// WaitExit waits up to timeout for the process to exit by itself and
+// returns its exit code (-1 if a signal ended it); ok is false if it is
+// still running then.
+func (n *Node) WaitExit(timeout time.Duration) (code int, ok bool) {
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.mu.Unlock()
+	if cmd == nil {
+		return 0, false
+	}
+	select {
+	case <-exited:
+		return cmd.ProcessState.ExitCode(), true
+	case <-time.After(timeout):
+		return 0, false
+	}
+}
+
+// LogSinceStart returns what the node logged since it was last started.
+func (n *Node) LogSinceStart() string {
+	b, err := os.ReadFile(n.LogPath)
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
+	}
+	if i := bytes.LastIndex(b, []byte("=== clustertest: start ")); i >= 0 {
+		b = b[i:]
+		if j := bytes.IndexByte(b, '\n'); j >= 0 {
+			b = b[j+1:]
+		}
+	}
+	return string(b)
+}
+
 func (n *Node) exitState() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
