@@ -89,8 +89,11 @@ type watchedKey struct {
 // is blocked.
 func (cl *Client) Kill() {
 	cl.killOnce.Do(func() {
-		close(cl.killed)
+		// Closed first: a goroutine that wakes on killed (DEBUG SLEEP, a
+		// held reply) must find the connection closed, or the reply it
+		// writes next still reaches the killed client.
 		socketOf(cl.netConn).Close() // no TLS close_notify: it could block on a full buffer
+		close(cl.killed)
 	})
 }
 

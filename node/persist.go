@@ -83,7 +83,7 @@ func (s *Server) syncAOF(cl *Client) {
 	if a == nil || end == 0 {
 		return
 	}
-	if err := a.Sync(end); err != nil && s.cfg.Get("appendfsync") == "always" {
+	if err := a.Sync(end); err != nil && !cl.internal && s.cfg.Get("appendfsync") == "always" {
 		// Not durable, so not acknowledged: the connection closes without
 		// the replies (Redis exits instead). The data stays buffered and
 		// the AOF retries the write; the error is logged by the AOF and
