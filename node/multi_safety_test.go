@@ -321,6 +321,16 @@ func TestDebugPopulateAllocatesOnce(t *testing.T) {
 	if n := c.mustDo(t, "STRLEN", "big:0"); n.Str != "67108864" {
 		t.Fatalf("STRLEN big:0 = %v", n)
 	}
+	// A value past proto-max-bulk-len (Redis aborts on the allocation; a
+	// size of 2^63-1 was a makeslice panic here) is refused.
+	for _, size := range []string{"536870913", "9223372036854775807"} {
+		if v := c.mustDo(t, "DEBUG", "POPULATE", "1", "huge", size); v.String() != "-ERR string exceeds maximum allowed size (proto-max-bulk-len)" {
+			t.Errorf("DEBUG POPULATE 1 huge %s = %v", size, v)
+		}
+	}
+	if v := c.mustDo(t, "EXISTS", "huge:0"); v.Str != "0" {
+		t.Errorf("EXISTS huge:0 = %v", v)
+	}
 }
 
 // syncWriter collects a server's log for a test.
