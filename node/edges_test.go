@@ -54,6 +54,8 @@ var edgeSetup = [][]string{
 	{"ZADD", "z2", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"},
 	{"ZADD", "z3", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"},
 	{"SADD", "st", "a", "b", "c"}, {"SADD", "st2", "a", "b", "c"},
+	{"RPUSH", "l6", "a", "b"}, {"RPUSH", "l7", "a", "b"},
+	{"ZADD", "z4", "1", "a", "2", "b"}, {"ZADD", "z5", "1", "a", "2", "b"},
 	{"HSET", "h", "f", "v", "g", "1"},
 }
 
@@ -271,6 +273,14 @@ var edgeCases = []edgeCase{
 	ec("LMPOP", "1", "l", "LEFT", "COUNT", "-1"),
 	ec("LMPOP", "1", "l", "LEFT", "COUNT", i64Min),
 	ec("LMPOP", "1", "nol", "LEFT", "COUNT", i64Max),
+	ec("LMPOP", "1", "l6", "LEFT", "COUNT", i64Max),
+	ec("BLMPOP", "0", "1", "l7", "RIGHT", "COUNT", i64Max),
+	ec("ZMPOP", "1", "z4", "MAX", "COUNT", i64Max),
+	ec("BZMPOP", "0", "1", "z5", "MIN", "COUNT", i64Max),
+	ec("LPOS", "l", "b", "COUNT", "0", "MAXLEN", "0"),
+	ec("CLIENT", "LIST", "ID", i64Max),
+	ec("CLIENT", "LIST", "ID", "0"),
+	ec("CLIENT", "LIST", "ID", i64Over),
 	ec("LMPOP", i64Max, "l", "LEFT"),
 	ec("LMPOP", i64Min, "l", "LEFT"),
 	ec("LMPOP", "0", "l", "LEFT"),
