@@ -90,7 +90,7 @@ func cmdClusterFailover(c *Ctx) {
 }
 
 func cmdClusterHelp(c *Ctx) {
-	if clusterOf(c) == nil { // Redis answers every CLUSTER subcommand so
+	if clusterOf(c) == nil { // standalone: HELP too answers the error, as in Redis
 		return
 	}
 	serverHelp(c, "cluster",

@@ -214,7 +214,7 @@ func cmdDebug(c *Ctx) {
 // keep being served; inside EXEC the transaction holds the whole database
 // (see cmdExec). Like Redis it does not bound count or size (DEBUG is off
 // unless enable-debug-command allows it), but each value is allocated once,
-// and a killed client stops it.
+// a value is at most proto-max-bulk-len, and a killed client stops it.
 func debugPopulate(c *Ctx) {
 	const errPositive = "ERR value is out of range, must be positive"
 	count, ok := keyspace.ParseInt(c.Args[2])
@@ -226,6 +226,11 @@ func debugPopulate(c *Ctx) {
 	if len(c.Args) == 5 {
 		if size, ok = keyspace.ParseInt(c.Args[4]); !ok || size < 0 {
 			c.Err(errPositive)
+			return
+		}
+		// Redis would abort on the failed allocation of a larger value;
+		// no other command can build a string past proto-max-bulk-len.
+		if !c.checkStringLength(size, 0) {
 			return
 		}
 	}

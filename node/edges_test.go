@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardenkv/warden/internal/redistest"
 )
@@ -53,6 +54,8 @@ var edgeSetup = [][]string{
 	{"ZADD", "z2", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"},
 	{"ZADD", "z3", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"},
 	{"SADD", "st", "a", "b", "c"}, {"SADD", "st2", "a", "b", "c"},
+	{"RPUSH", "l6", "a", "b"}, {"RPUSH", "l7", "a", "b"},
+	{"ZADD", "z4", "1", "a", "2", "b"}, {"ZADD", "z5", "1", "a", "2", "b"},
 	{"HSET", "h", "f", "v", "g", "1"},
 }
 
@@ -270,6 +273,14 @@ var edgeCases = []edgeCase{
 	ec("LMPOP", "1", "l", "LEFT", "COUNT", "-1"),
 	ec("LMPOP", "1", "l", "LEFT", "COUNT", i64Min),
 	ec("LMPOP", "1", "nol", "LEFT", "COUNT", i64Max),
+	ec("LMPOP", "1", "l6", "LEFT", "COUNT", i64Max),
+	ec("BLMPOP", "0", "1", "l7", "RIGHT", "COUNT", i64Max),
+	ec("ZMPOP", "1", "z4", "MAX", "COUNT", i64Max),
+	ec("BZMPOP", "0", "1", "z5", "MIN", "COUNT", i64Max),
+	ec("LPOS", "l", "b", "COUNT", "0", "MAXLEN", "0"),
+	ec("CLIENT", "LIST", "ID", i64Max),
+	ec("CLIENT", "LIST", "ID", "0"),
+	ec("CLIENT", "LIST", "ID", i64Over),
 	ec("LMPOP", i64Max, "l", "LEFT"),
 	ec("LMPOP", i64Min, "l", "LEFT"),
 	ec("LMPOP", "0", "l", "LEFT"),
@@ -583,4 +594,65 @@ func TestRandomMembersReplyBounded(t *testing.T) {
 			t.Errorf("%q: %d elements, %v", cmd, len(v.Elems), v.isErr())
 		}
 	}
+}
+
+// sweepValues replace one argument at a time in TestEdgeSweepNoPanic.
+var sweepValues = []string{i64Max, i64Min, i64Over, u64Over, "-1", "0", "4294967297", "-4294967297",
+	"1e400", "inf", "-inf", "nan", "", "(", "[", "+inf", "(1e400", strings.Repeat("9", 40)}
+
+// sweepSkip are commands whose edge values legitimately block or loop for
+// as long as asked (DEBUG SLEEP/POPULATE, WAIT, blocking pops), end or
+// change the connection, or start a replication stream.
+var sweepSkip = map[string]bool{
+	"debug": true, "wait": true, "shutdown": true, "quit": true, "reset": true,
+	"subscribe": true, "psubscribe": true, "ssubscribe": true, "sync": true, "psync": true,
+	"hello": true, "replicaof": true, "slaveof": true,
+}
+
+// Every registered command, with each of its plausible arguments replaced
+// in turn by an edge value: no reply is an internal error (a recovered
+// panic), and the server keeps answering.
+func TestEdgeSweepNoPanic(t *testing.T) {
+	srv, addr := startServer(t, "save", "")
+	c := dialResp(t, addr)
+	var names []string
+	for name, cmd := range srv.cmds {
+		names = append(names, name)
+		for sub := range cmd.Subs {
+			names = append(names, name+"|"+sub)
+		}
+	}
+	slices.Sort(names)
+	sent := 0
+	for _, name := range names {
+		cmd := srv.cmds[strings.Split(name, "|")[0]]
+		if sweepSkip[cmd.Name] || cmd.Flags&fBlocking != 0 {
+			continue
+		}
+		for _, argv := range multiCases[name] {
+			resetData(t, c)
+			for i := 1; i < len(argv); i++ {
+				if strings.Contains(name, "|") && i == 1 {
+					continue // the subcommand's name
+				}
+				for _, v := range sweepValues {
+					args := slices.Clone(argv)
+					args[i] = v
+					got, err := c.do(20*time.Second, args...)
+					if err != nil {
+						t.Fatalf("%q: %v (a hang or a closed connection)", args, err)
+					}
+					if strings.Contains(got.String(), "internal error") {
+						t.Errorf("%q: %v", args, got)
+					}
+					sent++
+				}
+			}
+		}
+	}
+	if sent < 1000 {
+		t.Fatalf("only %d commands swept", sent)
+	}
+	t.Logf("%d edge commands sent", sent)
+	checkServing(t, addr, "the sweep")
 }

@@ -99,6 +99,7 @@ func cmdExec(c *Ctx) {
 		return
 	}
 	cl.multi = nil
+	c.afterExec = nil // nothing left by an EXEC that panicked
 	if m.aborted {
 		s.unwatchAll(cl)
 		c.Err("EXECABORT Transaction discarded because of previous errors.")
