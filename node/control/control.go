@@ -198,7 +198,8 @@ func (c *Control) Start() error {
 		host.Close()
 		return fmt.Errorf("start gossip: %w", err)
 	}
-	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log})
+	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log,
+		MaxClients: c.srv.MaxClients()})
 	if err := c.http.Listen(); err != nil {
 		c.det.Close()
 		host.Close()
@@ -206,6 +207,7 @@ func (c *Control) Start() error {
 	}
 	if c.cfg.sentinelBind != "" {
 		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.log)
+		c.sent.SetMaxClients(c.srv.MaxClients)
 		if err := c.sent.Listen(); err != nil {
 			c.http.Close()
 			c.det.Close()

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Config configures a Server. View is required; Metrics may be nil (then
@@ -20,6 +22,9 @@ type Config struct {
 	View    View
 	Metrics Metrics
 	Logger  *slog.Logger
+	// MaxClients bounds the connections served at once (maxclients); past
+	// it new ones wait in the listen backlog. 0: no limit.
+	MaxClients int
 }
 
 // Server timeouts. Writes get a long budget because a graceful failover waits
@@ -93,10 +98,13 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("http listen %s: %w", s.cfg.Addr, err)
 	}
+	if s.cfg.MaxClients > 0 {
+		ln = netutil.LimitListener(ln, s.cfg.MaxClients)
+	}
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
-	s.log.Info("http listening", "addr", ln.Addr().String())
+	s.log.Info("http listening", "addr", ln.Addr().String(), "maxclients", s.cfg.MaxClients)
 	return nil
 }
 
