@@ -14,9 +14,11 @@ run: build
 	./$(BIN) server --dir ./data
 
 # The whole suite: unit, integration (real listeners, go-redis, redis-cli).
+# third_party/redcon is its own module (warden's patched copy): ./... skips it.
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	cd third_party/redcon && $(GO) vet . && $(GO) test -race -count=1 .
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
@@ -32,6 +34,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParsePayload -fuzztime $(FUZZTIME) ./keyspace/rdb/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/rdb/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/aof/
+	cd third_party/redcon && $(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) .
 
 vet:
 	$(GO) vet $(PKGS)

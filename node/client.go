@@ -45,6 +45,7 @@ type Client struct {
 	// master's stream): refusals meant for clients do not apply to it.
 	internal bool
 	ctx      Ctx
+	rdAuthed bool // what the reader was last told (redcon.SetAuthenticated)
 
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST

@@ -55,6 +55,10 @@ func (c *Ctx) afterUnlock(fn func()) {
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	cl := conn.Context().(*Client)
 	s.call(cl, rc.Args)
+	if cl.authed != cl.rdAuthed { // AUTH, HELLO AUTH or RESET ran
+		cl.rdAuthed = cl.authed
+		redcon.SetAuthenticated(conn, cl.authed)
+	}
 	// Replies are sent after the last command of a pipeline: make the
 	// writes durable (appendfsync) once for the whole batch first.
 	if cl.aofPending > 0 && len(conn.PeekPipeline()) == 0 {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -122,6 +123,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		redcon.SetMaxBulkLen(cfg.Int("proto-max-bulk-len"))
 		return nil
 	})
+	redcon.SetQueryBufferLimit(cfg.Int("client-query-buffer-limit"))
+	cfg.OnSet("client-query-buffer-limit", func(string) error {
+		redcon.SetQueryBufferLimit(cfg.Int("client-query-buffer-limit"))
+		return nil
+	})
 	s.store.OnExpire = func(db int, key []byte) {
 		s.stats.expiredKeys.Add(1)
 		s.propagate(db, [][]byte{[]byte("DEL"), key})
@@ -210,6 +216,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 2)
 	if s.ln != nil {
 		s.srv = redcon.NewServerNetwork("tcp", s.ln.Addr().String(), s.handle, s.accept, s.closed)
+		// redcon backs off after a failed Accept (5 ms doubling to 1 s), which
+		// bounds this log to about a line a second while fds are exhausted.
+		s.srv.AcceptError = func(err error) { s.log.Warn("accept failed", "err", err) }
 		s.log.Info("ready to accept connections", "addr", s.ln.Addr().String(), "run_id", s.runID, "version", WardenVersion)
 		go func() { errc <- s.srv.Serve(s.ln) }()
 	}
@@ -283,6 +292,10 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	cl.lastInteraction.Store(time.Now().UnixMilli())
 	pass := *s.requirePass.Load()
 	cl.authed = pass == ""
+	cl.rdAuthed = cl.authed
+	if !cl.authed {
+		redcon.SetAuthenticated(conn, false) // Redis's limits until AUTH
+	}
 	cl.ctx = Ctx{s: s, cl: cl, conn: conn}
 	conn.SetContext(cl)
 	s.clientMu.Lock()
@@ -305,6 +318,12 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 	}
 	if cl.replicaLink.Load() {
 		return // detached: the replication link owns the connection now
+	}
+	switch {
+	case errors.Is(err, redcon.ErrQueryBufferLimit):
+		s.log.Warn("closing client that reached max query buffer length", "id", cl.ID, "addr", cl.addr, "err", err)
+	case redcon.IsProtocolError(err):
+		s.log.Debug("protocol error from client", "id", cl.ID, "addr", cl.addr, "err", err)
 	}
 	cl.Kill()
 	s.hub.unsubscribeAll(cl)

@@ -52,6 +52,7 @@ func (s *Server) serveTLS(errc chan<- error) {
 		return
 	}
 	s.tls.srv = redcon.NewServerNetwork("tcp", s.tls.ln.Addr().String(), s.handle, s.accept, s.closed)
+	s.tls.srv.AcceptError = func(err error) { s.log.Warn("accept failed", "err", err, "tls", true) }
 	s.log.Info("ready to accept TLS connections", "addr", s.tls.ln.Addr().String())
 	go func() { errc <- s.tls.srv.Serve(s.tls.ln) }()
 }

@@ -86,6 +86,19 @@ func runServer(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Each listener (data port; with the control plane also HTTP and the
+	// Sentinel port) admits maxclients connections: make the descriptors
+	// fit them all, or lower maxclients, as Redis does at start.
+	listeners := 1
+	if control.Enabled(cfg) {
+		listeners++
+		if cfg.Int("sentinel-port") > 0 {
+			listeners++
+		}
+	}
+	if err := srv.FitOpenFiles(listeners); err != nil {
+		return err
+	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}

@@ -241,7 +241,8 @@ func (c *Control) Start() error {
 		host.Close()
 		return fmt.Errorf("start gossip: %w", err)
 	}
-	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log, TLS: c.tls})
+	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log, TLS: c.tls,
+		MaxClients: c.srv.MaxClients()})
 	if err := c.http.Listen(); err != nil {
 		c.det.Close()
 		host.Close()
@@ -249,6 +250,7 @@ func (c *Control) Start() error {
 	}
 	if c.cfg.sentinelBind != "" {
 		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.log)
+		c.sent.SetMaxClients(c.srv.MaxClients)
 		c.sent.SetAuth(sentinel.Auth{Password: sentinelPassword(c.conf), Guarded: c.cfg.secret != ""})
 		if c.cfg.tlsData {
 			c.sent.TLS = c.srv.TLS().Server(tlsconf.AuthConfigured)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wardenkv/warden/node/tlsconf"
+	"golang.org/x/net/netutil"
 )
 
 // Config configures a Server. View is required; Metrics may be nil (then
@@ -25,6 +26,9 @@ type Config struct {
 	// TLS, when set (tls-cluster), serves HTTPS that requires a client
 	// certificate signed by the cluster CA, and forwards over TLS too.
 	TLS *tlsconf.Manager
+	// MaxClients bounds the connections served at once (maxclients); past
+	// it new ones wait in the listen backlog. 0: no limit.
+	MaxClients int
 }
 
 // Server timeouts. Writes get a long budget because a graceful failover waits
@@ -100,13 +104,16 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("http listen %s: %w", s.cfg.Addr, err)
 	}
+	if s.cfg.MaxClients > 0 {
+		ln = netutil.LimitListener(ln, s.cfg.MaxClients)
+	}
 	if s.cfg.TLS != nil {
 		ln = s.cfg.TLS.Listener(ln, tlsconf.AuthRequire)
 	}
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
-	s.log.Info("http listening", "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil)
+	s.log.Info("http listening", "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil, "maxclients", s.cfg.MaxClients)
 	return nil
 }
 

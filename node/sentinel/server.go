@@ -35,6 +35,8 @@ type Server struct {
 	closed  bool
 	nextID  int64
 	clients map[*client]struct{}
+	// maxClients returns maxclients; nil: no limit (see SetMaxClients).
+	maxClients func() int
 
 	ps   pubsub
 	auth Auth
@@ -57,6 +59,15 @@ func New(addr string, v View, log *slog.Logger) *Server {
 		clients: map[*client]struct{}{},
 		ps:      newPubsub(),
 	}
+}
+
+// SetMaxClients bounds the connections the listener holds: past max(),
+// read at each accept, a client gets "-ERR max number of clients reached"
+// and is disconnected, as on the data port. Call it before Serve.
+func (s *Server) SetMaxClients(max func() int) {
+	s.mu.Lock()
+	s.maxClients = max
+	s.mu.Unlock()
 }
 
 // Listen binds the address, so callers learn Addr before Serve.
@@ -99,6 +110,8 @@ func (s *Server) Serve() error {
 	}
 	ln := s.ln
 	s.srv = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)
+	// redcon backs off after a failed Accept (5 ms doubling to 1 s), which
+	// bounds this log to about a line a second while fds are exhausted.
 	s.srv.AcceptError = func(err error) { s.log.Warn("accept failed", "err", err) }
 	srv := s.srv
 	s.mu.Unlock()
@@ -168,6 +181,11 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
+		return false
+	}
+	if s.maxClients != nil && len(s.clients) >= s.maxClients() {
+		conn.WriteError("ERR max number of clients reached")
+		redcon.BaseWriter(conn).Flush()
 		return false
 	}
 	s.nextID++

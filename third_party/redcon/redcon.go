@@ -362,6 +362,7 @@ func serve(s *Server) error {
 			s.conns = nil
 		}()
 	}()
+	var delay time.Duration // warden: backoff after a failed Accept
 	for {
 		lnconn, err := s.ln.Accept()
 		if err != nil {
@@ -375,11 +376,18 @@ func serve(s *Server) error {
 				// see https://github.com/tidwall/redcon/issues/46
 				return nil
 			}
+			// warden: out of file descriptors (EMFILE) the pending
+			// connection stays queued and Accept fails again at once; back
+			// off as net/http does (5 ms doubling to 1 s) instead of
+			// spinning a core and flooding the log.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			if s.AcceptError != nil {
 				s.AcceptError(err)
 			}
+			time.Sleep(delay)
 			continue
 		}
+		delay = 0
 		c := &conn{
 			conn: lnconn,
 			addr: lnconn.RemoteAddr().String(),
@@ -594,6 +602,8 @@ type Server struct {
 	idleClose time.Duration
 
 	// AcceptError is an optional function used to handle Accept errors.
+	// (warden: the accept loop then sleeps, 5 ms doubling to 1 s, so it is
+	// called at most about once a second while the error lasts.)
 	AcceptError func(err error)
 }
 
@@ -771,332 +781,6 @@ func (w *Writer) WriteAny(v interface{}) {
 		return
 	}
 	w.b = AppendAny(w.b, v)
-}
-
-// Reader represent a reader for RESP or telnet commands.
-type Reader struct {
-	rd    *bufio.Reader
-	buf   []byte
-	start int
-	end   int
-	cmds  []Command
-
-	// warden: with zeroCopy a batch's commands reference the read buffer
-	// and share reused slices instead of being copied one by one; they are
-	// valid until the next read, which the server loop only starts after
-	// the whole batch was handled.
-	zeroCopy bool
-	batch    []Command
-	marks    []int
-	arena    [][]byte
-}
-
-// NewReader returns a command reader which will read RESP or telnet commands.
-func NewReader(rd io.Reader) *Reader {
-	return &Reader{
-		rd:  bufio.NewReader(rd),
-		buf: make([]byte, 4096),
-	}
-}
-
-func parseInt(b []byte) (int, bool) {
-	i, err := strconv.Atoi(unsafe.String(unsafe.SliceData(b), len(b)))
-	return i, err == nil
-}
-
-func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
-	var cmds []Command
-	if rd.zeroCopy {
-		cmds = rd.batch[:0]
-		clear(rd.arena)
-		rd.arena = rd.arena[:0]
-	}
-	b := rd.buf[rd.start:rd.end]
-	if rd.end-rd.start == 0 && len(rd.buf) > 4096 {
-		// warden: release a buffer that grew for a big pipeline instead of
-		// keeping its whole capacity for the connection's lifetime.
-		if cap(rd.buf) > 64<<10 {
-			rd.buf = make([]byte, 4096)
-		} else {
-			rd.buf = rd.buf[:4096]
-		}
-		rd.start = 0
-		rd.end = 0
-	}
-	if len(b) > 0 {
-		// we have data, yay!
-		// but is this enough data for a complete command? or multiple?
-	next:
-		switch b[0] {
-		default:
-			// just a plain text command
-			for i := 0; i < len(b); i++ {
-				if b[i] == '\n' {
-					var line []byte
-					if i > 0 && b[i-1] == '\r' {
-						line = b[:i-1]
-					} else {
-						line = b[:i]
-					}
-					var cmd Command
-					var quote bool
-					var quotech byte
-					var escape bool
-				outer:
-					for {
-						nline := make([]byte, 0, len(line))
-						for i := 0; i < len(line); i++ {
-							c := line[i]
-							if !quote {
-								if c == ' ' {
-									if len(nline) > 0 {
-										cmd.Args = append(cmd.Args, nline)
-									}
-									line = line[i+1:]
-									continue outer
-								}
-								if c == '"' || c == '\'' {
-									if i != 0 {
-										return nil, errUnbalancedQuotes
-									}
-									quotech = c
-									quote = true
-									line = line[i+1:]
-									continue outer
-								}
-							} else {
-								if escape {
-									escape = false
-									switch c {
-									case 'n':
-										c = '\n'
-									case 'r':
-										c = '\r'
-									case 't':
-										c = '\t'
-									}
-								} else if c == quotech {
-									quote = false
-									quotech = 0
-									cmd.Args = append(cmd.Args, nline)
-									line = line[i+1:]
-									if len(line) > 0 && line[0] != ' ' {
-										return nil, errUnbalancedQuotes
-									}
-									continue outer
-								} else if c == '\\' {
-									escape = true
-									continue
-								}
-							}
-							nline = append(nline, c)
-						}
-						if quote {
-							return nil, errUnbalancedQuotes
-						}
-						if len(line) > 0 {
-							cmd.Args = append(cmd.Args, line)
-						}
-						break
-					}
-					if len(cmd.Args) > 0 {
-						// convert this to resp command syntax
-						var wr Writer
-						wr.WriteArray(len(cmd.Args))
-						for i := range cmd.Args {
-							wr.WriteBulk(cmd.Args[i])
-							cmd.Args[i] = append([]byte(nil), cmd.Args[i]...)
-						}
-						cmd.Raw = wr.b
-						cmds = append(cmds, cmd)
-					}
-					b = b[i+1:]
-					if len(b) > 0 {
-						goto next
-					} else {
-						goto done
-					}
-				}
-			}
-		case '*':
-			// resp formatted command
-			marks := rd.marks[:0]
-		outer2:
-			for i := 1; i < len(b); i++ {
-				if b[i] == '\n' {
-					if b[i-1] != '\r' {
-						return nil, errInvalidMultiBulkLength
-					}
-					count, ok := parseInt(b[1 : i-1])
-					if !ok || count <= 0 {
-						return nil, errInvalidMultiBulkLength
-					}
-					marks = marks[:0]
-					for j := 0; j < count; j++ {
-						// read bulk length
-						i++
-						if i < len(b) {
-							if b[i] != '$' {
-								return nil, &errProtocol{"expected '$', got '" +
-									string(b[i]) + "'"}
-							}
-							si := i
-							for ; i < len(b); i++ {
-								if b[i] == '\n' {
-									if b[i-1] != '\r' {
-										return nil, errInvalidBulkLength
-									}
-									size, ok := parseInt(b[si+1 : i-1])
-									if !ok || size < 0 || int64(size) > maxBulkLen.Load() {
-										return nil, errInvalidBulkLength
-									}
-									if i+size+2 >= len(b) {
-										// not ready
-										break outer2
-									}
-									if b[i+size+2] != '\n' ||
-										b[i+size+1] != '\r' {
-										return nil, errInvalidBulkLength
-									}
-									i++
-									marks = append(marks, i, i+size)
-									i += size + 1
-									break
-								}
-							}
-						}
-					}
-					if len(marks) == count*2 {
-						var cmd Command
-						if rd.zeroCopy {
-							cmd.Raw = b[:i+1]
-							n := len(marks) / 2
-							if cap(rd.arena)-len(rd.arena) < n {
-								rd.arena = make([][]byte, 0, max(n, 2*cap(rd.arena), 64))
-							}
-							l := len(rd.arena)
-							cmd.Args = rd.arena[l : l+n : l+n]
-							rd.arena = rd.arena[:l+n]
-							for h := 0; h < len(marks); h += 2 {
-								cmd.Args[h/2] = cmd.Raw[marks[h]:marks[h+1]]
-							}
-							rd.marks = marks[:0]
-							cmds = append(cmds, cmd)
-							rd.batch = cmds
-							b = b[i+1:]
-							if len(b) > 0 {
-								goto next
-							} else {
-								goto done
-							}
-						}
-						if rd.rd != nil {
-							// make a raw copy of the entire command when
-							// there's a underlying reader.
-							cmd.Raw = append([]byte(nil), b[:i+1]...)
-						} else {
-							// just assign the slice
-							cmd.Raw = b[:i+1]
-						}
-						cmd.Args = make([][]byte, len(marks)/2)
-						// slice up the raw command into the args based on
-						// the recorded marks.
-						for h := 0; h < len(marks); h += 2 {
-							cmd.Args[h/2] = cmd.Raw[marks[h]:marks[h+1]]
-						}
-						cmds = append(cmds, cmd)
-						b = b[i+1:]
-						if len(b) > 0 {
-							goto next
-						} else {
-							goto done
-						}
-					}
-				}
-			}
-		}
-	done:
-		rd.start = rd.end - len(b)
-	}
-	if leftover != nil {
-		*leftover = rd.end - rd.start
-	}
-	if len(cmds) > 0 {
-		return cmds, nil
-	}
-	if rd.rd == nil {
-		return nil, errIncompleteCommand
-	}
-	if rd.end == len(rd.buf) {
-		// at the end of the buffer.
-		if rd.start == rd.end {
-			// rewind the to the beginning
-			rd.start, rd.end = 0, 0
-		} else if rd.start > 0 {
-			// warden: move the partial command to the front rather than
-			// doubling, so a streaming client does not grow the buffer
-			// without bound.
-			n := copy(rd.buf, rd.buf[rd.start:rd.end])
-			rd.start, rd.end = 0, n
-		} else {
-			// must grow the buffer
-			newbuf := make([]byte, len(rd.buf)*2)
-			copy(newbuf, rd.buf)
-			rd.buf = newbuf
-		}
-	}
-	n, err := rd.rd.Read(rd.buf[rd.end:])
-	if err != nil {
-		return nil, err
-	}
-	rd.end += n
-	return rd.readCommands(leftover)
-}
-
-// ReadCommands reads the next pipeline commands.
-func (rd *Reader) ReadCommands() ([]Command, error) {
-	for {
-		if len(rd.cmds) > 0 {
-			cmds := rd.cmds
-			rd.cmds = nil
-			return cmds, nil
-		}
-		cmds, err := rd.readCommands(nil)
-		if err != nil {
-			return []Command{}, err
-		}
-		rd.cmds = cmds
-	}
-}
-
-// ReadCommand reads the next command.
-func (rd *Reader) ReadCommand() (Command, error) {
-	if len(rd.cmds) > 0 {
-		cmd := rd.cmds[0]
-		rd.cmds = rd.cmds[1:]
-		return cmd, nil
-	}
-	cmds, err := rd.readCommands(nil)
-	if err != nil {
-		return Command{}, err
-	}
-	rd.cmds = cmds
-	return rd.ReadCommand()
-}
-
-// Parse parses a raw RESP message and returns a command.
-func Parse(raw []byte) (Command, error) {
-	rd := Reader{buf: raw, end: len(raw)}
-	var leftover int
-	cmds, err := rd.readCommands(&leftover)
-	if err != nil {
-		return Command{}, err
-	}
-	if leftover > 0 {
-		return Command{}, errTooMuchData
-	}
-	return cmds[0], nil
-
 }
 
 // A Handler responds to an RESP request.
@@ -1503,4 +1187,9 @@ func (s *Server) SetIdleClose(dur time.Duration) {
 	s.mu.Lock()
 	s.idleClose = dur
 	s.mu.Unlock()
+}
+
+func parseInt(b []byte) (int, bool) {
+	i, err := strconv.Atoi(unsafe.String(unsafe.SliceData(b), len(b)))
+	return i, err == nil
 }

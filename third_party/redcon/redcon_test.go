@@ -550,11 +550,16 @@ func TestParse(t *testing.T) {
 	if err != errIncompleteCommand {
 		t.Fatalf("expected '%v', got '%v'", errIncompleteCommand, err)
 	}
+	// warden: as Redis, empty multibulks are read and ignored.
 	_, err = Parse([]byte("*-1\r\n"))
-	if err != errInvalidMultiBulkLength {
-		t.Fatalf("expected '%v', got '%v'", errInvalidMultiBulkLength, err)
+	if err != errIncompleteCommand {
+		t.Fatalf("expected '%v', got '%v'", errIncompleteCommand, err)
 	}
 	_, err = Parse([]byte("*0\r\n"))
+	if err != errIncompleteCommand {
+		t.Fatalf("expected '%v', got '%v'", errIncompleteCommand, err)
+	}
+	_, err = Parse([]byte("*x\r\n"))
 	if err != errInvalidMultiBulkLength {
 		t.Fatalf("expected '%v', got '%v'", errInvalidMultiBulkLength, err)
 	}
