@@ -171,6 +171,10 @@ func TestAOFListedFileMissingRefusesToStart(t *testing.T) {
 			tc.break_(aofDir)
 			before := listDir(t, aofDir)
 
+			// A fresh port: the refusal must not depend on the old one
+			// still being free.
+			port = freePort(t)
+			args[1] = port
 			p, ok = spawnWarden(t, port, args...)
 			if ok {
 				t.Fatalf("warden started (DBSIZE %s) on an AOF with %s:\n%s", redisCLI(t, port, "DBSIZE"), tc.name, p.logs)

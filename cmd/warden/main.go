@@ -64,6 +64,11 @@ func usage(w io.Writer) {
 }
 
 func runServer(args []string) error {
+	// Signals are caught from the start: one that arrives before the server
+	// exists waits in the channel instead of killing the process unsaved.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	cfg := config.New()
 	file := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
@@ -90,6 +95,9 @@ func runServer(args []string) error {
 	// Sentinel port) admits maxclients connections: make the descriptors
 	// fit them all, or lower maxclients, as Redis does at start.
 	listeners := 1
+	if cfg.Int("tls-port") > 0 {
+		listeners++
+	}
 	if control.Enabled(cfg) {
 		listeners++
 		if cfg.Int("sentinel-port") > 0 {
@@ -99,6 +107,7 @@ func runServer(args []string) error {
 	if err := srv.FitOpenFiles(listeners); err != nil {
 		return err
 	}
+	go handleSignals(srv, logger, sigs)
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -130,10 +139,6 @@ func runServer(args []string) error {
 		}
 		defer ctl.Close()
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go handleSignals(srv, logger, sigs)
 	if err := srv.Serve(context.Background()); err != nil {
 		// One line in the log (logfile too) says why the node stopped.
 		logger.Error("warden cannot continue", "err", err)

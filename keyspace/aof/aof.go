@@ -111,6 +111,11 @@ func Exists(dir, fileName string) bool {
 // files left by an interrupted rewrite are deleted, as Redis does on start.
 // Appends go to the last incr file.
 //
+// Every file the manifest lists must be a readable regular file: otherwise
+// Open returns a *LoadError (Offset -1) naming it and changes nothing, as
+// Redis refuses to start. A manifest that is missing or lists nothing while
+// the directory holds non-empty AOF files is ErrMissingManifest.
+//
 // A legacy single-file AOF (Redis < 7: <FileName> in the server directory,
 // the parent of opts.Dir, possibly with an RDB preamble) is upgraded as Redis
 // 7.0 does: the manifest names it as the base and it is moved into opts.Dir.
