@@ -355,8 +355,15 @@ func TestEveryCommandInMulti(t *testing.T) {
 			label := strings.Join(argv, " ")
 			resetData(t, wc)
 			resetData(t, rc)
+			wSaves := infoInt(t, wc, "persistence", "rdb_saves")
+			rSaves := infoInt(t, rc, "persistence", "rdb_saves")
 			w := runInMulti(t, addr, argv, timeout)
 			r := runInMulti(t, rs.Addr, argv, timeout)
+			// A BGSAVE scheduled by EXEC starts with the next cron tick,
+			// which INFO does not show: wait for it to have run so the
+			// next case starts idle.
+			waitScheduledSave(t, wc, w, wSaves)
+			waitScheduledSave(t, rc, r, rSaves)
 			if r.err != nil && !isClosed(r.err) {
 				t.Fatalf("%s: redis-server: %v", label, r.err)
 			}
@@ -397,6 +404,18 @@ func TestEveryCommandInMulti(t *testing.T) {
 			}
 		}
 	}
+}
+
+// waitScheduledSave waits, when o's EXEC scheduled a BGSAVE, until the
+// server has completed one more save than before.
+func waitScheduledSave(t *testing.T, c *respClient, o multiOutcome, before int64) {
+	t.Helper()
+	if !strings.Contains(o.exec.String(), "+Background saving scheduled") {
+		return
+	}
+	waitForInfo(t, c, func() bool {
+		return infoInt(t, c, "persistence", "rdb_saves") > before
+	}, "the BGSAVE scheduled by EXEC")
 }
 
 // execShape is the EXEC outcome without the values: an error's text, nil
