@@ -20,7 +20,7 @@ import (
 //	dialer   -> acceptor  HMAC(k, "dial" | nonceA | nonceD)
 //
 // k is derived from the secret (HKDF-SHA256) apart from gossip's key and
-// HTTP's token. Each side proves the secret over the other side's fresh
+// HTTP's signing key. Each side proves the secret over the other side's fresh
 // nonce, so a recorded exchange replays nowhere, and the labels keep one
 // side's proof from passing as the other's. Neither address goes into
 // the MAC: behind NAT or port publishing the two ends disagree on them,

@@ -38,6 +38,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "warden:", err)
 			os.Exit(1)
 		}
+	case "failover":
+		if err := runFailover(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "warden:", err)
+			os.Exit(1)
+		}
 	case "healthcheck":
 		if err := runHealthcheck(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "warden:", err)
@@ -59,7 +64,10 @@ func usage(w io.Writer) {
   warden server [config-file] [--directive value ...]   run a data node
   warden status [--http host:port] [--json]             summarize the cluster
   warden healthcheck [--http host:port] [--live]        exit 0 when the node is ready
-    (both take --tls --cacert file --cert file --key file for tls-cluster nodes)
+  warden failover [--http host:port] [--shard N] [--to node] [--force] [--secret-file file]
+                                                        manual failover, signed with the cluster
+                                                        secret (--secret-file or $WARDEN_CLUSTER_SECRET)
+    (these take --tls --cacert file --cert file --key file for tls-cluster nodes)
   warden version                                        print the version`)
 }
 

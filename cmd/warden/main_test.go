@@ -31,6 +31,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build warden: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	// Cluster tests (internal/clustertest) run this binary rather than build another.
+	if os.Getenv("CLUSTERTEST_BINARY") == "" {
+		os.Setenv("CLUSTERTEST_BINARY", wardenBin)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -71,8 +71,8 @@ type Cluster struct {
 // DefaultSecret is the cluster secret of Netns clusters that name none.
 const DefaultSecret = "clustertest-secret"
 
-// Secret is the cluster's --cluster-secret ("" for none): the bearer
-// token POST /join and /failover need.
+// Secret is the cluster's --cluster-secret ("" for none), which POST
+// /join and /failover must be signed with (httpapi.SignRequest).
 func (c *Cluster) Secret() string { return c.opts.Secret }
 
 // Start runs o.Nodes voters n1..nN bootstrapped with --peers and waits

@@ -7,11 +7,14 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/wardenkv/warden/node/httpapi"
 )
 
 // Status is the part of GET /status the harness and tests read. It is
 // defined here, not imported from node/httpapi, so the tests check the wire
-// format rather than share the server's types.
+// format rather than share the server's types (Post does use httpapi's
+// request signing: one implementation of the scheme, tested there).
 type Status struct {
 	NodeID string `json:"node_id"`
 	Raft   struct {
@@ -153,18 +156,22 @@ func (n *Node) get(ctx context.Context, path string) ([]byte, int, error) {
 // replica to catch up; the caller's context bounds it) and no proxy.
 var postClient = &http.Client{Transport: &http.Transport{Proxy: nil}}
 
-// Post POSTs to path (with its query) on the node's HTTP API with the
-// cluster's secret as the bearer token when it has one, and returns the
-// status code and body.
+// Post POSTs to path (with its query) on the node's HTTP API, signed with
+// the cluster's secret when it has one, and returns the status code and
+// body.
 func (n *Node) Post(ctx context.Context, path string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.HTTP()+path, nil)
 	if err != nil {
 		return 0, "", fmt.Errorf("%s POST %s: %w", n.ID, path, err)
 	}
 	if s := n.c.opts.Secret; s != "" {
-		req.Header.Set("Authorization", "Bearer "+s)
+		httpapi.SignRequest(req, s, nil)
 	}
-	resp, err := postClient.Do(req)
+	pc := postClient
+	if n.c.tls != nil {
+		pc = &http.Client{Transport: n.c.tls.http.Transport}
+	}
+	resp, err := pc.Do(req)
 	if err != nil {
 		return 0, "", fmt.Errorf("%s POST %s: %w", n.ID, path, err)
 	}

@@ -149,7 +149,7 @@ func (c *Control) warnProtectedMode() {
 // password must not be a way around it.
 func (c *Control) refuseUnguardedFailover() error {
 	if c.cfg.secret != "" && c.conf.Get("requirepass") == "" {
-		return errors.New("CLUSTER FAILOVER is refused: this cluster has a cluster-secret but the node has no requirepass. Set requirepass, or use POST /failover with the cluster secret")
+		return errors.New("CLUSTER FAILOVER is refused: this cluster has a cluster-secret but the node has no requirepass. Set requirepass, or use `warden failover` (POST /failover signed with the cluster secret)")
 	}
 	return nil
 }

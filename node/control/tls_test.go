@@ -158,6 +158,11 @@ func testClusterTLS(t *testing.T, netns bool) {
 		v, err := n4.Client().Get(ctx, "after").Result()
 		return err == nil && v == "failover" && role(n4) == "slave"
 	})
+	// The harness's POST goes over HTTPS too, signed when the cluster has a
+	// secret (the netns one does); an unknown shard changes nothing.
+	if code, body, err := n4.Post(ctx, "/failover?shard=99"); err != nil || code != 404 || !strings.Contains(body, "unknown shard") {
+		t.Fatalf("POST /failover over HTTPS: %d %q %v, want 404 unknown shard", code, body, err)
+	}
 }
 
 // plainPong reports whether addr answers an inline PING in plain text.

@@ -126,8 +126,8 @@ func (c *Control) requestFailover(ctx context.Context, shard int, target string,
 	return true, err
 }
 
-// postLeader POSTs to the Raft leader's HTTP API (or to base, when given)
-// with the cluster token, returning the body of a 200 answer.
+// postLeader POSTs to the Raft leader's HTTP API (or to base, when given),
+// signed with the cluster secret, returning the body of a 200 answer.
 func (c *Control) postLeader(ctx context.Context, base, path string, body []byte) ([]byte, error) {
 	if base == "" {
 		_, li := c.leaderInfo()
@@ -143,7 +143,7 @@ func (c *Control) postLeader(ctx context.Context, base, path string, body []byte
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.cfg.secret != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.secret)
+		httpapi.SignRequest(req, c.cfg.secret, body)
 	}
 	resp, err := c.peer.Do(req)
 	if err != nil {

@@ -106,34 +106,77 @@ func (s *Server) handleFailover(w http.ResponseWriter, r *http.Request) {
 }
 
 // guard wraps a state-changing handler: with a secret configured it runs
-// only for requests that carry it.
+// only for requests signed with it (sign.go), or, over TLS only, carrying
+// it as a bearer token. The signature covers the body, so guard reads it
+// (bounded) and hands the handler a fresh reader over the same bytes.
 func (s *Server) guard(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.authorized(w, r) {
+		if s.cfg.Secret == "" {
 			h(w, r)
+			return
+		}
+		scheme, rest, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		switch {
+		case strings.EqualFold(scheme, SignatureScheme):
+			p, err := parseSig(rest)
+			if err == nil {
+				// Stale or malformed requests are refused before the body is read.
+				err = s.sigs.fresh(p)
+			}
+			if err != nil {
+				s.unauthorized(w, r, err)
+				return
+			}
+			body, ok := readBody(w, r)
+			if !ok {
+				return
+			}
+			if err := s.sigs.verify(p, r.Method, r.URL.RequestURI(), body); err != nil {
+				if errors.Is(err, ErrNoncesFull) {
+					s.log.Warn("refused signed request", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+					w.Header().Set("Retry-After", strconv.Itoa(int(SignatureWindow.Seconds())))
+					http.Error(w, err.Error(), http.StatusTooManyRequests)
+					return
+				}
+				s.unauthorized(w, r, err)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			h(w, r)
+		case strings.EqualFold(scheme, "Bearer") && r.TLS == nil:
+			// The token is the secret itself: in clear it hands Raft and
+			// gossip to anyone on the path. (Too late for this request, but
+			// refusing makes the client fix it before it becomes a habit.)
+			s.unauthorized(w, r, errors.New("a Bearer token over plain HTTP exposes the cluster secret and is refused; "+
+				"send a signed request ("+SignatureScheme+", as `warden failover` does) or run the control plane over TLS (tls-cluster yes)"))
+		case strings.EqualFold(scheme, "Bearer"):
+			// Hashing first makes the comparison constant-time in the length too.
+			got, want := sha256.Sum256([]byte(rest)), sha256.Sum256([]byte(s.cfg.Secret))
+			if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+				s.unauthorized(w, r, errors.New("wrong cluster secret"))
+				return
+			}
+			h(w, r)
+		default:
+			s.unauthorized(w, r, errors.New("missing cluster credentials: send a signed request ("+SignatureScheme+")"))
 		}
 	}
 }
 
-// authorized checks the bearer token when a secret is configured and answers
-// 401 itself when it does not match.
-func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.Secret == "" {
-		return true
+// unauthorized answers 401 with the reason and the schemes accepted here.
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, reason error) {
+	s.log.Warn("refused unauthenticated request", "path", r.URL.Path, "remote", r.RemoteAddr, "err", reason)
+	w.Header().Add("WWW-Authenticate", SignatureScheme+` realm="warden"`)
+	if r.TLS != nil {
+		w.Header().Add("WWW-Authenticate", `Bearer realm="warden"`)
 	}
-	h := r.Header.Get("Authorization")
-	scheme, token, _ := strings.Cut(h, " ")
-	// Hashing first makes the comparison constant-time in the length too.
-	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.cfg.Secret))
-	if strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
-		return true
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="warden"`)
-	http.Error(w, "unauthorized: missing or wrong cluster secret", http.StatusUnauthorized)
-	return false
+	http.Error(w, "unauthorized: "+reason.Error(), http.StatusUnauthorized)
 }
 
 // forward replays the request on the leader and copies its answer back.
+// The caller's Authorization goes along unchanged: the leader checks the
+// same signature and nonce, so replaying a request captured on its way to
+// this node through any other node is refused by the leader.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Header.Get(HopHeader) != "" {
 		http.Error(w, "not the raft leader, and the request was already forwarded once", http.StatusServiceUnavailable)
@@ -166,9 +209,9 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	defer resp.Body.Close()
-	for _, h := range []string{"Content-Type", "WWW-Authenticate", "X-Content-Type-Options"} {
-		if v := resp.Header.Get(h); v != "" {
-			w.Header().Set(h, v)
+	for _, h := range []string{"Content-Type", "WWW-Authenticate", "Retry-After", "X-Content-Type-Options"} {
+		if v := resp.Header.Values(h); len(v) > 0 {
+			w.Header()[h] = v
 		}
 	}
 	w.Header().Set(LeaderHeader, leader.NodeID)

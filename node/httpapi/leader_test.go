@@ -118,27 +118,29 @@ func TestAuth(t *testing.T) {
 	for _, h := range [][]string{
 		nil,
 		{"Authorization", "Bearer wrong"},
-		{"Authorization", "Bearer s3cret2"},
-		{"Authorization", "Bearer "},
+		{"Authorization", "Bearer s3cret"}, // right, but in clear: refused
 		{"Authorization", "Basic s3cret"},
 		{"Authorization", "s3cret"},
+		sign(t, "s3cret2", "POST", base+"/join", joinBody),
 	} {
 		r := do(t, "POST", base+"/join", joinBody, h...)
 		r.expect(t, 401, "unauthorized")
-		if r.header.Get("WWW-Authenticate") == "" {
-			t.Error("401 without WWW-Authenticate")
+		if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), SignatureScheme) {
+			t.Errorf("401 with WWW-Authenticate %q, want the %s scheme", r.header.Get("WWW-Authenticate"), SignatureScheme)
 		}
 		do(t, "POST", base+"/failover", "", h...).expect(t, 401, "unauthorized")
 	}
 	if j, f := v.calls(); len(j)+len(f) != 0 {
 		t.Fatalf("unauthorized requests reached the view: %v %v", j, f)
 	}
-	do(t, "POST", base+"/join", joinBody, "Authorization", "Bearer s3cret").expect(t, 200, "gossip_addrs")
-	do(t, "POST", base+"/failover", "", "Authorization", "bearer s3cret").expect(t, 200, `"shard": 0`)
+	do(t, "POST", base+"/join", joinBody, sign(t, "s3cret", "POST", base+"/join", joinBody)...).expect(t, 200, "gossip_addrs")
+	do(t, "POST", base+"/failover", "", sign(t, "s3cret", "POST", base+"/failover", "")...).expect(t, 200, `"shard": 0`)
 	// Read-only endpoints stay open for probes and dashboards.
 	do(t, "GET", base+"/status", "").expect(t, 200, "n1")
-	// Auth is checked before the body, so a stranger learns nothing from errors.
-	do(t, "POST", base+"/join", "{", "Authorization", "Bearer nope").expect(t, 401, "unauthorized")
+	// Auth is checked before the body is parsed, so a stranger learns nothing from errors.
+	do(t, "POST", base+"/join", "{", sign(t, "nope", "POST", base+"/join", "{")...).expect(t, 401, "unauthorized")
+	// Signed, the same bad body gets the usual answer.
+	do(t, "POST", base+"/join", "{", sign(t, "s3cret", "POST", base+"/join", "{")...).expect(t, 400, "bad join request")
 }
 
 // pair starts a follower and a leader that know each other.
@@ -155,14 +157,16 @@ func pair(t *testing.T, secret string) (follower, leader *fakeView, fbase, lbase
 
 func TestForwardToLeader(t *testing.T) {
 	follower, leader, fbase, _ := pair(t, "tok")
-	auth := []string{"Authorization", "Bearer tok"}
+	post := func(path, body string) reply {
+		return do(t, "POST", fbase+path, body, sign(t, "tok", "POST", fbase+path, body)...)
+	}
 
-	r := do(t, "POST", fbase+"/join", joinBody, auth...)
+	r := post("/join", joinBody)
 	r.expect(t, 200, "127.0.0.1:7951")
 	if r.header.Get(LeaderHeader) != "n1" || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
 		t.Fatalf("forwarded reply headers %v", r.header)
 	}
-	r = do(t, "POST", fbase+"/failover?shard=0", "", auth...)
+	r = post("/failover?shard=0", "")
 	r.expect(t, 200, `"master": "n2"`)
 
 	lj, lf := leader.calls()
@@ -175,15 +179,15 @@ func TestForwardToLeader(t *testing.T) {
 
 	// The leader's errors come back unchanged.
 	leader.set(func(f *fakeView) { f.failErr = fmt.Errorf("shard 3: %w", ErrUnknownShard) })
-	do(t, "POST", fbase+"/failover?shard=3", "", auth...).expect(t, 404, "shard 3: unknown shard")
+	post("/failover?shard=3", "").expect(t, 404, "shard 3: unknown shard")
 	// Bad input is refused locally, before any forwarding.
-	do(t, "POST", fbase+"/join", "{", auth...).expect(t, 400, "bad join request")
+	post("/join", "{").expect(t, 400, "bad join request")
 	if lj, _ := leader.calls(); len(lj) != 1 {
 		t.Fatalf("bad join was forwarded: %+v", lj)
 	}
 }
 
-// The follower passes the caller's credentials on; the leader checks them too.
+// The follower passes the caller's signature on; the leader checks it too.
 func TestForwardCarriesAuth(t *testing.T) {
 	follower := &fakeView{}
 	leader := &fakeView{leader: true, status: sampleStatus()}
@@ -191,7 +195,8 @@ func TestForwardCarriesAuth(t *testing.T) {
 	follower.info = LeaderInfo{NodeID: "n1", HTTPAddr: strings.TrimPrefix(lbase, "http://")}
 	_, fbase := start(t, Config{View: follower}) // follower itself has no secret
 	do(t, "POST", fbase+"/failover", "").expect(t, 401, "unauthorized")
-	do(t, "POST", fbase+"/failover", "", "Authorization", "Bearer leader-secret").expect(t, 200, `"shard": 0`)
+	do(t, "POST", fbase+"/failover", "", sign(t, "other", "POST", fbase+"/failover", "")...).expect(t, 401, "bad signature")
+	do(t, "POST", fbase+"/failover", "", sign(t, "leader-secret", "POST", fbase+"/failover", "")...).expect(t, 200, `"shard": 0`)
 }
 
 func TestForwardWhenViewSaysNotLeader(t *testing.T) {

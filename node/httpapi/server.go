@@ -19,7 +19,7 @@ import (
 // /metrics serves only the Go and process collectors).
 type Config struct {
 	Addr    string // listen address, host:port
-	Secret  string // when set, every POST (/join, /failover) needs "Authorization: Bearer <Secret>"
+	Secret  string // when set, every POST (/join, /failover) must be signed with it (sign.go)
 	View    View
 	Metrics Metrics
 	Logger  *slog.Logger
@@ -51,6 +51,7 @@ type Server struct {
 	handler http.Handler
 	srv     *http.Server
 	fwd     *http.Client
+	sigs    *verifier // nil without a secret
 
 	mu sync.Mutex
 	ln net.Listener
@@ -67,6 +68,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: log.With("component", "http")}
 	s.fwd = PeerClient(cfg.TLS)
+	if cfg.Secret != "" {
+		s.sigs = newVerifier(cfg.Secret)
+	}
 	s.handler = s.routes()
 	s.srv = &http.Server{
 		Handler:           s.handler,

@@ -64,7 +64,7 @@ func (s *Server) mayRun(c *client, noAuth, mutates bool, name string) bool {
 	}
 	if mutates && pass == "" && s.auth.Guarded {
 		c.err(fmt.Sprintf("NOPERM %s is refused: this cluster has a cluster-secret but the Sentinel listener has no password. "+
-			"Set sentinel-requirepass (or requirepass) and AUTH first, or use POST /failover with the cluster secret",
+			"Set sentinel-requirepass (or requirepass) and AUTH first, or use `warden failover` (POST /failover signed with the cluster secret)",
 			strings.ToUpper(strings.ReplaceAll(name, "|", " "))))
 		return false
 	}
