@@ -59,6 +59,9 @@ type Cluster struct {
 
 	t    testing.TB // the test that owns the processes
 	opts Options
+
+	portsMu   sync.Mutex
+	usedPorts map[int]bool // every port given to a node of this cluster
 	bin  string
 	base string   // node dirs live under it
 	net  *network // nil unless Options.Netns
@@ -171,7 +174,7 @@ func (c *Cluster) newNode(t testing.TB, id string) *Node {
 		n.Port, n.RaftPort, n.GossipPort, n.HTTPPort, n.SentinelPort = 6379, 7000, 7946, 8080, 26379
 		return n
 	}
-	ports, err := freePorts(5)
+	ports, err := c.freshPorts(5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package clustertest
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 )
 
@@ -36,4 +37,29 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// freshPorts is freePorts without any port an earlier node of this cluster
+// was given: each freePorts call releases its ports when it returns, so the
+// kernel may hand one out again to the next node, and the second node to
+// bind it would fail to start.
+func (c *Cluster) freshPorts(n int) ([]int, error) {
+	c.portsMu.Lock()
+	defer c.portsMu.Unlock()
+	if c.usedPorts == nil {
+		c.usedPorts = map[int]bool{}
+	}
+	for tries := 0; tries < 20; tries++ {
+		ports, err := freePorts(n)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(ports, func(p int) bool { return c.usedPorts[p] }) {
+			for _, p := range ports {
+				c.usedPorts[p] = true
+			}
+			return ports, nil
+		}
+	}
+	return nil, fmt.Errorf("clustertest: no %d loopback ports unused by this cluster after 20 tries", n)
 }
