@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"bufio"
 	"context"
 	"net"
 	"os/exec"
@@ -238,5 +239,57 @@ func TestAuthGoRedisAndRedisCLI(t *testing.T) {
 	}
 	if !reflect.DeepEqual(v.failoverList(), []string{"mymaster"}) {
 		t.Errorf("failovers = %q, want exactly the authenticated one", v.failoverList())
+	}
+}
+
+// Before AUTH the listener holds a client to Redis's unauthenticated
+// limits (10 arguments, 16 KB per argument), so nobody can make it buffer
+// much without the password; after AUTH the same input is read.
+func TestUnauthenticatedInputLimits(t *testing.T) {
+	auth, _ := withPassword("pw", false)
+	s := startAuthServer(t, sampleView(), auth)
+	send := func(t *testing.T, input string) (string, bool) {
+		t.Helper()
+		nc, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(30 * time.Second))
+		if _, err := nc.Write([]byte(input)); err != nil {
+			t.Fatal(err)
+		}
+		rd := bufio.NewReader(nc)
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no reply to %.40q: %v", input, err)
+		}
+		_, err = rd.ReadByte() // closed after a protocol error
+		return strings.TrimSpace(line), err != nil
+	}
+	many := "*11\r\n" + strings.Repeat("$1\r\nx\r\n", 11)
+	if got, closed := send(t, many); got != "-ERR Protocol error: unauthenticated multibulk length" || !closed {
+		t.Errorf("11 arguments before AUTH = %q (closed %v)", got, closed)
+	}
+	big := "*2\r\n$4\r\nPING\r\n$20000\r\n"
+	if got, closed := send(t, big); got != "-ERR Protocol error: unauthenticated bulk length" || !closed {
+		t.Errorf("a 20000-byte argument before AUTH = %q (closed %v)", got, closed)
+	}
+	// Authenticated, the same 20 KB argument is read and answered.
+	arg := strings.Repeat("x", 20000)
+	authed := "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*2\r\n$4\r\nECHO\r\n$20000\r\n" + arg + "\r\n"
+	nc, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	nc.Write([]byte(authed))
+	rd := bufio.NewReader(nc)
+	if line, _ := rd.ReadString('\n'); strings.TrimSpace(line) != "+OK" {
+		t.Fatalf("AUTH pw = %q", line)
+	}
+	if line, _ := rd.ReadString('\n'); strings.HasPrefix(line, "-ERR Protocol error") {
+		t.Fatalf("a 20000-byte argument after AUTH = %q", line)
 	}
 }

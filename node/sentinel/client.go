@@ -130,3 +130,11 @@ func (c *client) quit() {
 		c.kill()
 	}
 }
+
+// setAuthed records AUTH's outcome and tells the reader, which holds a
+// client that has not authenticated to Redis's limits (10 arguments, 16 KB
+// per argument) so it cannot make the listener buffer much before AUTH.
+func (c *client) setAuthed(ok bool) {
+	c.authed = ok
+	redcon.SetAuthenticated(c.conn, ok)
+}

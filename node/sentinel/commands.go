@@ -87,7 +87,7 @@ func cmdQuit(s *Server, c *client, args [][]byte) {
 func cmdReset(s *Server, c *client, args [][]byte) {
 	s.ps.unsubscribeAll(c)
 	c.name = ""
-	c.authed = s.password() == "" // as Redis: RESET logs the client out
+	c.setAuthed(s.password() == "") // as Redis: RESET logs the client out
 	c.conn.WriteString("RESET")
 }
 
@@ -114,7 +114,7 @@ func cmdAuth(s *Server, c *client, args [][]byte) {
 		c.err(errWrongPass)
 		return
 	}
-	c.authed = true
+	c.setAuthed(true)
 	c.conn.WriteString("OK")
 }
 
@@ -145,7 +145,7 @@ func cmdHello(s *Server, c *client, args [][]byte) {
 				c.err(errWrongPass)
 				return
 			}
-			c.authed = true
+			c.setAuthed(true)
 			i += 2
 		case opt == "setname" && i+1 < len(args):
 			name, setName = string(args[i+1]), true

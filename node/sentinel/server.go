@@ -184,6 +184,12 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		return false
 	}
 	if s.maxClients != nil && len(s.clients) >= s.maxClients() {
+		if tc, ok := conn.NetConn().(*tls.Conn); ok {
+			// Writing would run the TLS handshake on the accept loop,
+			// where a client that never completes it stalls every accept.
+			tc.NetConn().Close()
+			return false
+		}
 		conn.WriteError("ERR max number of clients reached")
 		redcon.BaseWriter(conn).Flush()
 		return false
@@ -191,7 +197,8 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.nextID++
 	// As Redis: a connection made while there is no password stays
 	// authenticated if one is set later.
-	c := &client{id: s.nextID, conn: conn, nc: conn.NetConn(), authed: s.password() == ""}
+	c := &client{id: s.nextID, conn: conn, nc: conn.NetConn()}
+	c.setAuthed(s.password() == "")
 	conn.SetContext(c)
 	s.clients[c] = struct{}{}
 	return true
