@@ -14,31 +14,9 @@ import (
 	"time"
 
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/internal/testhost"
 	"github.com/wardenkv/warden/node/config"
 )
-
-// hostIP returns a non-loopback address of this host: a connection to it
-// from this host comes from that address, not from loopback.
-func hostIP(t *testing.T) string {
-	t.Helper()
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ifc := range ifs {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
-				return n.IP.String()
-			}
-		}
-	}
-	t.Skip("no non-loopback IPv4 address on this host: protected mode cannot be exercised")
-	return ""
-}
 
 // firstReply dials addr from src and returns the first reply line to PING.
 func firstReply(t *testing.T, addr, src string) string {
@@ -135,7 +113,7 @@ func startOn(t *testing.T, bind string, directives ...string) (*Server, *logSink
 // bytes a real redis-server sends) and is disconnected, whatever bind
 // says; loopback clients, a password or protected-mode no let clients in.
 func TestProtectedMode(t *testing.T) {
-	ip := hostIP(t)
+	ip := testhost.HostIP(t, "protected mode")
 
 	// What Redis 7.0 itself answers, bound to the same address.
 	real := redistest.Start(t, "", "--bind", ip+" 127.0.0.1")

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wardenkv/warden/internal/testhost"
 	"io"
 	"log/slog"
 	"net"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,26 +19,8 @@ import (
 	"github.com/wardenkv/warden/node/config"
 )
 
-// syncBuffer is a log sink tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startLoggedServer is startServer with the log kept for the test.
-func startLoggedServer(t *testing.T, directives ...string) (*Server, string, *syncBuffer) {
+func startLoggedServer(t *testing.T, directives ...string) (*Server, string, *testhost.LogBuffer) {
 	t.Helper()
 	cfg := config.New()
 	directives = append([]string{"port", "0", "dir", t.TempDir()}, directives...)
@@ -47,7 +29,7 @@ func startLoggedServer(t *testing.T, directives ...string) (*Server, string, *sy
 			t.Fatal(err)
 		}
 	}
-	logs := &syncBuffer{}
+	logs := &testhost.LogBuffer{}
 	s, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

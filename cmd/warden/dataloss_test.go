@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wardenkv/warden/internal/testhost"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,28 +19,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// syncBuffer is a log sink that tests read while the process writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // wardenProc is a warden server process whose exit the test observes.
 type wardenProc struct {
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *testhost.LogBuffer
 	exited chan struct{}
 	err    error // valid once exited is closed
 }
@@ -49,7 +31,7 @@ type wardenProc struct {
 // PING on port. ok=false: it exited first (its logs say why).
 func spawnWarden(t *testing.T, port string, args ...string) (p *wardenProc, ok bool) {
 	t.Helper()
-	p = &wardenProc{logs: &syncBuffer{}, exited: make(chan struct{})}
+	p = &wardenProc{logs: &testhost.LogBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(wardenBin, append([]string{"server"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {

@@ -59,13 +59,13 @@ type Cluster struct {
 
 	t    testing.TB // the test that owns the processes
 	opts Options
-
-	portsMu   sync.Mutex
-	usedPorts map[int]bool // every port given to a node of this cluster
 	bin  string
 	base string   // node dirs live under it
 	net  *network // nil unless Options.Netns
 	tls  *clusterTLS
+
+	portsMu   sync.Mutex
+	usedPorts map[int]bool // every port given to a node of this cluster
 
 	mu      sync.Mutex
 	closers []io.Closer

@@ -3,7 +3,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,12 +11,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/testhost"
 )
 
 const (
@@ -34,7 +33,7 @@ type Server struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the process has been waited for
-	log    *syncBuffer
+	log    *testhost.LogBuffer
 }
 
 // Start runs redis-server on dir (a new temporary directory when dir is "")
@@ -83,7 +82,7 @@ func start(bin, dir string, directives []string) (*Server, error) {
 	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", dir,
 		"--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no"}, directives...)
 	s := &Server{Port: port, Addr: net.JoinHostPort("127.0.0.1", port), Dir: dir,
-		cmd: exec.Command(bin, args...), exited: make(chan struct{}), log: &syncBuffer{}}
+		cmd: exec.Command(bin, args...), exited: make(chan struct{}), log: &testhost.LogBuffer{}}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.WaitDelay = time.Second // a forked child may hold the log pipe
 	if err := s.cmd.Start(); err != nil {
@@ -167,24 +166,6 @@ func (s *Server) stop() error {
 		<-s.exited
 		return fmt.Errorf("redistest: redis-server on %s did not exit on SIGTERM in %v:\n%s", s.Addr, stopTimeout, s.Log())
 	}
-}
-
-// syncBuffer collects a server's log while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // WaitAsleep polls the server until it stops answering within 20 ms (a

@@ -22,30 +22,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/clustertest"
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/internal/testhost"
 	"github.com/wardenkv/warden/node/control"
 )
-
-// hostIP returns a non-loopback IPv4 address of this host.
-func hostIP(t *testing.T) string {
-	t.Helper()
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ifc := range ifs {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
-				return n.IP.String()
-			}
-		}
-	}
-	t.Skip("no non-loopback IPv4 address on this host: exposure checks cannot be exercised")
-	return ""
-}
 
 // freePorts returns n TCP ports on host that were free a moment ago.
 func freePorts(t *testing.T, host string, n int) []int {
@@ -162,7 +141,7 @@ func singleNode(t *testing.T, bin, host string, extra ...string) ([]string, stri
 // which it then repeats in its log; with a secret it starts quietly.
 func TestExposedNodeNeedsSecret(t *testing.T) {
 	bin := clustertest.Binary(t)
-	ip := hostIP(t)
+	ip := testhost.HostIP(t, "exposure checks")
 
 	argv, _ := singleNode(t, bin, ip)
 	p := startWarden(t, argv...)
