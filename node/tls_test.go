@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/redistest"
 	"github.com/wardenkv/warden/internal/testcerts"
+	"github.com/wardenkv/warden/internal/testhost"
 	"github.com/wardenkv/warden/node/config"
 )
 
@@ -430,4 +431,33 @@ func TestTLSMaxclientsDoesNotStallAccept(t *testing.T) {
 		defer cancel()
 		return c.Ping(cctx).Err() == nil
 	}, "a new TLS client once the slot is free")
+}
+
+// Protected mode on the TLS port refuses a client from another host by
+// closing its socket: writing DENIED would run the handshake on the accept
+// loop, and a client that never says hello would stall every later accept.
+func TestTLSProtectedModeDoesNotStallAccept(t *testing.T) {
+	ip := testhost.HostIP(t, "protected mode on the TLS port")
+	f := testcerts.New(t)
+	_, addr := startTLS(t, f, "bind", ip, "protected-mode", "yes")
+	silent, err := net.Dial("tcp", addr) // from ip, not loopback; never says hello
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	for i := range 2 { // the second one is accepted only if the first did not stall the loop
+		c := silent
+		if i == 1 {
+			if c, err = net.Dial("tcp", addr); err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Fatalf("connection %d: the server wrote to a TLS client before its handshake", i+1)
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("connection %d from %s was left open (protected mode should refuse it)", i+1, ip)
+		}
+	}
 }
