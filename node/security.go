@@ -3,7 +3,6 @@ package node
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -29,14 +28,7 @@ func (s *Server) protectedRefuse(conn redcon.Conn) bool {
 		return false
 	}
 	s.stats.rejectedConns.Add(1)
-	if tc, ok := conn.NetConn().(*tls.Conn); ok {
-		// As over maxclients: writing would run the handshake on the
-		// accept loop, where a client that never completes it stalls it.
-		tc.NetConn().Close()
-		return true
-	}
-	conn.WriteError(errDenied)
-	redcon.BaseWriter(conn).Flush()
+	redcon.Refuse(conn, errDenied)
 	return true
 }
 

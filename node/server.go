@@ -273,7 +273,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.clientMu.Unlock()
 	if int64(n) >= s.cfg.Int("maxclients") {
 		s.stats.rejectedConns.Add(1)
-		rejectClient(conn)
+		redcon.Refuse(conn, "ERR max number of clients reached")
 		return false
 	}
 	if s.protectedRefuse(conn) {

@@ -97,16 +97,3 @@ func socketOf(c net.Conn) net.Conn {
 	}
 	return c
 }
-
-// rejectClient answers a client over maxclients. A TLS client's socket is
-// only closed: any write, even redcon's empty flush on close, would run
-// the handshake on redcon's accept loop, where a client that never
-// completes it would stall every later accept.
-func rejectClient(conn redcon.Conn) {
-	if tc, ok := conn.NetConn().(*tls.Conn); ok {
-		tc.NetConn().Close()
-		return
-	}
-	conn.WriteError("ERR max number of clients reached")
-	redcon.BaseWriter(conn).Flush()
-}

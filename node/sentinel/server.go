@@ -184,14 +184,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		return false
 	}
 	if s.maxClients != nil && len(s.clients) >= s.maxClients() {
-		if tc, ok := conn.NetConn().(*tls.Conn); ok {
-			// Writing would run the TLS handshake on the accept loop,
-			// where a client that never completes it stalls every accept.
-			tc.NetConn().Close()
-			return false
-		}
-		conn.WriteError("ERR max number of clients reached")
-		redcon.BaseWriter(conn).Flush()
+		redcon.Refuse(conn, "ERR max number of clients reached")
 		return false
 	}
 	s.nextID++

@@ -521,6 +521,19 @@ func (c *conn) WriteBulkFrom(n int64, rb io.Reader) {
 	c.wr.WriteBulkFrom(n, rb)
 }
 
+// Refuse answers a connection the accept callback turns away with the
+// error msg. A TLS connection is closed without a reply: writing would run
+// its handshake on the accept loop, where a client that never completes it
+// would stall every later accept. (warden addition.)
+func Refuse(c Conn, msg string) {
+	if tc, ok := c.NetConn().(*tls.Conn); ok {
+		tc.NetConn().Close()
+		return
+	}
+	c.WriteError(msg)
+	BaseWriter(c).Flush()
+}
+
 // BaseWriter returns the underlying connection writer, if any
 func BaseWriter(c Conn) *Writer {
 	if c, ok := c.(*conn); ok {
