@@ -8,12 +8,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/internal/testhost"
 	"github.com/wardenkv/warden/node/config"
 )
 
@@ -333,24 +333,6 @@ func TestDebugPopulateAllocatesOnce(t *testing.T) {
 	}
 }
 
-// syncWriter collects a server's log for a test.
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // A handler or key-extraction panic (a bug) answers Redis-style, leaves the
 // server and the key's partition usable, and is logged with its stack.
 func TestPanicAnswersAndLogsStack(t *testing.T) {
@@ -360,7 +342,7 @@ func TestPanicAnswersAndLogsStack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	logs := &syncWriter{}
+	logs := &testhost.LogBuffer{}
 	s, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -2,14 +2,12 @@ package node
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,27 +57,9 @@ func reply(t *testing.T, addr, src string, waitClose bool) (string, bool) {
 	return strings.TrimRight(line, "\r\n"), err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
-// logSink collects a server's log.
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startOn runs an in-process node bound to bind with directives and its
 // log collected.
-func startOn(t *testing.T, bind string, directives ...string) (*Server, *logSink) {
+func startOn(t *testing.T, bind string, directives ...string) (*Server, *testhost.LogBuffer) {
 	t.Helper()
 	cfg := config.New()
 	for _, kv := range [][2]string{{"port", "0"}, {"dir", t.TempDir()}, {"bind", bind}, {"save", ""}} {
@@ -92,7 +72,7 @@ func startOn(t *testing.T, bind string, directives ...string) (*Server, *logSink
 			t.Fatal(err)
 		}
 	}
-	logs := &logSink{}
+	logs := &testhost.LogBuffer{}
 	s, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wardenkv/warden/internal/testhost"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -294,7 +296,7 @@ func TestWriteErrorRetried(t *testing.T) {
 	for _, policy := range []Fsync{FsyncEverySec, FsyncNo, FsyncAlways} {
 		t.Run(policy.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			var logs logBuf
+			var logs testhost.LogBuffer
 			opts := testOptions(dir, &logs)
 			opts.Fsync = policy
 			a := mustOpen(t, opts)

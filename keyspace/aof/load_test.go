@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wardenkv/warden/internal/testhost"
 )
 
 // writeIncr replaces the first incr file of a fresh AOF dir with content.
@@ -35,7 +37,7 @@ func TestTruncatedTail(t *testing.T) {
 	for cut := len(head) + 1; cut < len(full); cut++ {
 		// aof-load-truncated yes: cut off, file really truncated, warned.
 		path := writeIncr(t, dir, full[:cut])
-		var logs logBuf
+		var logs testhost.LogBuffer
 		opts := testOptions(dir, &logs)
 		got, st, err := loadCommands(t, opts)
 		if err != nil {
@@ -154,7 +156,7 @@ func TestMultiExec(t *testing.T) {
 	open := resp([]string{"MULTI"}, []string{"SET", "b", "2"}, []string{"SET", "c", "3"})
 	for _, tail := range [][]byte{open, open[:len(open)-4]} {
 		path := writeIncr(t, dir, append(append([]byte{}, tx...), tail...))
-		var logs logBuf
+		var logs testhost.LogBuffer
 		got, st, err = loadCommands(t, testOptions(dir, &logs))
 		if err != nil || !st.Truncated || !equalStrings(got, []string{"SELECT 0", "SELECT 1", "SET a 1", "INCR a"}) {
 			t.Fatalf("incomplete MULTI: %q %+v %v", got, st, err)

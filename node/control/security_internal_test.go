@@ -1,36 +1,19 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wardenkv/warden/internal/testhost"
 )
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 // insecure-cluster's warning is repeated on every tick (a minute in the
 // binary), not just logged once at start.
 func TestInsecureWarningRepeats(t *testing.T) {
-	buf := &lockedBuf{}
+	buf := &testhost.LogBuffer{}
 	c := &Control{log: slog.New(slog.NewTextHandler(buf, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -39,15 +22,15 @@ func TestInsecureWarningRepeats(t *testing.T) {
 		c.insecureLoop(ctx, listener{"http-addr", "0.0.0.0:8080"}, 10*time.Millisecond)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
-	for buf.count("running without cluster-secret") < 3 {
+	for strings.Count(buf.String(), "running without cluster-secret") < 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("warnings logged: %d, want at least 3", buf.count("running without cluster-secret"))
+			t.Fatalf("warnings logged: %d, want at least 3", strings.Count(buf.String(), "running without cluster-secret"))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	<-done
-	if buf.count("listener=http-addr addr=0.0.0.0:8080") < 3 {
+	if strings.Count(buf.String(), "listener=http-addr addr=0.0.0.0:8080") < 3 {
 		t.Fatalf("the warning does not name the listener")
 	}
 	if insecureWarnEvery != time.Minute {

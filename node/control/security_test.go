@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,28 +44,10 @@ func freePorts(t *testing.T, host string, n int) []int {
 	return out
 }
 
-// syncBuf collects a process's output.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a warden process started by a test.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuf
+	out  *testhost.LogBuffer
 	done chan struct{}
 }
 
@@ -74,7 +55,7 @@ type proc struct {
 // and kills it at cleanup.
 func startWarden(t *testing.T, argv ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(argv[0], argv[1:]...), out: &syncBuf{}, done: make(chan struct{})}
+	p := &proc{cmd: exec.Command(argv[0], argv[1:]...), out: &testhost.LogBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardenkv/warden/internal/testhost"
 )
 
 // alive fails the test unless a new connection gets PONG.
@@ -130,7 +132,7 @@ func (panickyView) Masters() []Master { panic("boom") }
 // TestViewPanic: a panic while serving costs the connection, not the
 // process, and is logged.
 func TestViewPanic(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &testhost.LogBuffer{}
 	s := New("127.0.0.1:0", panickyView{sampleView()}, slog.New(slog.NewTextHandler(logs, nil)))
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)

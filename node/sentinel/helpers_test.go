@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wardenkv/warden/internal/testhost"
 )
 
 // fakeView is a View the tests change at will.
@@ -92,28 +93,10 @@ func sampleView() *fakeView {
 	}
 }
 
-// logBuffer collects log output so tests can assert that nothing panicked.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServer runs a listener on a free loopback port until cleanup.
-func startServer(t testing.TB, v View) (*Server, *logBuffer) {
+func startServer(t testing.TB, v View) (*Server, *testhost.LogBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testhost.LogBuffer{}
 	s := New("127.0.0.1:0", v, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)

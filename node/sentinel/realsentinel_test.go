@@ -1,7 +1,6 @@
 package sentinel
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,12 +10,12 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/internal/testhost"
 )
 
 // startRealSentinel runs `redis-server <conf> --sentinel` monitoring
@@ -38,7 +37,7 @@ func startRealSentinel(t *testing.T, master Addr, extra ...string) string {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuf
+	var out testhost.LogBuffer
 	cmd := exec.Command(bin, conf, "--sentinel")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = time.Second
@@ -61,23 +60,6 @@ func startRealSentinel(t *testing.T, master Addr, extra ...string) string {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return addr
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestMatchesRealSentinel sends the same commands to a real Redis 7.0

@@ -210,6 +210,7 @@ func testDetached(conn DetachedConn) {
 		panic(err)
 	}
 }
+
 // freeAddr returns a loopback address no one listens on. (warden: upstream
 // used fixed ports, which collide with a second run or another checkout's
 // tests on the same machine.)
