@@ -57,14 +57,7 @@ func startClusterServer(t *testing.T, fc Cluster) (*Server, string) {
 		t.Fatal(err)
 	}
 	s.SetCluster(fc)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-s.Started()
+	serveUntilCleanup(t, s)
 	return s, s.Addr().String()
 }
 

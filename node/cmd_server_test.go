@@ -33,19 +33,7 @@ func serverStartWithFile(t *testing.T, content string) (*Server, string, string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Serve(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	serveUntilCleanup(t, s)
 	return s, s.Addr().String(), path
 }
 

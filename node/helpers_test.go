@@ -36,18 +36,7 @@ func startServer(t testing.TB, directives ...string) (*Server, string) {
 	}
 	s, err := New(cfg, log)
 	must(err)
-	must(s.Listen())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Serve(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return s, s.Addr().String()
+	return s, serveUntilCleanup(t, s)
 }
 
 // newClient returns a go-redis client for addr, closed when the test ends.
@@ -216,4 +205,28 @@ func waitBlocked(t *testing.T, s *Server, n int64) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// serveUntilCleanup listens and serves s until the test ends, and returns
+// its address once it accepts clients (or Serve has returned early).
+func serveUntilCleanup(t testing.TB, s *Server) string {
+	t.Helper()
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Serve(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case <-s.Started():
+	case <-done:
+	}
+	return s.Addr().String()
 }

@@ -352,14 +352,7 @@ func TestPanicAnswersAndLogsStack(t *testing.T) {
 		Run: func(*Ctx) { panic("boom in handler") }}
 	s.cmds["panickeys"] = &Command{Name: "panickeys", Arity: 2,
 		KeyFn: func([][]byte) [][]byte { panic("boom in key extraction") }, Run: func(c *Ctx) { c.OK() }}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-s.Started()
+	serveUntilCleanup(t, s)
 
 	c := dialResp(t, s.Addr().String())
 	if got := c.mustDo(t, "PANICRUN", "k").String(); got != "-ERR internal error while running 'panicrun'" {

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -77,14 +76,7 @@ func startOn(t *testing.T, bind string, directives ...string) (*Server, *testhos
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-s.Started()
+	serveUntilCleanup(t, s)
 	return s, logs
 }
 

@@ -2,10 +2,8 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"github.com/wardenkv/warden/internal/testhost"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenkv/warden/internal/testhost"
 	"github.com/wardenkv/warden/node/config"
 )
 
@@ -34,19 +33,7 @@ func startLoggedServer(t *testing.T, directives ...string) (*Server, string, *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Serve(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	serveUntilCleanup(t, s)
 	return s, s.Addr().String(), logs
 }
 
