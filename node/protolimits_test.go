@@ -61,7 +61,9 @@ func exchange(t *testing.T, addr, in string, expectClose bool) (reply string, cl
 	for {
 		n, err := nc.Read(buf)
 		got = append(got, buf[:n]...)
-		if bytes.HasSuffix(got, []byte("+PONG\r\n")) {
+		// An input that itself holds a PING (and then must close) may see
+		// its +PONG in a read of its own: only the trailing PING ends early.
+		if !expectClose && bytes.HasSuffix(got, []byte("+PONG\r\n")) {
 			return strings.TrimSuffix(string(got), "+PONG\r\n"), false
 		}
 		if err != nil {
