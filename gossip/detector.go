@@ -3,7 +3,9 @@
 // fresh Meta and the ids it suspects. PFAIL is local (no report for DownAfter,
 // or memberlist gave up on the node); FAIL needs a majority of the known
 // members to suspect the node, or memberlist to declare it dead. Both clear
-// as soon as the node reports again and memberlist has it alive.
+// as soon as the node reports again and memberlist has it alive. Nodes the
+// caller Watches count as known, silent since watched, even if gossip never
+// heard from them.
 package gossip
 
 import (
@@ -204,6 +206,15 @@ func (d *Detector) PFail(id string) bool { return d.tab.pfail(id, time.Now()) }
 // it has been silent for DownAfter/2, see table.mlGaveUp), or a majority of the
 // known members (id and self included) currently suspect it.
 func (d *Detector) Failed(id string) bool { return d.tab.failed(id, time.Now()) }
+
+// Watch makes gossip expect ids (the record's members): one it has never
+// heard from counts as silent from now on and fails after DownAfter like
+// any other (see table.watch). Call it whenever the membership changes.
+func (d *Detector) Watch(ids []string) { d.tab.watch(ids, time.Now()) }
+
+// Silence is how long id has not reported: since it was first seen or
+// watched if it never did. False for an id gossip does not know.
+func (d *Detector) Silence(id string) (time.Duration, bool) { return d.tab.silence(id, time.Now()) }
 
 // Report returns the latest report received from id. For this node itself it
 // builds a fresh one from Local().

@@ -114,6 +114,34 @@ func (t *table) getLocked(id string, now time.Time) *peer {
 	return p
 }
 
+// watch adds the ids the caller expects in the cluster (the record's
+// members) that this table has never heard of. Each counts as silent from
+// now on, so a node that died before gossip met it (a master killed as the
+// cluster formed) turns PFAIL after DownAfter and can be voted FAIL like any
+// other; until watched, an unknown id is never suspected. Known and
+// forgotten ids are left as they are.
+func (t *table) watch(ids []string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range ids {
+		if id != "" && id != t.self && !t.forgotten[id] {
+			t.getLocked(id, now)
+		}
+	}
+}
+
+// silence is how long id has not reported (since it was first seen or
+// watched if never); false for an unknown id.
+func (t *table) silence(id string, now time.Time) (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.peers[id]
+	if !ok || id == t.self {
+		return 0, ok
+	}
+	return silentFor(p, now), true
+}
+
 func (t *table) forget(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -138,7 +166,8 @@ func (t *table) failed(id string, now time.Time) bool {
 	return ok && t.failedLocked(p, now)
 }
 
-// silentFor is how long p has not reported (since we first saw it if never).
+// silentFor is how long p has not reported (since we first saw or watched
+// it if never).
 func silentFor(p *peer, now time.Time) time.Duration {
 	last := p.firstSeen
 	if p.hasReport {

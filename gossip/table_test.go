@@ -152,3 +152,72 @@ func TestTableMemberlistState(t *testing.T) {
 		t.Fatalf("latest = %+v %v", r, ok)
 	}
 }
+
+// A node the caller watches (the record names it) but gossip never heard
+// from is silent from the moment it was watched: PFAIL after DownAfter, FAIL
+// with a majority, like any other. Unwatched, it is never suspected.
+func TestTableWatch(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	w := t0.Add(5 * time.Second) // when "n9" is watched
+	cases := []struct {
+		name      string
+		setup     func(tab *table) // after n2, n3 joined at t0
+		at        time.Time
+		id        string
+		wantState string // "" = not a member
+		wantQuiet time.Duration
+	}{
+		{"unwatched unknown id is no member", func(*table) {}, w.Add(time.Hour), "n9", "", 0},
+		{"watched: alive until DownAfter", func(tab *table) { tab.watch([]string{"n9"}, w) }, w.Add(da), "n9", StateAlive, da},
+		{"watched: pfail after DownAfter, no vote but ours", func(tab *table) {
+			tab.watch([]string{"n9"}, w)
+			tab.received("n2", "", Meta{ID: "n2"}, nil, w.Add(da))
+			tab.received("n3", "", Meta{ID: "n3"}, nil, w.Add(da))
+		}, w.Add(da + time.Millisecond), "n9", StatePFail, da + time.Millisecond},
+		{"watched: fail with a majority of 4", func(tab *table) {
+			tab.watch([]string{"n9"}, w)
+			tab.received("n2", "", Meta{ID: "n2"}, []string{"n9"}, w.Add(da))
+			tab.received("n3", "", Meta{ID: "n3"}, []string{"n9"}, w.Add(da))
+		}, w.Add(da + time.Millisecond), "n9", StateFail, da + time.Millisecond},
+		{"watched: it counts among the members, so 2 votes of 4 are no majority", func(tab *table) {
+			tab.watch([]string{"n9"}, w)
+			tab.received("n2", "", Meta{ID: "n2"}, []string{"n9"}, w.Add(da))
+			tab.received("n3", "", Meta{ID: "n3"}, nil, w.Add(da))
+		}, w.Add(da + time.Millisecond), "n9", StatePFail, da + time.Millisecond},
+		{"watched, then it reports: alive", func(tab *table) {
+			tab.watch([]string{"n9"}, w)
+			tab.received("n9", "127.0.0.1:9", Meta{ID: "n9"}, nil, w.Add(da))
+		}, w.Add(da + time.Millisecond), "n9", StateAlive, time.Millisecond},
+		{"watching a known node keeps its silence", func(tab *table) {
+			tab.received("n2", "", Meta{ID: "n2"}, nil, t0)
+			tab.watch([]string{"n2"}, w)
+		}, w, "n2", StatePFail, w.Sub(t0)},
+		{"self is never suspected", func(tab *table) { tab.watch([]string{"n1"}, w) }, w.Add(time.Hour), "n1", StateAlive, 0},
+		{"forgotten stays forgotten", func(tab *table) {
+			tab.forget("n3")
+			tab.watch([]string{"n3"}, w)
+		}, w.Add(time.Hour), "n3", "", 0},
+		{"empty id ignored", func(tab *table) { tab.watch([]string{""}, w) }, w.Add(time.Hour), "", "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tab := newTestTable(t0, "n2", "n3")
+			c.setup(tab)
+			state := ""
+			for _, m := range tab.members(Meta{}, "", c.at) {
+				if m.ID == c.id {
+					state = m.State
+				}
+			}
+			if state != c.wantState {
+				t.Fatalf("state of %q = %q, want %q", c.id, state, c.wantState)
+			}
+			if got, ok := tab.silence(c.id, c.at); got != c.wantQuiet || ok != (c.wantState != "") {
+				t.Fatalf("silence of %q = %v %v, want %v", c.id, got, ok, c.wantQuiet)
+			}
+			if tab.failed(c.id, c.at) != (c.wantState == StateFail) || tab.pfail(c.id, c.at) != (c.wantState == StatePFail || c.wantState == StateFail) {
+				t.Fatalf("failed/pfail of %q disagree with state %q", c.id, c.wantState)
+			}
+		})
+	}
+}

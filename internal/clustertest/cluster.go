@@ -83,6 +83,18 @@ func (c *Cluster) Secret() string { return c.opts.Secret }
 // cleanup; if the test failed, the tail of each node's log is logged first.
 func Start(t testing.TB, o Options) *Cluster {
 	t.Helper()
+	c := StartAsync(t, o)
+	deadline := time.Now().Add(readyTimeout)
+	for _, n := range c.Nodes {
+		n.waitReady(t, deadline)
+	}
+	return c
+}
+
+// StartAsync is Start without waiting for readiness, for a test that
+// faults the cluster while it forms.
+func StartAsync(t testing.TB, o Options) *Cluster {
+	t.Helper()
 	if o.Nodes <= 0 {
 		o.Nodes = 3
 	}
@@ -112,10 +124,6 @@ func Start(t testing.TB, o Options) *Cluster {
 		if err := n.start(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	deadline := time.Now().Add(readyTimeout)
-	for _, n := range c.Nodes {
-		n.waitReady(t, deadline)
 	}
 	return c
 }

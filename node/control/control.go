@@ -265,6 +265,7 @@ func (c *Control) Start() error {
 	}
 	go c.http.Serve()
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.loop(c.watchLoop)
 	c.loop(c.leaseLoop)
 	c.loop(c.reconcileLoop)
 	c.loop(c.leaderLoop)

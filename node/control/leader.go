@@ -115,15 +115,16 @@ func (c *Control) tend(st *raftfsm.State, sh *raftfsm.Shard) error {
 }
 
 // failed: FAIL agreed by gossip and silent, as the leader hears it, for
-// at least down-after. Gossip can agree sooner (a refused connection is
+// at least down-after (a node it never heard from: since it watched it,
+// see watchLoop). Gossip can agree sooner (a refused connection is
 // quick to see), but the old master's lease is only guaranteed to have
 // run out after down-after: two masters must never take writes together.
 func (c *Control) failed(id string) bool {
 	if !c.det.Failed(id) {
 		return false
 	}
-	r, ok := c.det.Report(id)
-	return !ok || time.Since(r.Received) >= c.cfg.downAfter
+	quiet, _ := c.det.Silence(id)
+	return quiet >= c.cfg.downAfter
 }
 
 // tendHandoff completes a graceful failover once the target has every

@@ -64,6 +64,24 @@ func (c *Control) register(ctx context.Context) error {
 	return nil
 }
 
+// watchLoop has gossip watch every node the record names from the moment
+// this node applies it, so the leader watches each one at the latest from
+// when it took leadership or the node entered the record. A node gossip
+// never heard from (a master killed as the cluster formed, before gossip
+// met it) is then silent from that moment and fails after down-after
+// like any other, instead of never failing.
+func (c *Control) watchLoop(ctx context.Context) {
+	for {
+		changed := c.host.FSM.Changed()
+		c.det.Watch(c.host.FSM.State().NodeIDs())
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
 // joinGossip joins gossip to record members it has not seen yet.
 func (c *Control) joinGossip(st *raftfsm.State) {
 	known := map[string]bool{}
