@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -88,6 +89,11 @@ func killRightAfterAgreement(t *testing.T) time.Duration {
 	t.Logf("%s took writes %v after the kill (epoch %d)", nm.ID, took, st.Shards[0].Epoch)
 	if st.Shards[0].Master != nm.ID {
 		t.Fatalf("%s took a write but its record names %q master", nm.ID, st.Shards[0].Master)
+	}
+	if os.Getenv("EARLYKILL_LOGS") != "" {
+		for _, n := range c.Nodes {
+			t.Logf("--- %s\n%s", n.ID, n.LogTail(80))
+		}
 	}
 	return took
 }

@@ -15,10 +15,14 @@ import (
 // registerLoop gets this node into the record (the leader adds itself; any
 // other node asks the leader over HTTP, through --join or through the
 // leader's address once the log names it) and keeps gossip joined to every
-// node the record lists.
+// node the record lists. A record change wakes it at once: a new leader
+// (whose first entry adds itself) is asked without waiting out the backoff,
+// and gossip meets new members, so that votes on a master that died as the
+// cluster formed can count (see watchLoop).
 func (c *Control) registerLoop(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for {
+		changed := c.host.FSM.Changed()
 		st := c.host.FSM.State()
 		registered := false
 		if n := st.Nodes[c.cfg.id]; n != nil && sameRecord(*n, c.self) {
@@ -37,6 +41,7 @@ func (c *Control) registerLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-changed:
 		case <-time.After(wait):
 		}
 	}
