@@ -22,8 +22,9 @@ type Meta struct {
 	Priority  int    `json:"priority"`
 	RunID     string `json:"run_id"`
 	RedisAddr string `json:"redis_addr"`
-	Frozen    bool   `json:"frozen"`  // master paused writes for a manual failover
-	LinkUp    bool   `json:"link_up"` // replica: link to master is up
+	Frozen    bool   `json:"frozen"`           // master paused writes for a manual failover
+	LinkUp    bool   `json:"link_up"`          // replica: link to master is up
+	Synced    bool   `json:"synced,omitempty"` // replica: completed a sync with the master it follows
 	// Master leases ride on reports: a master sends the time it built the
 	// report (its own clock); the Raft leader echoes it back in Grants
 	// while the record names that node master and a quorum follows the

@@ -58,6 +58,10 @@ func (s *Server) Following() (addr string, linkUp bool) {
 	return net.JoinHostPort(s.replica.host, strconv.Itoa(s.replica.port)), s.replica.linkUp.Load()
 }
 
+// Synced reports whether this replica has completed a sync (full or
+// partial) with the master it follows now; false on a master.
+func (s *Server) Synced() bool { return s.isReplica() && s.replica.synced.Load() }
+
 // ReplOffset is the replication offset (master_repl_offset).
 func (s *Server) ReplOffset() int64 { return s.replOffset() }
 

@@ -31,6 +31,7 @@ type replicaState struct {
 	readOnly   atomic.Bool // replica-read-only
 	serveStale atomic.Bool // replica-serve-stale-data
 	linkUp     atomic.Bool
+	synced     atomic.Bool // a sync with the master followed now completed (reset by follow)
 	syncing    atomic.Bool
 	lastIO     atomic.Int64 // unix ms of the last byte from the master
 	linkErr    atomic.Pointer[string]
@@ -99,6 +100,7 @@ func cmdReplicaof(c *Ctx) {
 func (s *Server) follow(host string, port int) {
 	s.stopLink()
 	rs := &s.replica
+	rs.synced.Store(false)
 	ctx, cancel := context.WithCancel(context.Background())
 	rs.mu.Lock()
 	rs.host, rs.port, rs.cancel, rs.done = host, port, cancel, make(chan struct{})
@@ -307,6 +309,7 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		return fmt.Errorf("PSYNC refused: %s", reply)
 	}
 	s.replica.syncing.Store(false)
+	s.replica.synced.Store(true)
 	s.replica.linkUp.Store(true)
 	s.replica.linkErr.Store(nil)
 	return s.streamFromMaster(ctx, mr, conn, w, timeout)

@@ -41,6 +41,9 @@ type Command struct {
 	PrevEpoch uint64 `json:"prev_epoch,omitempty"` // compare-and-set guard
 	Deadline  int64  `json:"deadline,omitempty"`
 	Manual    bool   `json:"manual,omitempty"`
+	// Unsynced (set_master): the new master never synced from the one it
+	// replaces, so whatever that one took alone is lost.
+	Unsynced bool `json:"unsynced,omitempty"`
 }
 
 // Encode serializes c at the current Version.

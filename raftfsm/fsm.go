@@ -150,13 +150,18 @@ func (s *State) apply(c Command) error {
 			return fmt.Errorf("set_master %s: %w", c.ID, ErrNotReplica)
 		}
 		sh.Replicas = slices.DeleteFunc(sh.Replicas, func(r string) bool { return r == c.ID })
-		if sh.Master != "" {
+		replaced := sh.Master != ""
+		if replaced {
 			sh.Replicas = append(sh.Replicas, sh.Master) // the old master rejoins as a replica
 			s.Failovers++
+			if c.Unsynced {
+				s.UnsyncedFailovers++
+			}
 		}
 		s.Nodes[c.ID].Shard = sh.ID
 		s.Epoch++
 		sh.Master, sh.Epoch, sh.Handoff = c.ID, s.Epoch, nil
+		sh.Unsynced = replaced && c.Unsynced
 		return nil
 	case OpBeginHandoff:
 		sh := s.Shard(c.Shard)

@@ -290,6 +290,22 @@ func TestSetMasterCompareAndSet(t *testing.T) {
 	if st := h.f.State(); st.Shards[0].Master != "m" || st.Epoch != 3 || st.Failovers != 2 {
 		t.Fatalf("fail back: %+v epoch %d failovers %d", st.Shards[0], st.Epoch, st.Failovers)
 	}
+	if st := h.f.State(); st.Shards[0].Unsynced || st.UnsyncedFailovers != 0 {
+		t.Fatalf("synced failovers marked unsynced: %+v, %d", st.Shards[0], st.UnsyncedFailovers)
+	}
+	// A promotion of a replica that never synced is marked on the shard
+	// and counted, until the next promotion.
+	h.must(Command{Op: OpSetMaster, Shard: 0, ID: "r2", PrevEpoch: 3, Unsynced: true})
+	if st := h.f.State(); !st.Shards[0].Unsynced || st.UnsyncedFailovers != 1 || st.Failovers != 3 {
+		t.Fatalf("unsynced failover: %+v unsynced %d failovers %d", st.Shards[0], st.UnsyncedFailovers, st.Failovers)
+	}
+	if !h.f.State().Clone().Shards[0].Unsynced {
+		t.Fatal("Clone dropped Unsynced")
+	}
+	h.must(Command{Op: OpSetMaster, Shard: 0, ID: "r1", PrevEpoch: 4})
+	if st := h.f.State(); st.Shards[0].Unsynced || st.UnsyncedFailovers != 1 {
+		t.Fatalf("next failover: %+v unsynced %d", st.Shards[0], st.UnsyncedFailovers)
+	}
 }
 
 func TestSetMasterRejects(t *testing.T) {

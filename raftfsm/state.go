@@ -42,6 +42,9 @@ type Shard struct {
 	Epoch    uint64          `json:"epoch"` // config epoch at which Master was named
 	Slots    []slotmap.Range `json:"slots"`
 	Handoff  *Handoff        `json:"handoff,omitempty"`
+	// Unsynced: Master was promoted without ever having synced from the
+	// master it replaced (see Command.Unsynced).
+	Unsynced bool `json:"unsynced,omitempty"`
 }
 
 // State is the whole replicated record.
@@ -52,7 +55,10 @@ type State struct {
 	Shards           []*Shard         `json:"shards"`
 	Nodes            map[string]*Node `json:"nodes"`
 	Failovers        uint64           `json:"failovers"` // automatic + manual master changes
-	Index            uint64           `json:"index"`     // last applied log index
+	// UnsyncedFailovers counts the failovers that promoted a replica that
+	// had never synced from the failed master.
+	UnsyncedFailovers uint64 `json:"unsynced_failovers,omitempty"`
+	Index             uint64 `json:"index"` // last applied log index
 }
 
 func newState() *State { return &State{Nodes: map[string]*Node{}} }

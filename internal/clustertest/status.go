@@ -43,6 +43,7 @@ type Shard struct {
 	Replicas   IDList          `json:"replicas"`
 	Epoch      uint64          `json:"epoch"`
 	Slots      json.RawMessage `json:"slots"`
+	Reason     string          `json:"reason"` // set when the master was promoted without having synced
 }
 
 // Member is one entry of Status.Members.

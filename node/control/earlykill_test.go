@@ -4,9 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
-	"os"
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,9 +39,14 @@ func sentinelMaster(ctx context.Context, n *clustertest.Node) string {
 // master must take writes every time.
 func TestKillMasterRightAfterAgreement(t *testing.T) {
 	var times []time.Duration
+	unsynced := 0
 	for r := range *earlyKillRounds {
 		t.Run(fmt.Sprintf("round%d", r+1), func(t *testing.T) {
-			times = append(times, killRightAfterAgreement(t))
+			took, lost := killRightAfterAgreement(t)
+			times = append(times, took)
+			if lost {
+				unsynced++
+			}
 		})
 		if t.Failed() {
 			break
@@ -49,11 +57,13 @@ func TestKillMasterRightAfterAgreement(t *testing.T) {
 	}
 	sorted := slices.Clone(times)
 	slices.Sort(sorted)
-	t.Logf("EARLY KILL kill -9 master right after agreement -> first accepted write: median %v, max %v over %d rounds (all: %v)",
-		sorted[len(sorted)/2], sorted[len(sorted)-1], len(times), times)
+	t.Logf("EARLY KILL kill -9 master right after agreement -> first accepted write: median %v, max %v over %d rounds, %d promoted an unsynced replica (all: %v)",
+		sorted[len(sorted)/2], sorted[len(sorted)-1], len(times), unsynced, times)
 }
 
-func killRightAfterAgreement(t *testing.T) time.Duration {
+// killRightAfterAgreement runs one round; it returns how long until a new
+// master took a write and whether it was promoted unsynced.
+func killRightAfterAgreement(t *testing.T) (time.Duration, bool) {
 	c := clustertest.StartAsync(t, clustertest.Options{Nodes: 3})
 	ctx := context.Background()
 	var master *clustertest.Node
@@ -86,14 +96,41 @@ func killRightAfterAgreement(t *testing.T) time.Duration {
 	nm := firstWrite(t, c, master, 30*time.Second)
 	took := time.Since(start)
 	st := statusOf(t, nm)
-	t.Logf("%s took writes %v after the kill (epoch %d)", nm.ID, took, st.Shards[0].Epoch)
-	if st.Shards[0].Master != nm.ID {
-		t.Fatalf("%s took a write but its record names %q master", nm.ID, st.Shards[0].Master)
+	sh := st.Shards[0]
+	if sh.Master != nm.ID {
+		t.Fatalf("%s took a write but its record names %q master", nm.ID, sh.Master)
 	}
-	if os.Getenv("EARLYKILL_LOGS") != "" {
-		for _, n := range c.Nodes {
-			t.Logf("--- %s\n%s", n.ID, n.LogTail(80))
+	_, err := nm.Client().Get(ctx, "before").Result()
+	kept := err == nil
+	unsynced := unsyncedFailovers(t, nm)
+	t.Logf("%s took writes %v after the kill (epoch %d, kept the write: %v, reason: %q, unsynced failovers: %d)",
+		nm.ID, took, sh.Epoch, kept, sh.Reason, unsynced)
+	// A master promoted without having synced from the dead one cannot
+	// hold its write, and the record says so.
+	if sh.Reason != "" && (kept || unsynced < 1) {
+		t.Fatalf("reason %q, but kept the write: %v, warden_failovers_unsynced_total %d", sh.Reason, kept, unsynced)
+	}
+	return took, sh.Reason != ""
+}
+
+// unsyncedFailovers reads warden_failovers_unsynced_total from n's /metrics.
+func unsyncedFailovers(t *testing.T, n *clustertest.Node) int {
+	t.Helper()
+	resp, err := http.Get(n.HTTP() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "warden_failovers_unsynced_total "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("warden_failovers_unsynced_total %q: %v", v, err)
+			}
+			return n
 		}
 	}
-	return took
+	t.Fatalf("/metrics of %s lacks warden_failovers_unsynced_total:\n%s", n.ID, body)
+	return 0
 }

@@ -159,13 +159,34 @@ func (c *Control) tendHandoff(sh *raftfsm.Shard, now time.Time) error {
 	return c.setMaster(sh, h.Target, true, "manual failover: replica caught up")
 }
 
+// unsyncedReason is /status's reason for a shard whose master was promoted
+// without ever having synced from the master it replaced.
+const unsyncedReason = "promoted a replica that never synced from the failed master: writes only that master took are lost"
+
+// setMaster commits id as sh's master. A shard must not stay down forever:
+// when the old master died before any replica synced from it (killed as
+// the cluster formed, say), the best reachable replica (bestReplica) is
+// promoted anyway, and the record marks the shard Unsynced: a warning in
+// the log, a reason in /status and warden_failovers_unsynced_total.
 func (c *Control) setMaster(sh *raftfsm.Shard, id string, manual bool, why string) error {
-	err := c.host.Apply(raftfsm.Command{Op: raftfsm.OpSetMaster, Shard: sh.ID, ID: id, PrevEpoch: sh.Epoch, Manual: manual}, applyTimeout)
+	unsynced := sh.Master != "" && !c.synced(id)
+	err := c.host.Apply(raftfsm.Command{Op: raftfsm.OpSetMaster, Shard: sh.ID, ID: id, PrevEpoch: sh.Epoch, Manual: manual,
+		Unsynced: unsynced}, applyTimeout)
 	if err != nil {
 		return fmt.Errorf("promote %s in shard %d: %w", id, sh.ID, err)
 	}
-	c.log.Warn("promoted a new master", "shard", sh.ID, "old", sh.Master, "new", id, "why", why, "epoch", sh.Epoch+1)
+	if unsynced {
+		why += "; " + unsyncedReason
+	}
+	c.log.Warn("promoted a new master", "shard", sh.ID, "old", sh.Master, "new", id, "why", why, "epoch", sh.Epoch+1,
+		"synced", !unsynced)
 	return nil
+}
+
+// synced: id reports it completed a sync with the master it follows.
+func (c *Control) synced(id string) bool {
+	r, ok := c.det.Report(id)
+	return ok && r.Meta.Synced
 }
 
 // bestReplica picks the replica to promote: never priority 0 or a FAIL

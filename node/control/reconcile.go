@@ -249,7 +249,7 @@ func (c *Control) localMeta() gossip.Meta {
 		role = "replica"
 	}
 	m := gossip.Meta{ID: c.cfg.id, Role: role, Shard: int(c.myShard.Load()), Epoch: c.shardEpoch.Load(), Offset: c.srv.ReplOffset(),
-		Priority: c.cfg.priority, RunID: c.srv.RunID(), RedisAddr: c.self.RedisAddr, Frozen: c.frozen.Load(), LinkUp: up,
+		Priority: c.cfg.priority, RunID: c.srv.RunID(), RedisAddr: c.self.RedisAddr, Frozen: c.frozen.Load(), LinkUp: up, Synced: c.srv.Synced(),
 		Grants: c.leaseGrants()}
 	if c.fsmNamed.Load() {
 		m.LeaseReq = time.Now().UnixNano()

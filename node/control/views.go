@@ -41,6 +41,9 @@ func (c *Control) status() httpapi.Status {
 	for _, sh := range st.Shards {
 		s := httpapi.Shard{ID: sh.ID, Name: sh.Name, Master: sh.Master, Replicas: append([]string{}, sh.Replicas...),
 			Epoch: sh.Epoch, Slots: rangesString(sh.Slots)}
+		if sh.Unsynced {
+			s.Reason = unsyncedReason
+		}
 		if m := st.Nodes[sh.Master]; m != nil {
 			s.MasterAddr = m.RedisAddr
 		}
@@ -248,7 +251,10 @@ func (m metricsView) RaftTerm() uint64 {
 	return v
 }
 func (m metricsView) Failovers() uint64 { return m.c.host.FSM.State().Failovers }
-func (m metricsView) Epoch() uint64     { return m.c.host.FSM.State().Epoch }
+func (m metricsView) UnsyncedFailovers() uint64 {
+	return m.c.host.FSM.State().UnsyncedFailovers
+}
+func (m metricsView) Epoch() uint64 { return m.c.host.FSM.State().Epoch }
 func (m metricsView) Role() string {
 	if addr, _ := m.c.srv.Following(); addr != "" {
 		return "replica"

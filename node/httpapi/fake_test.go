@@ -89,12 +89,13 @@ func (f *fakeView) calls() (joins []JoinRequest, failovers []int) {
 
 type fakeMetrics struct{}
 
-func (fakeMetrics) RaftState() string { return "Leader" }
-func (fakeMetrics) RaftTerm() uint64  { return 7 }
-func (fakeMetrics) Failovers() uint64 { return 3 }
-func (fakeMetrics) Epoch() uint64     { return 12 }
-func (fakeMetrics) Role() string      { return "master" }
-func (fakeMetrics) ReplOffset() int64 { return 123456 }
+func (fakeMetrics) RaftState() string         { return "Leader" }
+func (fakeMetrics) RaftTerm() uint64          { return 7 }
+func (fakeMetrics) Failovers() uint64         { return 3 }
+func (fakeMetrics) UnsyncedFailovers() uint64 { return 1 }
+func (fakeMetrics) Epoch() uint64             { return 12 }
+func (fakeMetrics) Role() string              { return "master" }
+func (fakeMetrics) ReplOffset() int64         { return 123456 }
 func (fakeMetrics) ReplicaLags() map[string]int64 {
 	return map[string]int64{"127.0.0.1:6382": 0, "127.0.0.1:6383": 4096}
 }

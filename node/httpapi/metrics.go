@@ -25,6 +25,8 @@ var (
 		"Current Raft term.", nil, nil)
 	descFailovers = prometheus.NewDesc("warden_failovers_total",
 		"Failovers committed while this node was the Raft leader.", nil, nil)
+	descUnsynced = prometheus.NewDesc("warden_failovers_unsynced_total",
+		"Failovers that promoted a replica which had never synced from the failed master: writes only that master took are lost.", nil, nil)
 	descEpoch = prometheus.NewDesc("warden_config_epoch",
 		"Highest configuration epoch this node has applied.", nil, nil)
 	descRole = prometheus.NewDesc("warden_role",
@@ -44,7 +46,7 @@ var (
 type collector struct{ m Metrics }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRaftState, descRaftTerm, descFailovers, descEpoch,
+	for _, d := range []*prometheus.Desc{descRaftState, descRaftTerm, descFailovers, descUnsynced, descEpoch,
 		descRole, descReplOffset, descReplicaLag, descCommands, descClients} {
 		ch <- d
 	}
@@ -54,6 +56,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	enum(ch, descRaftState, raftStates, c.m.RaftState())
 	gauge(ch, descRaftTerm, float64(c.m.RaftTerm()))
 	ch <- prometheus.MustNewConstMetric(descFailovers, prometheus.CounterValue, float64(c.m.Failovers()))
+	ch <- prometheus.MustNewConstMetric(descUnsynced, prometheus.CounterValue, float64(c.m.UnsyncedFailovers()))
 	gauge(ch, descEpoch, float64(c.m.Epoch()))
 	enum(ch, descRole, roles, c.m.Role())
 	gauge(ch, descReplOffset, float64(c.m.ReplOffset()))

@@ -68,6 +68,7 @@ func TestMetrics(t *testing.T) {
 		{"warden_raft_state", map[string]string{"state": "Candidate"}, 0, dto.MetricType_GAUGE},
 		{"warden_raft_term", nil, 7, dto.MetricType_GAUGE},
 		{"warden_failovers_total", nil, 3, dto.MetricType_COUNTER},
+		{"warden_failovers_unsynced_total", nil, 1, dto.MetricType_COUNTER},
 		{"warden_config_epoch", nil, 12, dto.MetricType_GAUGE},
 		{"warden_role", map[string]string{"role": "master"}, 1, dto.MetricType_GAUGE},
 		{"warden_role", map[string]string{"role": "replica"}, 0, dto.MetricType_GAUGE},

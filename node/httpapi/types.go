@@ -37,6 +37,10 @@ type Shard struct {
 	Replicas   []string `json:"replicas"`
 	Epoch      uint64   `json:"epoch"`
 	Slots      string   `json:"slots"` // e.g. "0-16383"
+	// Reason is set when the current master deserves an operator's
+	// attention: it was promoted without ever having synced from the
+	// master it replaced.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Member is one node as seen by the FSM and gossip.
@@ -107,6 +111,7 @@ type Metrics interface {
 	RaftState() string
 	RaftTerm() uint64
 	Failovers() uint64
+	UnsyncedFailovers() uint64 // failovers that promoted a replica that never synced
 	Epoch() uint64
 	Role() string
 	ReplOffset() int64
