@@ -87,11 +87,12 @@ func (c *Control) watchLoop(ctx context.Context) {
 	}
 }
 
-// joinGossip joins gossip to record members it has not seen yet.
+// joinGossip joins gossip to record members it has not met yet (a member
+// only watched, never heard from, has neither address nor report).
 func (c *Control) joinGossip(st *raftfsm.State) {
 	known := map[string]bool{}
 	for _, m := range c.det.Members() {
-		known[m.ID] = true
+		known[m.ID] = m.Addr != "" || !m.LastHeard.IsZero()
 	}
 	var addrs []string
 	for _, id := range st.NodeIDs() {
