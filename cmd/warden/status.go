@@ -189,6 +189,9 @@ func printStatus(out io.Writer, st *httpapi.Status) error {
 			fmt.Fprintf(tw, "  replica\t-\t(none)\t\t\n")
 		}
 		tw.Flush()
+		if sh.Reason != "" {
+			fmt.Fprintf(ew, "  note: %s\n", sh.Reason)
+		}
 	}
 
 	fmt.Fprintf(ew, "\nmembers (%d)\n", len(st.Members))

@@ -60,7 +60,7 @@ func statusSample() httpapi.Status {
 		Epoch:  6,
 		Shards: []httpapi.Shard{
 			{ID: 0, Name: "mymaster", Master: "n1", MasterAddr: "127.0.0.1:6381", Replicas: []string{"n3", "n2"}, Epoch: 6, Slots: "0-16383"},
-			{ID: 1, Name: "mymaster-1", Master: "n4", MasterAddr: "127.0.0.1:6384", Epoch: 2},
+			{ID: 1, Name: "mymaster-1", Master: "n4", MasterAddr: "127.0.0.1:6384", Epoch: 2, Reason: "promoted unsynced"},
 		},
 		Members: []httpapi.Member{
 			{ID: "n3", Addr: "127.0.0.1:6383", State: "pfail", Role: "replica", Offset: 900, Lag: 5 << 10, HTTPAddr: "127.0.0.1:8083"},
@@ -100,6 +100,7 @@ func TestStatusSummary(t *testing.T) {
 		"epoch:   6\n",
 		"shard 0 mymaster  (epoch 6, slots 0-16383)\n",
 		"shard 1 mymaster-1  (epoch 2, slots -)\n",
+		"  note: promoted unsynced\n",
 		"members (5)\n",
 	} {
 		if !strings.Contains(got, want) {
