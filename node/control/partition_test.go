@@ -97,6 +97,18 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 			ruleAt = []time.Duration{time.Since(start)}
 		}
 		time.Sleep(6 * time.Second)
+		// Every client, whichever sentinel it asks first, must have found
+		// the new master while the old one is still cut off: once the
+		// rules are in, the old master cannot have a write acknowledged.
+		cutOff := start.Add(ruleAt[len(ruleAt)-1] + 500*time.Millisecond)
+		c.WaitFor(t, 30*time.Second, "every client to write to the new master during the partition", func() bool {
+			for _, w := range ws {
+				if !w.ackedAfter(cutOff) {
+					return false
+				}
+			}
+			return true
+		})
 		c.Heal(m)
 		healed := time.Now()
 		nm := c.Master(t, 0)
