@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,7 +97,14 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 			c.Partition(m)
 			ruleAt = []time.Duration{time.Since(start)}
 		}
-		time.Sleep(6 * time.Second)
+		// The cut-off node stops advertising a master it cannot vouch for.
+		sc := redis.NewSentinelClient(&redis.Options{Addr: m.SentinelAddr(), MaxRetries: -1})
+		t.Cleanup(func() { sc.Close() })
+		c.WaitFor(t, 30*time.Second, "the cut-off node's sentinel to refuse discovery", func() bool {
+			err := sc.GetMasterAddrByName(context.Background(), "mymaster").Err()
+			return err != nil && strings.HasPrefix(err.Error(), "NOQUORUM")
+		})
+		time.Sleep(time.Until(start.Add(6 * time.Second)))
 		// Every client, whichever sentinel it asks first, must have found
 		// the new master while the old one is still cut off: once the
 		// rules are in, the old master cannot have a write acknowledged.
@@ -114,6 +122,10 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 		nm := c.Master(t, 0)
 		c.WaitFor(t, 30*time.Second, "the old master to rejoin as a replica", func() bool { return role(m) == "slave" })
 		rejoined := time.Since(healed)
+		c.WaitFor(t, 30*time.Second, "the healed node's sentinel to name the new master", func() bool {
+			hp, err := sc.GetMasterAddrByName(context.Background(), "mymaster").Result()
+			return err == nil && len(hp) == 2 && net.JoinHostPort(hp[0], hp[1]) == nm.Addr()
+		})
 		waitAcks(t, ws, healed)
 		lost, acked := lostWrites(t, nm, ws, gone)
 		t.Logf("round %d: cut %s off from %s (rules in at %v), new master %s, old one a replica %v after the heal: %d of %d acknowledged writes lost",
