@@ -84,6 +84,11 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 			}
 		}
 		waitAcks(t, ws, time.Now())
+		leader := statusOf(t, m).Leader.NodeID
+		partialBefore := map[string]int{}
+		for _, n := range reps {
+			partialBefore[n.ID] = syncPartialOK(t, n)
+		}
 		start := time.Now()
 		for _, w := range ws {
 			w.resetGap(start)
@@ -128,13 +133,18 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 		})
 		waitAcks(t, ws, healed)
 		lost, acked := lostWrites(t, nm, ws, gone)
-		t.Logf("round %d: cut %s off from %s (rules in at %v), new master %s, old one a replica %v after the heal: %d of %d acknowledged writes lost",
-			r, m.ID, reps[0].ID+" then "+reps[1].ID, ruleAt, nm.ID, rejoined.Round(time.Millisecond), lost, acked)
+		t.Logf("round %d: cut %s (raft leader %s) off from %s (rules in at %v), new master %s, old one a replica %v after the heal: %d of %d acknowledged writes lost",
+			r, m.ID, leader, reps[0].ID+" then "+reps[1].ID, ruleAt, nm.ID, rejoined.Round(time.Millisecond), lost, acked)
 		for _, w := range ws {
 			gap, first := w.gap()
 			t.Logf("round %d: client %d (%s, asks %s first): longest stretch without an acknowledged write %v",
 				r, w.id, w.kind(), sentinelOwner(c, first), gap.Round(time.Millisecond))
 		}
+		// The promoted replica had every byte the other one had: the other
+		// one continues from it with a partial resync, not a full one.
+		c.WaitFor(t, 30*time.Second, "the other replica to partially resync from "+nm.ID, func() bool {
+			return syncPartialOK(t, nm) > partialBefore[nm.ID]
+		})
 		if lost > 0 {
 			t.Errorf("round %d: %d writes acknowledged by WAIT 1 are not on the new master %s", r, lost, nm.ID)
 		}
@@ -314,4 +324,27 @@ func (w *sentinelWriter) ackedKeys() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]string{}, w.acked...)
+}
+
+// syncPartialOK is n's INFO stats sync_partial_ok: the partial resyncs it
+// accepted as a master.
+func syncPartialOK(t *testing.T, n *clustertest.Node) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	info, err := n.Client().Info(ctx, "stats").Result()
+	if err != nil {
+		t.Fatalf("INFO stats on %s: %v", n.ID, err)
+	}
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "sync_partial_ok:"); ok {
+			k, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("%s: sync_partial_ok %q", n.ID, v)
+			}
+			return k
+		}
+	}
+	t.Fatalf("%s: no sync_partial_ok in INFO stats", n.ID)
+	return 0
 }
