@@ -103,32 +103,45 @@ func (c *Control) leaseGrants() map[string]int64 {
 	return out
 }
 
-// hearsMajority: within the last lease this node, as Raft leader, had its
-// heartbeats accepted by a quorum, or accepted a leader's, or (between
-// leaders, during an election) got gossip reports from a majority of the
-// voters. Only then is the record it serves current: cut off, it cannot
-// know that a new master was promoted, and must not tell clients the old
-// one (often itself).
+// hearsMajority: see hearsMajorityAt.
 func (c *Control) hearsMajority() bool {
-	var at time.Time
+	var raftAt time.Time
 	if c.isLeader() {
 		if q := c.quorumAt.Load(); q > 0 {
-			at = time.Unix(0, q)
+			raftAt = time.Unix(0, q)
 		}
 	} else {
-		at = c.host.LeaderContact()
+		raftAt = c.host.LeaderContact()
 	}
-	if !at.IsZero() && time.Since(at) < c.cfg.lease {
-		return true
-	}
-	voters, heard := 0, 0
+	voters := 0
+	var reports []time.Time
 	for id, n := range c.host.FSM.State().Nodes {
 		if !n.Voter {
 			continue
 		}
 		voters++
-		if r, ok := c.det.Report(id); ok && time.Since(r.Received) < c.cfg.lease {
-			heard++ // this node's own report is always fresh
+		if r, ok := c.det.Report(id); ok { // this node's own is always fresh
+			reports = append(reports, r.Received)
+		}
+	}
+	return hearsMajorityAt(time.Now(), raftAt, reports, voters, c.cfg.lease)
+}
+
+// hearsMajorityAt: within the last lease this node, as Raft leader, had
+// its heartbeats accepted by a quorum, or accepted a leader's (raftAt is
+// the later of those), or (between leaders, during an election) got gossip
+// reports from a majority of the voters (reports: when it last heard
+// each voter it has heard). Only then is the record it serves current:
+// cut off, it cannot know that a new master was promoted, and must not
+// tell clients the old one (often itself).
+func hearsMajorityAt(now, raftAt time.Time, reports []time.Time, voters int, lease time.Duration) bool {
+	if !raftAt.IsZero() && now.Sub(raftAt) < lease {
+		return true
+	}
+	heard := 0
+	for _, at := range reports {
+		if now.Sub(at) < lease {
+			heard++
 		}
 	}
 	return heard > voters/2
