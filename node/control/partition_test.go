@@ -127,6 +127,24 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 		nm := c.Master(t, 0)
 		c.WaitFor(t, 30*time.Second, "the old master to rejoin as a replica", func() bool { return role(m) == "slave" })
 		rejoined := time.Since(healed)
+		// Gossip heals too: each node hears every other again, so the next
+		// failover weighs every replica's offset.
+		c.WaitFor(t, 30*time.Second, "every node to see every member alive again", func() bool {
+			for _, n := range c.Nodes {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				st, err := n.Status(ctx)
+				cancel()
+				if err != nil || len(st.Members) != len(c.Nodes) {
+					return false
+				}
+				for _, mb := range st.Members {
+					if mb.State != "alive" {
+						return false
+					}
+				}
+			}
+			return true
+		})
 		c.WaitFor(t, 30*time.Second, "the healed node's sentinel to name the new master", func() bool {
 			hp, err := sc.GetMasterAddrByName(context.Background(), "mymaster").Result()
 			return err == nil && len(hp) == 2 && net.JoinHostPort(hp[0], hp[1]) == nm.Addr()
@@ -134,7 +152,7 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 		waitAcks(t, ws, healed)
 		lost, acked := lostWrites(t, nm, ws, gone)
 		t.Logf("round %d: cut %s (raft leader %s) off from %s (rules in at %v), new master %s, old one a replica %v after the heal: %d of %d acknowledged writes lost",
-			r, m.ID, leader, reps[0].ID+" then "+reps[1].ID, ruleAt, nm.ID, rejoined.Round(time.Millisecond), lost, acked)
+			r, m.ID, leader, reps[0].ID+map[bool]string{true: " then ", false: " and at once "}[staggered]+reps[1].ID, ruleAt, nm.ID, rejoined.Round(time.Millisecond), lost, acked)
 		for _, w := range ws {
 			gap, first := w.gap()
 			t.Logf("round %d: client %d (%s, asks %s first): longest stretch without an acknowledged write %v",
