@@ -328,7 +328,7 @@ type Cut struct {
 }
 
 // CutLinks puts cuts into n's firewall one at a time, gap apart, as real
-// links fail, and returns when each rule went in (from the first). n
+// links fail, and returns when each rule was in (from the start). n
 // counts as partitioned from then on; Heal clears every cut. Needs Netns.
 func (c *Cluster) CutLinks(n *Node, gap time.Duration, cuts ...Cut) []time.Duration {
 	if c.net == nil {
@@ -361,8 +361,8 @@ func (c *Cluster) CutLinks(n *Node, gap time.Duration, cuts ...Cut) []time.Durat
 	var at []time.Duration
 	start := time.Now()
 	for i, a := range as {
-		if i > 0 {
-			time.Sleep(start.Add(time.Duration(i) * gap).Sub(time.Now()))
+		if i > 0 { // gap after the previous rule went in, however long that took
+			time.Sleep(gap)
 		}
 		as[i] = nil
 		if err := a.fire(); err != nil {

@@ -83,6 +83,16 @@ func partitionWrites(t *testing.T, staggered bool, rounds int) {
 				reps = append(reps, n)
 			}
 		}
+		// Both replicas streaming (a rejoined old master may still be
+		// loading its full sync), so each has a history to resume from.
+		c.WaitFor(t, 30*time.Second, "both replicas linked to "+m.ID, func() bool {
+			for _, n := range reps {
+				if infoField(n, "replication", "master_link_status") != "up" {
+					return false
+				}
+			}
+			return true
+		})
 		waitAcks(t, ws, time.Now())
 		leader := statusOf(t, m).Leader.NodeID
 		partialBefore := map[string]int{}
@@ -348,21 +358,26 @@ func (w *sentinelWriter) ackedKeys() []string {
 // accepted as a master.
 func syncPartialOK(t *testing.T, n *clustertest.Node) int {
 	t.Helper()
+	v := infoField(n, "stats", "sync_partial_ok")
+	k, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("%s: sync_partial_ok %q", n.ID, v)
+	}
+	return k
+}
+
+// infoField is one field of n's INFO section ("" if n does not answer).
+func infoField(n *clustertest.Node, section, field string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	info, err := n.Client().Info(ctx, "stats").Result()
+	info, err := n.Client().Info(ctx, section).Result()
 	if err != nil {
-		t.Fatalf("INFO stats on %s: %v", n.ID, err)
+		return ""
 	}
 	for _, l := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "sync_partial_ok:"); ok {
-			k, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatalf("%s: sync_partial_ok %q", n.ID, v)
-			}
-			return k
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), field+":"); ok {
+			return v
 		}
 	}
-	t.Fatalf("%s: no sync_partial_ok in INFO stats", n.ID)
-	return 0
+	return ""
 }
