@@ -274,13 +274,17 @@ func (t *table) latest(id string) (Report, bool) {
 	return r, true
 }
 
-// targets returns the peers memberlist considers reachable, to send reports to.
+// targets returns the peers to send reports to: every one memberlist has
+// told us an address for, dead or alive in its eyes. memberlist never
+// probes a node it declared dead again, so after a partition heals both
+// sides would each wait for the other forever; a report that gets through
+// is what brings a peer back (received, then resyncTargets).
 func (t *table) targets() []memberlist.Node {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]memberlist.Node, 0, len(t.peers))
 	for _, p := range t.peers {
-		if p.id != t.self && p.ml == mlAlive {
+		if p.id != t.self && p.node.Name != "" {
 			out = append(out, p.node)
 		}
 	}

@@ -129,6 +129,11 @@ func TestTableMemberlistState(t *testing.T) {
 	if !tab.pfail("n2", t1.Add(da/2+time.Millisecond)) || !tab.failed("n2", t1.Add(da/2+time.Millisecond)) {
 		t.Fatalf("memberlist-dead n2 silent for DownAfter/2 not pfail+fail")
 	}
+	// Reports still go to it: after a partition both sides have each other
+	// dead in memberlist, and only a report getting through ends that.
+	if got := tab.targets(); !slices.ContainsFunc(got, func(n memberlist.Node) bool { return n.Name == "n2" }) {
+		t.Fatalf("memberlist-dead n2 dropped from report targets: %v", got)
+	}
 	// It reports from a new address: resync it, once per DownAfter.
 	if got := tab.resyncTargets(t1); !slices.Equal(got, []string{"127.0.0.1:9999"}) {
 		t.Fatalf("resync targets = %v", got)

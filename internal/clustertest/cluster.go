@@ -328,6 +328,59 @@ func (c *Cluster) Partition(n *Node) { c.setPartition(n, true) }
 // Heal undoes Partition.
 func (c *Cluster) Heal(n *Node) { c.setPartition(n, false) }
 
+// Cut is one direction of one link, as seen from the node being cut:
+// In drops what it receives from Peer, else what it sends to Peer.
+type Cut struct {
+	Peer *Node
+	In   bool
+}
+
+// CutLinks puts cuts into n's firewall one at a time, gap apart, as real
+// links fail, and returns when each rule was in (from the start). n
+// counts as partitioned from then on; Heal clears every cut. Needs Netns.
+func (c *Cluster) CutLinks(n *Node, gap time.Duration, cuts ...Cut) []time.Duration {
+	if c.net == nil {
+		c.t.Errorf("clustertest: cut %s: the cluster was not started with Options.Netns", n.ID)
+		return nil
+	}
+	var as []*armed
+	defer func() {
+		for _, a := range as {
+			if a != nil {
+				a.abort()
+			}
+		}
+	}()
+	for _, ct := range cuts {
+		chain := "OUTPUT"
+		if ct.In {
+			chain = "INPUT"
+		}
+		a, err := arm(n.ns, cutArgs(chain, ct.Peer.Host))
+		if err != nil {
+			c.t.Errorf("clustertest: cut %s: %v", n.ID, err)
+			return nil
+		}
+		as = append(as, a)
+	}
+	n.mu.Lock()
+	n.partitioned = true
+	n.mu.Unlock()
+	var at []time.Duration
+	start := time.Now()
+	for i, a := range as {
+		if i > 0 { // gap after the previous rule went in, however long that took
+			time.Sleep(gap)
+		}
+		as[i] = nil
+		if err := a.fire(); err != nil {
+			c.t.Errorf("clustertest: cut %s: %v", n.ID, err)
+		}
+		at = append(at, time.Since(start))
+	}
+	return at
+}
+
 func (c *Cluster) setPartition(n *Node, on bool) {
 	if c.net == nil {
 		c.t.Errorf("clustertest: Partition/Heal %s: the cluster was not started with Options.Netns", n.ID)

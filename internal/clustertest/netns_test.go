@@ -63,6 +63,18 @@ func TestNetnsPartition(t *testing.T) {
 		return c2.Get(ctx, "during").Val() == "1"
 	})
 
+	// One direction of one link: n2 drops what n1 sends it.
+	if at := c.CutLinks(n2, 20*time.Millisecond, Cut{Peer: n1, In: true}); len(at) != 1 || !n2.Partitioned() {
+		t.Fatalf("CutLinks: rules in at %v, partitioned %v", at, n2.Partitioned())
+	}
+	if canDial(t, n1, n2) {
+		t.Fatal("n1 dials n2 through the cut")
+	}
+	c.Heal(n2)
+	if !canDial(t, n1, n2) {
+		t.Fatal("n1 cannot dial n2 after Heal")
+	}
+
 	// The processes live in their namespaces and signals still reach them.
 	n1.Stop()
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)

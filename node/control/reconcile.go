@@ -103,6 +103,50 @@ func (c *Control) leaseGrants() map[string]int64 {
 	return out
 }
 
+// hearsMajority: see hearsMajorityAt.
+func (c *Control) hearsMajority() bool {
+	var raftAt time.Time
+	if c.isLeader() {
+		if q := c.quorumAt.Load(); q > 0 {
+			raftAt = time.Unix(0, q)
+		}
+	} else {
+		raftAt = c.host.LeaderContact()
+	}
+	voters := 0
+	var reports []time.Time
+	for id, n := range c.host.FSM.State().Nodes {
+		if !n.Voter {
+			continue
+		}
+		voters++
+		if r, ok := c.det.Report(id); ok { // this node's own is always fresh
+			reports = append(reports, r.Received)
+		}
+	}
+	return hearsMajorityAt(time.Now(), raftAt, reports, voters, c.cfg.lease)
+}
+
+// hearsMajorityAt: within the last lease this node, as Raft leader, had
+// its heartbeats accepted by a quorum, or accepted a leader's (raftAt is
+// the later of those), or (between leaders, during an election) got gossip
+// reports from a majority of the voters (reports: when it last heard
+// each voter it has heard). Only then is the record it serves current:
+// cut off, it cannot know that a new master was promoted, and must not
+// tell clients the old one (often itself).
+func hearsMajorityAt(now, raftAt time.Time, reports []time.Time, voters int, lease time.Duration) bool {
+	if !raftAt.IsZero() && now.Sub(raftAt) < lease {
+		return true
+	}
+	heard := 0
+	for _, at := range reports {
+		if now.Sub(at) < lease {
+			heard++
+		}
+	}
+	return heard > voters/2
+}
+
 // observe runs inside the FSM's apply: once the record stops naming this
 // node master, writes stop before the entry counts as applied.
 func (c *Control) observe(st *raftfsm.State) {
@@ -127,7 +171,11 @@ func (c *Control) WriteRefusal() string {
 		return "READONLY Writes are paused: a manual failover is handing this shard to a replica."
 	}
 	if time.Now().UnixNano() >= c.leaseUntil.Load() {
-		return "CLUSTERDOWN The master lost contact with the control plane majority; writes are fenced."
+		// READONLY, not CLUSTERDOWN: Sentinel clients (go-redis, redis-py,
+		// Jedis) drop the connection on READONLY and ask the sentinels
+		// again, which is what a client of a cut-off master must do; on
+		// CLUSTERDOWN they would retry here until the partition heals.
+		return "READONLY The master lost contact with the control plane majority; writes are fenced."
 	}
 	return ""
 }

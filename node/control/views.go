@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -311,6 +312,17 @@ func (v sentinelView) Masters() []sentinel.Master {
 		out = append(out, m)
 	}
 	return out
+}
+
+// errCutOff is the Sentinel port's answer to discovery while this node
+// does not hear the control-plane majority.
+var errCutOff = errors.New("NOQUORUM This node cannot reach the control plane majority, so its record may name a replaced master: ask another sentinel")
+
+func (v sentinelView) Vouch() error {
+	if !v.c.hearsMajority() {
+		return errCutOff
+	}
+	return nil
 }
 
 func (v sentinelView) Sentinels() []sentinel.Peer {

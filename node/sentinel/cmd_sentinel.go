@@ -50,13 +50,20 @@ func sentinelGetMasterAddr(s *Server, c *client, args [][]byte) {
 		c.conn.WriteRaw([]byte("*-1\r\n")) // Sentinel's null array
 		return
 	}
+	// A node cut off from the majority would name a master that may have
+	// been replaced (often itself): an error sends go-redis, Jedis and
+	// Lettuce on to the next sentinel.
+	if err := s.view.Vouch(); err != nil {
+		c.err(errorReply(err))
+		return
+	}
 	c.conn.WriteArray(2)
 	c.conn.WriteBulkString(m.Addr.Host)
 	c.conn.WriteBulkString(fmt.Sprint(m.Addr.Port))
 }
 
 func sentinelMasters(s *Server, c *client, args [][]byte) {
-	ms := s.view.Masters()
+	ms := masters(s.view)
 	others := len(s.view.Sentinels())
 	c.conn.WriteArray(len(ms))
 	for _, m := range ms {

@@ -2,8 +2,10 @@ package sentinel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,5 +154,46 @@ func TestFailoverClientReplicaOnly(t *testing.T) {
 		if !strings.Contains(info, "role:slave") || !strings.Contains(info, "master_port:"+a.Port) {
 			t.Fatalf("client %d reached a non-replica:\n%s", i, info)
 		}
+	}
+}
+
+// TestCutOffSentinelSendsClientsOn: a node cut off from the control-plane
+// majority answers SENTINEL get-master-addr-by-name with an error and
+// marks the master down in SENTINEL MASTER(S), so clients that ask it
+// first go on to the next sentinel, which names the real master: go-redis's
+// FailoverClient (errors), Jedis and Lettuce (errors), redis-py (reads
+// SENTINEL MASTERS and skips an s_down master).
+func TestCutOffSentinelSendsClientsOn(t *testing.T) {
+	real := redistest.Start(t, "")
+	stale := sampleView()
+	stale.masters[0].Addr = deadAddr(t) // what the cut-off node last knew
+	stale.vouchErr = errors.New("NOQUORUM this sentinel cannot reach the control plane majority: ask another one")
+	good := sampleView()
+	good.masters[0].Addr = addrOf(t, real)
+	sStale, _ := startServer(t, stale)
+	sGood, _ := startServer(t, good)
+	ctx := context.Background()
+
+	raw := dialRaw(t, sStale.Addr().String())
+	if got := raw.do("SENTINEL", "get-master-addr-by-name", "mymaster"); got != respErr(stale.vouchErr.Error()) {
+		t.Errorf("cut-off get-master-addr-by-name = %#v, want the error", got)
+	}
+	// Unknown names stay a null array, as on Redis Sentinel.
+	if got := raw.do("SENTINEL", "get-master-addr-by-name", "nope"); got != (nullArray{}) {
+		t.Errorf("cut-off get-master-addr-by-name(nope) = %#v", got)
+	}
+	m, err := sentinelClient(t, sStale).Master(ctx, "mymaster").Result()
+	if err != nil || !slices.Contains(strings.Split(m["flags"], ","), "s_down") {
+		t.Errorf("cut-off SENTINEL MASTER flags = %q, %v; want s_down", m["flags"], err)
+	}
+
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster",
+		SentinelAddrs: []string{sStale.Addr().String(), sGood.Addr().String()}, MaxRetries: -1})
+	t.Cleanup(func() { fc.Close() })
+	if err := fc.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("FailoverClient with the cut-off sentinel first: %v", err)
+	}
+	if v, err := real.Client(t, 0).Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("the real master has k=%q (%v): the write went elsewhere", v, err)
 	}
 }

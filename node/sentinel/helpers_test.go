@@ -26,6 +26,7 @@ type fakeView struct {
 	failovers   []string
 	ckquorum    string
 	ckquorumErr error
+	vouchErr    error
 }
 
 func (v *fakeView) MyID() string {
@@ -59,6 +60,12 @@ func (v *fakeView) CKQuorum(name string) (string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.ckquorum, v.ckquorumErr
+}
+
+func (v *fakeView) Vouch() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.vouchErr
 }
 
 func (v *fakeView) setMaster(i int, m Master) {

@@ -87,7 +87,7 @@ func infoClients(s *Server, b *strings.Builder) {
 }
 
 func infoSentinel(s *Server, b *strings.Builder) {
-	ms := s.view.Masters()
+	ms := masters(s.view)
 	sentinels := len(s.view.Sentinels()) + 1 // Sentinel counts itself
 	b.WriteString("# Sentinel\r\n")
 	line(b, "sentinel_masters", len(ms))
@@ -108,7 +108,7 @@ func infoSentinel(s *Server, b *strings.Builder) {
 
 // cmdRole: ["sentinel", [master names...]].
 func cmdRole(s *Server, c *client, args [][]byte) {
-	ms := s.view.Masters()
+	ms := masters(s.view)
 	c.conn.WriteArray(2)
 	c.conn.WriteBulkString("sentinel")
 	c.conn.WriteArray(len(ms))

@@ -52,12 +52,29 @@ type View interface {
 	Sentinels() []Peer          // the OTHER nodes' sentinel listeners
 	Failover(name string) error // manual graceful failover; the error text is the reply error
 	CKQuorum(name string) (string, error)
+	// Vouch is nil while this node hears the control-plane majority, so
+	// the record it serves is current; else why not (the reply error).
+	// Meanwhile every master shows as down.
+	Vouch() error
+}
+
+// masters is v.Masters(), every one marked down while v cannot vouch for
+// the record: redis-py skips a master flagged s_down and asks the next
+// sentinel.
+func masters(v View) []Master {
+	ms := v.Masters()
+	if v.Vouch() != nil {
+		for i := range ms {
+			ms[i].Down = true
+		}
+	}
+	return ms
 }
 
 // master returns the master called name (names are case-sensitive, as in
 // Redis Sentinel).
 func master(v View, name string) (Master, bool) {
-	for _, m := range v.Masters() {
+	for _, m := range masters(v) {
 		if m.Name == name {
 			return m, true
 		}
