@@ -1,0 +1,130 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/wardenkv/warden/node/httpapi"
+)
+
+// HandOff implements node.Cluster: before this node exits (SIGTERM,
+// SHUTDOWN), a master hands its shard to a caught-up replica with the same
+// frozen catch-up handoff as a manual failover, and a Raft leader hands
+// its leadership over, so that neither waits for failure detection.
+func (c *Control) HandOff(ctx context.Context) error {
+	return errors.Join(c.handOffShard(ctx), c.handOffLeadership())
+}
+
+// handOffShard asks the leader for a graceful failover of this master's
+// shard and returns once the record applied here names the new master.
+func (c *Control) handOffShard(ctx context.Context) error {
+	sh, master, ok := c.host.FSM.State().Role(c.cfg.id)
+	if !ok || !master {
+		return nil
+	}
+	start := time.Now()
+	c.log.Info("shutdown: handing the shard to a replica", "shard", sh.ID, "epoch", sh.Epoch)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	asked := make(chan error, 1)
+	go func() { _, err := c.requestFailover(ctx, sh.ID, "", false); asked <- err }()
+	go c.confirmHandoff(ctx)
+	for c.fsmNamed.Load() {
+		changed := c.host.FSM.Changed()
+		if !c.fsmNamed.Load() {
+			break
+		}
+		select {
+		case err := <-asked:
+			if err != nil {
+				return fmt.Errorf("hand shard %d over: %w", sh.ID, err)
+			}
+			asked = nil // switched: wait until it is applied here
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("hand shard %d over: %w", sh.ID, ctx.Err())
+		}
+	}
+	c.log.Info("shutdown: shard handed over", "shard", sh.ID, "new_master", c.host.FSM.State().Shard(sh.ID).Master,
+		"took_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// confirmHandoff shortens a handoff of this master's shard: once frozen,
+// the master itself sees the target acknowledge its every byte (REPLCONF
+// ACK, at once on GETACK) and tells the leader (completeHandoff), sooner
+// than the leader can tell from gossip reports. Should it fail, the
+// leader's own check (tendHandoff) still completes the handoff.
+func (c *Control) confirmHandoff(ctx context.Context) {
+	for {
+		changed := c.host.FSM.Changed()
+		sh, master, ok := c.host.FSM.State().Role(c.cfg.id)
+		if !ok || !master {
+			return // switched meanwhile
+		}
+		if h := sh.Handoff; h != nil && c.frozen.Load() {
+			off, err := c.srv.ReplicaCaughtUp(ctx, h.Target)
+			if err == nil {
+				err = c.requestCompleteHandoff(ctx, sh.ID, h.Target, sh.Epoch)
+			}
+			if err != nil {
+				c.log.Info("handoff: leaving the catch-up check to the leader", "shard", sh.ID, "target", h.Target, "err", err)
+				return
+			}
+			c.log.Info("handoff: target caught up with the frozen master", "shard", sh.ID, "target", h.Target, "offset", off)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+// requestCompleteHandoff runs completeHandoff on the Raft leader: here,
+// or over its HTTP API.
+func (c *Control) requestCompleteHandoff(ctx context.Context, shard int, target string, epoch uint64) error {
+	if c.isLeader() {
+		return c.completeHandoff(shard, target, epoch)
+	}
+	q := url.Values{"shard": {strconv.Itoa(shard)}, "target": {target}, "epoch": {strconv.FormatUint(epoch, 10)}}
+	_, err := c.postLeader(ctx, "", "/failover?"+q.Encode(), nil)
+	return err
+}
+
+// completeHandoff switches shard to target if the handoff to it is still
+// under way at epoch: its frozen master saw target catch up. Runs on the
+// leader; the switch is a compare-and-set on the epoch.
+func (c *Control) completeHandoff(shard int, target string, epoch uint64) error {
+	if !c.isLeader() {
+		return errNotLeader
+	}
+	sh := c.host.FSM.State().Shard(shard)
+	if sh == nil {
+		return fmt.Errorf("shard %d: %w", shard, httpapi.ErrUnknownShard)
+	}
+	if sh.Epoch != epoch || sh.Handoff == nil || sh.Handoff.Target != target {
+		return fmt.Errorf("shard %d has no handoff to %s at epoch %d: %w", shard, target, epoch, httpapi.ErrUnavailable)
+	}
+	return c.setMaster(sh, target, true, "handoff: the frozen master saw the replica catch up")
+}
+
+// handOffLeadership transfers Raft leadership to the most up-to-date voter
+// rather than leaving the others to notice the silence and elect one.
+func (c *Control) handOffLeadership() error {
+	if !c.isLeader() {
+		return nil
+	}
+	start := time.Now()
+	if err := c.host.Raft.LeadershipTransfer().Error(); err != nil {
+		return fmt.Errorf("transfer raft leadership: %w", err)
+	}
+	_, id := c.host.Raft.LeaderWithID()
+	c.log.Info("shutdown: raft leadership transferred", "to", string(id), "took_ms", time.Since(start).Milliseconds())
+	return nil
+}
