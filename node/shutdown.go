@@ -127,9 +127,13 @@ func (s *Server) waitReplicasForShutdown(ctx context.Context) {
 	s.pauseWrites()
 	start := time.Now()
 	s.log.Info("Waiting for replicas before shutting down.", "timeout_s", s.cfg.Int("shutdown-timeout"))
-	if s.awaitAcks(ctx, func() bool { return len(s.laggingReplicas()) == 0 }) == nil {
+	err := s.awaitAcks(ctx, func() bool { return len(s.laggingReplicas()) == 0 })
+	if err == nil {
 		s.log.Info("replicas caught up: shutting down", "waited_ms", time.Since(start).Milliseconds())
 		return
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return // aborted
 	}
 	off := s.replOffset()
 	for _, r := range s.laggingReplicas() {
