@@ -26,6 +26,11 @@ func (c *Control) handOffShard(ctx context.Context) error {
 	if !ok || !master {
 		return nil
 	}
+	// Without a leader that hears a majority nothing can be committed:
+	// exit now rather than wait out shutdown-timeout.
+	if id, _ := c.leaderInfo(); id == "" || (c.isLeader() && time.Since(time.Unix(0, c.quorumAt.Load())) >= c.cfg.lease) {
+		return fmt.Errorf("hand shard %d over: no raft leader with a majority", sh.ID)
+	}
 	start := time.Now()
 	c.log.Info("shutdown: handing the shard to a replica", "shard", sh.ID, "epoch", sh.Epoch)
 	ctx, cancel := context.WithCancel(ctx)
@@ -124,7 +129,6 @@ func (c *Control) handOffLeadership() error {
 	if err := c.host.Raft.LeadershipTransfer().Error(); err != nil {
 		return fmt.Errorf("transfer raft leadership: %w", err)
 	}
-	_, id := c.host.Raft.LeaderWithID()
-	c.log.Info("shutdown: raft leadership transferred", "to", string(id), "took_ms", time.Since(start).Milliseconds())
+	c.log.Info("shutdown: raft leadership transferred", "took_ms", time.Since(start).Milliseconds())
 	return nil
 }
