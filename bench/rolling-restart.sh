@@ -10,7 +10,8 @@
 #
 # compose: deploy/docker-compose.yml's published ports (6381-6383,
 # 26381-26383, 8081-8083, or the WARDEN_N*_ overrides); nodes are
-# restarted with `$COMPOSE restart`, which sends SIGTERM.
+# restarted with `$COMPOSE restart`, which sends SIGTERM. A cluster brought
+# up under another project name (-p) needs WARDEN_COMPOSE_PROJECT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-local}
@@ -71,7 +72,7 @@ compose)
   bin/rollingrestart -sentinels "127.0.0.1:$s1,127.0.0.1:$s2,127.0.0.1:$s3" \
     -http "n1=127.0.0.1:$h1,n2=127.0.0.1:$h2,n3=127.0.0.1:$h3" \
     -map "n1:6379=127.0.0.1:$r1,n2:6379=127.0.0.1:$r2,n3:6379=127.0.0.1:$r3" \
-    -restart "WARDEN_CLUSTER_SECRET=\${WARDEN_CLUSTER_SECRET:-unused} $COMPOSE -f deploy/docker-compose.yml restart -t 30 {node}"
+    -restart "WARDEN_CLUSTER_SECRET=\${WARDEN_CLUSTER_SECRET:-unused} $COMPOSE ${WARDEN_COMPOSE_PROJECT:+-p $WARDEN_COMPOSE_PROJECT} -f deploy/docker-compose.yml restart -t 30 {node}"
   ;;
 *)
   echo "usage: bash bench/rolling-restart.sh local|compose" >&2

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/wardenkv/warden/node/httpapi"
 )
 
@@ -119,16 +121,32 @@ func (c *Control) completeHandoff(shard int, target string, epoch uint64) error 
 	return c.setMaster(sh, target, true, "handoff: the frozen master saw the replica catch up")
 }
 
-// handOffLeadership transfers Raft leadership to the most up-to-date voter
-// rather than leaving the others to notice the silence and elect one.
+// handOffLeadership transfers Raft leadership rather than leaving the
+// others to notice the silence and elect a leader: to the master this node
+// handed its shard to when that is a voter (a leader holds its master lease
+// from its own quorum, at once, instead of waiting for a grant by gossip),
+// else to the most up-to-date voter.
 func (c *Control) handOffLeadership() error {
 	if !c.isLeader() {
 		return nil
 	}
 	start := time.Now()
-	if err := c.host.Raft.LeadershipTransfer().Error(); err != nil {
-		return fmt.Errorf("transfer raft leadership: %w", err)
+	f, to := c.host.Raft.LeadershipTransfer, "any voter"
+	st := c.host.FSM.State()
+	if n := st.MasterNode(int(c.myShard.Load())); n != nil && n.ID != c.cfg.id && c.isVoter(n.ID) {
+		f = func() raft.Future {
+			return c.host.Raft.LeadershipTransferToServer(raft.ServerID(n.ID), raft.ServerAddress(n.RaftAddr))
+		}
+		to = n.ID
 	}
-	c.log.Info("shutdown: raft leadership transferred", "took_ms", time.Since(start).Milliseconds())
+	if err := f().Error(); err != nil {
+		return fmt.Errorf("transfer raft leadership to %s: %w", to, err)
+	}
+	c.log.Info("shutdown: raft leadership transferred", "to", to, "took_ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+func (c *Control) isVoter(id string) bool {
+	voters, err := c.host.Voters()
+	return err == nil && slices.Contains(voters, raft.ServerID(id))
 }
