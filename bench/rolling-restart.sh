@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-local}
+bin=${WARDEN_BIN:-bin/warden} # local: another build to compare with
 
 # _restart DIR NODE (internal): SIGTERM a local node, wait for its exit,
 # start it again with the command line it was started with.
@@ -24,7 +25,7 @@ if [ "$mode" = _restart ]; then
   kill -TERM "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
   # shellcheck disable=SC2046
-  setsid bin/warden $(cat "$dir/args") --save "" >>"$dir/warden.log" 2>&1 </dev/null &
+  setsid "${bin}" $(cat "$dir/args") --save "" >>"$dir/warden.log" 2>&1 </dev/null &
   exit 0
 fi
 
@@ -32,7 +33,7 @@ go build -o bin/rollingrestart ./bench/rollingrestart
 
 case "$mode" in
 local)
-  make -s build
+  [ -n "${WARDEN_BIN:-}" ] || make -s build
   tmp=$(mktemp -d)
   cleanup() {
     for n in n1 n2 n3; do [ -f "$tmp/$n/pid" ] && kill "$(cat "$tmp/$n/pid")" 2>/dev/null || true; done
@@ -57,11 +58,11 @@ local)
 --raft-addr 127.0.0.1:${raft[$n]} --gossip-addr 127.0.0.1:${gossip[$n]} --http-addr 127.0.0.1:${http[$n]} \
 --sentinel-port ${sent[$n]} --peers $peers" >"$tmp/$n/args"
     # shellcheck disable=SC2046
-    setsid bin/warden $(cat "$tmp/$n/args") --save "" >>"$tmp/$n/warden.log" 2>&1 </dev/null &
+    setsid "${bin}" $(cat "$tmp/$n/args") --save "" >>"$tmp/$n/warden.log" 2>&1 </dev/null &
     sentinels="$sentinels${sentinels:+,}127.0.0.1:${sent[$n]}"
     https="$https${https:+,}$n=127.0.0.1:${http[$n]}"
   done
-  bin/rollingrestart -sentinels "$sentinels" -http "$https" -restart "bash $0 _restart $tmp {node}"
+  bin/rollingrestart -sentinels "$sentinels" -http "$https" -restart "WARDEN_BIN=$bin bash $0 _restart $tmp {node}"
   ;;
 compose)
   COMPOSE=${COMPOSE:-$(docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)}
