@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/wardenkv/warden/internal/redistest"
 )
 
 // shutdown-timeout as Redis 7: SHUTDOWN on a master whose replica lags
@@ -24,12 +23,7 @@ func TestShutdownWaitsForLaggingReplica(t *testing.T) {
 	if err := master.Do(ctx, "SHUTDOWN", "ABORT").Err(); err == nil || !strings.Contains(err.Error(), "No shutdown in progress") {
 		t.Fatalf("SHUTDOWN ABORT with none in progress: %v", err)
 	}
-	_, port, _ := strings.Cut(addr, ":")
-	rs := redistest.Start(t, "", "--replicaof", "127.0.0.1", port, "--enable-debug-command", "yes")
-	replica := rs.Client(t, 0)
-	waitFor(t, func() bool {
-		return strings.Contains(replica.Info(ctx, "replication").Val(), "master_link_status:up")
-	}, "the replica to link up")
+	rs, replica := redisReplicaOf(t, addr, "--enable-debug-command", "yes")
 	asleep := make(chan struct{})
 	go func() {
 		defer close(asleep)
