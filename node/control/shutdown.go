@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/wardenkv/warden/node/httpapi"
+	"github.com/wardenkv/warden/raftfsm"
 )
 
 // HandOff implements node.Cluster: before this node exits (SIGTERM,
@@ -131,6 +132,12 @@ func (c *Control) handOffLeadership() error {
 		return nil
 	}
 	start := time.Now()
+	// Followers learn that the switch committed only with the next
+	// append: send one now (a mark), so the new master applies its
+	// promotion at once rather than after the transfer and an election.
+	if err := c.host.Apply(raftfsm.Command{Op: raftfsm.OpMark}, applyTimeout); err != nil {
+		c.log.Warn("shutdown: mark before the leadership transfer failed", "err", err)
+	}
 	f, to := c.host.Raft.LeadershipTransfer, "any voter"
 	st := c.host.FSM.State()
 	if n := st.MasterNode(int(c.myShard.Load())); n != nil && n.ID != c.cfg.id && c.isVoter(n.ID) {
