@@ -46,7 +46,7 @@ clean:
 # cluster. COMPOSE is the docker plugin where it exists, else docker-compose.
 COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
 
-.PHONY: image compose-up compose-down
+.PHONY: image compose-up compose-down rolling-restart rolling-restart-local
 
 image: build
 	docker build -f deploy/Dockerfile -t warden:dev .
@@ -62,3 +62,13 @@ compose-up: image
 # (down starts nothing, but compose insists the secret's variable be set.)
 compose-down:
 	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -f deploy/docker-compose.yml down
+
+# Rolling restart (SIGTERM, restart, wait until ready; one node at a time)
+# while clients write with WAIT 1: prints the longest write pause a client
+# saw and the acknowledged writes lost. The compose cluster must be up
+# (make compose-up); the -local one runs three bin/warden processes.
+rolling-restart: build
+	COMPOSE="$(COMPOSE)" bash bench/rolling-restart.sh compose
+
+rolling-restart-local: build
+	bash bench/rolling-restart.sh local

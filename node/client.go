@@ -40,6 +40,7 @@ type Client struct {
 	// replication link (detached from the command loop).
 	replPort    int
 	replIP      string
+	replNodeID  string // REPLCONF warden-id: a cluster replica's node id
 	replicaLink atomic.Bool
 	// internal marks a client without a connection (AOF replay, the
 	// master's stream): refusals meant for clients do not apply to it.

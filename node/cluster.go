@@ -21,6 +21,12 @@ type Cluster interface {
 	ClusterNodes() string
 	// Failover asks for a manual failover to this replica (CLUSTER FAILOVER).
 	Failover(ctx context.Context, force bool) error
+	// HandOff runs before a shutdown (SIGTERM, SHUTDOWN) and returns by
+	// ctx's deadline (shutdown-timeout): a master hands its shard to a
+	// caught-up replica, a Raft leader its leadership, so the cluster
+	// loses no acknowledged write and waits for no failure detection. An
+	// error says why not (no eligible replica, say); the shutdown goes on.
+	HandOff(ctx context.Context) error
 }
 
 // SetCluster switches cluster mode on (call before Serve).

@@ -40,6 +40,7 @@ func (f *fakeCluster) ClusterNodes() string {
 func (f *fakeCluster) Failover(context.Context, bool) error {
 	return errors.New("no leader")
 }
+func (f *fakeCluster) HandOff(context.Context) error { return errors.New("no leader") }
 
 func (f *fakeCluster) refuse(msg string) { f.refusal.Store(&msg) }
 

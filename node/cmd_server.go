@@ -145,22 +145,23 @@ func cmdShutdown(c *Ctx) {
 			return
 		}
 	}
-	_ = now
 	if save && nosave || abort && (save || nosave || now || force) {
 		c.Err(errSyntax)
 		return
 	}
 	if abort {
-		c.Err("ERR No shutdown in progress.")
+		if !c.s.AbortShutdown() {
+			c.Err("ERR No shutdown in progress.")
+			return
+		}
+		c.OK()
 		return
 	}
-	if err := c.s.prepareShutdown(save, nosave, force); err != nil { // logged there
+	c.s.log.Info("user requested shutdown", "now", now, "force", force)
+	if err := c.s.ShutdownWith(ShutdownFlags{Save: save, NoSave: nosave, Now: now, Force: force}, "SHUTDOWN"); err != nil { // logged there
 		c.Err("ERR Errors trying to SHUTDOWN. Check logs.")
-		return
 	}
-	c.s.log.Info("user requested shutdown")
-	// Redis sends no reply: the connection just closes.
-	c.s.Shutdown()
+	// On success Redis sends no reply: the connection just closes.
 }
 
 // ---- DEBUG (the subset warden supports)

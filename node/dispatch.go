@@ -206,6 +206,9 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Status("QUEUED")
 		return
 	}
+	if !s.awaitWritePause(c, cmd) {
+		return // killed while a shutdown paused writes: it never runs
+	}
 	s.execute(c, cmd, args)
 	if c.block != nil {
 		s.waitBlocked(c)

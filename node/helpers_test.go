@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/redistest"
 	"github.com/wardenkv/warden/node/config"
 )
 
@@ -229,4 +230,17 @@ func serveUntilCleanup(t testing.TB, s *Server) string {
 	case <-done:
 	}
 	return s.Addr().String()
+}
+
+// redisReplicaOf starts a redis-server replicating the node at addr (with
+// extra flags) and returns it and a client once its link is up.
+func redisReplicaOf(t *testing.T, addr string, flags ...string) (*redistest.Server, *redis.Client) {
+	t.Helper()
+	_, port, _ := strings.Cut(addr, ":")
+	rs := redistest.Start(t, "", append([]string{"--replicaof", "127.0.0.1", port}, flags...)...)
+	replica := rs.Client(t, 0)
+	waitFor(t, func() bool {
+		return strings.Contains(replica.Info(context.Background(), "replication").Val(), "master_link_status:up")
+	}, "the replica to link up")
+	return rs, replica
 }

@@ -716,11 +716,9 @@ func (s *Server) Terminate(sig string) {
 		return
 	}
 	s.log.Warn("Received "+sig+" scheduling shutdown...", "signal", sig)
-	if err := s.prepareShutdown(false, false, false); err != nil {
+	if err := s.ShutdownWith(ShutdownFlags{}, sig); err != nil {
 		s.log.Error(sig+" received but errors trying to shut down the server, check the logs for more information", "signal", sig)
-		return
 	}
-	s.Shutdown()
 }
 
 // finalPersist runs when Serve returns without a successful SHUTDOWN or

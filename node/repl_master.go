@@ -39,6 +39,9 @@ type replLog struct {
 	replicas  map[*replica]struct{}
 	scratch   []byte
 	lonely    time.Time // when the last replica left (repl-backlog-ttl)
+
+	ackMu sync.Mutex
+	ackCh chan struct{} // closed at the next ACK (see acks)
 }
 
 // replica is one connected replica, fed from its own pending buffer (Redis's
@@ -203,6 +206,8 @@ func cmdReplconf(c *Ctx) {
 					return
 				}
 			}
+		case eq(args[i], "warden-id"):
+			c.cl.replNodeID = string(args[i+1])
 		case eq(args[i], "ack"), eq(args[i], "getack"):
 			// Only meaningful on an established replication link.
 			return
@@ -381,6 +386,7 @@ func (s *Server) runReplica(r *replica) {
 				if off, err := strconv.ParseInt(string(cmd.Args[2]), 10, 64); err == nil {
 					r.ackOffset.Store(off)
 					r.ackTime.Store(time.Now().UnixMilli())
+					s.repl.ackChanged()
 				}
 			}
 		}
@@ -436,6 +442,7 @@ func (s *Server) dropReplica(r *replica, err error) {
 	r.closed = true
 	r.mu.Unlock()
 	r.conn.Close()
+	l.ackChanged() // a replica gone is no longer waited for
 	s.clientMu.Lock()
 	delete(s.clients, r.cl.ID)
 	s.clientMu.Unlock()

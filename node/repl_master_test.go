@@ -33,12 +33,7 @@ func TestReplicationRedisReplicaOfWarden(t *testing.T) {
 	fillAllTypes(t, addr)
 	master.Set(ctx, "before", "sync", time.Hour)
 
-	_, port, _ := strings.Cut(addr, ":")
-	rs := redistest.Start(t, "", "--replicaof", "127.0.0.1", port)
-	replica := rs.Client(t, 0)
-	waitFor(t, func() bool {
-		return strings.Contains(replica.Info(ctx, "replication").Val(), "master_link_status:up")
-	}, "the replica to link up")
+	rs, replica := redisReplicaOf(t, addr)
 
 	sync := func(what string) {
 		t.Helper()
@@ -132,12 +127,7 @@ func TestReplicationGapBeyondBacklog(t *testing.T) {
 	s, addr := startServer(t, "save", "", "repl-backlog-size", "16384")
 	master := newClient(t, addr)
 	ctx := context.Background()
-	_, port, _ := strings.Cut(addr, ":")
-	rs := redistest.Start(t, "", "--replicaof", "127.0.0.1", port, "--enable-debug-command", "yes")
-	replica := rs.Client(t, 0)
-	waitFor(t, func() bool {
-		return strings.Contains(replica.Info(ctx, "replication").Val(), "master_link_status:up")
-	}, "the replica to link up")
+	rs, replica := redisReplicaOf(t, addr, "--enable-debug-command", "yes")
 	master.Set(ctx, "first", "1", 0)
 	// Hold the replica still while its link is cut and the master writes
 	// four times the backlog.
@@ -167,11 +157,7 @@ func TestReplicationBacklogTTL(t *testing.T) {
 	s, addr := startServer(t, "save", "", "repl-backlog-ttl", "1")
 	master := newClient(t, addr)
 	ctx := context.Background()
-	_, port, _ := strings.Cut(addr, ":")
-	rs := redistest.Start(t, "", "--replicaof", "127.0.0.1", port)
-	waitFor(t, func() bool {
-		return strings.Contains(rs.Client(t, 0).Info(ctx, "replication").Val(), "master_link_status:up")
-	}, "the replica to link up")
+	rs, _ := redisReplicaOf(t, addr)
 	if !strings.Contains(master.Info(ctx, "replication").Val(), "repl_backlog_active:1") {
 		t.Fatal("no backlog with a replica attached")
 	}

@@ -255,6 +255,10 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		if reply, err = send("REPLCONF", "warden-epoch", strconv.FormatUint(epoch, 10)); err != nil || strings.HasPrefix(reply, "-") {
 			return fmt.Errorf("master refused epoch %d: %s %v", epoch, reply, err)
 		}
+		// Names this node so a master handing its shard over knows which
+		// replica has caught up (ReplicaCaughtUp); an older master's error
+		// is no reason to fail the link.
+		send("REPLCONF", "warden-id", s.cluster.MyID())
 	}
 	if _, err = send("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
 		return fmt.Errorf("REPLCONF capa: %w", err)

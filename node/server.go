@@ -59,6 +59,7 @@ type Server struct {
 	feed atomic.Pointer[func(db int, argv [][]byte)]
 
 	persist persist
+	shut    shutdownState
 	repl    replLog
 	replica replicaState
 	// min-replicas-to-write / -max-lag, cached for the write path.
@@ -254,7 +255,11 @@ func (s *Server) close() {
 		// instead, flush the AOF and save as a forced shutdown would.
 		s.finalPersist()
 		s.closePersistence()
-		s.log.Info("server stopped")
+		reason := "stopped by its owner" // Serve's context ended
+		if r := s.shut.reason.Load(); r != nil {
+			reason = *r
+		}
+		s.log.Info("server stopped", "reason", reason)
 	})
 }
 

@@ -45,6 +45,9 @@ func (v *statusFakeView) Join(context.Context, httpapi.JoinRequest) (httpapi.Joi
 func (v *statusFakeView) Failover(context.Context, int, string, bool) error {
 	return httpapi.ErrNotLeader
 }
+func (v *statusFakeView) CompleteHandoff(context.Context, int, string, uint64) error {
+	return httpapi.ErrNotLeader
+}
 
 func (v *statusFakeView) setReady(ok bool, reason string) {
 	v.mu.Lock()

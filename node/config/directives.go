@@ -130,6 +130,10 @@ var directives = []Directive{
 	{Name: "rdbcompression", Default: "yes", Kind: Bool},
 	{Name: "rdbchecksum", Default: "yes", Kind: Bool},
 	{Name: "stop-writes-on-bgsave-error", Default: "yes", Kind: Bool},
+	// shutdown-timeout (seconds, Redis 7): on SHUTDOWN or SIGTERM a master
+	// pauses writes and waits up to this long for its replicas to catch up
+	// (in cluster mode: to hand its shard to one); 0 exits without waiting.
+	{Name: "shutdown-timeout", Default: "10", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	// Cluster mode (the control plane) is on when raft-addr is set.
 	{Name: "node-id", Default: "", Immutable: true, Validate: validNodeID},
 	{Name: "raft-addr", Default: "", Immutable: true, Validate: optionalHostPort},

@@ -132,12 +132,15 @@ func TestClusterBootstrapAgreesAndJoins(t *testing.T) {
 }
 
 // writer writes increasing keys; each SET is followed by WAIT 1 and only
-// writes a replica acknowledged are recorded as acked.
+// writes a replica acknowledged are recorded as acked, along with the
+// longest time between two acknowledgements (the pause a client saw).
 type writer struct {
-	mu    sync.Mutex
-	acked []string
-	errs  atomic.Int64
-	n     atomic.Int64
+	mu      sync.Mutex
+	acked   []string
+	last    time.Time
+	longest time.Duration
+	errs    atomic.Int64
+	n       atomic.Int64
 }
 
 func (w *writer) run(ctx context.Context, c *clustertest.Cluster, prefix string) {
@@ -163,6 +166,11 @@ func (w *writer) run(ctx context.Context, c *clustertest.Cluster, prefix string)
 		w.n.Add(1)
 		w.mu.Lock()
 		w.acked = append(w.acked, key)
+		now := time.Now()
+		if !w.last.IsZero() {
+			w.longest = max(w.longest, now.Sub(w.last))
+		}
+		w.last = now
 		w.mu.Unlock()
 	}
 }

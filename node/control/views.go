@@ -242,6 +242,9 @@ func (v httpView) Failover(ctx context.Context, shard int, target string, force 
 	_, err := v.c.failover(ctx, shard, target, force)
 	return err
 }
+func (v httpView) CompleteHandoff(_ context.Context, shard int, target string, epoch uint64) error {
+	return v.c.completeHandoff(shard, target, epoch)
+}
 
 // metricsView adapts Control to httpapi.Metrics.
 type metricsView struct{ c *Control }

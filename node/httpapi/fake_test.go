@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,6 +25,7 @@ type fakeView struct {
 	joins     []JoinRequest
 	failErr   error
 	failovers []int
+	handoffs  []string // "shard/target/epoch" of CompleteHandoff calls
 }
 
 func (f *fakeView) Status() Status {
@@ -73,6 +75,13 @@ func (f *fakeView) Failover(ctx context.Context, shard int, _ string, _ bool) er
 		}
 	}
 	return nil
+}
+
+func (f *fakeView) CompleteHandoff(_ context.Context, shard int, target string, epoch uint64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.handoffs = append(f.handoffs, fmt.Sprintf("%d/%s/%d", shard, target, epoch))
+	return f.failErr
 }
 
 func (f *fakeView) set(fn func(f *fakeView)) {

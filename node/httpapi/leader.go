@@ -79,13 +79,30 @@ func (s *Server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	// id); force=1 skips waiting for it to catch up.
 	target := r.URL.Query().Get("target")
 	force := r.URL.Query().Get("force") == "1"
+	// epoch (with target) completes a handoff under way at that epoch:
+	// the frozen master reports that target has caught up.
+	epoch, handoff := uint64(0), r.URL.Query().Has("epoch")
+	if handoff {
+		v := r.URL.Query().Get("epoch")
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || target == "" {
+			http.Error(w, fmt.Sprintf("bad epoch %q: want an integer, with a target", v), http.StatusBadRequest)
+			return
+		}
+		epoch = n
+	}
 	if !s.cfg.View.IsLeader() {
 		s.forward(w, r, body)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
-	err := s.cfg.View.Failover(ctx, shard, target, force)
+	var err error
+	if handoff {
+		err = s.cfg.View.CompleteHandoff(ctx, shard, target, epoch)
+	} else {
+		err = s.cfg.View.Failover(ctx, shard, target, force)
+	}
 	if errors.Is(err, ErrNotLeader) {
 		s.forward(w, r, body)
 		return

@@ -112,6 +112,27 @@ func TestFailoverOnLeader(t *testing.T) {
 	}
 }
 
+// epoch with a target completes a handoff (CompleteHandoff) instead of
+// starting a failover.
+func TestFailoverCompletesHandoff(t *testing.T) {
+	v := &fakeView{leader: true, status: sampleStatus()}
+	_, base := start(t, Config{View: v})
+	do(t, "POST", base+"/failover?shard=0&target=n2&epoch=7", "").expect(t, 200, `"master"`)
+	for _, q := range []string{"shard=0&epoch=7", "shard=0&target=n2&epoch=x", "shard=0&target=n2&epoch=-1"} {
+		do(t, "POST", base+"/failover?"+q, "").expect(t, 400, "bad epoch")
+	}
+	v.set(func(f *fakeView) { f.failErr = fmt.Errorf("no handoff at epoch 8: %w", ErrUnavailable) })
+	do(t, "POST", base+"/failover?shard=0&target=n2&epoch=8", "").expect(t, 409, "no handoff")
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if want := []string{"0/n2/7", "0/n2/8"}; !reflect.DeepEqual(v.handoffs, want) {
+		t.Fatalf("CompleteHandoff calls %v, want %v", v.handoffs, want)
+	}
+	if len(v.failovers) != 0 {
+		t.Fatalf("a handoff completion started failovers: %v", v.failovers)
+	}
+}
+
 func TestAuth(t *testing.T) {
 	v := &fakeView{leader: true, status: sampleStatus()}
 	_, base := start(t, Config{View: v, Secret: "s3cret"})

@@ -104,6 +104,10 @@ type View interface {
 	// Failover moves a shard's mastership to target ("" = the best
 	// replica), gracefully unless force; called on the leader only.
 	Failover(ctx context.Context, shard int, target string, force bool) error
+	// CompleteHandoff switches shard to target if a graceful handoff to it
+	// is still under way at epoch: the frozen master saw target acknowledge
+	// its every byte. Called on the leader only.
+	CompleteHandoff(ctx context.Context, shard int, target string, epoch uint64) error
 }
 
 // Metrics are read at scrape time.

@@ -1,0 +1,78 @@
+package control_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenkv/warden/internal/clustertest"
+)
+
+// SIGTERM of a cluster master hands its shard to a replica before the
+// process exits (and, on the Raft leader, its leadership): writers that
+// WAIT for a replica lose no acknowledged write, and the new master is a
+// former replica. The longest pause a writer saw is logged.
+func TestSigtermMasterHandsOff(t *testing.T) {
+	for _, leader := range []bool{false, true} {
+		t.Run(fmt.Sprintf("leader=%v", leader), func(t *testing.T) { sigtermMaster(t, leader) })
+	}
+}
+
+func sigtermMaster(t *testing.T, onLeader bool) {
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3})
+	m := placeMaster(t, c, onLeader)
+	replicas := statusOf(t, m).Shards[0].Replicas
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &writer{}
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(ctx, c, "term") }()
+	c.WaitFor(t, 10*time.Second, "writes flowing", func() bool { return w.n.Load() >= 20 })
+
+	start := time.Now()
+	m.Term() // returns once the process has exited
+	exited := time.Since(start)
+	n0 := w.n.Load()
+	c.WaitFor(t, 20*time.Second, "writes resume on another master", func() bool { return w.n.Load() >= n0+50 })
+	cancel()
+	<-done
+
+	nm := c.Master(t, 0)
+	w.mu.Lock()
+	acked, longest := slices.Clone(w.acked), w.longest
+	w.mu.Unlock()
+	t.Logf("SIGTERM master %s (raft leader %v): exited after %v, %s took over; longest pause between acknowledged writes %v (%d acked, %d errors)",
+		m.ID, onLeader, exited, nm.ID, longest, len(acked), w.errs.Load())
+	if nm == m || !slices.Contains(replicas, nm.ID) {
+		t.Fatalf("new master %s is not one of the former replicas %v", nm.ID, replicas)
+	}
+	pipe := nm.Client().Pipeline()
+	for _, key := range acked {
+		pipe.Exists(context.Background(), key)
+	}
+	cmds, err := pipe.Exec(context.Background())
+	if err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	for i, cmd := range cmds {
+		if n, _ := cmd.(interface{ Val() int64 }); n == nil || n.Val() != 1 {
+			t.Fatalf("acknowledged write %s lost on the new master %s", acked[i], nm.ID)
+		}
+	}
+	log := m.LogSinceStart()
+	t.Logf("DEBUG old:\n%s\nDEBUG new:\n%s", log, nm.LogTail(40))
+	want := []string{"signal=SIGTERM", "shard handed over", "reason=SIGTERM"}
+	if onLeader {
+		want = append(want, "raft leadership transferred")
+	}
+	for _, s := range want {
+		if !strings.Contains(log, s) {
+			t.Fatalf("%s's log lacks %q:\n%s", m.ID, s, log)
+		}
+	}
+	m.Restart(t)
+	c.WaitFor(t, 20*time.Second, m.ID+" rejoins as a replica", func() bool { return role(m) == "slave" })
+}
