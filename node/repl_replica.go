@@ -286,10 +286,10 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 			return err
 		}
 		l.mu.Lock()
-		l.id, l.offset, l.histlen = f[1], off, 0
-		l.offsetA.Store(off)
+		l.id = f[1]
 		l.id2, l.secondOff = strings.Repeat("0", 40), -1
 		s.ensureBacklog()
+		l.resetStream(off) // the history starts over at the RDB's offset
 		l.mu.Unlock()
 		s.log.Info("full resynchronization from master done", "master", addr, "replid", f[1], "offset", off)
 	case strings.HasPrefix(reply, "+CONTINUE"):
