@@ -44,8 +44,9 @@ type replLog struct {
 	dataCh    chan struct{} // closed when the stream grows (senders wait on it)
 	// ackWanted: a WAIT asked for a GETACK not yet in the stream.
 	ackWanted   atomic.Bool
-	getacksSent atomic.Int64
-	acks        broadcast // notified on every REPLCONF ACK
+	ackRequests atomic.Int64 // WAITs that asked for an ACK
+	getacksSent atomic.Int64 // GETACKs put in the stream for them
+	acks        broadcast    // notified on every REPLCONF ACK
 }
 
 // replica is one connected replica, written by a sender goroutine straight

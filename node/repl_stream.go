@@ -132,6 +132,7 @@ func (l *replLog) waitData() <-chan struct{} {
 // until a sender puts one GETACK in the stream after the writes it sends,
 // as Redis sends one per event loop iteration whatever the number of WAITs.
 func (l *replLog) requestAck() {
+	l.ackRequests.Add(1)
 	if l.ackWanted.Load() {
 		return
 	}
