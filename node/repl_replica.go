@@ -398,7 +398,12 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 	}()
 	ack()
 	for {
-		conn.SetReadDeadline(time.Now().Add(timeout))
+		// The deadline (a timer update) and the clock once per read from
+		// the socket, not per command of a batch.
+		fresh := mr.r.Buffered() == 0
+		if fresh {
+			conn.SetReadDeadline(time.Now().Add(timeout))
+		}
 		argv, err := readCommand(mr)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -406,7 +411,9 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			}
 			return fmt.Errorf("read the replication stream: %w", err)
 		}
-		s.replica.lastIO.Store(time.Now().UnixMilli())
+		if fresh {
+			s.replica.lastIO.Store(time.Now().UnixMilli())
+		}
 		if len(argv) == 0 {
 			continue
 		}
