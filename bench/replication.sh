@@ -90,7 +90,8 @@ for P in $PIPELINES; do
   done
 done
 
-echo "machine: $(nproc) cores; data set: $KEYS keys x $SIZE bytes; io-threads $IO_THREADS"
+echo "machine: $(nproc) cores; io-threads $IO_THREADS; SET: redis-benchmark -c 50 -n $REQUESTS"
+[ "$SKIP_SYNC" = 1 ] || echo "full sync data set: $KEYS keys x $SIZE bytes"
 printf '%-44s %12s %12s %8s\n' measurement redis warden ratio
 if [ "$SKIP_SYNC" != 1 ]; then
   awk -v r="${sync_ms[redis]}" -v w="${sync_ms[warden]}" 'BEGIN { printf "%-44s %9d ms %9d ms %8.2f\n", "new replica full sync", r, w, w/r }'

@@ -36,6 +36,8 @@ type replLog struct {
 	size      int64        // repl-backlog-size of the backlog
 	head      *streamBlock // the backlog's first block (see streamBlock)
 	tail      *streamBlock // the block being filled
+	gen       int64        // bumped when the stream starts over (a full sync of this node)
+	outLimit  int64        // a replica's output limit; 0: replicaOutputLimit
 	histlen   int64        // valid bytes in the backlog, ending at offset
 	lastDB    int          // database of the last command streamed; -1 forces a SELECT
 	replicas  map[*replica]struct{}
@@ -61,6 +63,7 @@ type replica struct {
 	online     bool // the RDB was sent; the stream may flow
 	closed     bool
 	pos        streamPos // the next byte to send; set under the log's lock, then the sender's
+	gen        int64     // the stream generation pos is in
 	sent       atomic.Int64
 	overflowed atomic.Bool
 	ackOffset  atomic.Int64
@@ -212,7 +215,7 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 	if reqID == replID || (reqID == l.replID2() && reqOff <= l.secondOffset()) {
 		// PSYNC names the first byte the replica lacks, counting from 1.
 		if pos, ok := l.posAt(reqOff - 1); ok {
-			r.pos = pos
+			r.pos, r.gen = pos, l.gen
 			r.sent.Store(pos.off)
 			r.online = true
 			l.replicas[r] = struct{}{}
@@ -269,7 +272,7 @@ func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
 	}
 	l.mu.Lock()
 	off := l.offset
-	r.pos = streamPos{blk: l.tail, off: off}
+	r.pos, r.gen = streamPos{blk: l.tail, off: off}, l.gen
 	r.sent.Store(off)
 	l.replicas[r] = struct{}{}
 	l.lastDB = -1 // the replica starts in db 0: the next write must SELECT
@@ -343,6 +346,13 @@ func (s *Server) runReplica(r *replica) {
 	var vec net.Buffers
 	for {
 		l.mu.Lock()
+		if l.gen != r.gen || l.tail == nil {
+			// This node full-synced from its own master: a new history
+			// (Redis disconnects its sub-replicas then too).
+			l.mu.Unlock()
+			s.dropReplica(r, errors.New("the stream started over: resync"))
+			return
+		}
 		l.takeAckRequest()
 		end := l.offset
 		var more <-chan struct{}
@@ -608,7 +618,7 @@ func (s *Server) dropSilentReplicas(timeout time.Duration) {
 		r.mu.Unlock()
 		if online && r.ackTime.Load() < cut {
 			s.log.Warn("disconnecting timed out replica", "replica", r.cl.addr)
-			r.conn.Close()
+			r.cut()
 		}
 	}
 }

@@ -294,6 +294,9 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		l.id2, l.secondOff = strings.Repeat("0", 40), -1
 		s.ensureBacklog()
 		l.resetStream(off) // the history starts over at the RDB's offset
+		for r := range l.replicas {
+			go r.cut() // their senders see the new generation and resync them
+		}
 		l.mu.Unlock()
 		s.log.Info("full resynchronization from master done", "master", addr, "replid", f[1], "offset", off)
 	case strings.HasPrefix(reply, "+CONTINUE"):

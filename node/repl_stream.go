@@ -47,6 +47,7 @@ func (p *streamPos) gather(vec net.Buffers, end int64) net.Buffers {
 // resetStream starts an empty stream (and backlog) at offset off.
 // Callers hold l.mu.
 func (l *replLog) resetStream(off int64) {
+	l.gen++ // replicas fed from the old stream must sync again
 	l.offset, l.histlen = off, 0
 	l.offsetA.Store(off)
 	if l.size > 0 {
@@ -99,11 +100,22 @@ func (l *replLog) trimBacklog() {
 // on its own goroutine: the caller holds l.mu and the writing command's
 // partition locks. Callers hold l.mu.
 func (l *replLog) dropOverflowing() {
+	limit := l.outLimit
+	if limit == 0 {
+		limit = replicaOutputLimit
+	}
 	for r := range l.replicas {
-		if l.offset-r.sent.Load() > replicaOutputLimit && !r.overflowed.Swap(true) {
-			go r.conn.Close()
+		if l.offset-r.sent.Load() > limit && !r.overflowed.Swap(true) {
+			go r.cut()
 		}
 	}
+}
+
+// cut closes a replica's socket from any goroutine. Not the redcon
+// connection's Close: that flushes first, and so waits for the sender's
+// write to a replica that does not read (until repl-timeout).
+func (r *replica) cut() {
+	socketOf(r.conn.NetConn()).Close()
 }
 
 // posAt returns a reader's position at offset off, or false when those bytes

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,6 +104,12 @@ type fakeReplica struct {
 func newFakeReplica(t *testing.T, addr string) *fakeReplica {
 	t.Helper()
 	rc := dialResp(t, addr)
+	// A small fixed receive buffer (no autotuning up to tcp_rmem's
+	// maximum): a replica that stops reading stalls the master's sender
+	// after a few MB.
+	if err := rc.c.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
 	rc.c.SetDeadline(time.Now().Add(30 * time.Second))
 	rc.c.Write(respCommand("PSYNC", "?", "-1"))
 	line := readLine(t, rc.r)
@@ -278,5 +285,35 @@ func TestWaitWithWardenReplica(t *testing.T) {
 		if v := r.Get(ctx, "k"+strconv.Itoa(i)).Val(); v != "49" {
 			t.Fatalf("replica k%d = %q, want 49", i, v)
 		}
+	}
+}
+
+// A replica that stops reading is dropped once it is the output limit
+// behind, and the writes that pass the limit go on (the close does not
+// happen under their locks).
+func TestReplicaOverOutputLimitDropped(t *testing.T) {
+	s, addr := startServer(t, "save", "")
+	s.repl.mu.Lock()
+	s.repl.outLimit = 1 << 20
+	s.repl.mu.Unlock()
+	ctx := context.Background()
+	rep := newFakeReplica(t, addr) // and never reads again
+	master := newClient(t, addr)
+	waitFor(t, func() bool { return strings.Contains(master.Info(ctx, "replication").Val(), "state=online") }, "the replica online")
+	big := strings.Repeat("v", 1<<20)
+	for i := 0; i < 32; i++ {
+		if err := master.Set(ctx, "big"+strconv.Itoa(i), big, 0).Err(); err != nil {
+			t.Fatalf("write %d with a stuck replica: %v", i, err)
+		}
+	}
+	waitFor(t, func() bool {
+		return strings.Contains(master.Info(ctx, "replication").Val(), "connected_slaves:0")
+	}, "the stuck replica to be dropped")
+	rep.rc.c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.Copy(io.Discard, rep.rc.r); err != nil {
+		t.Fatalf("the dropped replica's link: %v, want closed (EOF)", err)
+	}
+	if err := master.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Fatal(err)
 	}
 }
