@@ -81,7 +81,13 @@ func (l *replLog) appendStream(b []byte) {
 	}
 	l.histlen = min(l.histlen+n, l.size)
 	l.offsetA.Store(l.offset)
-	if l.dataCh != nil { // one wake-up per batch, not per write
+	l.wakeSenders()
+}
+
+// wakeSenders wakes the senders waiting for data: one wake-up per batch,
+// not per write. Callers hold l.mu.
+func (l *replLog) wakeSenders() {
+	if l.dataCh != nil {
 		close(l.dataCh)
 		l.dataCh = nil
 	}
@@ -151,10 +157,7 @@ func (l *replLog) requestAck() {
 	l.mu.Lock()
 	if !l.ackWanted.Load() {
 		l.ackWanted.Store(true)
-		if l.dataCh != nil {
-			close(l.dataCh)
-			l.dataCh = nil
-		}
+		l.wakeSenders()
 	}
 	l.mu.Unlock()
 }
