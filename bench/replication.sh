@@ -2,20 +2,26 @@
 # Replication benchmark, warden and Debian's redis-server side by side:
 #  1. the time a new replica takes to full-sync a data set of REPL_KEYS keys
 #     of REPL_VALUE_SIZE bytes (default 1M x 1000 B, about 1 GB),
-#  2. SET throughput (redis-benchmark) on a master with two replicas attached.
+#  2. SET throughput (redis-benchmark -c 50, -P 1 and -P 16) on a master with
+#     two replicas attached, ROUNDS alternating pairs.
 #
 #   bash bench/replication.sh
 #   REPL_KEYS=100000 bash bench/replication.sh
+#   SKIP_SYNC=1 ROUNDS=5 bash bench/replication.sh   # only the SET runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEYS=${REPL_KEYS:-1000000}
 SIZE=${REPL_VALUE_SIZE:-1000}
 REQUESTS=${REQUESTS:-200000}
 IO_THREADS=${IO_THREADS:-1} # the same for both servers (Redis's default)
+PIPELINES=${PIPELINES:-"1 16"} # redis-benchmark -P for the SET runs
+ROUNDS=${ROUNDS:-3}            # alternating redis/warden pairs per -P
+SKIP_SYNC=${SKIP_SYNC:-0}      # 1: only the SET runs
 for tool in redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "replication.sh: $tool not found" >&2; exit 1; }
 done
-[ -x bin/warden ] || make build >/dev/null
+WARDEN=${WARDEN:-bin/warden}
+[ -x "$WARDEN" ] || make build >/dev/null
 
 tmp=$(mktemp -d)
 pids=()
@@ -34,7 +40,7 @@ server() {
     redis-server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no --io-threads "$IO_THREADS" \
       --enable-debug-command yes --repl-diskless-sync-delay 0 --logfile "$dir/log" "$@" &
   else
-    bin/warden server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no --io-threads "$IO_THREADS" \
+    "$WARDEN" server --port "$p" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no --io-threads "$IO_THREADS" \
       --enable-debug-command yes --loglevel warning "$@" 2>>"$dir/log" &
   fi
   pids+=($!)
@@ -46,25 +52,53 @@ synced() { # replica port: link up and not syncing
   grep -q '^master_link_status:up' <<<"$info" && grep -q '^master_sync_in_progress:0' <<<"$info"
 }
 
-declare -A sync_ms set_ops
+declare -A sync_ms
+if [ "$SKIP_SYNC" != 1 ]; then
+  for kind in redis warden; do
+    mp=$(port); server "$kind" "$mp" "$tmp/$kind-master"
+    redis-cli -p "$mp" debug populate "$KEYS" key "$SIZE" >/dev/null
+    r1=$(port)
+    t0=$(ms)
+    server "$kind" "$r1" "$tmp/$kind-r1" --replicaof 127.0.0.1 "$mp"
+    until synced "$r1"; do sleep 0.01; done
+    sync_ms[$kind]=$(( $(ms) - t0 ))
+    [ "$(redis-cli -p "$r1" dbsize)" = "$KEYS" ] || { echo "$kind replica has $(redis-cli -p "$r1" dbsize) keys, want $KEYS" >&2; exit 1; }
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    pids=()
+    rm -rf "$tmp/$kind-"*
+  done
+fi
+
+# SET with two replicas: both masters up at once, runs alternating so both
+# see the same machine load; ROUNDS pairs for each pipeline depth.
+declare -A master
 for kind in redis warden; do
   mp=$(port); server "$kind" "$mp" "$tmp/$kind-master"
-  redis-cli -p "$mp" debug populate "$KEYS" key "$SIZE" >/dev/null
-  r1=$(port)
-  t0=$(ms)
-  server "$kind" "$r1" "$tmp/$kind-r1" --replicaof 127.0.0.1 "$mp"
-  until synced "$r1"; do sleep 0.01; done
-  sync_ms[$kind]=$(( $(ms) - t0 ))
-  [ "$(redis-cli -p "$r1" dbsize)" = "$KEYS" ] || { echo "$kind replica has $(redis-cli -p "$r1" dbsize) keys, want $KEYS" >&2; exit 1; }
-  r2=$(port); server "$kind" "$r2" "$tmp/$kind-r2" --replicaof 127.0.0.1 "$mp"
-  until synced "$r2"; do sleep 0.05; done
-  set_ops[$kind]=$(redis-benchmark -p "$mp" -c 50 -n "$REQUESTS" -t set --csv -q 2>/dev/null | awk -F'","' 'NR>1 {print $2}' | tr -d '"')
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
-  rm -rf "$tmp/$kind-"*
+  for i in 1 2; do
+    rp=$(port); server "$kind" "$rp" "$tmp/$kind-r$i" --replicaof 127.0.0.1 "$mp"
+    until synced "$rp"; do sleep 0.05; done
+  done
+  master[$kind]=$mp
 done
-echo "machine: $(nproc) cores; data set: $KEYS keys x $SIZE bytes; io-threads $IO_THREADS"
+declare -A set_ops
+for P in $PIPELINES; do
+  for round in $(seq 1 "$ROUNDS"); do
+    for kind in redis warden; do
+      set_ops[$kind,$P,$round]=$(redis-benchmark -p "${master[$kind]}" -c 50 -P "$P" -n "$REQUESTS" -t set --csv -q 2>/dev/null | awk -F'","' 'NR>1 {print $2}' | tr -d '"')
+    done
+  done
+done
+
+echo "machine: $(nproc) cores; io-threads $IO_THREADS; SET: redis-benchmark -c 50 -n $REQUESTS"
+[ "$SKIP_SYNC" = 1 ] || echo "full sync data set: $KEYS keys x $SIZE bytes"
 printf '%-44s %12s %12s %8s\n' measurement redis warden ratio
-awk -v r="${sync_ms[redis]}" -v w="${sync_ms[warden]}" 'BEGIN { printf "%-44s %9d ms %9d ms %8.2f\n", "new replica full sync", r, w, w/r }'
-awk -v r="${set_ops[redis]}" -v w="${set_ops[warden]}" 'BEGIN { printf "%-44s %12.0f %12.0f %8.2f\n", "SET ops/s, master with 2 replicas", r, w, w/r }'
+if [ "$SKIP_SYNC" != 1 ]; then
+  awk -v r="${sync_ms[redis]}" -v w="${sync_ms[warden]}" 'BEGIN { printf "%-44s %9d ms %9d ms %8.2f\n", "new replica full sync", r, w, w/r }'
+fi
+for P in $PIPELINES; do
+  for round in $(seq 1 "$ROUNDS"); do
+    awk -v r="${set_ops[redis,$P,$round]}" -v w="${set_ops[warden,$P,$round]}" -v what="SET ops/s, master with 2 replicas, -P $P #$round" \
+      'BEGIN { printf "%-44s %12.0f %12.0f %8.2f\n", what, r, w, w/r }'
+  done
+done

@@ -33,55 +33,45 @@ type replLog struct {
 	active    atomic.Bool  // a backlog exists (created with the first replica)
 	offset    int64        // master_repl_offset
 	offsetA   atomic.Int64 // offset, readable without mu
-	backlog   []byte       // ring buffer
+	size      int64        // repl-backlog-size of the backlog
+	head      *streamBlock // the backlog's first block (see streamBlock)
+	tail      *streamBlock // the block being filled
+	gen       int64        // bumped when the stream starts over (a full sync of this node)
+	outLimit  int64        // a replica's output limit; 0: replicaOutputLimit
 	histlen   int64        // valid bytes in the backlog, ending at offset
 	lastDB    int          // database of the last command streamed; -1 forces a SELECT
 	replicas  map[*replica]struct{}
 	scratch   []byte
-	lonely    time.Time // when the last replica left (repl-backlog-ttl)
-
-	ackMu sync.Mutex
-	ackCh chan struct{} // closed at the next ACK (see acks)
+	lonely    time.Time     // when the last replica left (repl-backlog-ttl)
+	dataCh    chan struct{} // closed when the stream grows (senders wait on it)
+	// ackWanted: a WAIT asked for a GETACK not yet in the stream.
+	ackWanted   atomic.Bool
+	ackRequests atomic.Int64 // WAITs that asked for an ACK
+	getacksSent atomic.Int64 // GETACKs put in the stream for them
+	acks        broadcast    // notified on every REPLCONF ACK
 }
 
-// replica is one connected replica, fed from its own pending buffer (Redis's
-// replica output buffer) by a sender goroutine.
+// replica is one connected replica, written by a sender goroutine straight
+// from the shared stream blocks (Redis's replica output buffer is the part
+// of the stream it has not been sent yet).
 type replica struct {
-	cl        *Client
-	conn      redcon.DetachedConn
-	addr      string
-	port      int
-	mu        sync.Mutex
-	pending   []byte
-	online    bool // the RDB was sent; pending bytes may flow
-	closed    bool
-	wake      chan struct{}
-	ackOffset atomic.Int64
-	ackTime   atomic.Int64 // unix ms of the last REPLCONF ACK
+	cl         *Client
+	conn       redcon.DetachedConn
+	addr       string
+	port       int
+	mu         sync.Mutex
+	online     bool // the RDB was sent; the stream may flow
+	closed     bool
+	pos        streamPos // the next byte to send; set under the log's lock, then the sender's
+	gen        int64     // the stream generation pos is in
+	sent       atomic.Int64
+	overflowed atomic.Bool
+	ackOffset  atomic.Int64
+	ackTime    atomic.Int64 // unix ms of the last REPLCONF ACK
 }
 
 // replicaOutputLimit is client-output-buffer-limit replica's hard limit.
 const replicaOutputLimit = 256 << 20
-
-// appendStream adds bytes to the stream: backlog and every replica.
-// Callers hold l.mu.
-func (l *replLog) appendStream(b []byte) {
-	l.offset += int64(len(b))
-	l.offsetA.Store(l.offset)
-	if n := len(l.backlog); n > 0 {
-		if len(b) >= n {
-			copy(l.backlog, b[len(b)-n:])
-		} else {
-			start := int((l.offset - int64(len(b))) % int64(n))
-			k := copy(l.backlog[start:], b)
-			copy(l.backlog, b[k:])
-		}
-		l.histlen = min(l.histlen+int64(len(b)), int64(n))
-	}
-	for r := range l.replicas {
-		r.push(b)
-	}
-}
 
 // feed streams one write (or a transaction block) applied to db.
 func (l *replLog) feed(db int, cmds ...[][]byte) {
@@ -105,52 +95,12 @@ func (l *replLog) feed(db int, cmds ...[][]byte) {
 	l.scratch = b[:0]
 }
 
-// backlogFrom returns the stream from offset off, or false when those bytes
-// are no longer (or not yet) in the backlog.
-func (l *replLog) backlogFrom(off int64) ([]byte, bool) {
-	start := l.offset - l.histlen
-	if off < start || off > l.offset || len(l.backlog) == 0 {
-		return nil, false
-	}
-	n := int64(len(l.backlog))
-	out := make([]byte, 0, l.offset-off)
-	for p := off; p < l.offset; {
-		i := p % n
-		end := min(n, i+(l.offset-p))
-		out = append(out, l.backlog[i:end]...)
-		p += end - i
-	}
-	return out, true
-}
-
-func (r *replica) push(b []byte) {
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return
-	}
-	if len(r.pending)+len(b) > replicaOutputLimit {
-		r.closed = true
-		r.mu.Unlock()
-		r.conn.Close() // Redis drops a replica that cannot keep up
-		return
-	}
-	wasEmpty := len(r.pending) == 0
-	r.pending = append(r.pending, b...)
-	r.mu.Unlock()
-	if wasEmpty { // the sender drains everything it finds: one wake-up per batch
-		select {
-		case r.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
 // ensureBacklog creates the backlog (on the first replica). Callers hold l.mu.
 func (s *Server) ensureBacklog() {
 	l := &s.repl
-	if len(l.backlog) == 0 {
-		l.backlog = make([]byte, max(s.cfg.Int("repl-backlog-size"), 16<<10))
+	if l.head == nil {
+		l.size = max(s.cfg.Int("repl-backlog-size"), 16<<10)
+		l.resetStream(l.offset)
 		l.lastDB = -1
 		l.replicas = map[*replica]struct{}{}
 		l.active.Store(true)
@@ -254,7 +204,7 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 	if cl.replIP != "" {
 		host = cl.replIP
 	}
-	r := &replica{cl: cl, conn: dc, addr: host, port: cl.replPort, wake: make(chan struct{}, 1)}
+	r := &replica{cl: cl, conn: dc, addr: host, port: cl.replPort}
 	l := &s.repl
 	l.mu.Lock()
 	replID := l.id
@@ -266,8 +216,9 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 	s.ensureBacklog()
 	if reqID == replID || (reqID == l.replID2() && reqOff <= l.secondOffset()) {
 		// PSYNC names the first byte the replica lacks, counting from 1.
-		if missing, ok := l.backlogFrom(reqOff - 1); ok {
-			r.pending = missing
+		if pos, ok := l.posAt(reqOff - 1); ok {
+			r.pos, r.gen = pos, l.gen
+			r.sent.Store(pos.off)
 			r.online = true
 			l.replicas[r] = struct{}{}
 			l.mu.Unlock()
@@ -323,6 +274,8 @@ func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
 	}
 	l.mu.Lock()
 	off := l.offset
+	r.pos, r.gen = streamPos{blk: l.tail, off: off}, l.gen
+	r.sent.Store(off)
 	l.replicas[r] = struct{}{}
 	l.lastDB = -1 // the replica starts in db 0: the next write must SELECT
 	l.mu.Unlock()
@@ -364,16 +317,14 @@ func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
 	r.mu.Lock()
 	r.online = true
 	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
 	return nil
 }
 
-// runReplica streams pending bytes and reads REPLCONF ACKs until the link
-// breaks.
+// runReplica streams the stream from the replica's position and reads
+// REPLCONF ACKs until the link breaks. Each wake-up sends everything written
+// since the last one in one write (writev of the shared blocks).
 func (s *Server) runReplica(r *replica) {
+	l := &s.repl
 	errc := make(chan error, 1)
 	go func() { // reader: REPLCONF ACK <offset>
 		for {
@@ -386,47 +337,58 @@ func (s *Server) runReplica(r *replica) {
 				if off, err := strconv.ParseInt(string(cmd.Args[2]), 10, 64); err == nil {
 					r.ackOffset.Store(off)
 					r.ackTime.Store(time.Now().UnixMilli())
-					s.repl.ackChanged()
+					l.acks.notify()
 				}
 			}
 		}
 	}()
 	r.ackTime.Store(time.Now().UnixMilli())
-	select { // send what is already pending (a partial resync's backlog)
-	case r.wake <- struct{}{}:
-	default:
-	}
 	nc := r.conn.NetConn()
-	var buf []byte
+	pos := r.pos
+	var vec net.Buffers
 	for {
-		select {
-		case err := <-errc:
-			s.dropReplica(r, err)
-			return
-		case <-r.wake:
-		case <-s.done:
-			s.dropReplica(r, nil)
-			return
-		}
-		// Let writes that are under way join this batch, as Redis sends
-		// replicas one buffer per event loop iteration.
-		runtime.Gosched()
-		r.mu.Lock()
-		if r.closed {
-			r.mu.Unlock()
-			s.dropReplica(r, fmt.Errorf("output buffer over its limit"))
+		l.mu.Lock()
+		if l.gen != r.gen || l.tail == nil {
+			// This node full-synced from its own master: a new history
+			// (Redis disconnects its sub-replicas then too).
+			l.mu.Unlock()
+			s.dropReplica(r, errors.New("the stream started over: resync"))
 			return
 		}
-		buf, r.pending = r.pending, buf[:0]
-		r.mu.Unlock()
-		if len(buf) == 0 {
-			continue
+		l.takeAckRequest()
+		end := l.offset
+		var more <-chan struct{}
+		if end == pos.off {
+			more = l.waitData()
 		}
+		l.mu.Unlock()
+		if more != nil {
+			select {
+			case err := <-errc:
+				s.dropReplica(r, err)
+				return
+			case <-more:
+				// Let writes that are under way join this batch, as Redis
+				// sends replicas one buffer per event loop iteration.
+				runtime.Gosched()
+				continue
+			case <-s.done:
+				s.dropReplica(r, nil)
+				return
+			}
+		}
+		vec = pos.gather(vec[:0], end)
+		out := vec // WriteTo consumes its receiver
 		nc.SetWriteDeadline(time.Now().Add(time.Duration(max(s.cfg.Int("repl-timeout"), 1)) * time.Second))
-		if _, err := nc.Write(buf); err != nil {
+		if _, err := out.WriteTo(nc); err != nil {
+			if r.overflowed.Load() {
+				err = errors.New("output buffer over its limit")
+			}
 			s.dropReplica(r, err)
 			return
 		}
+		clear(vec) // the blocks may go once the backlog lets go of them
+		r.sent.Store(pos.off)
 	}
 }
 
@@ -442,7 +404,7 @@ func (s *Server) dropReplica(r *replica, err error) {
 	r.closed = true
 	r.mu.Unlock()
 	r.conn.Close()
-	l.ackChanged() // a replica gone is no longer waited for
+	l.acks.notify() // a replica gone is no longer waited for
 	s.clientMu.Lock()
 	delete(s.clients, r.cl.ID)
 	s.clientMu.Unlock()
@@ -515,39 +477,37 @@ func cmdWait(c *Ctx) {
 		c.Err("ERR timeout is negative")
 		return
 	}
-	s := c.s
+	l := &c.s.repl
 	target := c.cl.replPending
-	acked := func() int64 {
-		n := int64(0)
-		for _, r := range s.replicasSnapshot() {
-			if r.ackOffset.Load() >= target {
-				n++
-			}
-		}
-		return n
-	}
-	if n := acked(); n >= want || c.InMulti() {
+	if n := l.acked(target); n >= want || c.InMulti() {
 		c.Int(n)
 		return
 	}
-	// Ask the replicas for an ACK now rather than within a second.
-	s.repl.feed(-1, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")})
-	var deadline time.Time
-	if ms > 0 {
-		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
-	}
+	// Ask the replicas for an ACK now rather than within a second; the
+	// ACKs wake the wait (no polling).
+	l.requestAck()
 	c.cl.flush()
+	var timeout <-chan time.Time
+	if ms > 0 {
+		t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+		defer t.Stop()
+		timeout = t.C
+	}
 	for {
-		n := acked()
-		if n >= want || (!deadline.IsZero() && time.Now().After(deadline)) {
+		acked := l.acks.wait()
+		n := l.acked(target)
+		if n >= want {
 			c.Int(n)
 			return
 		}
 		select {
+		case <-acked:
+		case <-timeout:
+			c.Int(l.acked(target))
+			return
 		case <-c.cl.killed:
 			c.Int(n)
 			return
-		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
@@ -605,7 +565,7 @@ func infoReplication(s *Server, w *infoWriter) {
 	}
 	l := &s.repl
 	l.mu.Lock()
-	off, histlen, size, active := l.offset, l.histlen, len(l.backlog), l.active.Load()
+	off, histlen, size, active := l.offset, l.histlen, int(l.size), l.active.Load()
 	l.mu.Unlock()
 	w.str("master_failover_state", "no-failover")
 	l.mu.Lock()
@@ -661,7 +621,7 @@ func (s *Server) dropSilentReplicas(timeout time.Duration) {
 		r.mu.Unlock()
 		if online && r.ackTime.Load() < cut {
 			s.log.Warn("disconnecting timed out replica", "replica", r.cl.addr)
-			r.conn.Close()
+			r.cut()
 		}
 	}
 }
@@ -677,7 +637,7 @@ func (s *Server) expireBacklog(ttl time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.replicas) == 0 && !l.lonely.IsZero() && time.Since(l.lonely) > ttl {
-		l.backlog, l.histlen, l.replicas = nil, 0, nil
+		l.head, l.tail, l.histlen, l.replicas = nil, nil, 0, nil
 		l.active.Store(false)
 		// The next replica cannot continue this history.
 		l.id = newReplID()

@@ -177,8 +177,10 @@ func (s *Server) replicaLoop(ctx context.Context, host string, port int) {
 // masterReader reads the master's replies and stream, keeping the raw
 // bytes of the current command for forwarding.
 type masterReader struct {
-	r   *bufio.Reader
-	raw []byte
+	r     *bufio.Reader
+	raw   []byte
+	argv  [][]byte
+	spans [][2]int
 }
 
 func (m *masterReader) line() (string, error) {
@@ -186,10 +188,12 @@ func (m *masterReader) line() (string, error) {
 	return strings.TrimRight(l, "\r\n"), err
 }
 
-func (m *masterReader) rawLine() (string, error) {
-	l, err := m.r.ReadString('\n')
+// rawLine reads one line into raw and returns it without its CRLF; the
+// result is valid until the next read.
+func (m *masterReader) rawLine() ([]byte, error) {
+	l, err := m.r.ReadSlice('\n')
 	m.raw = append(m.raw, l...)
-	return strings.TrimRight(l, "\r\n"), err
+	return bytes.TrimRight(l, "\r\n"), err
 }
 
 // syncWithMaster runs one link: handshake, sync, stream.
@@ -292,10 +296,13 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 			return err
 		}
 		l.mu.Lock()
-		l.id, l.offset, l.histlen = f[1], off, 0
-		l.offsetA.Store(off)
+		l.id = f[1]
 		l.id2, l.secondOff = strings.Repeat("0", 40), -1
 		s.ensureBacklog()
+		l.resetStream(off) // the history starts over at the RDB's offset
+		for r := range l.replicas {
+			go r.cut() // their senders see the new generation and resync them
+		}
 		l.mu.Unlock()
 		s.log.Info("full resynchronization from master done", "master", addr, "replid", f[1], "offset", off)
 	case strings.HasPrefix(reply, "+CONTINUE"):
@@ -401,7 +408,12 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 	}()
 	ack()
 	for {
-		conn.SetReadDeadline(time.Now().Add(timeout))
+		// The deadline (a timer update) and the clock once per read from
+		// the socket, not per command of a batch.
+		fresh := mr.r.Buffered() == 0
+		if fresh {
+			conn.SetReadDeadline(time.Now().Add(timeout))
+		}
 		argv, err := readCommand(mr)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -409,7 +421,9 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			}
 			return fmt.Errorf("read the replication stream: %w", err)
 		}
-		s.replica.lastIO.Store(time.Now().UnixMilli())
+		if fresh {
+			s.replica.lastIO.Store(time.Now().UnixMilli())
+		}
 		if len(argv) == 0 {
 			continue
 		}
@@ -429,24 +443,27 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 }
 
 // readCommand reads one RESP multibulk command (inline newlines skipped).
+// The arguments live in mr.raw, valid until the next call: commands copy
+// what they keep, as they do redcon's arguments.
 func readCommand(mr *masterReader) ([][]byte, error) {
 	mr.raw = mr.raw[:0]
 	line, err := mr.rawLine()
 	if err != nil {
 		return nil, err
 	}
-	if line == "" {
+	if len(line) == 0 {
 		return nil, nil
 	}
 	if line[0] != '*' {
 		return nil, fmt.Errorf("protocol error: %q", line)
 	}
-	n, err := strconv.Atoi(line[1:])
+	n, err := strconv.Atoi(string(line[1:]))
 	if err != nil || n < 0 || n > 1<<20 {
 		return nil, fmt.Errorf("protocol error: bad multibulk %q", line)
 	}
-	argv := make([][]byte, n)
-	for i := range argv {
+	argv := mr.argv[:0]
+	spans := mr.spans[:0]
+	for range n {
 		l, err := mr.rawLine()
 		if err != nil {
 			return nil, err
@@ -454,17 +471,22 @@ func readCommand(mr *masterReader) ([][]byte, error) {
 		if len(l) == 0 || l[0] != '$' {
 			return nil, fmt.Errorf("protocol error: expected bulk, got %q", l)
 		}
-		size, err := strconv.Atoi(l[1:])
+		size, err := strconv.Atoi(string(l[1:]))
 		if err != nil || size < 0 || int64(size) > int64(512<<20) {
 			return nil, fmt.Errorf("protocol error: bad bulk length %q", l)
 		}
-		buf := make([]byte, size+2)
-		if _, err := io.ReadFull(mr.r, buf); err != nil {
+		from := len(mr.raw)
+		mr.raw = append(mr.raw, make([]byte, size+2)...)
+		if _, err := io.ReadFull(mr.r, mr.raw[from:]); err != nil {
 			return nil, err
 		}
-		mr.raw = append(mr.raw, buf...)
-		argv[i] = buf[:size]
+		spans = append(spans, [2]int{from, from + size})
 	}
+	// Sliced once raw stopped growing.
+	for _, sp := range spans {
+		argv = append(argv, mr.raw[sp[0]:sp[1]])
+	}
+	mr.argv, mr.spans = argv, spans
 	return argv, nil
 }
 

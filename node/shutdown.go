@@ -167,12 +167,12 @@ func (s *Server) ReplicaCaughtUp(ctx context.Context, id string) (int64, error) 
 func (s *Server) awaitAcks(ctx context.Context, done func() bool) error {
 	asked := int64(-1) // stream end after the last GETACK sent
 	for {
-		wake := s.repl.acks()
+		wake := s.repl.acks.wait()
 		if done() {
 			return nil
 		}
 		if s.replOffset() != asked {
-			s.repl.feed(-1, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")})
+			s.repl.requestAck()
 			asked = s.replOffset()
 		}
 		select {
@@ -266,25 +266,4 @@ func (s *Server) pausesWrite(c *Ctx, cmd *Command) bool {
 		}
 	}
 	return false
-}
-
-// acks returns a channel closed at the next replica acknowledgement (or
-// replica departure).
-func (l *replLog) acks() <-chan struct{} {
-	l.ackMu.Lock()
-	defer l.ackMu.Unlock()
-	if l.ackCh == nil {
-		l.ackCh = make(chan struct{})
-	}
-	return l.ackCh
-}
-
-// ackChanged wakes acks' waiters; free when nobody waits.
-func (l *replLog) ackChanged() {
-	l.ackMu.Lock()
-	if l.ackCh != nil {
-		close(l.ackCh)
-		l.ackCh = nil
-	}
-	l.ackMu.Unlock()
 }
