@@ -3,8 +3,10 @@ package node
 import (
 	"bufio"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -144,6 +146,7 @@ func TestReplicaofInExecWhileLinkApplies(t *testing.T) {
 	if _, err := c.c.Write(respCommand("EXEC")); err != nil {
 		t.Fatal(err)
 	}
+	waitExecHoldsKey(t, raddr, "k")
 	if err := master.Set(ctx, "k", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +161,30 @@ func TestReplicaofInExecWhileLinkApplies(t *testing.T) {
 	checkServing(t, raddr, "REPLICAOF NO ONE in EXEC")
 	if role := replica.Do(ctx, "role").Val().([]any); role[0] != "master" {
 		t.Fatalf("ROLE after REPLICAOF NO ONE in EXEC = %v", role)
+	}
+}
+
+// waitExecHoldsKey waits until a GET of key on addr blocks, which it does
+// once a running EXEC holds key's partition: only then is a write the link
+// applies sure to come after the transaction's reads.
+func waitExecHoldsKey(t *testing.T, addr, key string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		probe := dialResp(t, addr)
+		if _, err := probe.c.Write(respCommand("GET", key)); err != nil {
+			t.Fatal(err)
+		}
+		probe.c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		_, err := readResp(probe.r)
+		probe.c.Close()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("EXEC never held %s (GET answered: %v)", key, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
