@@ -30,7 +30,7 @@ func TestPanicRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("SET on the panicked command's key hung: lock not released")
 	}
 }

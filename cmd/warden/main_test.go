@@ -175,8 +175,8 @@ func TestSIGTERMShutsDown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("warden did not exit within 10s of SIGTERM")
+	case <-time.After(30 * time.Second):
+		t.Fatal("warden did not exit within 30s of SIGTERM")
 	}
 }
 
