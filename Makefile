@@ -13,12 +13,19 @@ build:
 run: build
 	./$(BIN) server --dir ./data
 
+# A pipe into the progress printer must fail when go test fails.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 # The whole suite: unit, integration (real listeners, go-redis, redis-cli).
+# Packages are printed as they finish (failed tests with their output), with
+# a line every 30 s naming those still running, and the slowest at the end.
 # third_party/redcon is its own module (warden's patched copy): ./... skips it.
 test: build
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
-	cd third_party/redcon && $(GO) vet . && $(GO) test -race -count=1 .
+	$(GO) build -o bin/testprogress ./internal/testprogress
+	$(GO) test -race -count=1 -timeout 20m -json $(PKGS) 2>&1 | bin/testprogress
+	cd third_party/redcon && $(GO) vet . && $(GO) test -race -count=1 -json . 2>&1 | ../../bin/testprogress
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
