@@ -202,3 +202,46 @@ func TestClusterFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// --help of every subcommand exits 0 without an error line; the server's
+// lists the directives with defaults and meanings; -h is not a file name.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"server", "--help"}, {"server", "-h"}, {"server", "--port", "7000", "--help"},
+		{"status", "--help"}, {"status", "-h"}, {"failover", "--help"}, {"healthcheck", "--help"}, {"--help"},
+	} {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(wardenBin, args...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Errorf("%q: %v\nstdout:\n%s\nstderr:\n%s", args, err, stdout.String(), stderr.String())
+			continue
+		}
+		if strings.Contains(stderr.String(), "warden:") {
+			t.Errorf("%q printed an error line:\n%s", args, stderr.String())
+		}
+		if args[0] == "server" {
+			out := stdout.String()
+			for _, want := range []string{"--name=value", "port ", "6379", "TCP port for clients", "appendfsync", "everysec"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%q lacks %q:\n%s", args, want, out)
+				}
+			}
+		}
+	}
+	// An unknown single-dash option is refused, not opened as a config file.
+	out, err := exec.Command(wardenBin, "server", "-x").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `unknown option "-x"`) {
+		t.Errorf("server -x: %v\n%s", err, out)
+	}
+}
+
+// --name=value works as --name value does, for a node that really starts.
+func TestServerEqualsFlags(t *testing.T) {
+	port := freePort(t)
+	startWarden(t, port, "--port="+port, "--dir="+t.TempDir(), "--save=", "--loglevel=warning")
+	out, err := exec.Command("redis-cli", "-p", port, "config", "get", "loglevel").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "warning") {
+		t.Fatalf("config get loglevel: %v\n%s", err, out)
+	}
+}
