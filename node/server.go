@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,6 +137,15 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create dir %s: %w", dir, err)
 		}
+	}
+	// dir is held absolute, as Redis (which chdirs into it) reports it in
+	// CONFIG GET dir; the files under it stay where they were.
+	abs, err := filepath.Abs(cfg.Get("dir"))
+	if err != nil {
+		return nil, fmt.Errorf("resolve dir: %w", err)
+	}
+	if err := cfg.Set("dir", abs, false); err != nil {
+		return nil, fmt.Errorf("set dir: %w", err)
 	}
 	return s, nil
 }

@@ -245,3 +245,54 @@ func TestServerEqualsFlags(t *testing.T) {
 		t.Fatalf("config get loglevel: %v\n%s", err, out)
 	}
 }
+
+// CONFIG GET dir answers the absolute path, as Redis does, for a dir given
+// relative to the working directory; the files still land there.
+func TestConfigGetDirAbsolute(t *testing.T) {
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(base, "data")
+	configDir := func(bin, port string) string {
+		t.Helper()
+		cmd := exec.Command(bin, "--port", port, "--dir", "data", "--save", "")
+		if bin == wardenBin {
+			cmd.Args = append([]string{bin, "server"}, cmd.Args[1:]...)
+		}
+		cmd.Dir = base
+		var logs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			out, err := exec.Command("redis-cli", "-p", port, "config", "get", "dir").CombinedOutput()
+			if err == nil && strings.HasPrefix(string(out), "dir\n") {
+				if save, err := exec.Command("redis-cli", "-p", port, "save").CombinedOutput(); err != nil || strings.TrimSpace(string(save)) != "OK" {
+					t.Fatalf("%s: SAVE: %v %s", bin, err, save)
+				}
+				return strings.TrimSpace(strings.TrimPrefix(string(out), "dir\n"))
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not answer CONFIG GET dir: %v %s\n%s", bin, err, out, logs.String())
+			}
+		}
+	}
+	if err := os.Mkdir(want, 0o755); err != nil { // redis-server needs it to exist
+		t.Fatal(err)
+	}
+	if redis, err := exec.LookPath("redis-server"); err == nil {
+		if got := configDir(redis, freePort(t)); got != want {
+			t.Fatalf("redis-server: CONFIG GET dir = %q, want %q (the premise)", got, want)
+		}
+		os.Remove(filepath.Join(want, "dump.rdb"))
+	}
+	if got := configDir(wardenBin, freePort(t)); got != want {
+		t.Errorf("warden: CONFIG GET dir = %q, want %q", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(want, "dump.rdb")); err != nil {
+		t.Errorf("SAVE did not write into the dir: %v", err)
+	}
+}
