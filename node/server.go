@@ -53,6 +53,8 @@ type Server struct {
 	lastSave    atomic.Int64 // unix seconds
 	shutdown    chan struct{}
 	closeOnce   sync.Once
+	onStop      []func() // OnStop; run by close before its last line
+	onStopMu    sync.Mutex
 	done        chan struct{}
 	requirePass atomic.Pointer[string]
 	replAuth    atomic.Pointer[replAuth] // cluster with a secret: the replication credential
@@ -264,6 +266,12 @@ func (s *Server) close() {
 		// instead, flush the AOF and save as a forced shutdown would.
 		s.finalPersist()
 		s.closePersistence()
+		s.onStopMu.Lock()
+		stops := s.onStop
+		s.onStopMu.Unlock()
+		for _, fn := range stops {
+			fn()
+		}
 		s.log.Info("server stopped")
 	})
 }

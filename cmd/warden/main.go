@@ -163,6 +163,12 @@ func runServer(args []string) error {
 			return fmt.Errorf("start control plane: %w", err)
 		}
 		defer ctl.Close()
+		// Stopped with the server, before its "server stopped" line.
+		srv.OnStop(func() {
+			if err := ctl.Close(); err != nil {
+				logger.Warn("closing the control plane", "err", err)
+			}
+		})
 	}
 	if err := srv.Serve(context.Background()); err != nil {
 		// One line in the log (logfile too) says why the node stopped.
