@@ -50,8 +50,11 @@ clean:
 	rm -rf bin
 
 # Docker: a FROM-scratch image of the static binary, and the 3-node compose
-# cluster. COMPOSE is the docker plugin where it exists, else docker-compose.
-COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
+# cluster. COMPOSE is the docker plugin where it exists, else docker-compose
+# (v1). The project is named warden rather than after the directory
+# (deploy); v1 compose files cannot name it, so it is given with -p.
+COMPOSE         = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
+COMPOSE_PROJECT ?= warden
 
 .PHONY: image compose-up compose-down
 
@@ -63,9 +66,9 @@ image: build
 compose-up: image
 	@secret="$${WARDEN_CLUSTER_SECRET:-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"; \
 	echo "WARDEN_CLUSTER_SECRET=$$secret"; \
-	WARDEN_CLUSTER_SECRET="$$secret" $(COMPOSE) -f deploy/docker-compose.yml up -d
+	WARDEN_CLUSTER_SECRET="$$secret" $(COMPOSE) -p $(COMPOSE_PROJECT) -f deploy/docker-compose.yml up -d
 
-# Keeps the data volumes; `$(COMPOSE) -f deploy/docker-compose.yml down -v` drops them.
+# Keeps the data volumes; `$(COMPOSE) -p warden -f deploy/docker-compose.yml down -v` drops them.
 # (down starts nothing, but compose insists the secret's variable be set.)
 compose-down:
-	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -f deploy/docker-compose.yml down
+	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -p $(COMPOSE_PROJECT) -f deploy/docker-compose.yml down
