@@ -20,11 +20,15 @@ SHELL       := /bin/bash
 # The whole suite: unit, integration (real listeners, go-redis, redis-cli).
 # Packages are printed as they finish (failed tests with their output), with
 # a line every 30 s naming those still running, and the slowest at the end.
+# TESTP: go test's -p counts a running test binary as one of its jobs, and
+# the slow packages mostly wait on processes, clusters and docker: with -p
+# at the core count compilation stalls behind them, so it is twice that.
 # third_party/redcon is its own module (warden's patched copy): ./... skips it.
+TESTP ?= $(shell echo $$(( $$(nproc) * 2 )))
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) build -o bin/testprogress ./internal/testprogress
-	$(GO) test -race -count=1 -timeout 20m -json $(PKGS) 2>&1 | bin/testprogress
+	$(GO) test -race -count=1 -p $(TESTP) -timeout 20m -json $(PKGS) 2>&1 | bin/testprogress
 	cd third_party/redcon && $(GO) vet . && $(GO) test -race -count=1 -json . 2>&1 | ../../bin/testprogress
 
 test-short:
