@@ -112,9 +112,7 @@ func TestCrashDetectAndResume(t *testing.T) {
 	if n3.selfAddr == nodes[2].selfAddr {
 		t.Fatalf("restarted n3 got the same address %s", n3.selfAddr)
 	}
-	if err := n3.Join([]string{nodes[0].selfAddr, nodes[1].selfAddr}); err != nil {
-		t.Fatalf("n3 rejoin: %v", err)
-	}
+	mustJoin(t, n3, nodes[0].selfAddr, nodes[1].selfAddr)
 	nodes[2] = n3
 	for _, n := range nodes {
 		waitFor(t, n.id()+" to see restarted n3 alive", func() bool { return allAlive(n.Detector, nodes) })
@@ -153,9 +151,7 @@ func TestQuickRestart(t *testing.T) {
 	}
 	restarted := time.Now()
 	n3 := startNode(t, "n3", 1, nil)
-	if err := n3.Join([]string{nodes[0].selfAddr}); err != nil {
-		t.Fatalf("n3 rejoin: %v", err)
-	}
+	mustJoin(t, n3, nodes[0].selfAddr)
 	nodes[2] = n3
 	for _, n := range nodes {
 		waitFor(t, n.id()+" to see restarted n3 alive", func() bool { return allAlive(n.Detector, nodes) })
@@ -202,9 +198,7 @@ func TestForget(t *testing.T) {
 	}
 	// Re-added under the same id: it joins memberlist again and is back.
 	n3 := startNode(t, "n3", 1, nil)
-	if err := n3.Join([]string{nodes[0].selfAddr}); err != nil {
-		t.Fatalf("n3 rejoin: %v", err)
-	}
+	mustJoin(t, n3, nodes[0].selfAddr)
 	nodes[2] = n3
 	waitFor(t, "n1 to see re-added n3", func() bool { return allAlive(nodes[0].Detector, nodes) })
 }
@@ -292,13 +286,9 @@ func TestJoin(t *testing.T) {
 	}
 	// One dead and one live address: ok.
 	c := startNode(t, "n3", 0, nil)
-	if err := c.Join([]string{dead, a.selfAddr}); err != nil {
-		t.Errorf("join with one live address: %v", err)
-	}
+	mustJoin(t, c, dead, a.selfAddr)
 	// A hostname works (memberlist itself needs IPs).
 	d := startNode(t, "n4", 0, nil)
-	if err := d.Join([]string{"localhost:" + strings.Split(a.selfAddr, ":")[1]}); err != nil {
-		t.Errorf("join by hostname: %v", err)
-	}
+	mustJoin(t, d, "localhost:"+strings.Split(a.selfAddr, ":")[1])
 	waitFor(t, "n1 to see n3 and n4", func() bool { return len(a.Members()) == 3 })
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,15 +85,27 @@ func startCluster(t *testing.T, k int, key []byte) []*testNode {
 		nodes = append(nodes, startNode(t, fmt.Sprintf("n%d", i), i%2, key))
 	}
 	for _, n := range nodes[1:] {
-		if err := n.Join([]string{nodes[0].selfAddr, n.selfAddr}); err != nil {
-			t.Fatalf("%s join: %v", n.id(), err)
-		}
+		mustJoin(t, n, nodes[0].selfAddr, n.selfAddr)
 	}
 	for _, n := range nodes {
 		el := waitFor(t, n.id()+" to see all members alive", func() bool { return allAlive(n.Detector, nodes) })
 		t.Logf("%s saw all %d members alive after %v", n.id(), k, el)
 	}
 	return nodes
+}
+
+// mustJoin joins n through addrs, retrying as the control plane does: a
+// push/pull times out after DownAfter (300ms here), which a starved
+// machine can miss. Every failed attempt is logged.
+func mustJoin(t *testing.T, n *testNode, addrs ...string) {
+	t.Helper()
+	waitFor(t, n.id()+" to join through "+strings.Join(addrs, ","), func() bool {
+		err := n.Join(addrs)
+		if err != nil {
+			t.Logf("%s join (will retry): %v", n.id(), err)
+		}
+		return err == nil
+	})
 }
 
 // allAlive: d sees exactly nodes, all alive, each with the Meta and address
