@@ -13,12 +13,23 @@ build:
 run: build
 	./$(BIN) server --dir ./data
 
+# A pipe into the progress printer must fail when go test fails.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 # The whole suite: unit, integration (real listeners, go-redis, redis-cli).
+# Packages are printed as they finish (failed tests with their output), with
+# a line every 30 s naming those still running, and the slowest at the end.
+# TESTP: go test's -p counts a running test binary as one of its jobs, and
+# the slow packages mostly wait on processes, clusters and docker: with -p
+# at the core count compilation stalls behind them, so it is twice that.
 # third_party/redcon is its own module (warden's patched copy): ./... skips it.
+TESTP ?= $(shell echo $$(( $$(nproc) * 2 )))
 test: build
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
-	cd third_party/redcon && $(GO) vet . && $(GO) test -race -count=1 .
+	$(GO) build -o bin/testprogress ./internal/testprogress
+	$(GO) test -race -count=1 -p $(TESTP) -timeout 20m -json $(PKGS) 2>&1 | bin/testprogress
+	cd third_party/redcon && $(GO) vet . && $(GO) test -race -count=1 -json . 2>&1 | ../../bin/testprogress
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
@@ -43,8 +54,11 @@ clean:
 	rm -rf bin
 
 # Docker: a FROM-scratch image of the static binary, and the 3-node compose
-# cluster. COMPOSE is the docker plugin where it exists, else docker-compose.
-COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
+# cluster. COMPOSE is the docker plugin where it exists, else docker-compose
+# (v1). The project is named warden rather than after the directory
+# (deploy); v1 compose files cannot name it, so it is given with -p.
+COMPOSE         = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
+COMPOSE_PROJECT ?= warden
 
 .PHONY: image compose-up compose-down rolling-restart rolling-restart-local
 
@@ -56,19 +70,19 @@ image: build
 compose-up: image
 	@secret="$${WARDEN_CLUSTER_SECRET:-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"; \
 	echo "WARDEN_CLUSTER_SECRET=$$secret"; \
-	WARDEN_CLUSTER_SECRET="$$secret" $(COMPOSE) -f deploy/docker-compose.yml up -d
+	WARDEN_CLUSTER_SECRET="$$secret" $(COMPOSE) -p $(COMPOSE_PROJECT) -f deploy/docker-compose.yml up -d
 
-# Keeps the data volumes; `$(COMPOSE) -f deploy/docker-compose.yml down -v` drops them.
+# Keeps the data volumes; `$(COMPOSE) -p warden -f deploy/docker-compose.yml down -v` drops them.
 # (down starts nothing, but compose insists the secret's variable be set.)
 compose-down:
-	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -f deploy/docker-compose.yml down
+	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -p $(COMPOSE_PROJECT) -f deploy/docker-compose.yml down
 
 # Rolling restart (SIGTERM, restart, wait until ready; one node at a time)
 # while clients write with WAIT 1: prints the longest write pause a client
 # saw and the acknowledged writes lost. The compose cluster must be up
 # (make compose-up); the -local one runs three bin/warden processes.
 rolling-restart: build
-	COMPOSE="$(COMPOSE)" bash bench/rolling-restart.sh compose
+	COMPOSE="$(COMPOSE)" WARDEN_COMPOSE_PROJECT=$(COMPOSE_PROJECT) bash bench/rolling-restart.sh compose
 
 rolling-restart-local: build
 	bash bench/rolling-restart.sh local

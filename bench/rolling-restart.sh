@@ -11,7 +11,7 @@
 # compose: deploy/docker-compose.yml's published ports (6381-6383,
 # 26381-26383, 8081-8083, or the WARDEN_N*_ overrides); nodes are
 # restarted with `$COMPOSE restart`, which sends SIGTERM. A cluster brought
-# up under another project name (-p) needs WARDEN_COMPOSE_PROJECT.
+# up under a project name (make compose-up uses -p warden) needs WARDEN_COMPOSE_PROJECT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-local}

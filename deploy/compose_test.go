@@ -116,7 +116,7 @@ func TestComposeFailover(t *testing.T) {
 		t.Fatalf("SET on master %s: %q", master, got)
 	}
 	for i, s := range services {
-		clustertest.WaitFor(t, 10*time.Second, "the key to reach replica "+s, func() bool {
+		clustertest.WaitFor(t, 30*time.Second, "the key to reach replica "+s, func() bool {
 			return redisCLI(t, ports[i].resp, "GET", "compose:key") == "before"
 		})
 	}

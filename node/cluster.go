@@ -32,6 +32,15 @@ type Cluster interface {
 // SetCluster switches cluster mode on (call before Serve).
 func (s *Server) SetCluster(c Cluster) { s.cluster = c }
 
+// OnStop has fn run when the server stops, after its clients and files are
+// closed and before it logs "server stopped": the control plane stops
+// there, so no line of its (Raft's shutdown) follows that one.
+func (s *Server) OnStop(fn func()) {
+	s.onStopMu.Lock()
+	defer s.onStopMu.Unlock()
+	s.onStop = append(s.onStop, fn)
+}
+
 // Started is closed once Serve has loaded the data and accepts clients:
 // the control plane must not change roles before that.
 func (s *Server) Started() <-chan struct{} { return s.started }

@@ -467,7 +467,7 @@ func TestZBlocking(t *testing.T) {
 		select {
 		case r := <-ch:
 			return r
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("blocked client never answered")
 		}
 		return result{}

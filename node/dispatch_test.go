@@ -30,7 +30,7 @@ func TestPanicRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("SET on the panicked command's key hung: lock not released")
 	}
 }
@@ -132,7 +132,7 @@ func TestBlockedClientHangup(t *testing.T) {
 // waitFor polls cond until it holds or 10 s pass.
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

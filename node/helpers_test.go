@@ -199,7 +199,7 @@ func sortedReply(t *testing.T, c *redis.Client, args ...any) []string {
 // waitBlocked polls until n clients are blocked.
 func waitBlocked(t *testing.T, s *Server, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for s.stats.blockedClients.Load() != n {
 		if time.Now().After(deadline) {
 			t.Fatalf("blocked clients: %d, want %d", s.stats.blockedClients.Load(), n)

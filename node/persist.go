@@ -172,7 +172,7 @@ func (s *Server) startPersistence() error {
 				a.Close()
 				return fmt.Errorf("load the append only file in %s: %w", opts.Dir, err)
 			}
-			s.log.Info("DB loaded from append only file", "commands", st.Commands, "bytes", st.Bytes, "truncated", st.Truncated, "seconds", time.Since(start).Seconds())
+			s.log.Info("DB loaded from append only file", "commands", st.Commands, "bytes", st.Bytes, "truncated", st.Truncated, "took", time.Since(start).Round(time.Microsecond))
 		}
 		s.dirty.Store(0)
 		p.mu.Lock()
@@ -191,7 +191,7 @@ func (s *Server) startPersistence() error {
 		return err
 	}
 	s.dirty.Store(0)
-	s.log.Info("data set ready", "keys", s.totalKeys(), "expired_at_load", p.expired.Load(), "seconds", time.Since(start).Seconds())
+	s.log.Info("data set ready", "keys", s.totalKeys(), "expired_at_load", p.expired.Load(), "took", time.Since(start).Round(time.Microsecond))
 	return nil
 }
 
@@ -217,7 +217,7 @@ func (s *Server) loadRDBFile(path string) error {
 	if _, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.insertLoaded); err != nil {
 		return fmt.Errorf("load %s: %w", path, err)
 	}
-	s.log.Info("DB loaded from disk", "file", path, "keys", s.persist.loaded.Load(), "seconds", time.Since(start).Seconds())
+	s.log.Info("DB loaded from disk", "file", path, "keys", s.persist.loaded.Load(), "took", time.Since(start).Round(time.Microsecond))
 	return nil
 }
 
@@ -431,7 +431,8 @@ func (s *Server) rdbSave(background bool) error {
 func (p *persist) finishBgsave(s *Server, err error, dirtyAtStart int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.lastBgsaveSecs = int64(time.Since(p.childStart).Seconds())
+	took := time.Since(p.childStart)
+	p.lastBgsaveSecs = int64(took.Seconds())
 	p.child = ""
 	p.lastBgsaveErr = err
 	p.lastBgsaveTry = time.Now()
@@ -443,7 +444,7 @@ func (p *persist) finishBgsave(s *Server, err error, dirtyAtStart int64) {
 	p.rdbSaves++
 	s.dirty.Add(-dirtyAtStart)
 	s.lastSave.Store(time.Now().Unix())
-	s.log.Info("DB saved on disk", "file", s.rdbPath(), "seconds", p.lastBgsaveSecs)
+	s.log.Info("DB saved on disk", "file", s.rdbPath(), "took", took.Round(time.Microsecond))
 }
 
 // rewriteAOF compacts the AOF: a new base from a snapshot, while new writes
@@ -500,7 +501,8 @@ func (p *persist) finishRewrite(s *Server, a *aof.AOF, err error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.lastRewriteSecs = int64(time.Since(p.childStart).Seconds())
+	took := time.Since(p.childStart)
+	p.lastRewriteSecs = int64(took.Seconds())
 	p.child = ""
 	p.lastRewriteErr = err
 	if err != nil {
@@ -511,7 +513,7 @@ func (p *persist) finishRewrite(s *Server, a *aof.AOF, err error) {
 	p.rewrites++
 	p.rewriteFailures = 0
 	p.rewriteBase, _ = a.Size()
-	s.log.Info("background AOF rewrite finished", "seconds", p.lastRewriteSecs)
+	s.log.Info("background AOF rewrite finished", "took", took.Round(time.Microsecond))
 }
 
 // persistCron runs the save rules, scheduled jobs and automatic AOF

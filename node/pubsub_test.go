@@ -313,7 +313,7 @@ func TestPubsubIntrospection(t *testing.T) {
 	}
 	// A subscriber that disconnects leaves no trace.
 	b.c.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if n := c.PubSubNumSub(ctx, "news").Val()["news"]; n == 1 {
 			break
@@ -343,12 +343,11 @@ func TestPubsubSlowSubscriber(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A blocked publisher would wait for the subscriber's socket forever;
-	// the bound only tells a hang from a slow machine.
-	if d := time.Since(start); d > 30*time.Second {
-		t.Fatalf("publisher took %v: blocked by a slow subscriber", d)
-	}
-	deadline := time.Now().Add(5 * time.Second)
+	// A publisher blocked on the subscriber's full socket would wait for
+	// ever: its client's read timeout fails the Publish above. How long 48
+	// MB took is a figure (a busy machine with -race: tens of seconds).
+	t.Logf("48 publishes of 1 MB took %v", time.Since(start))
+	deadline := time.Now().Add(30 * time.Second)
 	for pub.PubSubNumSub(ctx, "c").Val()["c"] != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("subscriber over the output limit was not dropped")

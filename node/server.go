@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,8 @@ type Server struct {
 	lastSave    atomic.Int64 // unix seconds
 	shutdown    chan struct{}
 	closeOnce   sync.Once
+	onStop      []func() // OnStop; run by close before its last line
+	onStopMu    sync.Mutex
 	done        chan struct{}
 	requirePass atomic.Pointer[string]
 	replAuth    atomic.Pointer[replAuth] // cluster with a secret: the replication credential
@@ -137,6 +140,15 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create dir %s: %w", dir, err)
 		}
+	}
+	// dir is held absolute, as Redis (which chdirs into it) reports it in
+	// CONFIG GET dir; the files under it stay where they were.
+	abs, err := filepath.Abs(cfg.Get("dir"))
+	if err != nil {
+		return nil, fmt.Errorf("resolve dir: %w", err)
+	}
+	if err := cfg.Set("dir", abs, false); err != nil {
+		return nil, fmt.Errorf("set dir: %w", err)
 	}
 	return s, nil
 }
@@ -255,6 +267,12 @@ func (s *Server) close() {
 		// instead, flush the AOF and save as a forced shutdown would.
 		s.finalPersist()
 		s.closePersistence()
+		s.onStopMu.Lock()
+		stops := s.onStop
+		s.onStopMu.Unlock()
+		for _, fn := range stops {
+			fn()
+		}
 		reason := "stopped by its owner" // Serve's context ended
 		if r := s.shut.reason.Load(); r != nil {
 			reason = *r

@@ -22,7 +22,7 @@ func TestLeaderContactIsAcceptedAppendEntries(t *testing.T) {
 		}
 	}
 	first := time.Now()
-	waitFor(t, 5*time.Second, "a follower's contact to advance past now", func() bool {
+	waitFor(t, 30*time.Second, "a follower's contact to advance past now", func() bool {
 		return follower.h.LeaderContact().After(first)
 	})
 	mustApply(t, leader, Command{Op: OpMark})
@@ -36,7 +36,7 @@ func TestLeaderContactIsAcceptedAppendEntries(t *testing.T) {
 	newLeader := waitLeader(t, running(hosts))
 	for _, h := range running(hosts) {
 		if h != newLeader {
-			waitFor(t, 5*time.Second, "contact from the new leader", func() bool {
+			waitFor(t, 30*time.Second, "contact from the new leader", func() bool {
 				return h.h.LeaderContact().After(stopped)
 			})
 		}

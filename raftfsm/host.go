@@ -1,11 +1,9 @@
 package raftfsm
 
 import (
-	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
@@ -55,8 +52,8 @@ func Open(cfg HostConfig) (*Host, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{log}})
-	if err := checkRaftState(cfg.Dir, log); err != nil {
+	hlog := newHCLogger("raft", log)
+	if err := checkRaftState(cfg.Dir, log.With("component", "raft")); err != nil {
 		return nil, err
 	}
 	dbPath := filepath.Join(cfg.Dir, "raft.db")
@@ -203,22 +200,3 @@ func ParsePeers(s string) ([]raft.Server, error) {
 	}
 	return out, nil
 }
-
-// slogWriter feeds hclog's lines to slog.
-type slogWriter struct{ log *slog.Logger }
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	sc := bufio.NewScanner(strings.NewReader(string(p)))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.Index(line, " ["); i > 0 { // drop hclog's own timestamp
-			line = line[i+1:]
-		}
-		if line != "" {
-			w.log.Warn("raft: " + line)
-		}
-	}
-	return len(p), nil
-}
-
-var _ io.Writer = slogWriter{}

@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-const clusterWait = 15 * time.Second
+const clusterWait = 30 * time.Second
 
 // testLogWriter sends raft's log lines to t.Log until the test ends;
 // raft's goroutines may still write after that, which t.Log forbids.

@@ -59,7 +59,7 @@ func waitAccepted(t *testing.T, accepted <-chan net.Conn, what string) net.Conn 
 	select {
 	case c := <-accepted:
 		return c
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatalf("%s: not accepted", what)
 		return nil
 	}
@@ -312,7 +312,7 @@ func TestStreamLayerCloseUnblocksAccept(t *testing.T) {
 		if err == nil {
 			t.Fatal("Accept after Close returned a connection")
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Accept still blocked after Close")
 	}
 	if _, err := s.Accept(); err == nil {

@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -27,27 +29,13 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "server":
-		if err := runServer(os.Args[2:]); err != nil {
-			if err != errLogged {
-				fmt.Fprintln(os.Stderr, "warden:", err)
-			}
-			os.Exit(1)
-		}
+		exit(runServer(os.Args[2:]))
 	case "status":
-		if err := runStatus(os.Args[2:], os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "warden:", err)
-			os.Exit(1)
-		}
+		exit(runStatus(os.Args[2:], os.Stdout))
 	case "failover":
-		if err := runFailover(os.Args[2:], os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "warden:", err)
-			os.Exit(1)
-		}
+		exit(runFailover(os.Args[2:], os.Stdout))
 	case "healthcheck":
-		if err := runHealthcheck(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "warden:", err)
-			os.Exit(1)
-		}
+		exit(runHealthcheck(os.Args[2:]))
 	case "version", "--version", "-v":
 		fmt.Printf("warden %s (redis %s compatible)\n", node.WardenVersion, node.Version)
 	case "help", "--help", "-h":
@@ -59,9 +47,21 @@ func main() {
 	}
 }
 
+// exit ends a subcommand: 0 for success and for --help (the flag package
+// has printed the usage), else 1 after one error line.
+func exit(err error) {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != errLogged {
+		fmt.Fprintln(os.Stderr, "warden:", err)
+	}
+	os.Exit(1)
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage:
-  warden server [config-file] [--directive value ...]   run a data node
+  warden server [config-file] [--directive value ...]   run a data node (--help lists the directives)
   warden status [--http host:port] [--json]             summarize the cluster
   warden healthcheck [--http host:port] [--live]        exit 0 when the node is ready
   warden failover [--http host:port] [--shard N] [--to node] [--force] [--secret-file file]
@@ -71,7 +71,21 @@ func usage(w io.Writer) {
   warden version                                        print the version`)
 }
 
+// serverUsage is `warden server --help`: the directives, from their table.
+func serverUsage(w io.Writer) error {
+	fmt.Fprintln(w, `usage: warden server [config-file] [--directive value ...]
+
+A config file holds redis.conf lines ("directive value..."); each directive
+is also a flag, --name value or --name=value, applied after the file.
+
+Directives:`)
+	return config.WriteHelp(w)
+}
+
 func runServer(args []string) error {
+	if slices.Contains(args, "--help") || (len(args) > 0 && (args[0] == "-h" || args[0] == "help")) {
+		return serverUsage(os.Stdout)
+	}
 	// Signals are caught from the start: one that arrives before the server
 	// exists waits in the channel instead of killing the process unsaved.
 	sigs := make(chan os.Signal, 1)
@@ -80,6 +94,9 @@ func runServer(args []string) error {
 	cfg := config.New()
 	file := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+		if strings.HasPrefix(args[0], "-") {
+			return fmt.Errorf("unknown option %q: directives are --name value or --name=value (see warden server --help)", args[0])
+		}
 		file, args = args[0], args[1:]
 	}
 	if err := cfg.Load(file, args); err != nil {
@@ -146,6 +163,12 @@ func runServer(args []string) error {
 			return fmt.Errorf("start control plane: %w", err)
 		}
 		defer ctl.Close()
+		// Stopped with the server, before its "server stopped" line.
+		srv.OnStop(func() {
+			if err := ctl.Close(); err != nil {
+				logger.Warn("closing the control plane", "err", err)
+			}
+		})
 	}
 	if err := srv.Serve(context.Background()); err != nil {
 		// One line in the log (logfile too) says why the node stopped.

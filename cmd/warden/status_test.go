@@ -275,9 +275,12 @@ func TestHealthcheckTimeout(t *testing.T) {
 	if err == nil {
 		t.Fatal("healthy although the node never answered")
 	}
-	if took < 1500*time.Millisecond || took > 4*time.Second {
-		t.Fatalf("gave up after %v, want about 2s (%v)", took, err)
+	// It waits out its 2 s timeout; the upper bound only tells giving up
+	// from hanging on a busy machine.
+	if took < 1500*time.Millisecond || took > 30*time.Second {
+		t.Fatalf("gave up after %v, want after its 2s timeout (%v)", took, err)
 	}
+	t.Logf("gave up after %v (timeout 2s)", took)
 }
 
 func TestBaseURL(t *testing.T) {

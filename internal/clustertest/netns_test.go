@@ -33,7 +33,7 @@ func TestNetnsPartition(t *testing.T) {
 	if err := c1.Set(ctx, "before", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	WaitFor(t, 10*time.Second, "n2 to replicate a key from n1 across the bridge", func() bool {
+	WaitFor(t, 30*time.Second, "n2 to replicate a key from n1 across the bridge", func() bool {
 		return c2.Get(ctx, "before").Val() == "1"
 	})
 	if !canDial(t, n2, n1) {

@@ -296,7 +296,7 @@ func compareKeyspaces(t *testing.T, got, want map[string]string) {
 func waitRewrite(t *testing.T, c *redis.Client) {
 	t.Helper()
 	ctx := context.Background()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		info, err := c.Info(ctx, "persistence").Result()
 		if err != nil {
 			t.Fatal(err)

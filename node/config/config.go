@@ -29,6 +29,7 @@ const (
 // Directive describes one configuration name.
 type Directive struct {
 	Name      string
+	Usage     string // one line for `warden server --help`
 	Default   string
 	Kind      Kind
 	Enum      []string
@@ -260,11 +261,16 @@ func (c *Config) Load(file string, args []string) error {
 }
 
 // FlagLines turns redis-server style arguments into config lines:
-// "--port 7000 --save 900 1" -> ["port 7000", "save 900 1"].
+// "--port 7000 --save 900 1" -> ["port 7000", "save 900 1"]; "--port=7000"
+// is "--port 7000" (the value after the first '=', kept whole).
 func FlagLines(args []string) ([]string, error) {
 	var lines []string
 	for _, a := range args {
 		if strings.HasPrefix(a, "--") {
+			if name, val, ok := strings.Cut(a[2:], "="); ok {
+				lines = append(lines, name+" "+quote(val))
+				continue
+			}
 			lines = append(lines, a[2:])
 			continue
 		}

@@ -32,11 +32,13 @@ import (
 
 // Control is a node's control plane.
 type Control struct {
-	log  *slog.Logger
-	srv  *node.Server
-	conf *config.Config
-	cfg  settings
-	self raftfsm.Node
+	log *slog.Logger
+	// baseLog is for the subsystems, which add their own component.
+	baseLog *slog.Logger
+	srv     *node.Server
+	conf    *config.Config
+	cfg     settings
+	self    raftfsm.Node
 	// insecure is the exposed listener of a node running without a secret
 	// under insecure-cluster yes (warned about every minute).
 	insecure *listener
@@ -68,6 +70,9 @@ type Control struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// Close runs once (the server's OnStop, then main's deferred Close).
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // settings are the directives the control plane reads, resolved.
@@ -101,7 +106,7 @@ func New(cfg *config.Config, srv *node.Server, log *slog.Logger) (*Control, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Control{log: log.With("component", "control"), srv: srv, conf: cfg, cfg: st,
+	c := &Control{log: log.With("component", "control"), baseLog: log, srv: srv, conf: cfg, cfg: st,
 		failSince: map[string]time.Time{}, handoffSaw: map[int]time.Time{}}
 	if insecure {
 		c.insecure = &exposed
@@ -220,7 +225,7 @@ func (c *Control) Start() error {
 		}
 	}
 	hc := raftfsm.HostConfig{ID: c.cfg.id, Dir: c.cfg.dir, Bind: c.cfg.raftBind,
-		Advertise: c.cfg.raftAdv, Secret: c.cfg.secret, Peers: peers, DownAfter: c.cfg.downAfter, Logger: c.log}
+		Advertise: c.cfg.raftAdv, Secret: c.cfg.secret, Peers: peers, DownAfter: c.cfg.downAfter, Logger: c.baseLog}
 	if c.tls != nil {
 		hc.ServerTLS, hc.ClientTLS = c.tls.Server(tlsconf.AuthRequire), c.tls.Client
 	}
@@ -236,12 +241,12 @@ func (c *Control) Start() error {
 		key = k[:]
 	}
 	c.det, err = gossip.Start(gossip.Config{NodeID: c.cfg.id, BindAddr: c.cfg.gossipBind, AdvertiseAddr: c.cfg.gossipAdv,
-		SecretKey: key, DownAfter: c.cfg.downAfter, Local: c.localMeta, Logger: c.log})
+		SecretKey: key, DownAfter: c.cfg.downAfter, Local: c.localMeta, Logger: c.baseLog})
 	if err != nil {
 		host.Close()
 		return fmt.Errorf("start gossip: %w", err)
 	}
-	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.log, TLS: c.tls,
+	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.baseLog, TLS: c.tls,
 		MaxClients: c.srv.MaxClients()})
 	if err := c.http.Listen(); err != nil {
 		c.det.Close()
@@ -249,7 +254,7 @@ func (c *Control) Start() error {
 		return fmt.Errorf("http: %w", err)
 	}
 	if c.cfg.sentinelBind != "" {
-		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.log)
+		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.baseLog)
 		c.sent.SetMaxClients(c.srv.MaxClients)
 		c.sent.SetAuth(sentinel.Auth{Password: sentinelPassword(c.conf), Guarded: c.cfg.secret != ""})
 		if c.cfg.tlsData {
@@ -292,14 +297,17 @@ func (c *Control) Close() error {
 	if c.cancel == nil {
 		return nil
 	}
-	c.cancel()
-	c.wg.Wait()
-	var errs []error
-	if c.sent != nil {
-		errs = append(errs, c.sent.Close())
-	}
-	errs = append(errs, c.http.Close(), c.det.Close(), c.host.Close())
-	return errors.Join(errs...)
+	c.closeOnce.Do(func() {
+		c.cancel()
+		c.wg.Wait()
+		var errs []error
+		if c.sent != nil {
+			errs = append(errs, c.sent.Close())
+		}
+		errs = append(errs, c.http.Close(), c.det.Close(), c.host.Close())
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
 }
 
 // leaderInfo returns the Raft leader's id and its record (nil if unknown).

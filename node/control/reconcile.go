@@ -257,8 +257,10 @@ func (c *Control) reconcile(st *raftfsm.State) {
 		if wasMaster || cur == "" {
 			// As Sentinel's CLIENT KILL on demotion: clients re-discover
 			// the master instead of looping on -READONLY.
-			n := c.srv.KillNormalClients()
-			c.log.Info("demoted: disconnected clients", "clients", n)
+			// A fresh node joining as a replica has none: say nothing.
+			if n := c.srv.KillNormalClients(); n > 0 {
+				c.log.Info("demoted: disconnected clients", "clients", n)
+			}
 		}
 	}
 	_, up := c.srv.Following()

@@ -142,7 +142,7 @@ func TestExposedNodeNeedsSecret(t *testing.T) {
 	argv, base := singleNode(t, bin, ip, "--insecure-cluster", "yes")
 	p = startWarden(t, argv...)
 	p.waitReady(t, base)
-	clustertest.WaitFor(t, 10*time.Second, "the insecure-cluster warning", func() bool {
+	clustertest.WaitFor(t, 30*time.Second, "the insecure-cluster warning", func() bool {
 		return strings.Contains(p.out.String(), "running without cluster-secret on a non-loopback address")
 	})
 

@@ -53,11 +53,21 @@ func (c *Control) status() httpapi.Status {
 	for _, id := range st.NodeIDs() {
 		n := st.Nodes[id]
 		m := httpapi.Member{ID: id, Addr: n.RedisAddr, State: c.memberState(id), Shard: n.Shard, Voter: n.Voter, HTTPAddr: n.HTTPAddr}
-		if r, ok := c.det.Report(id); ok {
-			m.Role, m.Offset = r.Meta.Role, r.Meta.Offset
+		// The role is the record's, as in the shard list: a dead old
+		// master's last gossip report still says master.
+		sh, master, ok := st.Role(id)
+		if ok {
+			m.Role = "replica"
+			if master {
+				m.Role = "master"
+			}
 		}
-		if sh := st.Shard(n.Shard); sh != nil && sh.Master != id {
-			if mr, ok := c.det.Report(sh.Master); ok && m.Role != "" {
+		r, reported := c.det.Report(id)
+		if reported {
+			m.Offset = r.Meta.Offset
+		}
+		if ok && !master && reported {
+			if mr, ok := c.det.Report(sh.Master); ok {
 				m.Lag = max(mr.Meta.Offset-m.Offset, 0)
 			}
 		}

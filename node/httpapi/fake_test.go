@@ -151,7 +151,7 @@ func start(t *testing.T, cfg Config) (*Server, string) {
 			if err != nil {
 				t.Errorf("serve: %v", err)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("Serve did not return after Close")
 		}
 	})

@@ -131,7 +131,7 @@ func TestLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Serve after Close: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Serve did not return")
 	}
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {

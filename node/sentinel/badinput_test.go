@@ -183,7 +183,7 @@ func TestLifecycle(t *testing.T) {
 	s = New("127.0.0.1:0", sampleView(), nil)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
-	waitFor(t, 5*time.Second, "Serve to bind", func() bool { return s.Addr() != nil })
+	waitFor(t, 30*time.Second, "Serve to bind", func() bool { return s.Addr() != nil })
 	c := dialRaw(t, s.Addr().String())
 	sub := dialRaw(t, s.Addr().String())
 	sub.do("SUBSCRIBE", "+switch-master")

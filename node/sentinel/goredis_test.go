@@ -151,7 +151,7 @@ func TestGoRedisPubSub(t *testing.T) {
 	if _, err := pps.Receive(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "both subscriptions", func() bool {
+	waitFor(t, 30*time.Second, "both subscriptions", func() bool {
 		return subscribers(s, "+replica-reconf-done") == 1 && patternSubscribers(s, "+switch-*") == 1
 	})
 
@@ -181,13 +181,13 @@ func TestGoRedisPubSub(t *testing.T) {
 	if err := ps.Unsubscribe(ctx, "+switch-master"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the unsubscription", func() bool { return subscribers(s, "+switch-master") == 0 })
+	waitFor(t, 30*time.Second, "the unsubscription", func() bool { return subscribers(s, "+switch-master") == 0 })
 	if n := s.Publish("+switch-master", msg); n != 1 {
 		t.Errorf("after UNSUBSCRIBE Publish reached %d, want 1 (the pattern)", n)
 	}
 	ps.Close()
 	pps.Close()
-	waitFor(t, 5*time.Second, "disconnected subscribers to be dropped", func() bool { return s.Publish("+switch-master", msg) == 0 })
+	waitFor(t, 30*time.Second, "disconnected subscribers to be dropped", func() bool { return s.Publish("+switch-master", msg) == 0 })
 }
 
 func recvMsg(t *testing.T, ch <-chan *redis.Message) *redis.Message {
@@ -195,8 +195,8 @@ func recvMsg(t *testing.T, ch <-chan *redis.Message) *redis.Message {
 	select {
 	case m := <-ch:
 		return m
-	case <-time.After(5 * time.Second):
-		t.Fatal("no message in 5s")
+	case <-time.After(30 * time.Second):
+		t.Fatal("no message in 30s")
 		return nil
 	}
 }
@@ -273,7 +273,7 @@ func TestSubscribedMode(t *testing.T) {
 	if got, err := c.read(); err == nil {
 		t.Fatalf("after QUIT read %#v, want the connection closed", got)
 	}
-	waitFor(t, 5*time.Second, "the QUIT client to be dropped", func() bool { return s.Publish("a", "x") == 0 })
+	waitFor(t, 30*time.Second, "the QUIT client to be dropped", func() bool { return s.Publish("a", "x") == 0 })
 
 	// QUIT outside subscribed mode.
 	c2 := dialRaw(t, s.Addr().String())

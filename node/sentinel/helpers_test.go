@@ -119,7 +119,7 @@ func startServer(t testing.TB, v View) (*Server, *testhost.LogBuffer) {
 			if err != nil {
 				t.Errorf("Serve: %v", err)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("Serve did not return after Close")
 		}
 		if strings.Contains(logs.String(), "panic serving") {
