@@ -214,10 +214,14 @@ func (s *Server) loadRDBFile(path string) error {
 	}
 	defer f.Close()
 	start := time.Now()
-	if _, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.insertLoaded); err != nil {
+	info, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.insertLoaded)
+	if err != nil {
 		return fmt.Errorf("load %s: %w", path, err)
 	}
 	s.log.Info("DB loaded from disk", "file", path, "keys", s.persist.loaded.Load(), "seconds", time.Since(start).Seconds())
+	if ri, ok := rdb.ReplInfoFromAux(info.Aux); ok {
+		s.restoreReplInfo(ri)
+	}
 	return nil
 }
 
@@ -321,8 +325,8 @@ func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
 // beginSnapshot starts a snapshot into w under tx (which holds every
 // partition). It returns the function that completes it: walk, trailer.
 // usedMem is recorded in the RDB header (read before tx was taken: reading
-// it stops the world briefly).
-func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool, usedMem int64) (func() error, error) {
+// it stops the world briefly), and so is repl when not nil.
+func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool, usedMem int64, repl *rdb.ReplInfo) (func() error, error) {
 	sw := &snapshotWriter{w: w, compress: s.cfg.Bool("rdbcompression")}
 	if asRDB {
 		fw, err := rdb.NewFileWriter(w, rdb.FileOptions{
@@ -330,6 +334,7 @@ func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool
 			Checksum: s.cfg.Bool("rdbchecksum"),
 			AOFBase:  aofBase,
 			UsedMem:  usedMem,
+			Repl:     repl,
 		})
 		if err != nil {
 			return nil, err
@@ -387,10 +392,12 @@ func (s *Server) rdbSave(background bool) error {
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	usedMem := heapInUse()
+	unlockApply := s.lockReplApply()
 	tx := s.store.LockAll()
 	dirtyAtStart := s.dirty.Load()
-	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem)
+	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem, s.snapshotReplInfo())
 	tx.Unlock()
+	unlockApply()
 	if err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -467,7 +474,7 @@ func (s *Server) rewriteAOF(wait bool) error {
 		p.finishRewrite(s, a, err)
 		return err
 	}
-	finish, err := s.beginSnapshot(tx, rw.Base(), rw.RDB(), true, usedMem)
+	finish, err := s.beginSnapshot(tx, rw.Base(), rw.RDB(), true, usedMem, nil)
 	tx.Unlock()
 	if err == nil && s.cfg.Bool("no-appendfsync-on-rewrite") {
 		a.SetFsync(aof.FsyncNo) // restored by finishRewrite

@@ -321,7 +321,7 @@ func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
 	l.replicas[r] = struct{}{}
 	l.lastDB = -1 // the replica starts in db 0: the next write must SELECT
 	l.mu.Unlock()
-	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem)
+	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem, nil)
 	tx.Unlock()
 	if err != nil {
 		return fmt.Errorf("full resync: %w", err)
