@@ -40,6 +40,7 @@ type Client struct {
 	// replication link (detached from the command loop).
 	replPort    int
 	replIP      string
+	replCapaEOF bool // REPLCONF capa eof: it reads a diskless ($EOF:) RDB
 	replicaLink atomic.Bool
 	// internal marks a client without a connection (AOF replay, the
 	// master's stream): refusals meant for clients do not apply to it.

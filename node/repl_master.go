@@ -1,15 +1,10 @@
 package node
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -185,9 +180,11 @@ func cmdReplconf(c *Ctx) {
 			c.cl.replPort = port
 		case eq(args[i], "ip-address"):
 			c.cl.replIP = string(args[i+1])
-		case eq(args[i], "capa"), eq(args[i], "rdb-only"), eq(args[i], "rdb-filter-only"):
-			// capa eof / psync2: warden sends RDBs with a length prefix,
-			// which every Redis replica accepts.
+		case eq(args[i], "capa"):
+			if eq(args[i+1], "eof") {
+				c.cl.replCapaEOF = true
+			}
+		case eq(args[i], "rdb-only"), eq(args[i], "rdb-filter-only"):
 		case eq(args[i], "warden-epoch"):
 			// A warden replica names the shard epoch it follows; a master
 			// the record no longer names (or names at an older epoch) must
@@ -289,83 +286,6 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 	s.runReplica(r)
 }
 
-// fullResync sends a point-in-time RDB and the offset it stands for; the
-// writes after that point accumulate in the replica's pending buffer.
-func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
-	l := &s.repl
-	tmp := filepath.Join(s.cfg.Get("dir"), fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("full resync: %w", err)
-	}
-	defer os.Remove(tmp)
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	usedMem := heapInUse()
-	// One cut for the snapshot and the stream: no write can happen while
-	// every partition is locked, and each write streams under its locks.
-	tx := s.store.LockAll()
-	for s.store.Snapshotting() {
-		// One snapshot at a time (another replica's sync, BGSAVE, a
-		// rewrite): wait for it rather than fail the replica.
-		tx.Unlock()
-		select {
-		case <-s.done:
-			return errors.New("server shutting down")
-		case <-time.After(10 * time.Millisecond):
-		}
-		tx = s.store.LockAll()
-	}
-	l.mu.Lock()
-	off := l.offset
-	l.replicas[r] = struct{}{}
-	l.lastDB = -1 // the replica starts in db 0: the next write must SELECT
-	l.mu.Unlock()
-	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem, nil)
-	tx.Unlock()
-	if err != nil {
-		return fmt.Errorf("full resync: %w", err)
-	}
-	// The snapshot is written (and so ended) before anything can fail: a
-	// snapshot left running would hold every later one.
-	snapErr := finish()
-	if !oldSync {
-		r.conn.WriteRaw([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n", replID, off)))
-		if err := r.conn.Flush(); err != nil {
-			return err
-		}
-	}
-	if snapErr != nil {
-		return fmt.Errorf("full resync snapshot: %w", snapErr)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("full resync snapshot: %w", err)
-	}
-	size, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	nc := r.conn.NetConn()
-	if _, err := nc.Write([]byte("$" + strconv.FormatInt(size, 10) + "\r\n")); err != nil {
-		return err
-	}
-	if _, err := io.Copy(nc, f); err != nil {
-		return fmt.Errorf("send the RDB: %w", err)
-	}
-	s.log.Info("synchronization with replica succeeded", "replica", r.cl.addr, "rdb_bytes", size, "offset", off)
-	r.mu.Lock()
-	r.online = true
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
 // runReplica streams pending bytes and reads REPLCONF ACKs until the link
 // breaks.
 func (s *Server) runReplica(r *replica) {
@@ -382,6 +302,7 @@ func (s *Server) runReplica(r *replica) {
 					r.ackOffset.Store(off)
 					r.ackTime.Store(time.Now().UnixMilli())
 				}
+				r.goOnline()
 			}
 		}
 	}()
@@ -410,6 +331,10 @@ func (s *Server) runReplica(r *replica) {
 			r.mu.Unlock()
 			s.dropReplica(r, fmt.Errorf("output buffer over its limit"))
 			return
+		}
+		if !r.online { // a diskless RDB was sent: the stream waits for the first ACK
+			r.mu.Unlock()
+			continue
 		}
 		buf, r.pending = r.pending, buf[:0]
 		r.mu.Unlock()

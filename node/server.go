@@ -61,6 +61,7 @@ type Server struct {
 	persist persist
 	repl    replLog
 	replica replicaState
+	syncs   fullSyncs // diskless full syncs gathering replicas
 	// min-replicas-to-write / -max-lag, cached for the write path.
 	minReplicas   atomic.Int64
 	minReplicaLag atomic.Int64

@@ -115,11 +115,13 @@ var directives = []Directive{
 	{Name: "replica-announce-ip", Default: ""},
 	{Name: "replica-announce-port", Default: "0", Kind: Int, Min: 0, Max: 65535},
 	{Name: "replica-serve-stale-data", Default: "yes", Kind: Bool},
-	// Accepted so redis.conf files load: a warden master always sends a
-	// full sync from a point-in-time snapshot file without a delay, and a
-	// warden replica reads both the disk and the diskless ($EOF:) forms.
+	// A full sync streams the snapshot to the replicas' sockets (diskless,
+	// $EOF:<mark>) or sends a snapshot file; a warden replica reads both
+	// forms, and always loads straight from the socket (repl-diskless-load
+	// is accepted so redis.conf files load).
 	{Name: "repl-diskless-sync", Default: "yes", Kind: Bool},
 	{Name: "repl-diskless-sync-delay", Default: "5", Kind: Int, Min: 0, Max: 1<<31 - 1},
+	{Name: "repl-diskless-sync-max-replicas", Default: "0", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	{Name: "repl-diskless-load", Default: "disabled", Kind: Enum, Enum: []string{"disabled", "on-empty-db", "swapdb"}},
 	{Name: "repl-backlog-size", Default: "1048576", Kind: Memory, Min: 16 << 10, Max: 1 << 40},
 	{Name: "repl-backlog-ttl", Default: "3600", Kind: Int, Min: 0, Max: 1<<31 - 1},
