@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wardenkv/warden/keyspace"
@@ -28,6 +29,7 @@ import (
 type fullSyncs struct {
 	mu      sync.Mutex
 	waiting *syncBatch
+	streams atomic.Int64 // diskless snapshots streamed (logs, tests)
 }
 
 // syncBatch is one diskless sync: the replicas that share a snapshot.
@@ -135,6 +137,7 @@ func (s *Server) runDisklessBatch(rs []*replica) map[*replica]error {
 		return errs
 	}
 	start := time.Now()
+	s.syncs.streams.Add(1)
 	fan := &fanout{timeout: time.Duration(max(s.cfg.Int("repl-timeout"), 1)) * time.Second, errs: errs}
 	for _, r := range rs {
 		fan.conns = append(fan.conns, fanConn{r: r, nc: r.conn.NetConn()})
