@@ -190,6 +190,11 @@ func lzfDecompress(in, out []byte) error {
 		// An overlapping reference repeats the last op-ref bytes: copy
 		// them in doubling chunks (a run of zeros is one such reference,
 		// and a byte at a time dominated loading padded values).
+		if op-ref == 1 && out[ref] == 0 { // a run of zeros (padding): one clear
+			clear(out[op : op+n])
+			op += n
+			n = 0
+		}
 		for n > 0 {
 			k := copy(out[op:op+n], out[ref:op])
 			op += k
