@@ -55,8 +55,10 @@ stat() { redis-cli -p "$1" info stats | tr -d '\r' | awk -F: -v k="$2" '$1 == k 
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 
 declare -A sync_ms restart_ms restart_ok set_ops
-for kind in redis warden; do
-  for mode in disk diskless; do
+# Redis and warden alternate for each case, so a load change on the machine
+# hits both sides of a ratio alike.
+for mode in disk diskless; do
+  for kind in redis warden; do
     diskless=no; [ "$mode" = diskless ] && diskless=yes
     mp=$(port); server "$kind" "$mp" "$tmp/$kind-master" --repl-diskless-sync "$diskless"
     redis-cli -p "$mp" debug populate "$KEYS" key "$SIZE" >/dev/null
