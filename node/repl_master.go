@@ -185,6 +185,7 @@ func cmdReplconf(c *Ctx) {
 				c.cl.replCapaEOF = true
 			}
 		case eq(args[i], "rdb-only"), eq(args[i], "rdb-filter-only"):
+			// Accepted (redis-cli --rdb): the stream follows the RDB anyway.
 		case eq(args[i], "warden-epoch"):
 			// A warden replica names the shard epoch it follows; a master
 			// the record no longer names (or names at an older epoch) must
