@@ -23,6 +23,11 @@ type Snapshot struct {
 	captured []atomic.Bool // by db*NumSlots + slot
 	now      int64         // keys expired at the start are left out
 	capture  func(db int, p PartView)
+	// Between, when set, runs on the walking goroutine after each slot it
+	// captured, with no lock held: where the caller writes out what was
+	// captured (slowly, to a socket) without holding up commands.
+	Between func()
+	done    chan struct{} // closed when Run ends
 }
 
 // PartView is one hash slot handed to a snapshot's capture function.
@@ -57,7 +62,7 @@ var ErrSnapshotRunning = errors.New("a snapshot is already in progress")
 // copy what it needs (serialize) and never lock the store itself.
 func (tx *Tx) BeginSnapshot(capture func(db int, p PartView)) (*Snapshot, error) {
 	s := tx.s
-	sn := &Snapshot{s: s, captured: make([]atomic.Bool, len(s.dbs)*slotmap.NumSlots), now: tx.Now(), capture: capture}
+	sn := &Snapshot{s: s, captured: make([]atomic.Bool, len(s.dbs)*slotmap.NumSlots), now: tx.Now(), capture: capture, done: make(chan struct{})}
 	if !s.snap.CompareAndSwap(nil, sn) {
 		return nil, ErrSnapshotRunning
 	}
@@ -80,6 +85,9 @@ func (sn *Snapshot) Run() {
 				worked := sn.captureSlot(d, p, i*SlotsPerPart+j)
 				tx.Unlock()
 				if worked {
+					if sn.Between != nil {
+						sn.Between()
+					}
 					// The walk is background work: let waiting commands
 					// run rather than queue behind it for a time slice.
 					runtime.Gosched()
@@ -88,6 +96,7 @@ func (sn *Snapshot) Run() {
 		}
 	}
 	sn.s.snap.CompareAndSwap(sn, nil)
+	close(sn.done)
 }
 
 // captureSlot captures a slot unless it was; p must be locked. It reports
@@ -118,6 +127,15 @@ func (sn *Snapshot) captureAll(db *DB) {
 
 // Snapshotting reports whether a snapshot is in progress.
 func (s *Store) Snapshotting() bool { return s.snap.Load() != nil }
+
+// SnapshotDone returns a channel closed when the snapshot in progress
+// ends, or nil when none is.
+func (s *Store) SnapshotDone() <-chan struct{} {
+	if sn := s.snap.Load(); sn != nil {
+		return sn.done
+	}
+	return nil
+}
 
 // lockPart locks p.
 func (s *Store) lockPart(p *part) { p.mu.Lock() }

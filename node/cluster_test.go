@@ -48,7 +48,7 @@ func (f *fakeCluster) refuse(msg string) { f.refusal.Store(&msg) }
 func startClusterServer(t *testing.T, fc Cluster) (*Server, string) {
 	t.Helper()
 	cfg := config.New()
-	for _, kv := range [][2]string{{"port", "0"}, {"dir", t.TempDir()}, {"save", ""}} {
+	for _, kv := range [][2]string{{"port", "0"}, {"dir", t.TempDir()}, {"save", ""}, {"repl-diskless-sync-delay", "0"}} {
 		if err := cfg.Set(kv[0], kv[1], false); err != nil {
 			t.Fatal(err)
 		}

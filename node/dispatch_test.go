@@ -129,7 +129,8 @@ func TestBlockedClientHangup(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or 10 s pass.
+// waitFor polls cond until it holds or 30 s pass (generous: a full sync
+// under -race on a busy 2-core machine took over 10 s).
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -28,6 +28,8 @@ func startServer(t testing.TB, directives ...string) (*Server, string) {
 	}
 	must(cfg.Set("port", "0", false))
 	must(cfg.Set("dir", t.TempDir(), false))
+	// Full syncs start at once unless a test asks for Redis's delay.
+	must(cfg.Set("repl-diskless-sync-delay", "0", false))
 	for i := 0; i+1 < len(directives); i += 2 {
 		must(cfg.Set(directives[i], directives[i+1], false))
 	}

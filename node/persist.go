@@ -214,10 +214,14 @@ func (s *Server) loadRDBFile(path string) error {
 	}
 	defer f.Close()
 	start := time.Now()
-	if _, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.insertLoaded); err != nil {
+	info, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.insertLoaded)
+	if err != nil {
 		return fmt.Errorf("load %s: %w", path, err)
 	}
 	s.log.Info("DB loaded from disk", "file", path, "keys", s.persist.loaded.Load(), "took", time.Since(start).Round(time.Microsecond))
+	if ri, ok := rdb.ReplInfoFromAux(info.Aux); ok {
+		s.restoreReplInfo(ri)
+	}
 	return nil
 }
 
@@ -268,13 +272,19 @@ func (s *Server) internalClient() *Client {
 // ---- snapshots: RDB files and AOF bases
 
 // snapshotWriter serializes a snapshot's partitions into w, either as an RDB
-// image (dump.rdb, AOF preamble) or as AOF commands.
+// image (dump.rdb, AOF preamble, a diskless full sync) or as AOF commands.
+// A slot is serialized under its partition's lock (on the walking goroutine
+// or on a command's) and queued; only the walking goroutine writes, between
+// slots, with no lock held, so a slow destination (a replica's socket)
+// slows the walk, never a command.
 type snapshotWriter struct {
 	mu       sync.Mutex
+	queue    []*[]byte // serialized chunks not written yet
+	spare    []*[]byte
 	w        io.Writer
 	fw       *rdb.FileWriter
 	compress bool
-	err      error
+	err      error // the walking goroutine's only
 }
 
 // chunkPool recycles capture buffers: a snapshot serializes the whole data
@@ -286,9 +296,7 @@ func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
 		return
 	}
 	bp := chunkPool.Get().(*[]byte)
-	defer func() { chunkPool.Put(bp) }()
 	chunk := (*bp)[:0]
-	defer func() { *bp = chunk[:0] }()
 	if sw.fw != nil {
 		chunk = rdb.AppendSelectDB(chunk, db)
 	} else {
@@ -303,33 +311,59 @@ func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
 		}
 		return true
 	})
+	*bp = chunk
 	if len(chunk) == empty {
+		*bp = chunk[:0]
+		chunkPool.Put(bp)
 		return
 	}
 	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if sw.err != nil {
-		return
+	sw.queue = append(sw.queue, bp)
+	sw.mu.Unlock()
+}
+
+// drain writes the queued chunks (the walking goroutine, no lock held).
+func (sw *snapshotWriter) drain() {
+	sw.mu.Lock()
+	q := sw.queue
+	sw.queue = sw.spare[:0]
+	sw.mu.Unlock()
+	for i, bp := range q {
+		if sw.err == nil {
+			if sw.fw != nil {
+				sw.err = sw.fw.Write(*bp)
+			} else {
+				_, sw.err = sw.w.Write(*bp)
+			}
+		}
+		*bp = (*bp)[:0]
+		chunkPool.Put(bp)
+		q[i] = nil
 	}
-	if sw.fw != nil {
-		sw.err = sw.fw.Write(chunk)
-	} else {
-		_, sw.err = sw.w.Write(chunk)
-	}
+	sw.spare = q
+}
+
+// snapshotOpts shape a snapshot's output.
+type snapshotOpts struct {
+	asRDB   bool // an RDB image, else AOF commands
+	aofBase bool // the RDB is an AOF base (aux aof-base 1)
+	usedMem int64
+	repl    *rdb.ReplInfo // the replication position to record, if any
 }
 
 // beginSnapshot starts a snapshot into w under tx (which holds every
 // partition). It returns the function that completes it: walk, trailer.
-// usedMem is recorded in the RDB header (read before tx was taken: reading
-// it stops the world briefly).
-func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool, usedMem int64) (func() error, error) {
+// o.usedMem is recorded in the RDB header (read before tx was taken:
+// reading it stops the world briefly).
+func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, o snapshotOpts) (func() error, error) {
 	sw := &snapshotWriter{w: w, compress: s.cfg.Bool("rdbcompression")}
-	if asRDB {
+	if o.asRDB {
 		fw, err := rdb.NewFileWriter(w, rdb.FileOptions{
 			Compress: sw.compress,
 			Checksum: s.cfg.Bool("rdbchecksum"),
-			AOFBase:  aofBase,
-			UsedMem:  usedMem,
+			AOFBase:  o.aofBase,
+			UsedMem:  o.usedMem,
+			Repl:     o.repl,
 		})
 		if err != nil {
 			return nil, err
@@ -348,8 +382,10 @@ func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, asRDB, aofBase bool
 	if err != nil {
 		return nil, err
 	}
+	sn.Between = sw.drain
 	return func() error {
 		sn.Run()
+		sw.drain() // what commands captured after the walk's last slot
 		if sw.err != nil {
 			return sw.err
 		}
@@ -387,10 +423,12 @@ func (s *Server) rdbSave(background bool) error {
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	usedMem := heapInUse()
+	unlockApply := s.lockReplApply()
 	tx := s.store.LockAll()
 	dirtyAtStart := s.dirty.Load()
-	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem)
+	finish, err := s.beginSnapshot(tx, bw, snapshotOpts{asRDB: true, usedMem: usedMem, repl: s.snapshotReplInfo()})
 	tx.Unlock()
+	unlockApply()
 	if err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -468,7 +506,7 @@ func (s *Server) rewriteAOF(wait bool) error {
 		p.finishRewrite(s, a, err)
 		return err
 	}
-	finish, err := s.beginSnapshot(tx, rw.Base(), rw.RDB(), true, usedMem)
+	finish, err := s.beginSnapshot(tx, rw.Base(), snapshotOpts{asRDB: rw.RDB(), aofBase: true, usedMem: usedMem})
 	tx.Unlock()
 	if err == nil && s.cfg.Bool("no-appendfsync-on-rewrite") {
 		a.SetFsync(aof.FsyncNo) // restored by finishRewrite

@@ -29,7 +29,7 @@ type testNode struct {
 func startNodeIn(t *testing.T, dir string, directives ...string) (*testNode, error) {
 	t.Helper()
 	cfg := config.New()
-	all := append([]string{"port", "0", "dir", dir}, directives...)
+	all := append([]string{"port", "0", "dir", dir, "repl-diskless-sync-delay", "0"}, directives...)
 	for i := 0; i+1 < len(all); i += 2 {
 		if err := cfg.Set(all[i], all[i+1], false); err != nil {
 			t.Fatal(err)

@@ -1,15 +1,11 @@
 package node
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -60,7 +56,9 @@ type replica struct {
 	addr       string
 	port       int
 	mu         sync.Mutex
-	online     bool // the RDB was sent; the stream may flow
+	online     bool          // the RDB was sent (or, diskless, loaded); the stream may flow
+	loaded     chan struct{} // closed by goOnline
+	loadedOnce sync.Once
 	closed     bool
 	pos        streamPos // the next byte to send; set under the log's lock, then the sender's
 	gen        int64     // the stream generation pos is in
@@ -138,9 +136,12 @@ func cmdReplconf(c *Ctx) {
 			c.cl.replPort = port
 		case eq(args[i], "ip-address"):
 			c.cl.replIP = string(args[i+1])
-		case eq(args[i], "capa"), eq(args[i], "rdb-only"), eq(args[i], "rdb-filter-only"):
-			// capa eof / psync2: warden sends RDBs with a length prefix,
-			// which every Redis replica accepts.
+		case eq(args[i], "capa"):
+			if eq(args[i+1], "eof") {
+				c.cl.replCapaEOF = true
+			}
+		case eq(args[i], "rdb-only"), eq(args[i], "rdb-filter-only"):
+			// Accepted (redis-cli --rdb): the stream follows the RDB anyway.
 		case eq(args[i], "warden-epoch"):
 			// A warden replica names the shard epoch it follows; a master
 			// the record no longer names (or names at an older epoch) must
@@ -204,7 +205,7 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 	if cl.replIP != "" {
 		host = cl.replIP
 	}
-	r := &replica{cl: cl, conn: dc, addr: host, port: cl.replPort}
+	r := &replica{cl: cl, conn: dc, addr: host, port: cl.replPort, loaded: make(chan struct{})}
 	l := &s.repl
 	l.mu.Lock()
 	replID := l.id
@@ -219,7 +220,7 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 		if pos, ok := l.posAt(reqOff - 1); ok {
 			r.pos, r.gen = pos, l.gen
 			r.sent.Store(pos.off)
-			r.online = true
+			r.goOnline()
 			l.replicas[r] = struct{}{}
 			l.mu.Unlock()
 			s.stats.syncPartialOK.Add(1)
@@ -245,81 +246,6 @@ func (s *Server) serveReplica(cl *Client, dc redcon.DetachedConn, reqID string, 
 	s.runReplica(r)
 }
 
-// fullResync sends a point-in-time RDB and the offset it stands for; the
-// writes after that point accumulate in the replica's pending buffer.
-func (s *Server) fullResync(r *replica, replID string, oldSync bool) error {
-	l := &s.repl
-	tmp := filepath.Join(s.cfg.Get("dir"), fmt.Sprintf("temp-repl-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("full resync: %w", err)
-	}
-	defer os.Remove(tmp)
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	usedMem := heapInUse()
-	// One cut for the snapshot and the stream: no write can happen while
-	// every partition is locked, and each write streams under its locks.
-	tx := s.store.LockAll()
-	for s.store.Snapshotting() {
-		// One snapshot at a time (another replica's sync, BGSAVE, a
-		// rewrite): wait for it rather than fail the replica.
-		tx.Unlock()
-		select {
-		case <-s.done:
-			return errors.New("server shutting down")
-		case <-time.After(10 * time.Millisecond):
-		}
-		tx = s.store.LockAll()
-	}
-	l.mu.Lock()
-	off := l.offset
-	r.pos, r.gen = streamPos{blk: l.tail, off: off}, l.gen
-	r.sent.Store(off)
-	l.replicas[r] = struct{}{}
-	l.lastDB = -1 // the replica starts in db 0: the next write must SELECT
-	l.mu.Unlock()
-	finish, err := s.beginSnapshot(tx, bw, true, false, usedMem)
-	tx.Unlock()
-	if err != nil {
-		return fmt.Errorf("full resync: %w", err)
-	}
-	// The snapshot is written (and so ended) before anything can fail: a
-	// snapshot left running would hold every later one.
-	snapErr := finish()
-	if !oldSync {
-		r.conn.WriteRaw([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n", replID, off)))
-		if err := r.conn.Flush(); err != nil {
-			return err
-		}
-	}
-	if snapErr != nil {
-		return fmt.Errorf("full resync snapshot: %w", snapErr)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("full resync snapshot: %w", err)
-	}
-	size, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	nc := r.conn.NetConn()
-	if _, err := nc.Write([]byte("$" + strconv.FormatInt(size, 10) + "\r\n")); err != nil {
-		return err
-	}
-	if _, err := io.Copy(nc, f); err != nil {
-		return fmt.Errorf("send the RDB: %w", err)
-	}
-	s.log.Info("synchronization with replica succeeded", "replica", r.cl.addr, "rdb_bytes", size, "offset", off)
-	r.mu.Lock()
-	r.online = true
-	r.mu.Unlock()
-	return nil
-}
-
 // runReplica streams the stream from the replica's position and reads
 // REPLCONF ACKs until the link breaks. Each wake-up sends everything written
 // since the last one in one write (writev of the shared blocks).
@@ -339,10 +265,23 @@ func (s *Server) runReplica(r *replica) {
 					r.ackTime.Store(time.Now().UnixMilli())
 					l.acks.notify()
 				}
+				r.goOnline()
 			}
 		}
 	}()
 	r.ackTime.Store(time.Now().UnixMilli())
+	// After a diskless RDB the stream waits for the replica's first ACK: a
+	// replica reading the payload up to the end mark must not find stream
+	// bytes after it (Redis's repl_put_online_on_ack).
+	select {
+	case <-r.loaded:
+	case err := <-errc:
+		s.dropReplica(r, err)
+		return
+	case <-s.done:
+		s.dropReplica(r, nil)
+		return
+	}
 	nc := r.conn.NetConn()
 	pos := r.pos
 	var vec net.Buffers

@@ -36,6 +36,10 @@ type replicaState struct {
 	lastIO     atomic.Int64 // unix ms of the last byte from the master
 	linkErr    atomic.Pointer[string]
 	masterConn net.Conn
+	// applyMu is held while one command from the master is applied and
+	// forwarded, so a snapshot sees applied at a command boundary.
+	applyMu sync.Mutex
+	applied replPos
 }
 
 // isReplica reports whether this node follows a master.
@@ -268,9 +272,7 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		return fmt.Errorf("REPLCONF capa: %w", err)
 	}
 	l := &s.repl
-	l.mu.Lock()
-	psyncID, psyncOff := l.id, l.offset+1
-	l.mu.Unlock()
+	psyncID, psyncOff := l.psyncTarget()
 	s.replica.syncing.Store(true)
 	if reply, err = send("PSYNC", psyncID, strconv.FormatInt(psyncOff, 10)); err != nil {
 		return fmt.Errorf("PSYNC: %w", err)
@@ -292,26 +294,37 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		if err != nil {
 			return fmt.Errorf("bad FULLRESYNC offset %q", reply)
 		}
+		s.replica.applyMu.Lock()
+		s.replica.applied.valid = false // the data set is about to be replaced
+		s.replica.applyMu.Unlock()
 		if err := s.loadFromMaster(mr, conn, timeout); err != nil {
 			return err
 		}
+		s.replica.applyMu.Lock()
 		l.mu.Lock()
 		l.id = f[1]
-		l.id2, l.secondOff = strings.Repeat("0", 40), -1
+		l.id2, l.secondOff = noReplID, -1
 		s.ensureBacklog()
 		l.resetStream(off) // the history starts over at the RDB's offset
 		for r := range l.replicas {
 			go r.cut() // their senders see the new generation and resync them
 		}
 		l.mu.Unlock()
+		s.replica.applied = replPos{off: off, valid: true} // the master's stream starts with a SELECT
+		s.replica.applyMu.Unlock()
 		s.log.Info("full resynchronization from master done", "master", addr, "replid", f[1], "offset", off)
 	case strings.HasPrefix(reply, "+CONTINUE"):
 		f := strings.Fields(reply)
 		l.mu.Lock()
-		if len(f) == 2 && f[1] != l.id {
+		switch {
+		case len(f) == 2 && f[1] != psyncID:
 			// The master was promoted: its history continues ours.
-			l.id2, l.secondOff = l.id, l.offset+1
+			l.id2, l.secondOff = psyncID, l.offset+1
 			l.id = f[1]
+		case psyncID != l.id:
+			// We asked for the history we held before a restart or a
+			// promotion (psyncTarget): it is ours again.
+			l.id, l.id2, l.secondOff = psyncID, noReplID, -1
 		}
 		s.ensureBacklog()
 		l.mu.Unlock()
@@ -381,6 +394,9 @@ func (s *Server) loadFromMaster(mr *masterReader, conn net.Conn, timeout time.Du
 // acknowledges the offset every second and on REPLCONF GETACK.
 func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn net.Conn, w *bufio.Writer, timeout time.Duration) error {
 	cl := s.internalClient()
+	s.replica.applyMu.Lock()
+	cl.db = s.replica.applied.db // a continued stream selected it already
+	s.replica.applyMu.Unlock()
 	var wmu sync.Mutex
 	ack := func() error {
 		wmu.Lock()
@@ -428,12 +444,17 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			continue
 		}
 		getack := eq(argv[0], "replconf") && len(argv) >= 2 && eq(argv[1], "getack")
+		s.replica.applyMu.Lock()
 		if !getack && !eq(argv[0], "ping") && !eq(argv[0], "replconf") {
 			s.call(cl, argv)
 		}
 		// Forward exactly what the master sent: offsets stay equal along a
 		// chain, as PSYNC2 needs.
 		s.repl.forward(mr.raw)
+		if cl.multi == nil { // inside MULTI the data lags the offset until EXEC
+			s.replica.applied = replPos{off: s.repl.offsetA.Load(), db: cl.db, valid: true}
+		}
+		s.replica.applyMu.Unlock()
 		if getack {
 			if err := ack(); err != nil {
 				return err

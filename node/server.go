@@ -65,6 +65,7 @@ type Server struct {
 	shut    shutdownState
 	repl    replLog
 	replica replicaState
+	syncs   fullSyncs // diskless full syncs gathering replicas
 	// min-replicas-to-write / -max-lag, cached for the write path.
 	minReplicas   atomic.Int64
 	minReplicaLag atomic.Int64
@@ -100,7 +101,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if s.tls.m, err = tlsconf.New(cfg, log); err != nil {
 		return nil, err
 	}
-	s.repl.id, s.repl.id2, s.repl.secondOff = newReplID(), strings.Repeat("0", 40), -1
+	s.repl.id, s.repl.id2, s.repl.secondOff = newReplID(), noReplID, -1
 	s.lastSave.Store(time.Now().Unix())
 	s.setRequirePass(cfg.Get("requirepass"))
 	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); return nil })

@@ -196,7 +196,9 @@ func (c *Cluster) newNode(t testing.TB, id string) *Node {
 func (c *Cluster) args(n *Node, extra ...string) []string {
 	a := []string{"server",
 		"--port", strconv.Itoa(n.Port), "--bind", n.Host, "--dir", n.Dir,
-		"--save", "", "--appendonly", "no", "--logfile", n.LogPath}
+		"--save", "", "--appendonly", "no", "--logfile", n.LogPath,
+		// Replicas full-sync at once (Redis's default waits 5 s for more).
+		"--repl-diskless-sync-delay", "0"}
 	if !c.opts.Standalone {
 		a = append(a,
 			"--node-id", n.ID,

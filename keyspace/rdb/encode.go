@@ -114,26 +114,35 @@ func appendString(dst []byte, s []byte, compress bool) []byte {
 		}
 	}
 	if compress && len(s) > 20 {
-		if out := appendLZF(dst, s); out != nil {
-			return out
+		var ok bool
+		if dst, ok = appendLZF(dst, s); ok {
+			return dst
 		}
 	}
 	dst = AppendLength(dst, uint64(len(s)))
 	return append(dst, s...)
 }
 
-// appendLZF appends s LZF-compressed, or returns nil when that does not
-// save space (compressed size must be at most len(s)-4, as in Redis).
-func appendLZF(dst []byte, s []byte) []byte {
-	buf := make([]byte, len(s)-4)
-	n := lzfCompress(s, buf)
+// appendLZF appends s LZF-compressed, or returns dst unchanged (perhaps
+// grown) and false when that does not save space (compressed size must be
+// at most len(s)-4, as in Redis).
+//
+// It compresses straight into dst's spare room, after space for the
+// longest header, and moves the result down behind the real header: no
+// buffer per string (a snapshot compresses every value).
+func appendLZF(dst []byte, s []byte) ([]byte, bool) {
+	const maxHeader = 1 + 2*9 // type byte, two lengths
+	at := len(dst)
+	dst = slices.Grow(dst, maxHeader+len(s)-4)
+	room := dst[at+maxHeader : at+maxHeader+len(s)-4]
+	n := lzfCompress(s, room)
 	if n == 0 {
-		return nil
+		return dst, false
 	}
 	dst = append(dst, lenEnc<<6|encLZF)
 	dst = AppendLength(dst, uint64(n))
 	dst = AppendLength(dst, uint64(len(s)))
-	return append(dst, buf[:n]...)
+	return append(dst, room[:n]...), true // overlapping is fine: append copies with memmove
 }
 
 // AppendBinaryDouble appends a double as ZSET_2 stores scores.

@@ -36,6 +36,38 @@ type FileOptions struct {
 	Checksum bool  // rdbchecksum: write the CRC64 trailer (else 8 zero bytes, as Redis)
 	AOFBase  bool  // aux "aof-base" 1 when the file is an AOF base
 	UsedMem  int64 // aux "used-mem"
+	// Repl, when set, is written as the aux fields repl-stream-db, repl-id
+	// and repl-offset (Redis 7's rdbSaveInfo): the replication history the
+	// data set is a point of, so a restarted replica can partial-resync.
+	Repl *ReplInfo
+}
+
+// ReplInfo is the replication position of a snapshot.
+type ReplInfo struct {
+	ID       string // the 40-character replication id
+	Offset   int64  // master_repl_offset at the snapshot
+	StreamDB int    // the database the replication stream had selected
+}
+
+// ReplInfoFromAux reads the repl-id, repl-offset and repl-stream-db aux
+// fields of a loaded file, as Redis 7 writes them; false when they are
+// missing or malformed.
+func ReplInfoFromAux(aux map[string]string) (ReplInfo, bool) {
+	id, ok := aux["repl-id"]
+	if !ok || len(id) != 40 {
+		return ReplInfo{}, false
+	}
+	off, err := strconv.ParseInt(aux["repl-offset"], 10, 64)
+	if err != nil || off < 0 {
+		return ReplInfo{}, false
+	}
+	db := 0
+	if v, ok := aux["repl-stream-db"]; ok {
+		if db, err = strconv.Atoi(v); err != nil || db < 0 {
+			return ReplInfo{}, false
+		}
+	}
+	return ReplInfo{ID: id, Offset: off, StreamDB: db}, true
 }
 
 // fileBufSize is how much FileWriter gathers before writing: chunks are
@@ -58,7 +90,8 @@ type FileWriter struct {
 }
 
 // NewFileWriter writes the header and aux fields (redis-ver, redis-bits,
-// ctime, used-mem, aof-base, in Redis's order) to w.
+// ctime, used-mem, the replication position, aof-base, in Redis's order)
+// to w.
 func NewFileWriter(w io.Writer, opts FileOptions) (*FileWriter, error) {
 	fw := &FileWriter{w: w, opts: opts, buf: make([]byte, 0, fileBufSize)}
 	b := fmt.Appendf(fw.buf, "REDIS%04d", Version)
@@ -66,6 +99,11 @@ func NewFileWriter(w io.Writer, opts FileOptions) (*FileWriter, error) {
 	b = fw.appendAux(b, "redis-bits", "64")
 	b = fw.appendAux(b, "ctime", strconv.FormatInt(time.Now().Unix(), 10))
 	b = fw.appendAux(b, "used-mem", strconv.FormatInt(opts.UsedMem, 10))
+	if r := opts.Repl; r != nil {
+		b = fw.appendAux(b, "repl-stream-db", strconv.Itoa(r.StreamDB))
+		b = fw.appendAux(b, "repl-id", r.ID)
+		b = fw.appendAux(b, "repl-offset", strconv.FormatInt(r.Offset, 10))
+	}
 	aofBase := "0"
 	if opts.AOFBase {
 		aofBase = "1"

@@ -583,3 +583,59 @@ func BenchmarkWriteCompressed(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 }
+
+// The replication position is written where Redis 7 writes it (after
+// used-mem, before aof-base) and read back.
+func TestFileReplInfo(t *testing.T) {
+	var out bytes.Buffer
+	repl := ReplInfo{ID: strings.Repeat("ab", 20), Offset: 123456789, StreamDB: 3}
+	w, err := NewFileWriter(&out, FileOptions{Checksum: true, UsedMem: 1000, Repl: &repl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := out.Bytes()
+	want := []byte("\xfa\x08used-mem\xc1\xe8\x03" +
+		"\xfa\x0erepl-stream-db\xc0\x03" +
+		"\xfa\x07repl-id\x28" + repl.ID +
+		"\xfa\x0brepl-offset\xc2\x15\xcd\x5b\x07" +
+		"\xfa\x08aof-base\xc0\x00\xff")
+	if !bytes.Contains(b, want) {
+		t.Fatalf("file\n%q\nlacks\n%q", b, want)
+	}
+	_, info, err := loadAll(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := ReplInfoFromAux(info.Aux)
+	if !ok || got != repl {
+		t.Fatalf("ReplInfoFromAux = %+v %v, want %+v", got, ok, repl)
+	}
+}
+
+func TestReplInfoFromAux(t *testing.T) {
+	id := strings.Repeat("0f", 20)
+	for _, tc := range []struct {
+		name string
+		aux  map[string]string
+		want ReplInfo
+		ok   bool
+	}{
+		{"all", map[string]string{"repl-id": id, "repl-offset": "42", "repl-stream-db": "2"}, ReplInfo{ID: id, Offset: 42, StreamDB: 2}, true},
+		{"no stream db", map[string]string{"repl-id": id, "repl-offset": "0"}, ReplInfo{ID: id}, true},
+		{"none", map[string]string{"redis-ver": "7.0.15"}, ReplInfo{}, false},
+		{"short id", map[string]string{"repl-id": "abc", "repl-offset": "1"}, ReplInfo{}, false},
+		{"no offset", map[string]string{"repl-id": id}, ReplInfo{}, false},
+		{"negative offset", map[string]string{"repl-id": id, "repl-offset": "-1"}, ReplInfo{}, false},
+		{"bad db", map[string]string{"repl-id": id, "repl-offset": "1", "repl-stream-db": "x"}, ReplInfo{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ReplInfoFromAux(tc.aux)
+			if got != tc.want || ok != tc.ok {
+				t.Fatalf("got %+v %v, want %+v %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package rdb
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/bits"
 	"sync"
@@ -58,11 +59,9 @@ func lzfCompress(in, out []byte) int {
 			if lit == 0 {
 				op--
 			}
-			for {
-				n++
-				if n >= maxLen || in[ref+n] != in[ip+n] {
-					break
-				}
+			n = 3 // the hash check matched three bytes
+			if maxLen > n {
+				n += matchLen(in[ref+n:ref+maxLen], in[ip+n:ip+maxLen])
 			}
 			n -= 2
 			ip++
@@ -132,6 +131,22 @@ func lzfCompress(in, out []byte) int {
 	return op
 }
 
+// matchLen is the length of the common prefix of a and b (len(a) <= len(b)),
+// compared eight bytes at a time.
+func matchLen(a, b []byte) int {
+	n := 0
+	for len(a)-n >= 8 {
+		if x := binary.LittleEndian.Uint64(a[n:]) ^ binary.LittleEndian.Uint64(b[n:]); x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+		n += 8
+	}
+	for n < len(a) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -172,15 +187,18 @@ func lzfDecompress(in, out []byte) error {
 		if ref < 0 || op+n > len(out) {
 			return errLZF
 		}
-		if ref+n <= op {
-			copy(out[op:op+n], out[ref:ref+n])
+		// An overlapping reference repeats the last op-ref bytes: copy
+		// them in doubling chunks (a run of zeros is one such reference,
+		// and a byte at a time dominated loading padded values).
+		if op-ref == 1 && out[ref] == 0 { // a run of zeros (padding): one clear
+			clear(out[op : op+n])
 			op += n
-		} else {
-			for ; n > 0; n-- {
-				out[op] = out[ref]
-				op++
-				ref++
-			}
+			n = 0
+		}
+		for n > 0 {
+			k := copy(out[op:op+n], out[ref:op])
+			op += k
+			n -= k
 		}
 	}
 	if op != len(out) {

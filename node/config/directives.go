@@ -115,11 +115,13 @@ var directives = []Directive{
 	{Name: "replica-announce-ip", Usage: "address a replica reports to its master", Default: ""},
 	{Name: "replica-announce-port", Usage: "port a replica reports to its master (0: its own)", Default: "0", Kind: Int, Min: 0, Max: 65535},
 	{Name: "replica-serve-stale-data", Usage: "a replica answers reads while its link is down", Default: "yes", Kind: Bool},
-	// Accepted so redis.conf files load: a warden master always sends a
-	// full sync from a point-in-time snapshot file without a delay, and a
-	// warden replica reads both the disk and the diskless ($EOF:) forms.
+	// A full sync streams the snapshot to the replicas' sockets (diskless,
+	// $EOF:<mark>) or sends a snapshot file; a warden replica reads both
+	// forms, and always loads straight from the socket (repl-diskless-load
+	// is accepted so redis.conf files load).
 	{Name: "repl-diskless-sync", Usage: "send full syncs straight to the replica's socket", Default: "yes", Kind: Bool},
 	{Name: "repl-diskless-sync-delay", Usage: "wait this many seconds for more replicas before a diskless sync", Default: "5", Kind: Int, Min: 0, Max: 1<<31 - 1},
+	{Name: "repl-diskless-sync-max-replicas", Usage: "start a diskless sync early once this many replicas wait (0: no limit)", Default: "0", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	{Name: "repl-diskless-load", Usage: "how a replica loads a full sync: disabled, on-empty-db, swapdb", Default: "disabled", Kind: Enum, Enum: []string{"disabled", "on-empty-db", "swapdb"}},
 	{Name: "repl-backlog-size", Usage: "replication backlog for partial resyncs, bytes", Default: "1048576", Kind: Memory, Min: 16 << 10, Max: 1 << 40},
 	{Name: "repl-backlog-ttl", Usage: "free the backlog after this many seconds without replicas", Default: "3600", Kind: Int, Min: 0, Max: 1<<31 - 1},
