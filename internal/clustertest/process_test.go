@@ -97,7 +97,7 @@ func TestClusterArgs(t *testing.T) {
 	c := &Cluster{opts: Options{Shards: 2, DownAfterMs: 300, LeaseMs: 200, Args: []string{"--x", "y"}}}
 	n := &Node{ID: "n1", Host: "127.0.0.1", Port: 1, RaftPort: 2, GossipPort: 3, HTTPPort: 4, SentinelPort: 5, Dir: "/d", LogPath: "/d/warden.log"}
 	got := strings.Join(c.args(n, "--peers", "n1=127.0.0.1:2"), " ")
-	want := `server --port 1 --bind 127.0.0.1 --dir /d --save  --appendonly no --logfile /d/warden.log ` +
+	want := `server --port 1 --bind 127.0.0.1 --dir /d --save  --appendonly no --logfile /d/warden.log --repl-diskless-sync-delay 0 ` +
 		`--node-id n1 --raft-addr 127.0.0.1:2 --gossip-addr 127.0.0.1:3 --http-addr 127.0.0.1:4 ` +
 		`--sentinel-port 5 --announce-host 127.0.0.1 --shards 2 --down-after-milliseconds 300 ` +
 		`--master-lease-ms 200 --x y --peers n1=127.0.0.1:2`
