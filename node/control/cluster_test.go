@@ -230,7 +230,7 @@ func TestKillMasterFailoverTimes(t *testing.T) {
 
 		m.Kill()
 		start := time.Now()
-		nm := firstWrite(t, c, m, 10*time.Second)
+		nm := firstWrite(t, c, m, 30*time.Second)
 		took := time.Since(start)
 		times = append(times, took)
 		t.Logf("kill %d: %s -> %s, first write accepted after %v", k+1, m.ID, nm.ID, took)
@@ -374,7 +374,7 @@ func sigstopMaster(t *testing.T, onLeader bool) {
 		t.Fatal(err)
 	}
 	m.Stop()
-	nm := firstWrite(t, c, m, 10*time.Second)
+	nm := firstWrite(t, c, m, 30*time.Second)
 	if nm == m {
 		t.Fatal("the stopped master cannot have answered")
 	}
@@ -441,7 +441,7 @@ func partitionMaster(t *testing.T, onLeader bool) {
 		return false
 	})
 	t.Logf("partitioned master fenced after %v", fencedAfter)
-	nm := firstWrite(t, c, m, 10*time.Second)
+	nm := firstWrite(t, c, m, 30*time.Second)
 	promotedAfter := time.Since(start)
 	t.Logf("majority promoted %s; first write accepted %v after the partition", nm.ID, promotedAfter)
 	if promotedAfter < fencedAfter {
@@ -633,7 +633,7 @@ func TestKillLeaderThatIsMaster(t *testing.T) {
 	}
 	m.Kill()
 	start := time.Now()
-	nm := firstWrite(t, c, m, 10*time.Second)
+	nm := firstWrite(t, c, m, 30*time.Second)
 	t.Logf("leader+master %s killed: %s took writes after %v", m.ID, nm.ID, time.Since(start))
 	st := statusOf(t, nm)
 	if st.Leader.NodeID == "" || st.Leader.NodeID == m.ID || st.Shards[0].Master != nm.ID {

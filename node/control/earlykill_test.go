@@ -85,7 +85,7 @@ func killRightAfterAgreement(t *testing.T) (time.Duration, bool) {
 		return master != nil
 	})
 	cl := master.Client()
-	c.WaitFor(t, 10*time.Second, master.ID+" to take a write", func() bool {
+	c.WaitFor(t, 30*time.Second, master.ID+" to take a write", func() bool {
 		wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
 		return cl.Set(wctx, "before", "kill", 0).Err() == nil

@@ -30,7 +30,7 @@ func sigtermMaster(t *testing.T, onLeader bool) {
 	w := &writer{}
 	done := make(chan struct{})
 	go func() { defer close(done); w.run(ctx, c, "term") }()
-	c.WaitFor(t, 10*time.Second, "writes flowing", func() bool { return w.n.Load() >= 20 })
+	c.WaitFor(t, 30*time.Second, "writes flowing", func() bool { return w.n.Load() >= 20 })
 
 	start := time.Now()
 	m.Term() // returns once the process has exited
