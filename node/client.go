@@ -41,7 +41,7 @@ type Client struct {
 	replPort    int
 	replIP      string
 	replNodeID  string // REPLCONF warden-id: a cluster replica's node id
-	replCapaEOF bool // REPLCONF capa eof: it reads a diskless ($EOF:) RDB
+	replCapaEOF bool   // REPLCONF capa eof: it reads a diskless ($EOF:) RDB
 	replicaLink atomic.Bool
 	// internal marks a client without a connection (AOF replay, the
 	// master's stream): refusals meant for clients do not apply to it.
