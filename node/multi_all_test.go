@@ -413,7 +413,7 @@ func waitScheduledSave(t *testing.T, c *respClient, o multiOutcome, before int64
 	if !strings.Contains(o.exec.String(), "+Background saving scheduled") {
 		return
 	}
-	waitForInfo(t, c, func() bool {
+	waitFor(t, func() bool {
 		return infoInt(t, c, "persistence", "rdb_saves") > before
 	}, "the BGSAVE scheduled by EXEC")
 }

@@ -93,22 +93,10 @@ func TestBackgroundJobsInMulti(t *testing.T) {
 	}
 	checkServing(t, addr, "EXEC with BGSAVE and BGREWRITEAOF")
 	// The cron runs them once EXEC has released its locks.
-	waitForInfo(t, c, func() bool {
+	waitFor(t, func() bool {
 		return infoInt(t, c, "persistence", "rdb_saves") >= 1 &&
 			infoInt(t, c, "persistence", "aof_rewrites") > before
 	}, "the scheduled BGSAVE and BGREWRITEAOF")
-}
-
-// waitForInfo polls cond for up to 30 s.
-func waitForInfo(t *testing.T, c *respClient, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // infoInt returns one numeric INFO field (-1 when absent).

@@ -48,18 +48,6 @@ func tlsClient(t *testing.T, addr string, c *tls.Config) *redis.Client {
 	return newClient(t, addr, func(o *redis.Options) { o.TLSConfig = c; o.MaxRetries = -1 })
 }
 
-// waitLong polls cond for up to 30 s (replication under a loaded machine).
-func waitLong(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // The client port over TLS: go-redis and redis-cli with certificates get
 // in; plain TCP and certificate-less clients do not while tls-auth-clients
 // is yes; no and optional relax that at run time.
@@ -313,12 +301,12 @@ func TestTLSReplicationWardenToWarden(t *testing.T) {
 
 	_, raddr := startTLS(t, f, "save", "", "tls-replication", "yes", "replicaof", "127.0.0.1 "+mport)
 	replica := tlsClient(t, raddr, f.ClientConfig(t))
-	waitLong(t, func() bool { return replica.Get(ctx, "before").Val() == "sync" }, "the snapshot over TLS")
+	waitFor(t, func() bool { return replica.Get(ctx, "before").Val() == "sync" }, "the snapshot over TLS")
 	for i := range 100 {
 		master.Incr(ctx, "counter")
 		master.RPush(ctx, "list", i)
 	}
-	waitLong(t, func() bool { return replica.Get(ctx, "counter").Val() == "100" }, "the stream over TLS")
+	waitFor(t, func() bool { return replica.Get(ctx, "counter").Val() == "100" }, "the stream over TLS")
 	_, rport, _ := net.SplitHostPort(raddr)
 	if info := master.Info(ctx, "replication").Val(); !strings.Contains(info, "port="+rport+",") {
 		t.Fatalf("the replica does not announce its TLS port %s:\n%s", rport, info)
@@ -333,13 +321,13 @@ func TestTLSReplicationWardenToWarden(t *testing.T) {
 	// Plain replication against the TLS port: the handshake bytes are not
 	// RESP, the master drops the connection.
 	plain, _ := startServer(t, "save", "", "replicaof", "127.0.0.1 "+mport)
-	waitLong(t, func() bool { return linkErr(plain) != "" }, "the plain replica's link error")
+	waitFor(t, func() bool { return linkErr(plain) != "" }, "the plain replica's link error")
 
 	// The replica verifies the master: a CA that did not sign it...
 	other := testcerts.New(t)
 	wrongCA, _ := startServer(t, "save", "", "tls-replication", "yes", "replicaof", "127.0.0.1 "+mport,
 		"tls-cert-file", other.CertFile, "tls-key-file", other.KeyFile, "tls-ca-cert-file", other.CAFile)
-	waitLong(t, func() bool { return strings.Contains(linkErr(wrongCA), "certificate signed by unknown authority") },
+	waitFor(t, func() bool { return strings.Contains(linkErr(wrongCA), "certificate signed by unknown authority") },
 		"the link error of a replica that does not trust the master's CA")
 
 	// ...and a certificate issued for another host.
@@ -351,7 +339,7 @@ func TestTLSReplicationWardenToWarden(t *testing.T) {
 	_, eaddr := startTLS(t, testcerts.Files{CA: f.CA, CAFile: f.CAFile, CertFile: cert, KeyFile: key}, "save", "")
 	_, eport, _ := net.SplitHostPort(eaddr)
 	wrongHost, _ := startServer(t, append(f.Directives(), "save", "", "tls-replication", "yes", "replicaof", "127.0.0.1 "+eport)...)
-	waitLong(t, func() bool { return strings.Contains(linkErr(wrongHost), "cannot validate certificate for 127.0.0.1") },
+	waitFor(t, func() bool { return strings.Contains(linkErr(wrongHost), "cannot validate certificate for 127.0.0.1") },
 		"the link error of a replica reaching a master whose certificate names another host")
 	t.Logf("link errors: plain %q; wrong CA %q; wrong host %q", linkErr(plain), linkErr(wrongCA), linkErr(wrongHost))
 }
@@ -368,9 +356,9 @@ func TestTLSReplicationRedisReplicaOfWarden(t *testing.T) {
 	rs := redistest.Start(t, "", "--tls-replication", "yes", "--tls-cert-file", f.CertFile,
 		"--tls-key-file", f.KeyFile, "--tls-ca-cert-file", f.CAFile, "--replicaof", "127.0.0.1", mport)
 	replica := rs.Client(t, 0)
-	waitLong(t, func() bool { return replica.Get(ctx, "before").Val() == "sync" }, "redis-server's snapshot over TLS")
+	waitFor(t, func() bool { return replica.Get(ctx, "before").Val() == "sync" }, "redis-server's snapshot over TLS")
 	master.HSet(ctx, "h", "f", "v")
-	waitLong(t, func() bool { return replica.HGet(ctx, "h", "f").Val() == "v" }, "redis-server's stream over TLS")
+	waitFor(t, func() bool { return replica.HGet(ctx, "h", "f").Val() == "v" }, "redis-server's stream over TLS")
 }
 
 // A warden replica follows a real redis-server master on its tls-port.
@@ -384,9 +372,9 @@ func TestTLSReplicationWardenReplicaOfRedis(t *testing.T) {
 	master.Set(ctx, "from", "redis", 0)
 	_, raddr := startTLS(t, f, "save", "", "tls-replication", "yes", "replicaof", "127.0.0.1 "+tport)
 	replica := tlsClient(t, raddr, f.ClientConfig(t))
-	waitLong(t, func() bool { return replica.Get(ctx, "from").Val() == "redis" }, "warden's snapshot from redis-server over TLS")
+	waitFor(t, func() bool { return replica.Get(ctx, "from").Val() == "redis" }, "warden's snapshot from redis-server over TLS")
 	master.Set(ctx, "stream", "too", 0)
-	waitLong(t, func() bool { return replica.Get(ctx, "stream").Val() == "too" }, "warden's stream from redis-server over TLS")
+	waitFor(t, func() bool { return replica.Get(ctx, "stream").Val() == "too" }, "warden's stream from redis-server over TLS")
 }
 
 // newTestConfig is a config with port 0, a temporary dir and directives.
@@ -424,7 +412,7 @@ func TestTLSMaxclientsDoesNotStallAccept(t *testing.T) {
 		t.Fatal("a TLS connection over maxclients was left open")
 	}
 	a.Close()
-	waitLong(t, func() bool {
+	waitFor(t, func() bool {
 		c := tlsClient(t, addr, f.ClientConfig(t))
 		defer c.Close()
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
