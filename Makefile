@@ -41,6 +41,7 @@ bench: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSlot -fuzztime $(FUZZTIME) ./slotmap/
 	$(GO) test -run '^$$' -fuzz FuzzCommands -fuzztime $(FUZZTIME) ./node/
+	$(GO) test -run '^$$' -fuzz FuzzParseBuffered -fuzztime $(FUZZTIME) ./node/
 	$(GO) test -run '^$$' -fuzz FuzzConfigLine -fuzztime $(FUZZTIME) ./node/config/
 	$(GO) test -run '^$$' -fuzz FuzzParsePayload -fuzztime $(FUZZTIME) ./keyspace/rdb/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/rdb/

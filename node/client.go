@@ -172,7 +172,10 @@ func (cl *Client) flush() {
 		cl.flushToOutbox()
 		return
 	}
-	redcon.BaseWriter(cl.conn).Flush()
+	// Nothing buffered, nothing to send: an empty Write is still a syscall.
+	if w := redcon.BaseWriter(cl.conn); w != nil && len(w.Buffer()) > 0 {
+		w.Flush()
+	}
 }
 
 // setProto switches the client's protocol (HELLO, RESET).

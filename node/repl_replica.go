@@ -423,13 +423,66 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 		}
 	}()
 	ack()
+	conn.SetReadDeadline(time.Now().Add(timeout))
+	lastDeadline := time.Now()
+	var argvBuf [][]byte
 	for {
-		// The deadline (a timer update) and the clock once per read from
-		// the socket, not per command of a batch.
-		fresh := mr.r.Buffered() == 0
-		if fresh {
-			conn.SetReadDeadline(time.Now().Add(timeout))
+		if mr.r.Buffered() == 0 {
+			if _, err := mr.r.Peek(1); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("read the replication stream: %w", err)
+			}
 		}
+		// The clock once per batch, and the deadline (a timer update) at
+		// most every 100 ms: a silent master still times out within
+		// repl-timeout of its last byte, less 100 ms at worst.
+		now := time.Now()
+		s.replica.lastIO.Store(now.UnixMilli())
+		if now.Sub(lastDeadline) >= 100*time.Millisecond {
+			conn.SetReadDeadline(now.Add(timeout))
+			lastDeadline = now
+		}
+		// Apply every whole command already read, under one hold of the
+		// apply lock, and forward them as one append; a GETACK ends the
+		// batch so that its ACK covers it.
+		buf, _ := mr.r.Peek(mr.r.Buffered())
+		used, boundary, bdb, getack := 0, -1, 0, false
+		s.replica.applyMu.Lock()
+		for used < len(buf) && !getack {
+			argv, n, ok := parseBuffered(buf[used:], argvBuf[:0])
+			if !ok {
+				break // a partial or unusual command: readCommand below
+			}
+			argvBuf = argv
+			getack = s.applyFromMaster(cl, argv)
+			used += n
+			if cl.multi == nil { // inside MULTI the data lags the offset until EXEC
+				boundary, bdb = used, cl.db
+			}
+		}
+		if used > 0 {
+			// Forward exactly what the master sent: offsets stay equal
+			// along a chain, as PSYNC2 needs.
+			end := s.repl.forward(buf[:used])
+			if boundary >= 0 {
+				s.replica.applied = replPos{off: end - int64(used-boundary), db: bdb, valid: true}
+			}
+		}
+		s.replica.applyMu.Unlock()
+		clear(argvBuf) // the buffer's bytes are not kept alive by it
+		if used > 0 {
+			mr.r.Discard(used)
+			if getack {
+				if err := ack(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		// One command that is not wholly buffered (or is malformed): read
+		// it on its own.
 		argv, err := readCommand(mr)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -437,22 +490,14 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			}
 			return fmt.Errorf("read the replication stream: %w", err)
 		}
-		if fresh {
-			s.replica.lastIO.Store(time.Now().UnixMilli())
-		}
 		if len(argv) == 0 {
 			continue
 		}
-		getack := eq(argv[0], "replconf") && len(argv) >= 2 && eq(argv[1], "getack")
 		s.replica.applyMu.Lock()
-		if !getack && !eq(argv[0], "ping") && !eq(argv[0], "replconf") {
-			s.call(cl, argv)
-		}
-		// Forward exactly what the master sent: offsets stay equal along a
-		// chain, as PSYNC2 needs.
-		s.repl.forward(mr.raw)
-		if cl.multi == nil { // inside MULTI the data lags the offset until EXEC
-			s.replica.applied = replPos{off: s.repl.offsetA.Load(), db: cl.db, valid: true}
+		getack = s.applyFromMaster(cl, argv)
+		end := s.repl.forward(mr.raw)
+		if cl.multi == nil {
+			s.replica.applied = replPos{off: end, db: cl.db, valid: true}
 		}
 		s.replica.applyMu.Unlock()
 		if getack {
@@ -461,6 +506,63 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			}
 		}
 	}
+}
+
+// applyFromMaster applies one command of the master's stream (not PING or
+// REPLCONF) and reports whether it was REPLCONF GETACK. Callers hold
+// replica.applyMu.
+func (s *Server) applyFromMaster(cl *Client, argv [][]byte) (getack bool) {
+	if eq(argv[0], "replconf") {
+		return len(argv) >= 2 && eq(argv[1], "getack")
+	}
+	if !eq(argv[0], "ping") {
+		s.call(cl, argv)
+	}
+	return false
+}
+
+// parseBuffered parses the RESP multibulk command at the start of buf
+// without copying: the arguments are slices of buf. ok is false unless buf
+// starts with a whole, strictly well-formed command of at least one
+// argument; readCommand then reads it (and reports any error) as before.
+func parseBuffered(buf []byte, argv [][]byte) (_ [][]byte, n int, ok bool) {
+	if len(buf) == 0 || buf[0] != '*' {
+		return argv, 0, false
+	}
+	count, i, ok := parseRESPLen(buf, 1)
+	if !ok || count < 1 || count > 1<<20 {
+		return argv, 0, false
+	}
+	for range count {
+		if i >= len(buf) || buf[i] != '$' {
+			return argv, 0, false
+		}
+		size, j, ok := parseRESPLen(buf, i+1)
+		if !ok || size > 512<<20 {
+			return argv, 0, false
+		}
+		end := j + size
+		if end+2 > len(buf) || buf[end] != '\r' || buf[end+1] != '\n' {
+			return argv, 0, false
+		}
+		argv = append(argv, buf[j:end:end])
+		i = end + 2
+	}
+	return argv, i, true
+}
+
+// parseRESPLen parses the decimal digits from buf[i] up to CRLF and returns
+// the value and the index after the CRLF.
+func parseRESPLen(buf []byte, i int) (v, next int, ok bool) {
+	start := i
+	for i < len(buf) && i-start < 10 && '0' <= buf[i] && buf[i] <= '9' {
+		v = v*10 + int(buf[i]-'0')
+		i++
+	}
+	if i == start || i+1 >= len(buf) || buf[i] != '\r' || buf[i+1] != '\n' {
+		return 0, 0, false
+	}
+	return v, i + 2, true
 }
 
 // readCommand reads one RESP multibulk command (inline newlines skipped).
@@ -512,11 +614,12 @@ func readCommand(mr *masterReader) ([][]byte, error) {
 }
 
 // forward appends bytes received from this node's master to its own stream
-// (backlog and sub-replicas) unchanged.
-func (l *replLog) forward(b []byte) {
+// (backlog and sub-replicas) unchanged and returns the offset after them.
+func (l *replLog) forward(b []byte) int64 {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.appendStream(b)
-	l.mu.Unlock()
+	return l.offset
 }
 
 // infoReplicaFields are INFO replication's lines for a replica.

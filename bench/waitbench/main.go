@@ -29,7 +29,19 @@ func main() {
 	window := flag.Duration("window", 3*time.Second, "measuring window per run")
 	rounds := flag.Int("rounds", 3, "alternating warden/redis pairs")
 	waitMS := flag.Int("wait-ms", 200, "WAIT timeout")
+	addr := flag.String("addr", "", "measure only this running master (for profiling), one window per round")
 	flag.Parse()
+	if *addr != "" {
+		for i := 1; i <= *rounds; i++ {
+			rate, short, err := measure(*addr, *clients, *window, *waitMS)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "waitbench:", err)
+				os.Exit(1)
+			}
+			fmt.Printf("%s: %.0f pairs/s, %d timeouts\n", *addr, rate, short)
+		}
+		return
+	}
 	if err := run(*warden, *clients, *window, *rounds, *waitMS); err != nil {
 		fmt.Fprintln(os.Stderr, "waitbench:", err)
 		os.Exit(1)
