@@ -45,6 +45,7 @@ type replLog struct {
 	ackRequests atomic.Int64 // WAITs that asked for an ACK
 	getacksSent atomic.Int64 // GETACKs put in the stream for them
 	acks        broadcast    // notified on every REPLCONF ACK
+	waiters     ackWaiters   // WAITs, completed by the ACKs
 }
 
 // replica is one connected replica, written by a sender goroutine straight
@@ -263,6 +264,7 @@ func (s *Server) runReplica(r *replica) {
 				if off, err := strconv.ParseInt(string(cmd.Args[2]), 10, 64); err == nil {
 					r.ackOffset.Store(off)
 					r.ackTime.Store(time.Now().UnixMilli())
+					l.ackArrived()
 					l.acks.notify()
 				}
 				r.goOnline()
@@ -422,8 +424,23 @@ func cmdWait(c *Ctx) {
 		c.Int(n)
 		return
 	}
+	// Registered, then checked again: an ACK that came in between would
+	// not complete it.
+	w := &ackWaiter{target: target, want: want, done: make(chan int64, 1)}
+	l.waiters.add(w)
+	reply := func() { // once the wait ends without a count from an ACK
+		if l.waiters.remove(w) {
+			c.Int(l.acked(target))
+		} else {
+			c.Int(<-w.done)
+		}
+	}
+	if n := l.acked(target); n >= want {
+		reply()
+		return
+	}
 	// Ask the replicas for an ACK now rather than within a second; the
-	// ACKs wake the wait (no polling).
+	// ACK that satisfies this WAIT completes it (no polling).
 	l.requestAck()
 	c.cl.flush()
 	var timeout <-chan time.Time
@@ -432,22 +449,13 @@ func cmdWait(c *Ctx) {
 		defer t.Stop()
 		timeout = t.C
 	}
-	for {
-		acked := l.acks.wait()
-		n := l.acked(target)
-		if n >= want {
-			c.Int(n)
-			return
-		}
-		select {
-		case <-acked:
-		case <-timeout:
-			c.Int(l.acked(target))
-			return
-		case <-c.cl.killed:
-			c.Int(n)
-			return
-		}
+	select {
+	case n := <-w.done:
+		c.Int(n)
+	case <-timeout:
+		reply()
+	case <-c.cl.killed:
+		reply()
 	}
 }
 

@@ -317,3 +317,67 @@ func TestReplicaOverOutputLimitDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With two replicas an ACK completes exactly the WAITs it satisfies: WAIT 1
+// at the first replica's ACK, WAIT 2 only at the second one's, and an ACK
+// below a WAIT's offset completes nothing.
+func TestWaitCompletedByTheAckThatSatisfiesIt(t *testing.T) {
+	s, addr := startServer(t, "save", "", "repl-ping-replica-period", "3600")
+	ctx := context.Background()
+	r1, r2 := newFakeReplica(t, addr), newFakeReplica(t, addr)
+	master := newClient(t, addr)
+	waitFor(t, func() bool { return strings.Count(master.Info(ctx, "replication").Val(), "state=online") == 2 }, "both replicas online")
+	// Both acknowledge the stream so far.
+	end := s.repl.offsetA.Load()
+	r1.readUntil(t, end, 0)
+	r2.readUntil(t, end, 0)
+	r1.ack(t)
+	r2.ack(t)
+	waitFor(t, func() bool { return s.repl.acked(end) == 2 }, "both ACKs counted")
+
+	type result struct {
+		n   int64
+		err error
+	}
+	wait := func(want int) <-chan result {
+		c := newClient(t, addr, func(o *redis.Options) { o.PoolSize = 1; o.ReadTimeout = 60 * time.Second })
+		if err := c.Set(ctx, "k"+strconv.Itoa(want), want, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan result, 1)
+		go func() {
+			n, err := c.Do(ctx, "WAIT", want, 0).Int64()
+			ch <- result{n, err}
+		}()
+		return ch
+	}
+	asked := s.repl.ackRequests.Load()
+	w1, w2 := wait(1), wait(2)
+	waitFor(t, func() bool { return s.repl.ackRequests.Load() == asked+2 }, "both WAITs to ask for an ACK")
+	waitFor(t, func() bool { return s.repl.getacksSent.Load() >= 1 }, "a GETACK in the stream")
+	stale := r1.off // an ACK of what was acknowledged already
+	r1.readUntil(t, s.repl.offsetA.Load(), 1)
+	if _, err := r1.rc.c.Write(respCommand("REPLCONF", "ACK", strconv.FormatInt(stale, 10))); err != nil {
+		t.Fatal(err)
+	}
+	r1.ack(t)
+	if got := <-w1; got.err != nil || got.n != 1 {
+		t.Fatalf("WAIT 1 = %d %v, want 1", got.n, got.err)
+	}
+	s.repl.waiters.mu.Lock()
+	blocked := len(s.repl.waiters.list)
+	s.repl.waiters.mu.Unlock()
+	if blocked != 1 {
+		t.Fatalf("%d WAITs blocked after one replica's ACK, want 1 (WAIT 2)", blocked)
+	}
+	select {
+	case got := <-w2:
+		t.Fatalf("WAIT 2 replied %d %v with one replica's ACK", got.n, got.err)
+	default:
+	}
+	r2.readUntil(t, s.repl.offsetA.Load(), 1)
+	r2.ack(t)
+	if got := <-w2; got.err != nil || got.n != 2 {
+		t.Fatalf("WAIT 2 = %d %v, want 2", got.n, got.err)
+	}
+}
