@@ -101,20 +101,28 @@ fi
 
 # SET with two replicas: both masters up at once, runs alternating so both
 # see the same machine load; ROUNDS pairs for each pipeline depth.
-declare -A master
+declare -A master procs
 for kind in redis warden; do
   mp=$(port); server "$kind" "$mp" "$tmp/$kind-master"
+  procs[$kind]=${pids[-1]}
   for i in 1 2; do
     rp=$(port); server "$kind" "$rp" "$tmp/$kind-r$i" --replicaof 127.0.0.1 "$mp"
+    procs[$kind]="${procs[$kind]} ${pids[-1]}"
     until synced "$rp"; do sleep 0.05; done
   done
   master[$kind]=$mp
 done
-declare -A set_ops
+# CPU ticks (user+sys, 1/100 s) used so far by the given processes.
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+declare -A set_ops set_cpu
 for P in $PIPELINES; do
   for round in $(seq 1 "$ROUNDS"); do
     for kind in redis warden; do
+      # shellcheck disable=SC2086 # a list of pids
+      t0=$(ticks ${procs[$kind]})
       set_ops[$kind,$P,$round]=$(redis-benchmark -p "${master[$kind]}" -c 50 -P "$P" -n "$REQUESTS" -t set --csv -q 2>/dev/null | awk -F'","' 'NR>1 {print $2}' | tr -d '"')
+      # shellcheck disable=SC2086
+      set_cpu[$kind,$P,$round]=$(( $(ticks ${procs[$kind]}) - t0 ))
     done
   done
 done
@@ -135,5 +143,12 @@ for P in $PIPELINES; do
   for round in $(seq 1 "$ROUNDS"); do
     awk -v r="${set_ops[redis,$P,$round]}" -v w="${set_ops[warden,$P,$round]}" -v what="SET ops/s, master with 2 replicas, -P $P #$round" \
       'BEGIN { printf "%-48s %12.0f %12.0f %8.2f\n", what, r, w, w/r }'
+  done
+done
+# CPU per SET of master + replicas: what a busy machine moves least.
+for P in $PIPELINES; do
+  for round in $(seq 1 "$ROUNDS"); do
+    awk -v r="${set_cpu[redis,$P,$round]}" -v w="${set_cpu[warden,$P,$round]}" -v n="$REQUESTS" -v what="  CPU µs per SET (master+replicas), -P $P #$round" \
+      'BEGIN { printf "%-48s %12.2f %12.2f %8.2f\n", what, r*10000/n, w*10000/n, (r > 0 ? w/r : 0) }'
   done
 done

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,22 +196,54 @@ func run(warden string, clients int, window time.Duration, rounds, waitMS int) e
 		}
 	}()
 	fmt.Printf("%d clients: SET then WAIT 1 %d, master + 1 replica, %v windows, alternating\n", clients, waitMS, window)
-	fmt.Printf("%-6s %14s %14s %8s %s\n", "round", "redis pairs/s", "warden pairs/s", "ratio", "timeouts r/w")
-	var sumR, sumW float64
+	fmt.Println("cpu: µs of CPU (user+sys) per pair, master+replica; a busy machine moves pairs/s more than it")
+	fmt.Printf("%-6s %14s %14s %8s %10s %10s %8s %s\n", "round", "redis pairs/s", "warden pairs/s", "ratio", "redis cpu", "warden cpu", "cpu w/r", "timeouts r/w")
+	var sumR, sumW, cpuR, cpuW float64
 	for i := 1; i <= rounds; i++ {
 		res := map[string]float64{}
+		cpu := map[string]float64{}
 		timeouts := map[string]int64{}
 		for _, kind := range []string{"redis", "warden"} {
+			before := pairs[kind].cpu()
 			rate, short, err := measure(pairs[kind].addr, clients, window, waitMS)
 			if err != nil {
 				return fmt.Errorf("%s: %w", kind, err)
 			}
+			used := pairs[kind].cpu() - before
 			res[kind], timeouts[kind] = rate, short
+			cpu[kind] = float64(used.Microseconds()) / (rate * window.Seconds())
 		}
 		sumR += res["redis"]
 		sumW += res["warden"]
-		fmt.Printf("%-6d %14.0f %14.0f %8.2f %d/%d\n", i, res["redis"], res["warden"], res["warden"]/res["redis"], timeouts["redis"], timeouts["warden"])
+		cpuR += cpu["redis"]
+		cpuW += cpu["warden"]
+		fmt.Printf("%-6d %14.0f %14.0f %8.2f %10.1f %10.1f %8.2f %d/%d\n", i, res["redis"], res["warden"], res["warden"]/res["redis"],
+			cpu["redis"], cpu["warden"], cpu["warden"]/cpu["redis"], timeouts["redis"], timeouts["warden"])
 	}
-	fmt.Printf("%-6s %14.0f %14.0f %8.2f\n", "mean", sumR/float64(rounds), sumW/float64(rounds), sumW/sumR)
+	fmt.Printf("%-6s %14.0f %14.0f %8.2f %10.1f %10.1f %8.2f\n", "mean", sumR/float64(rounds), sumW/float64(rounds), sumW/sumR,
+		cpuR/float64(rounds), cpuW/float64(rounds), cpuW/cpuR)
 	return nil
+}
+
+// cpu is the CPU time (user+system) the pair's processes used so far, from
+// /proc (0 where there is none).
+func (p *pair) cpu() time.Duration {
+	var total time.Duration
+	for _, c := range p.procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.Process.Pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name (which may hold spaces):
+		// utime and stime are the 14th and 15th, in clock ticks (100 Hz).
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(u+k) * 10 * time.Millisecond
+	}
+	return total
 }
