@@ -471,7 +471,7 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			}
 		}
 		s.replica.applyMu.Unlock()
-		clear(argvBuf) // the buffer's bytes are not kept alive by it
+		clear(argvBuf[:cap(argvBuf)]) // no argument outlives its batch
 		if used > 0 {
 			mr.r.Discard(used)
 			if getack {
