@@ -383,7 +383,10 @@ func (s *Server) replOffset() int64 {
 // pingReplicas puts a PING in the stream (repl-ping-replica-period) so
 // replicas see the link alive, as Redis does.
 func (s *Server) pingReplicas() {
-	if !s.repl.active.Load() {
+	// A replica forwards its master's stream (pings included) byte for
+	// byte; a ping of its own would move its replicas' offsets off the
+	// master's. Redis pings only from masters too.
+	if !s.repl.active.Load() || s.replica.active.Load() {
 		return
 	}
 	l := &s.repl

@@ -204,6 +204,29 @@ func TestReplicationChained(t *testing.T) {
 	waitInSync(t, master, r2, maddr, r2addr, "replica of the replica")
 }
 
+// A replica of a replica sees its master's stream and nothing else: the
+// middle replica never pings its own replicas (as Redis), or their offsets
+// would run ahead of the master's for good.
+func TestChainedReplicaAddsNoPings(t *testing.T) {
+	_, maddr := startServer(t, "save", "", "repl-ping-replica-period", "1")
+	master := newClient(t, maddr)
+	_, mport, _ := strings.Cut(maddr, ":")
+	_, r1addr := startServer(t, "save", "", "replicaof", "127.0.0.1 "+mport, "repl-ping-replica-period", "1")
+	r1 := newClient(t, r1addr)
+	waitLinkUp(t, r1)
+	_, r1port, _ := strings.Cut(r1addr, ":")
+	_, r2addr := startServer(t, "save", "", "replicaof", "127.0.0.1 "+r1port)
+	r2 := newClient(t, r2addr)
+	waitLinkUp(t, r2)
+	// The master's own pings mark the passing periods: let three go by,
+	// in each of which the middle replica could have pinged too.
+	start := replOffsetOf(t, master)
+	ping := int64(len("*1\r\n$4\r\nPING\r\n"))
+	waitFor(t, func() bool { return replOffsetOf(t, master) >= start+3*ping }, "three of the master's pings")
+	waitInSync(t, master, r1, maddr, r1addr, "first replica")
+	waitInSync(t, master, r2, maddr, r2addr, "replica of the replica")
+}
+
 func TestReplicationServeStaleData(t *testing.T) {
 	// A master that does not exist: the link stays down.
 	_, raddr := startServer(t, "save", "", "replicaof", "127.0.0.1 1", "replica-serve-stale-data", "no")
