@@ -24,6 +24,9 @@ type Node struct {
 	Voter        bool   `json:"voter"`
 	Priority     int    `json:"priority"` // replica-priority: lower wins, 0 never promoted
 	Shard        int    `json:"shard"`    // -1 until placed
+	// ClusterID is the node's persistent 40-hex id (CLUSTER MYID), kept
+	// under its dir; ID stays the human name.
+	ClusterID string `json:"cluster_id,omitempty"`
 }
 
 // Handoff is a graceful (manual) failover in progress: the master has been

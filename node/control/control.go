@@ -84,6 +84,7 @@ type settings struct {
 	sentinelBind, sentinelAdv          string
 	announce                           string
 	voter                              bool
+	clusterEnabled                     bool // cluster-enabled: route by slot, CLUSTER ids are 40-hex
 	tlsCluster, tlsData                bool // control plane over TLS; record and Sentinel give TLS ports
 	shards, replicasPerShard, priority int
 	downAfter, lease                   time.Duration
@@ -91,6 +92,20 @@ type settings struct {
 
 // Enabled reports whether cfg asks for cluster mode.
 func Enabled(cfg *config.Config) bool { return cfg.Get("raft-addr") != "" }
+
+// ErrClusterNoControlPlane refuses cluster-enabled yes on a node without
+// the control plane: slot ownership lives in the Raft record, so such a
+// node could never learn which slots it serves.
+var ErrClusterNoControlPlane = errors.New("cluster-enabled yes needs the control plane: set raft-addr and either peers (to found a cluster) or join (to enter one); warden keeps slot ownership in its Raft record, not in nodes.conf")
+
+// Check refuses settings the control plane cannot run with, before the
+// data node starts.
+func Check(cfg *config.Config) error {
+	if cfg.Bool("cluster-enabled") && !Enabled(cfg) {
+		return ErrClusterNoControlPlane
+	}
+	return nil
+}
 
 // New prepares the control plane for srv (already listening) and switches
 // srv to cluster mode: until the record names it master, it takes no writes.
@@ -129,7 +144,13 @@ func New(cfg *config.Config, srv *node.Server, log *slog.Logger) (*Control, erro
 	c.self = raftfsm.Node{ID: st.id, RaftAddr: st.raftAdv, GossipAddr: st.gossipAdv, HTTPAddr: st.httpAdv,
 		RedisAddr: net.JoinHostPort(st.announce, strconv.Itoa(tcpPort(dataAddr))), SentinelAddr: st.sentinelAdv,
 		Host: st.announce, Voter: st.voter, Priority: st.priority}
+	if c.self.ClusterID, err = raftfsm.LoadClusterID(cfg.Get("dir")); err != nil {
+		return nil, err
+	}
 	srv.SetCluster(c)
+	if st.clusterEnabled {
+		srv.EnableSlotRouting()
+	}
 	return c, nil
 }
 
@@ -137,7 +158,7 @@ func resolve(cfg *config.Config, srv *node.Server) (settings, error) {
 	s := settings{
 		id: cfg.Get("node-id"), secret: cfg.Get("cluster-secret"), peers: cfg.Get("peers"),
 		join: cfg.Get("join"), name: cfg.Get("master-name"), announce: cfg.Get("announce-host"),
-		voter: cfg.Bool("voter"), shards: int(cfg.Int("shards")), replicasPerShard: int(cfg.Int("replicas-per-shard")),
+		voter: cfg.Bool("voter"), clusterEnabled: cfg.Bool("cluster-enabled"), shards: int(cfg.Int("shards")), replicasPerShard: int(cfg.Int("replicas-per-shard")),
 		priority:  int(cfg.Int("replica-priority")),
 		downAfter: time.Duration(cfg.Int("down-after-milliseconds")) * time.Millisecond,
 		lease:     time.Duration(cfg.Int("master-lease-ms")) * time.Millisecond,
