@@ -7,7 +7,6 @@ package clusterview
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 
 	"github.com/wardenkv/warden/slotmap"
@@ -49,7 +48,7 @@ func role(t *slotmap.Table, i int) (*slotmap.Shard, bool) {
 func isIP(host string) bool { return net.ParseIP(host) != nil }
 
 // NodeLine is one CLUSTER NODES line (without the newline) for node i.
-// pingMs stamps the pong-recv field (Redis: last pong, ms).
+// nowMs stamps other nodes' pong-recv field (Redis: last pong, unix ms).
 func NodeLine(t *slotmap.Table, i int, live Live, nowMs int64) string {
 	n := &t.Nodes[i]
 	sh, master := role(t, i)
@@ -321,6 +320,3 @@ func Shards(t *slotmap.Table, live Live, offset func(name string) int64) []Shard
 	}
 	return out
 }
-
-// PortString is port as text (CLUSTER SHARDS endpoint helpers).
-func PortString(p int) string { return strconv.Itoa(p) }
