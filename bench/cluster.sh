@@ -25,9 +25,16 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
-next=$(( 30000 + ($$ % 20000) ))
-port() { local p=$next; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; next=$((p + 1)); echo "$p"; }
-wait_ping() { for _ in $(seq 1 3000); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.01; done; echo "no PONG on $1" >&2; exit 1; }
+# Below the ephemeral range, where outgoing connections hold ports a probe
+# cannot see.
+next=$(( 20000 + ($$ % 10000) ))
+# alloc: the next free port in $R (not in a subshell, so $next advances
+# even for ports nothing listens on yet).
+alloc() { local p=$next; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; next=$((p + 1)); R=$p; }
+wait_ping() {
+  for _ in $(seq 1 3000); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.01; done
+  echo "no PONG on $1" >&2; tail -n 5 "$tmp"/*/log >&2; exit 1
+}
 # wait_check PORT: redis-cli --cluster check passes with 3 masters, 1 replica each.
 wait_check() {
   for _ in $(seq 1 3000); do
@@ -44,9 +51,9 @@ redis_entry=
 start_redis() {
   local addrs=()
   for i in 1 2 3 4 5 6; do
-    local p; p=$(port); mkdir -p "$tmp/redis$i"
+    local p cp; alloc; p=$R; alloc; cp=$R; mkdir -p "$tmp/redis$i"
     redis-server --port "$p" --bind 127.0.0.1 --dir "$tmp/redis$i" --save '' --appendonly no \
-      --cluster-enabled yes --cluster-config-file nodes.conf --logfile "$tmp/redis$i/log" &
+      --cluster-enabled yes --cluster-port "$cp" --cluster-config-file nodes.conf --logfile "$tmp/redis$i/log" &
     pids+=($!)
     wait_ping "$p"
     addrs+=("127.0.0.1:$p")
@@ -60,7 +67,9 @@ start_redis() {
 warden_entry=
 start_warden() {
   local -a rp gp hp dp
-  for i in 1 2 3 4 5 6; do dp[$i]=$(port); rp[$i]=$(port); gp[$i]=$(port); hp[$i]=$(port); done
+  for i in 1 2 3 4 5 6; do
+    alloc; dp[$i]=$R; alloc; rp[$i]=$R; alloc; gp[$i]=$R; alloc; hp[$i]=$R
+  done
   local peers="n1=127.0.0.1:${rp[1]},n2=127.0.0.1:${rp[2]},n3=127.0.0.1:${rp[3]}"
   for i in 1 2 3 4 5 6; do
     mkdir -p "$tmp/warden$i"
@@ -82,7 +91,7 @@ start_warden() {
 # bench KIND PORT P TEST: requests/s of one redis-benchmark --cluster run.
 bench() {
   redis-benchmark --cluster -h 127.0.0.1 -p "$2" -c "$CLIENTS" -n "$REQUESTS" -P "$3" -t "$4" -r 100000 --csv 2>/dev/null |
-    awk -F'","' 'NR > 1 {gsub(/"/, "", $2); print int($2); exit}'
+    awk -F'","' '/^"(SET|GET)"/ {gsub(/"/, "", $2); print int($2); exit}'
 }
 
 start_redis
