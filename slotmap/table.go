@@ -16,10 +16,17 @@ type Node struct {
 	Port  int    // RESP port
 	CPort int    // cluster bus port as CLUSTER NODES shows it (warden: the Raft port)
 	Shard int    // NoShard until placed
+
+	addr string // host:port, made once by NewTable
 }
 
 // Addr is host:port.
-func (n *Node) Addr() string { return net.JoinHostPort(n.Host, strconv.Itoa(n.Port)) }
+func (n *Node) Addr() string {
+	if n.addr != "" {
+		return n.addr
+	}
+	return net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
+}
 
 // Shard is one replication group and the slots it owns.
 type Shard struct {
@@ -41,6 +48,10 @@ type Table struct {
 	Self   int    // index of this node in Nodes, -1 when not in the record
 
 	owner [NumSlots]int16 // shard per slot, NoShard if none
+	// mine is this node's shard index (NoShard if none); master whether
+	// it masters it. Derived once: Route reads them on every command.
+	mine   int
+	master bool
 	// Migrating and Importing mark slots in an atomic migration (slot →
 	// the other shard); routing answers TRYAGAIN for multi-key commands
 	// on them once migrations exist.
@@ -52,6 +63,9 @@ type Table struct {
 // first (the record never does this; the table must still be total).
 func NewTable(epoch uint64, shards []Shard, nodes []Node, self int) *Table {
 	t := &Table{Epoch: epoch, Shards: shards, Nodes: nodes, Self: self}
+	for i := range nodes {
+		nodes[i].addr = net.JoinHostPort(nodes[i].Host, strconv.Itoa(nodes[i].Port))
+	}
 	for i := range t.owner {
 		t.owner[i] = NoShard
 	}
@@ -64,6 +78,7 @@ func NewTable(epoch uint64, shards []Shard, nodes []Node, self int) *Table {
 			}
 		}
 	}
+	t.mine, t.master = t.findSelfShard()
 	return t
 }
 
@@ -91,8 +106,8 @@ func (t *Table) SelfNode() *Node {
 	return &t.Nodes[t.Self]
 }
 
-// selfShard returns the index of this node's shard and whether it is its master.
-func (t *Table) selfShard() (int, bool) {
+// findSelfShard returns the index of this node's shard and whether it is its master.
+func (t *Table) findSelfShard() (int, bool) {
 	n := t.SelfNode()
 	if n == nil {
 		return NoShard, false
@@ -193,8 +208,7 @@ func (t *Table) RouteSlot(slot int, f RouteFlags) Decision {
 	if m == nil {
 		return Decision{Kind: ClusterDown, Slot: slot}
 	}
-	mine, master := t.selfShard()
-	if mine == owner && (master || f&(Read|ReadOnlyConn) == Read|ReadOnlyConn) {
+	if t.mine == owner && (t.master || f&(Read|ReadOnlyConn) == Read|ReadOnlyConn) {
 		return Decision{Kind: Serve, Slot: slot}
 	}
 	return Decision{Kind: Moved, Slot: slot, Addr: m.Addr()}

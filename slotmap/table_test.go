@@ -138,3 +138,24 @@ func FuzzRoute(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRoute is the per-command cost of cluster routing for one key
+// served here and one redirected.
+func BenchmarkRoute(b *testing.B) {
+	tab := threeShards(0, false)
+	for _, c := range []struct {
+		name string
+		key  string
+	}{{"serve", "foo{a}"}, {"moved", "foo"}} {
+		keys := [][]byte{[]byte(c.key)}
+		want := tab.Route(keys, Read).Kind
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if tab.Route(keys, Read).Kind != want {
+					b.Fatal("decision changed")
+				}
+			}
+		})
+	}
+}
