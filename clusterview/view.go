@@ -97,6 +97,9 @@ func NodeLine(t *slotmap.Table, i int, live Live, nowMs int64) string {
 		for _, r := range sh.Slots {
 			b.WriteString(" " + r.String())
 		}
+	}
+	// Migration markers, on this node's own line only, as Redis prints them.
+	if sh != nil && master && i == t.Self {
 		for _, s := range sortedKeys(t.Migrating) {
 			if dst := t.MasterOf(shardByID(t, t.Migrating[s])); dst != nil && shardIndex(t, sh) == t.Owner(s) {
 				fmt.Fprintf(&b, " [%d->-%s]", s, dst.ID)

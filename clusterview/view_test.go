@@ -113,3 +113,21 @@ func TestSlotsAndReplicas(t *testing.T) {
 		t.Fatalf("CLUSTER SHARDS = %+v", sh)
 	}
 }
+
+func TestNodesMigrationMarkers(t *testing.T) {
+	src := table(0, false)
+	src.Migrating, src.Importing = map[int]int{5: 1, 3: 1}, map[int]int{5: 0, 3: 0}
+	line := NodeLine(src, 0, live(), 1)
+	if !strings.HasSuffix(line, " 0-8191 [3->-"+strings.Repeat("b", 40)+"] [5->-"+strings.Repeat("b", 40)+"]") {
+		t.Fatalf("source's own line: %s", line)
+	}
+	dst := table(1, false)
+	dst.Migrating, dst.Importing = src.Migrating, src.Importing
+	line = NodeLine(dst, 1, live(), 1)
+	if !strings.HasSuffix(line, " 8194-16383 [3-<-"+strings.Repeat("a", 40)+"] [5-<-"+strings.Repeat("a", 40)+"]") {
+		t.Fatalf("target's own line: %s", line)
+	}
+	if l := NodeLine(dst, 0, live(), 1); strings.Contains(l, "[") {
+		t.Fatalf("markers on another node's line: %s", l)
+	}
+}

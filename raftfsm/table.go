@@ -44,7 +44,21 @@ func (s *State) Table(self string, hexIDs bool) *slotmap.Table {
 		}
 		shards = append(shards, t)
 	}
-	return slotmap.NewTable(s.Epoch, shards, nodes, selfIdx)
+	t := slotmap.NewTable(s.Epoch, shards, nodes, selfIdx)
+	for _, m := range s.Migrations {
+		if !m.Active() {
+			continue
+		}
+		if t.Migrating == nil {
+			t.Migrating, t.Importing = map[int]int{}, map[int]int{}
+		}
+		for _, r := range m.Slots {
+			for slot := r.Start; slot <= r.End; slot++ {
+				t.Migrating[slot], t.Importing[slot] = m.To, m.From
+			}
+		}
+	}
+	return t
 }
 
 // ClusterIDOf is n's 40-hex cluster id: the one it registered, else one
