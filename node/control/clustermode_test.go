@@ -409,6 +409,17 @@ func TestRedisClusterMode(t *testing.T) {
 		if len(lost) > 0 {
 			t.Fatalf("%d keys lost after the failover: %v", len(lost), lost[:min(len(lost), 10)])
 		}
+		// The old master comes back as a replica of its shard, and the
+		// cluster checks clean again (every range with its replica).
+		victim.Restart(t)
+		c.WaitFor(t, 30*time.Second, victim.ID+" back as a replica", func() bool { return role(victim) == "slave" })
+		for _, n := range c.Nodes {
+			waitFullCoverage(t, c, n)
+		}
+		out, err := exec.Command("redis-cli", "--cluster", "check", entry.Addr()).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "[OK] All 16384 slots covered.") || strings.Contains(string(out), "[ERR]") {
+			t.Fatalf("redis-cli --cluster check after the rejoin: %v\n%s", err, out)
+		}
 	})
 }
 
