@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUESTS=${REQUESTS:-200000}
 CLIENTS=${CLIENTS:-50}
+IO_THREADS=${IO_THREADS:-1} # the same for both (Redis's default; warden: GOMAXPROCS per process)
 PIPELINES=${PIPELINES:-"1 16"}
 ROUNDS=${ROUNDS:-3}
 WARDEN=${WARDEN_BIN:-bin/warden}
@@ -53,7 +54,8 @@ start_redis() {
   for i in 1 2 3 4 5 6; do
     local p cp; alloc; p=$R; alloc; cp=$R; mkdir -p "$tmp/redis$i"
     redis-server --port "$p" --bind 127.0.0.1 --dir "$tmp/redis$i" --save '' --appendonly no \
-      --cluster-enabled yes --cluster-port "$cp" --cluster-config-file nodes.conf --logfile "$tmp/redis$i/log" &
+      --cluster-enabled yes --cluster-port "$cp" --cluster-config-file nodes.conf --io-threads "$IO_THREADS" \
+      --logfile "$tmp/redis$i/log" &
     pids+=($!)
     wait_ping "$p"
     addrs+=("127.0.0.1:$p")
@@ -75,7 +77,7 @@ start_warden() {
     mkdir -p "$tmp/warden$i"
     local extra=(--peers "$peers")
     [ "$i" -gt 3 ] && extra=(--join "http://127.0.0.1:${hp[1]}" --voter no)
-    "$WARDEN" server --port "${dp[$i]}" --bind 127.0.0.1 --dir "$tmp/warden$i" --save '' --appendonly no \
+    "$WARDEN" server --port "${dp[$i]}" --bind 127.0.0.1 --dir "$tmp/warden$i" --save '' --appendonly no --io-threads "$IO_THREADS" \
       --loglevel warning --node-id "n$i" --raft-addr "127.0.0.1:${rp[$i]}" --gossip-addr "127.0.0.1:${gp[$i]}" \
       --http-addr "127.0.0.1:${hp[$i]}" --sentinel-port 0 --announce-host 127.0.0.1 --shards 3 \
       --cluster-enabled yes --repl-diskless-sync-delay 0 "${extra[@]}" 2>>"$tmp/warden$i/log" &
