@@ -1,6 +1,8 @@
 package raftfsm
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/wardenkv/warden/slotmap"
@@ -67,5 +69,14 @@ func TestLoadClusterID(t *testing.T) {
 	}
 	if c, _ := LoadClusterID(t.TempDir()); c == a {
 		t.Fatal("two dirs got the same random id")
+	}
+	// A damaged id file is an error, never silently replaced: the node
+	// would rejoin under another identity.
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, clusterIDFile), []byte("not-an-id\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := LoadClusterID(bad); err == nil {
+		t.Fatalf("damaged id file accepted as %q", id)
 	}
 }

@@ -357,6 +357,10 @@ func TestRedisClusterMode(t *testing.T) {
 		if victim == nil {
 			t.Fatal("no master to kill")
 		}
+		victimID, err := victim.Client().Do(ctx, "CLUSTER", "MYID").Text()
+		if err != nil {
+			t.Fatal(err)
+		}
 		// Its replica acknowledged every write first: the failover must
 		// then lose none.
 		if n, err := victim.Client().Do(ctx, "WAIT", 1, 30000).Int(); err != nil || n != 1 {
@@ -413,6 +417,9 @@ func TestRedisClusterMode(t *testing.T) {
 		// cluster checks clean again (every range with its replica).
 		victim.Restart(t)
 		c.WaitFor(t, 30*time.Second, victim.ID+" back as a replica", func() bool { return role(victim) == "slave" })
+		if id, err := victim.Client().Do(ctx, "CLUSTER", "MYID").Text(); err != nil || id != victimID {
+			t.Fatalf("CLUSTER MYID after the restart = %q, %v; before %q (the id must persist under dir)", id, err, victimID)
+		}
 		for _, n := range c.Nodes {
 			waitFullCoverage(t, c, n)
 		}
