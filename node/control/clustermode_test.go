@@ -205,6 +205,37 @@ func TestRedisClusterMode(t *testing.T) {
 				t.Fatalf("GET p:%d = %q", i, g.Val())
 			}
 		}
+		// A ReadOnly client sends READONLY and reads from the replicas.
+		ro := clusterClient(c, func(o *redis.ClusterOptions) { o.ReadOnly, o.RouteRandomly = true, true })
+		defer ro.Close()
+		c.WaitFor(t, 30*time.Second, "every key readable through a ReadOnly ClusterClient", func() bool {
+			pipe := ro.Pipeline()
+			gets := make([]*redis.StringCmd, 500)
+			for i := range 500 {
+				gets[i] = pipe.Get(ctx, "p:"+strconv.Itoa(i))
+			}
+			pipe.Exec(ctx)
+			for i, g := range gets {
+				if g.Val() != strconv.Itoa(i) {
+					return false
+				}
+			}
+			return true
+		})
+		replicaGets := 0
+		for _, n := range c.Nodes {
+			if role(n) != "slave" {
+				continue
+			}
+			stats := n.Client().Info(ctx, "commandstats").Val()
+			if i := strings.Index(stats, "cmdstat_get:calls="); i >= 0 {
+				v, _ := strconv.Atoi(strings.SplitN(stats[i+len("cmdstat_get:calls="):], ",", 2)[0])
+				replicaGets += v
+			}
+		}
+		if replicaGets == 0 {
+			t.Fatal("the ReadOnly client's GETs never reached a replica")
+		}
 	})
 
 	t.Run("CROSSSLOT, MOVED, READONLY, hash tags", func(t *testing.T) {
