@@ -36,6 +36,9 @@ type Shard struct {
 	Master   int    // index into Table.Nodes, -1 while none
 	Replicas []int  // indexes into Table.Nodes
 	Slots    []Range
+	// Down: the publisher's failure detector holds the master failed
+	// (set before the table is published; routing answers CLUSTERDOWN).
+	Down bool
 }
 
 // Table is an immutable snapshot of slot ownership, built once per change
@@ -205,7 +208,7 @@ func (t *Table) RouteSlot(slot int, f RouteFlags) Decision {
 		return Decision{Kind: Unbound, Slot: slot}
 	}
 	m := t.MasterOf(owner)
-	if m == nil {
+	if m == nil || t.Shards[owner].Down {
 		return Decision{Kind: ClusterDown, Slot: slot}
 	}
 	if t.mine == owner && (t.master || f&(Read|ReadOnlyConn) == Read|ReadOnlyConn) {

@@ -25,6 +25,12 @@ func threeShards(self int, noMaster2 bool) *Table {
 	return NewTable(3, shards, nodes, self)
 }
 
+// downShard marks shard i's master failed, as the publisher does.
+func downShard(t *Table, i int) *Table {
+	t.Shards[i].Down = true
+	return t
+}
+
 // keyIn returns a key hashing to a slot owned by shard i of threeShards.
 func keyIn(t *testing.T, shard int) []byte {
 	for _, k := range []string{"foo", "bar", "hello", "a", "b", "c", "d", "e", "x"} {
@@ -60,6 +66,8 @@ func TestRoute(t *testing.T) {
 		{"same key twice", threeShards(1, false), [][]byte{k1, k1}, 0, ""},
 		{"shard without master", threeShards(0, true), [][]byte{k2}, 0, "CLUSTERDOWN The cluster is down"},
 		{"masterless shard does not stop others", threeShards(0, true), [][]byte{k0}, 0, ""},
+		{"master held failed", downShard(threeShards(0, false), 1), [][]byte{k1}, 0, "CLUSTERDOWN The cluster is down"},
+		{"a failed master's shard does not stop others", downShard(threeShards(0, false), 1), [][]byte{k0}, 0, ""},
 		{"node not in the record", threeShards(-1, false), [][]byte{k0}, Read | ReadOnlyConn, moved(k0, "7000")},
 	}
 	for _, c := range cases {

@@ -459,6 +459,62 @@ func TestRedisClusterMode(t *testing.T) {
 			t.Fatalf("redis-cli --cluster check after the rejoin: %v\n%s", err, out)
 		}
 	})
+
+	t.Run("a shard with neither master nor replica: CLUSTERDOWN for its slots only", func(t *testing.T) {
+		slots, err := entry.Client().ClusterSlots(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A shard that does not hold the entry node and has at most one
+		// voter (n1..n3), so Raft keeps its majority.
+		var dead []*clustertest.Node
+		var deadSlot, liveSlot int
+		for _, s := range slots {
+			m, r := nodeByAddr(c, s.Nodes[0].Addr), nodeByAddr(c, s.Nodes[len(s.Nodes)-1].Addr)
+			voters := 0
+			for _, n := range []*clustertest.Node{m, r} {
+				if n.ID <= "n3" {
+					voters++
+				}
+			}
+			if dead == nil && m != entry && r != entry && m != r && voters <= 1 {
+				dead, deadSlot = []*clustertest.Node{m, r}, int(s.Start)
+			} else {
+				liveSlot = int(s.Start)
+			}
+		}
+		if dead == nil {
+			t.Fatalf("no shard to take down in %v", slots)
+		}
+		keyIn := func(slot int) string {
+			for i := 0; ; i++ {
+				k := "k" + strconv.Itoa(i)
+				if s := slotmap.SlotString(k); s >= slot && s < slot+5000 {
+					return k
+				}
+			}
+		}
+		deadKey, liveKey := keyIn(deadSlot), keyIn(liveSlot)
+		for _, n := range dead {
+			n.Kill()
+		}
+		ec := entry.Client()
+		c.WaitFor(t, 30*time.Second, "CLUSTERDOWN for the dead shard's key on "+entry.ID, func() bool {
+			err := ec.Set(ctx, deadKey, "x", 0).Err()
+			return err != nil && err.Error() == "CLUSTERDOWN The cluster is down"
+		})
+		if info := ec.ClusterInfo(ctx).Val(); !strings.Contains(info, "cluster_state:fail") {
+			t.Fatalf("CLUSTER INFO with a shard down:\n%s", info)
+		}
+		cc := clusterClient(c, func(o *redis.ClusterOptions) { o.MaxRetries = 20 })
+		defer cc.Close()
+		c.WaitFor(t, 30*time.Second, "the live shards still taking writes", func() bool {
+			return cc.Set(ctx, liveKey, "y", 0).Err() == nil
+		})
+		if v, err := cc.Get(ctx, liveKey).Result(); err != nil || v != "y" {
+			t.Fatalf("GET %s = %q, %v", liveKey, v, err)
+		}
+	})
 }
 
 // coverageMasters is the master address of each range a node reports,

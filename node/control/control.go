@@ -60,6 +60,9 @@ type Control struct {
 	fenceMu    sync.Mutex   // orders observe's fence with reconcile lifting it
 	reconciled atomic.Bool
 	myShard    atomic.Int64
+	slots      slotPublisher
+	// detReady is det once started: the FSM observer may run before.
+	detReady atomic.Pointer[gossip.Detector]
 
 	mu         sync.Mutex
 	failSince  map[string]time.Time // leader: when a master was first seen FAIL
@@ -267,6 +270,7 @@ func (c *Control) Start() error {
 		host.Close()
 		return fmt.Errorf("start gossip: %w", err)
 	}
+	c.detReady.Store(c.det)
 	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.baseLog, TLS: c.tls,
 		MaxClients: c.srv.MaxClients()})
 	if err := c.http.Listen(); err != nil {
@@ -296,6 +300,7 @@ func (c *Control) Start() error {
 	c.loop(c.reconcileLoop)
 	c.loop(c.leaderLoop)
 	c.loop(c.registerLoop)
+	c.loop(c.downLoop)
 	if l := c.insecure; l != nil {
 		c.loop(func(ctx context.Context) { c.insecureLoop(ctx, *l, insecureWarnEvery) })
 	}

@@ -152,7 +152,7 @@ func hearsMajorityAt(now, raftAt time.Time, reports []time.Time, voters int, lea
 func (c *Control) observe(st *raftfsm.State) {
 	// The slot table is derived here, once per applied change, so a
 	// command's routing check is one atomic load.
-	c.srv.SetSlotTable(st.Table(c.cfg.id, c.cfg.clusterEnabled))
+	c.publishSlots(st)
 	sh, master, ok := st.Role(c.cfg.id)
 	c.fenceMu.Lock()
 	defer c.fenceMu.Unlock()
