@@ -61,7 +61,7 @@ clean:
 COMPOSE         = $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
 COMPOSE_PROJECT ?= warden
 
-.PHONY: image compose-up compose-down rolling-restart rolling-restart-local
+.PHONY: image compose-up compose-down cluster-up cluster-down rolling-restart rolling-restart-local
 
 image: build
 	docker build -f deploy/Dockerfile -t warden:dev .
@@ -77,6 +77,15 @@ compose-up: image
 # (down starts nothing, but compose insists the secret's variable be set.)
 compose-down:
 	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -p $(COMPOSE_PROJECT) -f deploy/docker-compose.yml down
+
+# The six-node Redis Cluster mode cluster (3 shards x master + replica).
+cluster-up: image
+	@secret="$${WARDEN_CLUSTER_SECRET:-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"; \
+	echo "WARDEN_CLUSTER_SECRET=$$secret"; \
+	WARDEN_CLUSTER_SECRET="$$secret" $(COMPOSE) -p $(COMPOSE_PROJECT)-cluster -f deploy/docker-compose.cluster.yml up -d
+
+cluster-down:
+	WARDEN_CLUSTER_SECRET="$${WARDEN_CLUSTER_SECRET:-unused}" $(COMPOSE) -p $(COMPOSE_PROJECT)-cluster -f deploy/docker-compose.cluster.yml down
 
 # Rolling restart (SIGTERM, restart, wait until ready; one node at a time)
 # while clients write with WAIT 1: prints the longest write pause a client

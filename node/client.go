@@ -31,6 +31,9 @@ type Client struct {
 	multi  *multiState
 	watch  []watchedKey
 	wstate *keyspace.Watch
+	// readOnlyCluster: READONLY was sent (cluster mode: a replica serves
+	// this client's reads of its shard's slots).
+	readOnlyCluster bool
 	// aofPending is the AOF offset this client's writes reach; its replies
 	// wait until the AOF is that far (appendfsync).
 	aofPending int64

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+
+	"github.com/wardenkv/warden/clusterview"
 	"net"
 	"strconv"
 )
@@ -17,8 +19,10 @@ type Cluster interface {
 	// master, and the config epoch of its shard.
 	MasterEpoch() (master bool, epoch uint64)
 	MyID() string
-	ClusterInfo() string
-	ClusterNodes() string
+	// Health is a node's failure state (by its human name) for CLUSTER
+	// replies; Offset its last known replication offset.
+	Health(name string) clusterview.Health
+	Offset(name string) int64
 	// Failover asks for a manual failover to this replica (CLUSTER FAILOVER).
 	Failover(ctx context.Context, force bool) error
 	// HandOff runs before a shutdown (SIGTERM, SHUTDOWN) and returns by

@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/clusterview"
 	"github.com/wardenkv/warden/node/config"
+	"github.com/wardenkv/warden/slotmap"
 )
 
 // fakeCluster stands in for the control plane.
@@ -31,12 +33,10 @@ func (f *fakeCluster) WriteRefusal() string {
 	}
 	return ""
 }
-func (f *fakeCluster) MasterEpoch() (bool, uint64) { return f.master.Load(), f.epoch.Load() }
-func (f *fakeCluster) MyID() string                { return "n1" }
-func (f *fakeCluster) ClusterInfo() string         { return "cluster_state:ok\r\n" }
-func (f *fakeCluster) ClusterNodes() string {
-	return "n1 127.0.0.1:1@2 myself,master - 0 0 1 connected 0-16383\n"
-}
+func (f *fakeCluster) MasterEpoch() (bool, uint64)      { return f.master.Load(), f.epoch.Load() }
+func (f *fakeCluster) MyID() string                     { return "n1" }
+func (f *fakeCluster) Health(string) clusterview.Health { return clusterview.Alive }
+func (f *fakeCluster) Offset(string) int64              { return 0 }
 func (f *fakeCluster) Failover(context.Context, bool) error {
 	return errors.New("no leader")
 }
@@ -58,6 +58,9 @@ func startClusterServer(t *testing.T, fc Cluster) (*Server, string) {
 		t.Fatal(err)
 	}
 	s.SetCluster(fc)
+	// One node mastering every slot, as the control plane would publish.
+	s.SetSlotTable(slotmap.NewTable(1, []slotmap.Shard{{ID: 0, Master: 0, Epoch: 1, Slots: []slotmap.Range{{Start: 0, End: slotmap.NumSlots - 1}}}},
+		[]slotmap.Node{{ID: "n1", Name: "n1", Host: "127.0.0.1", Port: 1, CPort: 2}}, 0))
 	serveUntilCleanup(t, s)
 	return s, s.Addr().String()
 }

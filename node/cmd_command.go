@@ -195,8 +195,11 @@ func (c *Ctx) statusSet(items []string) {
 // commandInfo writes one COMMAND INFO entry (Redis 7 shape).
 func (c *Ctx) commandInfo(cmd *Command) {
 	m, known := serverCmdTable[cmd.Name]
+	// The registration is the source of key positions
+	// (TestKeyPositionsAgreeWithMetadata proves Redis's metadata agrees);
+	// only movable-key commands report Redis's fixed part.
 	first, last, step := cmd.FirstKey, cmd.LastKey, cmd.Step
-	if known {
+	if known && cmd.KeyFn != nil {
 		first, last, step = m.first, m.last, m.step
 	}
 	c.Array(10)
@@ -432,7 +435,7 @@ func (c *Ctx) getKeysTarget() (*Command, [][]byte, []int, bool) {
 		c.Err("ERR Invalid command specified")
 		return nil, nil, nil, false
 	}
-	if cmd.FirstKey <= 0 && cmd.KeyFn == nil {
+	if (cmd.FirstKey <= 0 && cmd.KeyFn == nil) || cmd.Flags&fNotKey != 0 {
 		c.Err("ERR The command has no key arguments")
 		return nil, nil, nil, false
 	}

@@ -9,13 +9,12 @@ func registerPubsub(t table) {
 		&Command{Name: "unsubscribe", Arity: -1, Flags: sub, Run: cmdUnsubscribe, Group: g},
 		&Command{Name: "psubscribe", Arity: -2, Flags: sub, Run: cmdPSubscribe, Group: g},
 		&Command{Name: "punsubscribe", Arity: -1, Flags: sub, Run: cmdPUnsubscribe, Group: g},
-		// Shard channels are keys only for cluster routing: they are not
-		// declared as keys here so no partition lock is held while a
-		// subscriber's output drains.
-		&Command{Name: "ssubscribe", Arity: -2, Flags: sub, Run: cmdSSubscribe, Group: g},
-		&Command{Name: "sunsubscribe", Arity: -1, Flags: sub, Run: cmdSUnsubscribe, Group: g},
+		// Shard channels are keys only for cluster routing (fNotKey): no
+		// partition lock is held while a subscriber's output drains.
+		&Command{Name: "ssubscribe", Arity: -2, Flags: sub | fNotKey, FirstKey: 1, LastKey: -1, Run: cmdSSubscribe, Group: g},
+		&Command{Name: "sunsubscribe", Arity: -1, Flags: sub | fNotKey, FirstKey: 1, LastKey: -1, Run: cmdSUnsubscribe, Group: g},
 		&Command{Name: "publish", Arity: 3, Flags: ro | fFast, Run: cmdPublish, Group: g},
-		&Command{Name: "spublish", Arity: 3, Flags: ro | fFast, Run: cmdSPublish, Group: g},
+		&Command{Name: "spublish", Arity: 3, Flags: ro | fFast | fNotKey, FirstKey: 1, Run: cmdSPublish, Group: g},
 		&Command{Name: "pubsub", Arity: -2, Group: g, Subs: subs(
 			&Command{Name: "channels", Arity: -2, Flags: ro, Run: cmdPubsubChannels, Group: g},
 			&Command{Name: "shardchannels", Arity: -2, Flags: ro, Run: cmdPubsubShardChannels, Group: g},

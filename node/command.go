@@ -30,6 +30,10 @@ const (
 	// fProtected is Redis's CMD_PROTECTED: refused unless
 	// enable-debug-command allows it for this connection (DEBUG).
 	fProtected
+	// fNotKey: the key positions hold channels (Redis's not_key key spec,
+	// sharded pub/sub). Cluster routing hashes them; locking, GETKEYS and
+	// ACL key checks ignore them.
+	fNotKey
 )
 
 var flagNames = []struct {
@@ -65,6 +69,15 @@ type Command struct {
 
 // keys returns the key arguments of one invocation.
 func (cmd *Command) keys(args [][]byte, buf [][]byte) [][]byte {
+	if cmd.Flags&fNotKey != 0 {
+		return nil
+	}
+	return cmd.routeKeys(args, buf)
+}
+
+// routeKeys returns the arguments cluster routing hashes: the keys, or the
+// shard channels of sharded pub/sub.
+func (cmd *Command) routeKeys(args [][]byte, buf [][]byte) [][]byte {
 	if cmd.KeyFn != nil {
 		return cmd.KeyFn(args)
 	}

@@ -187,8 +187,14 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		return
 	}
 	// Refusals for clients, never for the internal ones (AOF replay, the
-	// master's stream): what they apply was already accepted.
+	// master's stream): what they apply was already accepted. Cluster
+	// redirects come first, and before MULTI queues, as in Redis.
 	if !cl.internal {
+		if msg := s.route(cl, cmd, args); msg != "" {
+			s.routeRefused(cl, cmd)
+			c.Err(msg)
+			return
+		}
 		if msg := s.refuse(cmd); msg != "" {
 			if cl.multi != nil {
 				cl.multi.aborted = true

@@ -72,6 +72,7 @@ type Server struct {
 	aofLog        atomic.Pointer[aof.AOF] // the open AOF, nil when appendonly is off
 	aofEnd        atomic.Int64
 	cluster       Cluster       // nil: standalone
+	slots         slotRouting   // cluster-enabled: the slot table commands are routed by
 	started       chan struct{} // closed once data is loaded and clients are accepted
 }
 

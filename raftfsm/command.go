@@ -44,6 +44,9 @@ type Command struct {
 	// Unsynced (set_master): the new master never synced from the one it
 	// replaces, so whatever that one took alone is lost.
 	Unsynced bool `json:"unsynced,omitempty"`
+	// Data is the typed payload of the newer operations (one type per
+	// operation, as MigrationStart), instead of more fields here.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // Encode serializes c at the current Version.

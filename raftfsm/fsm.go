@@ -187,6 +187,9 @@ func (s *State) apply(c Command) error {
 		sh.Handoff = nil
 		return nil
 	}
+	if ok, err := s.applyMigration(c); ok {
+		return err
+	}
 	return fmt.Errorf("unknown command %q", c.Op)
 }
 
@@ -219,6 +222,11 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	for i, sh := range st.Shards {
 		if sh == nil {
 			return fmt.Errorf("restore state: shard %d is empty", i)
+		}
+	}
+	for i, m := range st.Migrations {
+		if m == nil {
+			return fmt.Errorf("restore state: migration %d is empty", i)
 		}
 	}
 	f.mu.Lock()

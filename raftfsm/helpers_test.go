@@ -146,22 +146,53 @@ func checkInvariants(s *State) error {
 	return checkSlots(s)
 }
 
-// checkSlots: the shards own every slot exactly once, in order.
+// checkSlots: the shards own every slot exactly once (ranges sorted and
+// disjoint within a shard); an active migration's slots are its source's,
+// and no two active migrations share a slot.
 func checkSlots(s *State) error {
 	if len(s.Shards) == 0 {
 		return nil
 	}
-	next := 0
+	var owner [slotmap.NumSlots]int
+	for i := range owner {
+		owner[i] = -1
+	}
 	for _, sh := range s.Shards {
+		prevEnd := -1
 		for _, r := range sh.Slots {
-			if r.Start != next || r.End < r.Start || r.End >= slotmap.NumSlots {
-				return fmt.Errorf("shard %d range %d-%d: want a non-empty range starting at %d", sh.ID, r.Start, r.End, next)
+			if r.Start <= prevEnd || r.End < r.Start || r.End >= slotmap.NumSlots {
+				return fmt.Errorf("shard %d range %d-%d: unsorted, overlapping or out of range", sh.ID, r.Start, r.End)
 			}
-			next = r.End + 1
+			prevEnd = r.End
+			for i := r.Start; i <= r.End; i++ {
+				if owner[i] >= 0 {
+					return fmt.Errorf("slot %d owned by shards %d and %d", i, owner[i], sh.ID)
+				}
+				owner[i] = sh.ID
+			}
 		}
 	}
-	if next != slotmap.NumSlots {
-		return fmt.Errorf("slots end at %d, want %d", next-1, slotmap.NumSlots-1)
+	for i, o := range owner {
+		if o < 0 {
+			return fmt.Errorf("slot %d owned by no shard", i)
+		}
+	}
+	var busy [slotmap.NumSlots]bool
+	for _, m := range s.Migrations {
+		if m == nil || !m.Active() {
+			continue
+		}
+		for _, r := range m.Slots {
+			for i := r.Start; i <= r.End; i++ {
+				if owner[i] != m.From {
+					return fmt.Errorf("migration %d: slot %d owned by %d, not its source %d", m.ID, i, owner[i], m.From)
+				}
+				if busy[i] {
+					return fmt.Errorf("slot %d in two active migrations", i)
+				}
+				busy[i] = true
+			}
+		}
 	}
 	return nil
 }

@@ -36,9 +36,22 @@ func randomCommand(r *rand.Rand, st *State) Command {
 		}
 		return propIDs[r.IntN(len(propIDs))]
 	}
-	switch r.IntN(12) {
+	switch r.IntN(15) {
 	case 11:
 		return Command{Op: OpMark}
+	case 12:
+		lo := r.IntN(slotmap.NumSlots)
+		c, _ := WithPayload(OpMigrationStart, MigrationStart{From: shard(), To: shard(),
+			Slots: []slotmap.Range{{Start: lo, End: min(lo+r.IntN(3000), slotmap.NumSlots-1)}}})
+		return c
+	case 13, 14:
+		id := uint64(r.IntN(int(st.NextMigration) + 2))
+		if r.IntN(2) == 0 {
+			c, _ := WithPayload(OpMigrationFlip, MigrationFlip{ID: id})
+			return c
+		}
+		c, _ := WithPayload(OpMigrationCancel, MigrationCancel{ID: id, Reason: "test"})
+		return c
 	case 0:
 		return Command{Op: OpInit, Name: "m", Shards: r.IntN(5), ReplicasPerShard: r.IntN(3)}
 	case 1, 2, 3:
@@ -69,6 +82,9 @@ func describe(c Command) string {
 	}
 	if c.Op == OpInit {
 		s += fmt.Sprintf(" shards=%d", c.Shards)
+	}
+	if len(c.Data) > 0 {
+		s += " data=" + string(c.Data)
 	}
 	return s
 }
@@ -255,6 +271,9 @@ func FuzzApply(f *testing.F) {
 		Command{Op: OpEndHandoff, Shard: 0, PrevEpoch: 1}))
 	f.Add([]byte(`{"v":1,"op":"init","shards":3}` + "\n" + `{"v":1,"op":"add_node","node":{"id":"q","shard":2}}`))
 	f.Add(enc(Command{Op: OpMark}, Command{Op: OpInit, Name: "m", Shards: 3}, Command{Op: OpMark}))
+	mig, _ := WithPayload(OpMigrationStart, MigrationStart{From: 0, To: 1, Slots: []slotmap.Range{{Start: 0, End: 10}}})
+	flip, _ := WithPayload(OpMigrationFlip, MigrationFlip{ID: 1})
+	f.Add(enc(Command{Op: OpInit, Name: "m", Shards: 2}, mig, flip, mig))
 	f.Add([]byte(`{"v":2,"op":"init"}` + "\n" + `{"v":1,"op":"nope"}` + "\n\x00\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h := newHarness(t)

@@ -24,6 +24,9 @@ type Node struct {
 	Voter        bool   `json:"voter"`
 	Priority     int    `json:"priority"` // replica-priority: lower wins, 0 never promoted
 	Shard        int    `json:"shard"`    // -1 until placed
+	// ClusterID is the node's persistent 40-hex id (CLUSTER MYID), kept
+	// under its dir; ID stays the human name.
+	ClusterID string `json:"cluster_id,omitempty"`
 }
 
 // Handoff is a graceful (manual) failover in progress: the master has been
@@ -59,6 +62,10 @@ type State struct {
 	// had never synced from the failed master.
 	UnsyncedFailovers uint64 `json:"unsynced_failovers,omitempty"`
 	Index             uint64 `json:"index"` // last applied log index
+	// Migrations are the slot migrations in progress and the last
+	// finished ones; NextMigration numbers them.
+	Migrations    []*Migration `json:"migrations,omitempty"`
+	NextMigration uint64       `json:"next_migration,omitempty"`
 }
 
 func newState() *State { return &State{Nodes: map[string]*Node{}} }
@@ -81,6 +88,15 @@ func (s *State) Clone() *State {
 			cp.Handoff = &h
 		}
 		c.Shards[i] = &cp
+	}
+	c.Migrations = make([]*Migration, len(s.Migrations))
+	for i, m := range s.Migrations {
+		cp := *m
+		cp.Slots = slices.Clone(m.Slots)
+		c.Migrations[i] = &cp
+	}
+	if s.Migrations == nil {
+		c.Migrations = nil
 	}
 	return &c
 }

@@ -112,6 +112,9 @@ func runServer(args []string) error {
 	}
 	defer closeLog()
 	slog.SetDefault(logger)
+	if err := control.Check(cfg); err != nil {
+		return err
+	}
 	srv, err := node.New(cfg, logger)
 	if err != nil {
 		return err

@@ -147,8 +147,11 @@ var directives = []Directive{
 	{Name: "peers", Usage: "comma-separated raft addresses of the founding nodes", Default: "", Immutable: true},
 	{Name: "join", Usage: "HTTP address of a cluster node to join through", Default: "", Immutable: true},
 	{Name: "voter", Usage: "this node votes in Raft (no: a non-voting member)", Default: "yes", Kind: Bool, Immutable: true},
+	// cluster-enabled yes (with the control plane) makes the node a Redis
+	// Cluster node: it routes keys by slot and answers CLUSTER SLOTS.
+	{Name: "cluster-enabled", Usage: "route by hash slot and answer Redis Cluster clients (needs raft-addr)", Default: "no", Kind: Bool, Immutable: true},
 	{Name: "shards", Usage: "shards a new cluster is split into", Default: "1", Kind: Int, Min: 1, Max: 16384, Immutable: true},
-	{Name: "replicas-per-shard", Usage: "replicas each shard is given", Default: "2", Kind: Int, Min: 0, Max: 1 << 10, Immutable: true},
+	{Name: "replicas-per-shard", Usage: "replicas each shard is given", Default: "1", Kind: Int, Min: 0, Max: 1 << 10, Immutable: true},
 	{Name: "cluster-secret", Usage: "shared secret that authenticates cluster traffic", Default: "", Immutable: true, Sensitive: true},
 	// insecure-cluster yes lets a node whose listeners are not all on
 	// loopback run without cluster-secret (it warns every minute).

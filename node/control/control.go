@@ -60,6 +60,9 @@ type Control struct {
 	fenceMu    sync.Mutex   // orders observe's fence with reconcile lifting it
 	reconciled atomic.Bool
 	myShard    atomic.Int64
+	slots      slotPublisher
+	// detReady is det once started: the FSM observer may run before.
+	detReady atomic.Pointer[gossip.Detector]
 
 	mu         sync.Mutex
 	failSince  map[string]time.Time // leader: when a master was first seen FAIL
@@ -84,6 +87,7 @@ type settings struct {
 	sentinelBind, sentinelAdv          string
 	announce                           string
 	voter                              bool
+	clusterEnabled                     bool // cluster-enabled: route by slot, CLUSTER ids are 40-hex
 	tlsCluster, tlsData                bool // control plane over TLS; record and Sentinel give TLS ports
 	shards, replicasPerShard, priority int
 	downAfter, lease                   time.Duration
@@ -91,6 +95,20 @@ type settings struct {
 
 // Enabled reports whether cfg asks for cluster mode.
 func Enabled(cfg *config.Config) bool { return cfg.Get("raft-addr") != "" }
+
+// ErrClusterNoControlPlane refuses cluster-enabled yes on a node without
+// the control plane: slot ownership lives in the Raft record, so such a
+// node could never learn which slots it serves.
+var ErrClusterNoControlPlane = errors.New("cluster-enabled yes needs the control plane: set raft-addr and either peers (to found a cluster) or join (to enter one); warden keeps slot ownership in its Raft record, not in nodes.conf")
+
+// Check refuses settings the control plane cannot run with, before the
+// data node starts.
+func Check(cfg *config.Config) error {
+	if cfg.Bool("cluster-enabled") && !Enabled(cfg) {
+		return ErrClusterNoControlPlane
+	}
+	return nil
+}
 
 // New prepares the control plane for srv (already listening) and switches
 // srv to cluster mode: until the record names it master, it takes no writes.
@@ -129,7 +147,13 @@ func New(cfg *config.Config, srv *node.Server, log *slog.Logger) (*Control, erro
 	c.self = raftfsm.Node{ID: st.id, RaftAddr: st.raftAdv, GossipAddr: st.gossipAdv, HTTPAddr: st.httpAdv,
 		RedisAddr: net.JoinHostPort(st.announce, strconv.Itoa(tcpPort(dataAddr))), SentinelAddr: st.sentinelAdv,
 		Host: st.announce, Voter: st.voter, Priority: st.priority}
+	if c.self.ClusterID, err = raftfsm.LoadClusterID(cfg.Get("dir")); err != nil {
+		return nil, err
+	}
 	srv.SetCluster(c)
+	if st.clusterEnabled {
+		srv.EnableSlotRouting()
+	}
 	return c, nil
 }
 
@@ -137,7 +161,7 @@ func resolve(cfg *config.Config, srv *node.Server) (settings, error) {
 	s := settings{
 		id: cfg.Get("node-id"), secret: cfg.Get("cluster-secret"), peers: cfg.Get("peers"),
 		join: cfg.Get("join"), name: cfg.Get("master-name"), announce: cfg.Get("announce-host"),
-		voter: cfg.Bool("voter"), shards: int(cfg.Int("shards")), replicasPerShard: int(cfg.Int("replicas-per-shard")),
+		voter: cfg.Bool("voter"), clusterEnabled: cfg.Bool("cluster-enabled"), shards: int(cfg.Int("shards")), replicasPerShard: int(cfg.Int("replicas-per-shard")),
 		priority:  int(cfg.Int("replica-priority")),
 		downAfter: time.Duration(cfg.Int("down-after-milliseconds")) * time.Millisecond,
 		lease:     time.Duration(cfg.Int("master-lease-ms")) * time.Millisecond,
@@ -246,6 +270,7 @@ func (c *Control) Start() error {
 		host.Close()
 		return fmt.Errorf("start gossip: %w", err)
 	}
+	c.detReady.Store(c.det)
 	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.baseLog, TLS: c.tls,
 		MaxClients: c.srv.MaxClients()})
 	if err := c.http.Listen(); err != nil {
@@ -275,6 +300,7 @@ func (c *Control) Start() error {
 	c.loop(c.reconcileLoop)
 	c.loop(c.leaderLoop)
 	c.loop(c.registerLoop)
+	c.loop(c.downLoop)
 	if l := c.insecure; l != nil {
 		c.loop(func(ctx context.Context) { c.insecureLoop(ctx, *l, insecureWarnEvery) })
 	}

@@ -150,6 +150,9 @@ func hearsMajorityAt(now, raftAt time.Time, reports []time.Time, voters int, lea
 // observe runs inside the FSM's apply: once the record stops naming this
 // node master, writes stop before the entry counts as applied.
 func (c *Control) observe(st *raftfsm.State) {
+	// The slot table is derived here, once per applied change, so a
+	// command's routing check is one atomic load.
+	c.publishSlots(st)
 	sh, master, ok := st.Role(c.cfg.id)
 	c.fenceMu.Lock()
 	defer c.fenceMu.Unlock()
@@ -185,8 +188,14 @@ func (c *Control) MasterEpoch() (bool, uint64) {
 	return c.fsmMaster.Load(), c.shardEpoch.Load()
 }
 
-// MyID implements node.Cluster.
-func (c *Control) MyID() string { return c.cfg.id }
+// MyID implements node.Cluster: the 40-hex id in cluster mode, else the
+// node's name (what Sentinel-mode CLUSTER NODES shows).
+func (c *Control) MyID() string {
+	if c.cfg.clusterEnabled {
+		return c.self.ClusterID
+	}
+	return c.cfg.id
+}
 
 // reconcileLoop makes the data node what the record says, on every change
 // and periodically (a missed change, a link that went down).

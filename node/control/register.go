@@ -51,7 +51,7 @@ func (c *Control) registerLoop(ctx context.Context) {
 func (c *Control) register(ctx context.Context) error {
 	req := httpapi.JoinRequest{ID: c.self.ID, RaftAddr: c.self.RaftAddr, GossipAddr: c.self.GossipAddr,
 		HTTPAddr: c.self.HTTPAddr, RedisAddr: c.self.RedisAddr, SentinelAddr: c.self.SentinelAddr,
-		Host: c.self.Host, Voter: c.self.Voter, Priority: c.self.Priority}
+		Host: c.self.Host, Voter: c.self.Voter, Priority: c.self.Priority, ClusterID: c.self.ClusterID}
 	body, _ := json.Marshal(req)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -139,7 +139,11 @@ func (c *Control) join(req httpapi.JoinRequest) (httpapi.JoinResponse, error) {
 		}
 	}
 	n := raftfsm.Node{ID: req.ID, RaftAddr: req.RaftAddr, GossipAddr: req.GossipAddr, HTTPAddr: req.HTTPAddr,
-		RedisAddr: req.RedisAddr, SentinelAddr: req.SentinelAddr, Host: req.Host, Voter: req.Voter, Priority: req.Priority}
+		RedisAddr: req.RedisAddr, SentinelAddr: req.SentinelAddr, Host: req.Host, Voter: req.Voter, Priority: req.Priority,
+		ClusterID: req.ClusterID}
+	if req.ClusterID != "" && !raftfsm.ValidClusterID(req.ClusterID) {
+		return out, fmt.Errorf("join: cluster_id %q is not 40 hex digits", req.ClusterID)
+	}
 	if err := c.host.Apply(raftfsm.Command{Op: raftfsm.OpAddNode, Node: &n}, applyTimeout); err != nil {
 		return out, err
 	}

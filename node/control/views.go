@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardenkv/warden/clusterview"
 	"github.com/wardenkv/warden/node/httpapi"
 	"github.com/wardenkv/warden/node/sentinel"
 	"github.com/wardenkv/warden/slotmap"
@@ -171,71 +172,27 @@ func (c *Control) postLeader(ctx context.Context, base, path string, body []byte
 	return msg, nil
 }
 
-// ClusterInfo implements node.Cluster (CLUSTER INFO).
-func (c *Control) ClusterInfo() string {
-	st := c.host.FSM.State()
-	state := "ok"
-	assigned := 0
-	for _, sh := range st.Shards {
-		for _, r := range sh.Slots {
-			assigned += r.End - r.Start + 1
-		}
-		if sh.Master == "" || c.det.Failed(sh.Master) {
-			state = "fail"
-		}
+// Health implements node.Cluster: gossip's view of node name.
+func (c *Control) Health(name string) clusterview.Health {
+	switch c.memberState(name) {
+	case "fail":
+		return clusterview.Fail
+	case "pfail":
+		return clusterview.PFail
 	}
-	myEpoch := c.shardEpoch.Load()
-	var b strings.Builder
-	fmt.Fprintf(&b, "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\n", state, assigned, assigned)
-	fmt.Fprintf(&b, "cluster_known_nodes:%d\r\ncluster_size:%d\r\ncluster_current_epoch:%d\r\ncluster_my_epoch:%d\r\n", len(st.Nodes), len(st.Shards), st.Epoch, myEpoch)
-	fmt.Fprintf(&b, "cluster_stats_messages_sent:0\r\ncluster_stats_messages_received:0\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n")
-	return b.String()
+	return clusterview.Alive
 }
 
-// ClusterNodes implements node.Cluster, in Redis's CLUSTER NODES format.
-func (c *Control) ClusterNodes() string {
-	st := c.host.FSM.State()
-	var b strings.Builder
-	for _, id := range st.NodeIDs() {
-		n := st.Nodes[id]
-		sh := st.Shard(n.Shard)
-		var flags []string
-		if id == c.cfg.id {
-			flags = append(flags, "myself")
-		}
-		master, masterOf := "-", ""
-		switch {
-		case sh != nil && sh.Master == id:
-			flags = append(flags, "master")
-			masterOf = rangesString(sh.Slots)
-		case sh != nil:
-			flags = append(flags, "slave")
-			master = sh.Master
-		default:
-			flags = append(flags, "noflags")
-		}
-		link := "connected"
-		switch c.memberState(id) {
-		case "fail":
-			flags = append(flags, "fail")
-			link = "disconnected"
-		case "pfail":
-			flags = append(flags, "fail?")
-		}
-		epoch := uint64(0)
-		if sh != nil {
-			epoch = sh.Epoch
-		}
-		host, port, _ := net.SplitHostPort(n.RedisAddr)
-		_, rport, _ := net.SplitHostPort(n.RaftAddr)
-		line := fmt.Sprintf("%s %s:%s@%s,%s %s %s 0 %d %d %s", id, host, port, rport, host, strings.Join(flags, ","), master,
-			time.Now().UnixMilli(), epoch, link)
-		if masterOf != "" {
-			line += " " + masterOf
-		}
-		b.WriteString(line + "\n")
+// Offset implements node.Cluster: the replication offset name last
+// gossiped (this node's own, live).
+func (c *Control) Offset(name string) int64 {
+	if name == c.cfg.id {
+		return c.srv.ReplOffset()
 	}
-	return b.String()
+	if r, ok := c.det.Report(name); ok {
+		return r.Meta.Offset
+	}
+	return 0
 }
 
 // httpView adapts Control to httpapi.View.

@@ -77,6 +77,7 @@ type JoinRequest struct {
 	Host         string `json:"host"`
 	Voter        bool   `json:"voter"`
 	Priority     int    `json:"priority"`
+	ClusterID    string `json:"cluster_id,omitempty"` // 40-hex CLUSTER MYID
 }
 
 // JoinResponse tells the joiner whom to gossip with.

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Cluster throughput, warden and a real Redis Cluster of the same shape
+# side by side: 3 masters + 3 replicas on loopback each (Redis: redis-cli
+# --cluster create --cluster-replicas 1; warden: 3 voters with --peers and
+# 3 non-voters with --join, --shards 3, cluster-enabled yes), then
+# redis-benchmark --cluster -t set,get at each -P, ROUNDS alternating runs,
+# printing requests/s and warden÷Redis (median of the rounds).
+#
+#   bash bench/cluster.sh
+#   REQUESTS=1000000 ROUNDS=5 bash bench/cluster.sh
+#   WARDEN_BIN=/tmp/old/warden bash bench/cluster.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REQUESTS=${REQUESTS:-200000}
+CLIENTS=${CLIENTS:-50}
+IO_THREADS=${IO_THREADS:-1} # the same for both (Redis's default; warden: GOMAXPROCS per process)
+PIPELINES=${PIPELINES:-"1 16"}
+ROUNDS=${ROUNDS:-3}
+WARDEN=${WARDEN_BIN:-bin/warden}
+for tool in redis-server redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || { echo "cluster.sh: $tool not found" >&2; exit 1; }
+done
+[ -n "${WARDEN_BIN:-}" ] || [ -x bin/warden ] || make build >/dev/null
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+# Below the ephemeral range, where outgoing connections hold ports a probe
+# cannot see.
+next=$(( 20000 + ($$ % 10000) ))
+# alloc: the next free port in $R (not in a subshell, so $next advances
+# even for ports nothing listens on yet).
+alloc() { local p=$next; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; next=$((p + 1)); R=$p; }
+wait_ping() {
+  for _ in $(seq 1 3000); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.01; done
+  echo "no PONG on $1" >&2; tail -n 5 "$tmp"/*/log >&2; exit 1
+}
+# wait_check PORT: redis-cli --cluster check passes with 3 masters, 1 replica each.
+wait_check() {
+  for _ in $(seq 1 3000); do
+    out=$(redis-cli --cluster check "127.0.0.1:$1" 2>/dev/null || true)
+    if grep -q 'All 16384 slots covered' <<<"$out" && ! grep -q 'ERR\|WARNING' <<<"$out" &&
+      [ "$(grep -c '1 slaves\.' <<<"$out")" = 3 ]; then return 0; fi
+    sleep 0.05
+  done
+  echo "cluster on $1 never passed --cluster check:" >&2; echo "$out" >&2; exit 1
+}
+
+# Redis Cluster: 6 nodes, then --cluster create.
+redis_entry=
+start_redis() {
+  local addrs=()
+  for i in 1 2 3 4 5 6; do
+    local p cp; alloc; p=$R; alloc; cp=$R; mkdir -p "$tmp/redis$i"
+    redis-server --port "$p" --bind 127.0.0.1 --dir "$tmp/redis$i" --save '' --appendonly no \
+      --cluster-enabled yes --cluster-port "$cp" --cluster-config-file nodes.conf --io-threads "$IO_THREADS" \
+      --logfile "$tmp/redis$i/log" &
+    pids+=($!)
+    wait_ping "$p"
+    addrs+=("127.0.0.1:$p")
+  done
+  redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes >/dev/null
+  redis_entry=${addrs[0]#127.0.0.1:}
+  wait_check "$redis_entry"
+}
+
+# warden: 3 voters (--peers), 3 non-voters (--join), --shards 3.
+warden_entry=
+start_warden() {
+  local -a rp gp hp dp
+  for i in 1 2 3 4 5 6; do
+    alloc; dp[$i]=$R; alloc; rp[$i]=$R; alloc; gp[$i]=$R; alloc; hp[$i]=$R
+  done
+  local peers="n1=127.0.0.1:${rp[1]},n2=127.0.0.1:${rp[2]},n3=127.0.0.1:${rp[3]}"
+  for i in 1 2 3 4 5 6; do
+    mkdir -p "$tmp/warden$i"
+    local extra=(--peers "$peers")
+    [ "$i" -gt 3 ] && extra=(--join "http://127.0.0.1:${hp[1]}" --voter no)
+    "$WARDEN" server --port "${dp[$i]}" --bind 127.0.0.1 --dir "$tmp/warden$i" --save '' --appendonly no --io-threads "$IO_THREADS" \
+      --loglevel warning --node-id "n$i" --raft-addr "127.0.0.1:${rp[$i]}" --gossip-addr "127.0.0.1:${gp[$i]}" \
+      --http-addr "127.0.0.1:${hp[$i]}" --sentinel-port 0 --announce-host 127.0.0.1 --shards 3 \
+      --cluster-enabled yes --repl-diskless-sync-delay 0 "${extra[@]}" 2>>"$tmp/warden$i/log" &
+    pids+=($!)
+    wait_ping "${dp[$i]}"
+    # Non-voters join once the founders have a leader.
+    [ "$i" = 3 ] && until redis-cli -p "${dp[1]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; do sleep 0.05; done
+  done
+  warden_entry=${dp[1]}
+  wait_check "$warden_entry"
+}
+
+# bench KIND PORT P TEST: requests/s of one redis-benchmark --cluster run.
+bench() {
+  redis-benchmark --cluster -h 127.0.0.1 -p "$2" -c "$CLIENTS" -n "$REQUESTS" -P "$3" -t "$4" -r 100000 --csv 2>/dev/null |
+    awk -F'","' '/^"(SET|GET)"/ {gsub(/"/, "", $2); print int($2); exit}'
+}
+
+start_redis
+start_warden
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+printf '%-6s %-4s %14s %14s %8s\n' test P redis_rps warden_rps ratio
+for P in $PIPELINES; do
+  for t in set get; do
+    r=() w=()
+    for _ in $(seq 1 "$ROUNDS"); do
+      r+=("$(bench redis "$redis_entry" "$P" "$t")")
+      w+=("$(bench warden "$warden_entry" "$P" "$t")")
+    done
+    rm=$(echo "${r[*]}" | median); wm=$(echo "${w[*]}" | median)
+    printf '%-6s %-4s %14s %14s %8s\n' "$t" "$P" "$rm" "$wm" "$(awk -v a="$wm" -v b="$rm" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+  done
+done

@@ -1,0 +1,132 @@
+package deploy
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenkv/warden/internal/clustertest"
+	"github.com/wardenkv/warden/slotmap"
+)
+
+// The Redis Cluster compose file (deploy/docker-compose.cluster.yml): six
+// containers become healthy; every node's CLUSTER SLOTS covers the 16384
+// slots with a master and one replica per range, named by hostname; a key
+// is served by its slot's master (found through the published ports) and
+// any other master answers MOVED naming that master's hostname.
+func TestComposeCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the compose test builds an image and runs containers")
+	}
+	compose := composeCommand(t)
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed: the compose test talks to the containers with it")
+	}
+	image := buildImage(t)
+	nodes := []string{"n1", "n2", "n3", "n4", "n5", "n6"}
+	var lns []net.Listener
+	resp, httpPorts := map[string]int{}, map[string]int{}
+	for _, n := range nodes {
+		for _, m := range []map[string]int{resp, httpPorts} {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lns = append(lns, ln)
+			m[n] = ln.Addr().(*net.TCPAddr).Port
+		}
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	project := fmt.Sprintf("wardenclustertest%06x", rand.IntN(1<<24))
+	secret := fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
+	dc := func(args ...string) (string, error) {
+		argv := append(append(compose[1:], "-p", project, "-f", "docker-compose.cluster.yml"), args...)
+		cmd := exec.Command(compose[0], argv...)
+		cmd.Env = append(os.Environ(), "WARDEN_IMAGE="+image, "WARDEN_CLUSTER_SECRET="+secret)
+		for _, n := range nodes {
+			up := strings.ToUpper(n)
+			cmd.Env = append(cmd.Env, fmt.Sprintf("WARDEN_%s_RESP=%d", up, resp[n]), fmt.Sprintf("WARDEN_%s_HTTP=%d", up, httpPorts[n]))
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return string(out), fmt.Errorf("%s %s: %w\n%s", strings.Join(compose, " "), strings.Join(args, " "), err, out)
+		}
+		return string(out), nil
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := dc("logs", "--no-color", "--tail", "40")
+			t.Logf("container logs:\n%s", out)
+		}
+		if _, err := dc("down", "-v", "--remove-orphans", "-t", "2"); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	if _, err := dc("up", "-d"); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, n := range nodes {
+		out, err := dc("ps", "-q", n)
+		if err != nil || strings.TrimSpace(out) == "" {
+			t.Fatalf("container of %s: %v %q", n, err, out)
+		}
+		ids[n] = strings.TrimSpace(out)
+	}
+	clustertest.WaitFor(t, 120*time.Second, "all six containers healthy", func() bool {
+		for _, n := range nodes {
+			state := inspect(t, ids[n], "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}")
+			if strings.HasPrefix(state, "exited") || strings.HasPrefix(state, "dead") {
+				t.Fatalf("%s: container %s", n, state)
+			}
+			if state != "running healthy" {
+				return false
+			}
+		}
+		return true
+	})
+	// Every node: full coverage, six nodes, each named by its hostname in
+	// CLUSTER SLOTS (master + replica for each of the three ranges).
+	for _, n := range nodes {
+		clustertest.WaitFor(t, 60*time.Second, n+": CLUSTER SLOTS with 3 ranges of master + replica", func() bool {
+			if strings.Count(redisCLI(t, resp[n], "CLUSTER", "SLOTS"), "hostname") != 6 {
+				return false
+			}
+			info := redisCLI(t, resp[n], "CLUSTER", "INFO")
+			return strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:6") &&
+				strings.Contains(info, "cluster_slots_assigned:16384")
+		})
+	}
+	// The slot's master serves the key; another master redirects to it by hostname.
+	key := "compose:cluster"
+	slot := slotmap.SlotString(key)
+	owner := ""
+	for _, n := range nodes {
+		out := redisCLI(t, resp[n], "SET", key, "v")
+		if out == "OK" {
+			owner = n
+			break
+		}
+	}
+	if owner == "" {
+		t.Fatal("no node took the SET")
+	}
+	for _, n := range nodes {
+		if n == owner || !strings.Contains(redisCLI(t, resp[n], "ROLE"), "master") {
+			continue
+		}
+		if got, want := redisCLI(t, resp[n], "GET", key), fmt.Sprintf("MOVED %d %s:6379", slot, owner); got != want {
+			t.Fatalf("GET on %s: %q, want %q", n, got, want)
+		}
+	}
+	if got := redisCLI(t, resp[owner], "GET", key); got != "v" {
+		t.Fatalf("GET on the owner %s: %q", owner, got)
+	}
+}

@@ -1,0 +1,105 @@
+package node
+
+import (
+	"sync/atomic"
+
+	"github.com/wardenkv/warden/slotmap"
+)
+
+// slotRouting is cluster mode's view of slot ownership: an immutable table
+// the control plane swaps in whole, so the per-command check is one atomic
+// load plus a CRC16 of the keys.
+type slotRouting struct {
+	table atomic.Pointer[slotmap.Table]
+	on    atomic.Bool // cluster-enabled: commands are routed by slot
+}
+
+// SetSlotTable publishes the slot table derived from a new record.
+func (s *Server) SetSlotTable(t *slotmap.Table) { s.slots.table.Store(t) }
+
+// SlotTable returns the last published slot table, or nil.
+func (s *Server) SlotTable() *slotmap.Table { return s.slots.table.Load() }
+
+// EnableSlotRouting turns Redis Cluster routing on (cluster-enabled yes):
+// keys of slots this node does not serve get MOVED, CROSSSLOT or
+// CLUSTERDOWN. Until a table is published every keyed command gets
+// CLUSTERDOWN.
+func (s *Server) EnableSlotRouting() { s.slots.on.Store(true) }
+
+// SlotRouting reports whether cluster routing is on.
+func (s *Server) SlotRouting() bool { return s.slots.on.Load() }
+
+// route returns the redirect or refusal for cmd in cluster mode, or "".
+// EXEC checks the queued transaction as a whole: its commands must share
+// one slot, as Redis's getNodeByQuery does.
+func (s *Server) route(cl *Client, cmd *Command, args [][]byte) string {
+	if !s.slots.on.Load() {
+		return ""
+	}
+	t := s.slots.table.Load()
+	flags := slotmap.RouteFlags(0)
+	if cl.readOnlyCluster {
+		flags |= slotmap.ReadOnlyConn
+	}
+	if cmd.Name == "exec" {
+		if cl.multi == nil || cl.multi.aborted {
+			return "" // EXEC's own error
+		}
+		slot, read := -1, true
+		for _, q := range cl.multi.queue {
+			qc, _ := s.lookup(&cl.ctx, q)
+			if qc == nil {
+				continue
+			}
+			if qc.Flags&fReadonly == 0 && len(qc.routeKeys(q, nil)) > 0 {
+				read = false
+			}
+			for _, k := range qc.routeKeys(q, nil) {
+				ks := slotmap.Slot(k)
+				if slot >= 0 && ks != slot {
+					return slotmap.Decision{Kind: slotmap.CrossSlot}.Error()
+				}
+				slot = ks
+			}
+		}
+		if slot < 0 {
+			return ""
+		}
+		if t == nil {
+			return slotmap.Decision{Kind: slotmap.ClusterDown}.Error()
+		}
+		if read {
+			flags |= slotmap.Read
+		}
+		return t.RouteSlot(slot, flags).Error()
+	}
+	keys := cmd.routeKeys(args, cl.ctx.keyBuf[:0])
+	if len(keys) == 0 {
+		return ""
+	}
+	if cmd.Step > 1 {
+		cl.ctx.keyBuf = keys[:0] // keep the grown buffer
+	}
+	if t == nil {
+		return slotmap.Decision{Kind: slotmap.ClusterDown}.Error()
+	}
+	if cmd.Flags&fReadonly != 0 {
+		flags |= slotmap.Read
+	}
+	return t.Route(keys, flags).Error()
+}
+
+// routeRefused updates the transaction after a redirect: inside MULTI the
+// transaction is flagged (EXEC answers EXECABORT); a redirected EXEC
+// discards it, as Redis does.
+func (s *Server) routeRefused(cl *Client, cmd *Command) {
+	if cl.multi == nil {
+		return
+	}
+	if cmd.Name == "exec" {
+		cl.multi = nil
+		s.unwatchAll(cl)
+		return
+	}
+	cl.multi.aborted = true
+}
