@@ -71,7 +71,8 @@ type Server struct {
 	minReplicaLag atomic.Int64
 	aofLog        atomic.Pointer[aof.AOF] // the open AOF, nil when appendonly is off
 	aofEnd        atomic.Int64
-	cluster       Cluster       // nil: standalone
+	cluster       Cluster // nil: standalone
+	scripting     scriptState
 	started       chan struct{} // closed once data is loaded and clients are accepted
 }
 
@@ -97,6 +98,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		started:  make(chan struct{}),
 	}
 	s.cmds = buildCommandTable()
+	s.initScripting()
 	var err error
 	if s.tls.m, err = tlsconf.New(cfg, log); err != nil {
 		return nil, err
