@@ -30,7 +30,7 @@ func cmdFunctionLoad(c *Ctx) {
 		c.Err(msg)
 		return
 	}
-	c.PropagateArgs()
+	c.propagateKeyless()
 	c.BulkString(name)
 }
 
@@ -39,7 +39,7 @@ func cmdFunctionDelete(c *Ctx) {
 		c.Err(msg)
 		return
 	}
-	c.PropagateArgs()
+	c.propagateKeyless()
 	c.OK()
 }
 
@@ -52,7 +52,7 @@ func cmdFunctionFlush(c *Ctx) {
 		return
 	}
 	c.s.scripting.engine.FunctionFlush()
-	c.PropagateArgs()
+	c.propagateKeyless()
 	c.OK()
 }
 
@@ -137,7 +137,7 @@ func cmdFunctionDump(c *Ctx) {
 // parseFunctionsPayload checks a FUNCTION DUMP payload and returns the
 // libraries' code.
 func parseFunctionsPayload(p []byte) ([]string, string) {
-	const bad = "ERR payload version or checksum are wrong"
+	const bad = "ERR DUMP payload version or checksum are wrong"
 	if len(p) < 10 {
 		return nil, bad
 	}
@@ -196,7 +196,7 @@ func cmdFunctionRestore(c *Ctx) {
 		c.Err(msg)
 		return
 	}
-	c.PropagateArgs()
+	c.propagateKeyless()
 	c.OK()
 }
 
@@ -266,4 +266,18 @@ func cmdFunctionHelp(c *Ctx) {
 		"      libraries with the new libraries (notice that even on this option there is a chance of failure",
 		"      in case of functions name collision with another library).",
 	)
+}
+
+// propagateKeyless records a keyless write (FUNCTION LOAD...) as received,
+// in the client's database.
+func (c *Ctx) propagateKeyless() {
+	if c.inExec {
+		cp := make([][]byte, len(c.Args))
+		for i, a := range c.Args {
+			cp[i] = append([]byte(nil), a...)
+		}
+		c.txWrites = append(c.txWrites, txWrite{db: c.cl.db, argv: cp})
+		return
+	}
+	c.notePropagated(c.s.propagate(c.cl.db, c.Args))
 }

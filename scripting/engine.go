@@ -199,7 +199,7 @@ func parseShebang(body []byte) (Flags, []byte, string) {
 	}
 	parts := strings.Split(string(line[2:]), " ")
 	if parts[0] != "lua" {
-		return 0, nil, fmt.Sprintf("ERR Unexpected engine in script shebang: %s", parts[0])
+		return 0, nil, fmt.Sprintf("ERR Unexpected engine in script shebang: #!%s", parts[0])
 	}
 	var flags Flags
 	for _, p := range parts[1:] {
@@ -237,8 +237,13 @@ func compile(code []byte, name string) (*lua.FunctionProto, error) {
 		var pe *parse.Error
 		if errors.As(err, &pe) {
 			msg := pe.Message
-			if msg == "syntax error" || msg == "" {
-				msg = "syntax error"
+			if msg == "syntax error" || msg == "parse error" || msg == "" {
+				// gopher-lua's yacc parser cannot say what it expected;
+				// Lua 5.1's most common wording for a token out of place.
+				msg = "unexpected symbol"
+			}
+			if msg == "unterminated string" {
+				msg = "unfinished string"
 			}
 			if pe.Token != "" {
 				return nil, fmt.Errorf("%s:%d: %s near '%s'", name, pe.Pos.Line, msg, pe.Token)
@@ -480,10 +485,11 @@ func (e *Engine) newVM() *vm {
 	}
 	G := L.G.Global
 	v.G = G
-	for _, name := range []string{"dofile", "loadfile", "require", "module", "collectgarbage", "_printregs", "newproxy"} {
+	for _, name := range []string{"dofile", "loadfile", "require", "module", "collectgarbage", "_printregs", "newproxy", "print"} {
 		G.RawSetString(name, lua.LNil)
 	}
 	G.RawSetString("tostring", L.NewFunction(luaToString))
+	G.RawSetString("pcall", L.NewFunction(v.pcall))
 	math := G.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(e.mathRandom))
 	math.RawSetString("randomseed", L.NewFunction(e.mathRandomseed))
@@ -594,9 +600,41 @@ func errorHandler(L *lua.LState) int {
 	return 1
 }
 
+// pcall is Redis 7.0's luaRedisPcall: an error table caught becomes its
+// err string. A killed script's error is not catchable.
+func (v *vm) pcall(L *lua.LState) int {
+	n := L.GetTop()
+	if n < 1 {
+		L.ArgError(1, "value expected")
+	}
+	if err := L.PCall(n-1, lua.MultRet, nil); err != nil {
+		if v.run != nil && v.run.killed.Load() {
+			L.RaiseError("Script killed by user")
+		}
+		var obj lua.LValue = lua.LString(err.Error())
+		if ae, ok := err.(*lua.ApiError); ok {
+			obj = ae.Object
+		}
+		if t, ok := obj.(*lua.LTable); ok {
+			if s, ok := t.RawGetString("err").(lua.LString); ok {
+				obj = s
+			}
+		}
+		L.Push(lua.LFalse)
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
 // luaToString is tostring with Lua 5.1's number format ("%.14g").
 func luaToString(L *lua.LState) int {
 	v := L.CheckAny(1)
+	if v == jsonNull {
+		L.Push(lua.LString("userdata: (nil)"))
+		return 1
+	}
 	if n, ok := v.(lua.LNumber); ok {
 		L.Push(lua.LString(formatNumber(float64(n))))
 		return 1

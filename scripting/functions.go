@@ -173,7 +173,7 @@ func parseLibraryMeta(code string) (name, body, errText string) {
 		name = v
 	}
 	if name == "" {
-		return "", "", "ERR Library name was not given"
+		return "", "", "ERR Invalid library metadata"
 	}
 	if !validName(name) {
 		return "", "", "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"

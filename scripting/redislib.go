@@ -156,7 +156,7 @@ func (v *vm) logFn(L *lua.LState) int {
 	}
 	lv, ok := L.Get(1).(lua.LNumber)
 	if !ok {
-		raise(L, "First argument must be a number")
+		raise(L, "First argument must be a number (log level).")
 	}
 	level := int(lv)
 	if level < LogDebug || level > LogWarning {
