@@ -202,6 +202,11 @@ func cmdFunctionRestore(c *Ctx) {
 
 func cmdFunctionStats(c *Ctx) {
 	e := c.s.scripting.engine
+	// Allowed while busy, but not about an EVAL: Redis says BUSY then.
+	if r := e.Current(); r != nil && !r.Function && time.Since(r.Start) >= time.Duration(c.s.scripting.busyMs.Load())*time.Millisecond {
+		c.Err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+		return
+	}
 	c.Map(2)
 	c.BulkString("running_script")
 	if r := e.Current(); r != nil && r.Function {

@@ -209,6 +209,9 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 	ws, after := h.end()
 	st.hosts.Put(h)
 	switch {
+	case res.Aborted:
+		// The server is closing under it (SHUTDOWN NOSAVE): as in Redis,
+		// the effects of an unfinished script never reach AOF or replicas.
 	case c.inExec:
 		c.txWrites = append(c.txWrites, ws...)
 	case len(ws) == 1:

@@ -265,6 +265,7 @@ func (s *Server) close() {
 			cl.Kill()
 		}
 		s.clientMu.Unlock()
+		s.scripting.engine.Abort() // a busy script would hold its locks forever
 		s.stopLink()
 		// After SHUTDOWN or a signal this is done already; if ctx ended
 		// instead, flush the AOF and save as a forced shutdown would.

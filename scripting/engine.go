@@ -267,6 +267,7 @@ type Run struct {
 	Command  [][]byte // FUNCTION STATS: the FCALL's arguments
 	wrote    atomic.Bool
 	killed   atomic.Bool
+	aborted  atomic.Bool
 	kill     *killCtx
 }
 
@@ -296,6 +297,17 @@ func (e *Engine) Kill(function bool) string {
 	r.killed.Store(true)
 	r.kill.cancel()
 	return ""
+}
+
+// Abort stops the running script whatever it did (SHUTDOWN NOSAVE, the
+// server closing): its result says Aborted, and its writes must not be
+// propagated (the process is going away, as Redis's would).
+func (e *Engine) Abort() {
+	if r := e.cur.Load(); r != nil {
+		r.aborted.Store(true)
+		r.killed.Store(true)
+		r.kill.cancel()
+	}
 }
 
 // killCtx is the VM's context: gopher-lua checks Done between
@@ -346,6 +358,8 @@ type Request struct {
 type Result struct {
 	Reply []byte
 	Err   string
+	// Aborted: stopped by Abort; drop its writes.
+	Aborted bool
 }
 
 // Eval runs a cached script.
@@ -405,12 +419,6 @@ func (v *vm) result(err error, name string) Result {
 	L := v.L
 	if err != nil {
 		L.SetTop(0)
-		if v.run.killed.Load() {
-			if v.run.Function {
-				return Result{Err: "ERR Script killed by user with FUNCTION KILL..."}
-			}
-			return Result{Err: "ERR Script killed by user with SCRIPT KILL..."}
-		}
 		var obj lua.LValue = lua.LString(err.Error())
 		var ae *lua.ApiError
 		if errors.As(err, &ae) {
@@ -421,12 +429,16 @@ func (v *vm) result(err error, name string) Result {
 			return Result{Err: "ERR Error running script " + name + ", " + truncate(obj.String(), 100)}
 		}
 		msg := lua.LVAsString(t.RawGetString("err"))
+		if v.run.killed.Load() {
+			// Redis's hook raises the same text for SCRIPT and FUNCTION KILL.
+			msg = "ERR Script killed by user with SCRIPT KILL..."
+		}
 		src := lua.LVAsString(t.RawGetString("source"))
 		line := lua.LVAsString(t.RawGetString("line"))
 		if line != "" && src != "" {
 			msg += " script: " + name + ", on " + src + ":" + line + "."
 		}
-		return Result{Err: oneLine(msg)}
+		return Result{Err: oneLine(msg), Aborted: v.run.aborted.Load()}
 	}
 	ret := L.Get(-1)
 	L.Pop(1)
