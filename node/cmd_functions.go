@@ -3,8 +3,10 @@ package node
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/tidwall/redcon"
 	"github.com/wardenkv/warden/keyspace/rdb"
 	"github.com/wardenkv/warden/scripting"
 )
@@ -285,4 +287,42 @@ func (c *Ctx) propagateKeyless() {
 		return
 	}
 	c.notePropagated(c.s.propagate(c.cl.db, c.Args))
+}
+
+// functionCodes returns the code of every library, for snapshots.
+func (s *Server) functionCodes() []string {
+	libs := s.scripting.engine.Libraries("")
+	codes := make([]string, len(libs))
+	for i, lib := range libs {
+		codes[i] = lib.Code
+	}
+	return codes
+}
+
+// loadFunctions installs the libraries an RDB carried.
+func (s *Server) loadFunctions(codes []string, policy string) error {
+	if len(codes) == 0 && policy != "flush" {
+		return nil
+	}
+	if msg := s.scripting.engine.RestoreLibraries(codes, policy); msg != "" {
+		return fmt.Errorf("function libraries: %s", msg)
+	}
+	return nil
+}
+
+// writeFunctionLoads starts an AOF without RDB preamble with a FUNCTION
+// LOAD per library, as Redis's rewrite does.
+func writeFunctionLoads(w io.Writer, codes []string) error {
+	var b []byte
+	for _, code := range codes {
+		b = redcon.AppendArray(b, 3)
+		b = redcon.AppendBulkString(b, "FUNCTION")
+		b = redcon.AppendBulkString(b, "LOAD")
+		b = redcon.AppendBulkString(b, code)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := w.Write(b)
+	return err
 }

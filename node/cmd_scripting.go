@@ -258,8 +258,10 @@ func (s *Server) scriptRefusal(c *Ctx, flags scripting.Flags, ro bool) string {
 		return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 	}
 	if flags&scripting.FlagNoWrites == 0 {
-		if replica && !c.cl.internal {
-			return "READONLY Can not run script with write flag on readonly replica"
+		// Redis counts such a script as a write command (its
+		// getCommandFlags): processCommand's refusals apply.
+		if replica && s.replica.readOnly.Load() && !c.cl.internal {
+			return "READONLY You can't write against a read only replica."
 		}
 		if msg := s.writesRefused(); msg != "" && !c.cl.internal {
 			return msg
