@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/scripting"
 )
 
 // scriptCorpus is run on warden and on a real redis-server 7.0, one
@@ -266,3 +267,5 @@ func TestScriptCompileError(t *testing.T) {
 		t.Fatalf("compile error = %v", err)
 	}
 }
+
+func scriptSHA(body string) string { return scripting.SHA1Hex([]byte(body)) }

@@ -134,8 +134,13 @@ func (e *Engine) Lookup(sha []byte) *Script {
 		return nil
 	}
 	e.mu.RLock()
-	s := e.scripts[strings.ToLower(string(sha))]
+	s := e.scripts[string(sha)] // no allocation: the common, lower-case form
 	e.mu.RUnlock()
+	if s == nil && strings.ContainsAny(string(sha), "ABCDEF") {
+		e.mu.RLock()
+		s = e.scripts[strings.ToLower(string(sha))]
+		e.mu.RUnlock()
+	}
 	return s
 }
 
@@ -256,6 +261,9 @@ func compile(code []byte, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	// No compat "arg" table for the main chunk: gopher-lua would build
+	// one (a table with a hash part) on every run; scripts use KEYS/ARGV.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return proto, nil
 }
 
@@ -391,8 +399,8 @@ func (e *Engine) run(v *vm, proto *lua.FunctionProto, fn *lua.LFunction, name st
 	}()
 	L := v.L
 	if fn == nil {
-		v.G.RawSetString("KEYS", stringTable(L, req.Keys))
-		v.G.RawSetString("ARGV", stringTable(L, req.Args))
+		v.G.RawSetString("KEYS", fillTable(v.keys, req.Keys))
+		v.G.RawSetString("ARGV", fillTable(v.argv, req.Args))
 		fn = L.NewFunctionFromProto(proto)
 		fn.Env = v.env
 		L.Push(fn)
@@ -404,6 +412,18 @@ func (e *Engine) run(v *vm, proto *lua.FunctionProto, fn *lua.LFunction, name st
 	L.Push(stringTable(L, req.Args))
 	err := L.PCall(2, 1, v.handler)
 	return v.result(err, name)
+}
+
+// fillTable makes t the array of bs: KEYS and ARGV tables are reused from
+// run to run (a script cannot keep them: it cannot create globals).
+func fillTable(t *lua.LTable, bs [][]byte) *lua.LTable {
+	for i, b := range bs {
+		t.RawSetInt(i+1, lua.LString(b))
+	}
+	for n := t.MaxN(); n > len(bs); n-- {
+		t.RawSetInt(n, lua.LNil)
+	}
+	return t
 }
 
 func stringTable(L *lua.LState, bs [][]byte) *lua.LTable {
@@ -478,11 +498,13 @@ type vm struct {
 	fenv, fmt, loadAPI *lua.LTable
 	callbacks          map[string]*lua.LFunction
 	libGen             int64
+	keys, argv         *lua.LTable
+	argvBuf            [][]byte
 }
 
 func (e *Engine) newVM() *vm {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 1024, MinimizeStackMemory: true})
-	v := &vm{e: e, L: L, kill: newKillCtx()}
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 1024, RegistrySize: 1024 * 4})
+	v := &vm{e: e, L: L, kill: newKillCtx(), keys: L.CreateTable(8, 0), argv: L.CreateTable(8, 0)}
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction

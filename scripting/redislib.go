@@ -75,13 +75,27 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 	if v.host == nil {
 		raise(L, "redis.call/pcall can only be called inside a script invocation")
 	}
-	argv := make([][]byte, n)
+	// One allocation for all the arguments' bytes: a fresh arena per call,
+	// as commands may keep their arguments (SET keeps the value).
+	size := 0
 	for i := 1; i <= n; i++ {
+		if s, ok := L.Get(i).(lua.LString); ok {
+			size += len(s)
+		} else {
+			size += 24
+		}
+	}
+	arena := make([]byte, 0, size)
+	argv := v.argvBuf[:0]
+	for i := 1; i <= n; i++ {
+		start := len(arena)
 		switch a := L.Get(i).(type) {
 		case lua.LString:
-			argv[i-1] = []byte(a)
+			arena = append(arena, a...)
+			argv = append(argv, arena[start:len(arena):len(arena)])
 		case lua.LNumber:
-			argv[i-1] = appendNumberArg(nil, float64(a))
+			arena = appendNumberArg(arena, float64(a))
+			argv = append(argv, arena[start:len(arena):len(arena)])
 		default:
 			msg := "Lua redis lib command arguments must be strings or integers"
 			if raiseErr {
@@ -92,6 +106,8 @@ func (v *vm) call(L *lua.LState, raiseErr bool) int {
 		}
 	}
 	reply := v.host.Call(argv, v.resp, v.repl)
+	clear(argv)
+	v.argvBuf = argv[:0]
 	if len(reply) > 0 && reply[0] == '-' {
 		end := strings.IndexByte(string(reply), '\r')
 		if end < 0 {
