@@ -32,7 +32,7 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		if n < 0 {
 			return lua.LFalse, rest
 		}
-		if n+2 > len(rest) {
+		if n > len(rest)-2 {
 			return lua.LNil, nil
 		}
 		s := rest[:n]
@@ -61,12 +61,17 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		if n < 0 {
 			return lua.LFalse, rest
 		}
+		if n > len(rest) { // each element takes bytes: a bad count
+			return lua.LNil, nil
+		}
 		t := L.CreateTable(n, 0)
 		for i := 1; i <= n; i++ {
 			var v lua.LValue
 			v, rest = respToLua(L, rest)
 			if b[0] == '~' {
-				t.RawSet(v, lua.LTrue)
+				if v != lua.LNil {
+					t.RawSet(v, lua.LTrue)
+				}
 			} else {
 				t.RawSetInt(i, v)
 			}
@@ -79,12 +84,17 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		return t, rest
 	case '%':
 		n, _ := strconv.Atoi(string(line))
+		if n < 0 || n > len(rest) {
+			return lua.LNil, nil
+		}
 		t := L.CreateTable(0, n)
 		for i := 0; i < n; i++ {
 			var k, v lua.LValue
 			k, rest = respToLua(L, rest)
 			v, rest = respToLua(L, rest)
-			t.RawSet(k, v)
+			if k != lua.LNil {
+				t.RawSet(k, v)
+			}
 		}
 		w := L.CreateTable(0, 1)
 		w.RawSetString("map", t)
@@ -104,6 +114,9 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		return t, rest
 	case '|': // attribute: skipped, the reply follows
 		n, _ := strconv.Atoi(string(line))
+		if n < 0 || n > len(rest) {
+			return lua.LNil, nil
+		}
 		for i := 0; i < 2*n; i++ {
 			_, rest = respToLua(L, rest)
 		}
