@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -269,3 +270,68 @@ func TestScriptCompileError(t *testing.T) {
 }
 
 func scriptSHA(body string) string { return scripting.SHA1Hex([]byte(body)) }
+
+// The scripting commands' registration agrees with Redis's metadata:
+// COMMAND INFO (arity, flags, key positions, ACL categories, key specs,
+// subcommands) and COMMAND GETKEYS are the same as redis-server's, and the
+// flags dispatch acts on match the metadata table's.
+func TestScriptingCommandMetadata(t *testing.T) {
+	rs := redistest.Start(t, "")
+	s, addr := startServer(t)
+	w, r := newClient(t, addr), newClient(t, rs.Addr)
+	ctx := context.Background()
+	for _, name := range []string{"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function"} {
+		want := render(sortSubcommands(r.Do(ctx, "command", "info", name).Result()))
+		got := render(sortSubcommands(w.Do(ctx, "command", "info", name).Result()))
+		if name == "script" { // warden has no SCRIPT DEBUG (the Lua debugger)
+			want = strings.Replace(want, `[]interface {}{"script|debug", 3, []interface {}{"noscript"}, 0, 0, 0, []interface {}{"@slow", "@scripting"}, []interface {}{}, []interface {}{}, []interface {}{}}, `, "", 1)
+		}
+		if got != want {
+			t.Errorf("COMMAND INFO %s:\n  warden %s\n  redis  %s", name, got, want)
+		}
+	}
+	for _, args := range [][]any{
+		{"command", "getkeys", "eval", "return 1", 2, "a", "b", "c"},
+		{"command", "getkeys", "fcall", "f", 1, "a", "b"},
+		{"command", "getkeys", "eval", "return 1", 0},
+		{"command", "getkeys", "evalsha_ro", "x", 5, "a"},
+	} {
+		if got, want := render(w.Do(ctx, args...).Result()), render(r.Do(ctx, args...).Result()); got != want {
+			t.Errorf("%v:\n  warden %s\n  redis  %s", args, got, want)
+		}
+	}
+	modeled := map[string]Flags{"write": fWrite, "readonly": fReadonly, "denyoom": fDenyOOM, "noscript": fNoScript,
+		"stale": fStale, "loading": fLoading, "skip_monitor": fSkipMonitor, "allow_busy": fAllowBusy}
+	var check func(cmd *Command)
+	check = func(cmd *Command) {
+		meta := serverCmdTable[cmd.Name].flags
+		for word, f := range modeled {
+			if (cmd.Flags&f != 0) != strings.Contains(" "+meta+" ", " "+word+" ") {
+				t.Errorf("%s: flag %s registered %v, metadata %q", cmd.Name, word, cmd.Flags&f != 0, meta)
+			}
+		}
+		for _, sub := range cmd.Subs {
+			check(sub)
+		}
+	}
+	for _, name := range []string{"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function"} {
+		check(s.cmds[name])
+	}
+}
+
+// sortSubcommands orders a COMMAND INFO reply's subcommand entries by name
+// (Redis lists them in its dict's order).
+func sortSubcommands(v any, err error) (any, error) {
+	if entries, ok := v.([]any); ok {
+		for _, e := range entries {
+			if fields, ok := e.([]any); ok && len(fields) == 10 {
+				if subs, ok := fields[9].([]any); ok {
+					sort.Slice(subs, func(i, j int) bool {
+						return fmt.Sprint(subs[i].([]any)[0]) < fmt.Sprint(subs[j].([]any)[0])
+					})
+				}
+			}
+		}
+	}
+	return v, err
+}
