@@ -199,7 +199,13 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 	}
 	h := st.hosts.Get().(*scriptHost)
 	h.begin(c, keys, readOnly)
-	req := scripting.Request{Keys: keys, Args: args, ReadOnly: readOnly, Proto: c.cl.proto, Host: h, Command: c.Args}
+	req := scripting.Request{Keys: keys, Args: args, ReadOnly: readOnly, Proto: c.cl.proto, Host: h}
+	if fcall { // FUNCTION STATS shows it from other goroutines: a copy
+		req.Command = make([][]byte, len(c.Args))
+		for i, a := range c.Args {
+			req.Command[i] = append([]byte(nil), a...)
+		}
+	}
 	var res scripting.Result
 	if fcall {
 		res = st.engine.FCall(fn, &req)
