@@ -283,7 +283,7 @@ type scriptHost struct {
 	s        *Server
 	caller   *Ctx
 	readOnly bool
-	declared map[int]struct{} // slots of the declared keys (cluster mode)
+	cluster  bool // check keys as Redis 7.0's scriptVerifyClusterState
 	cl       Client
 	conn     captureConn
 }
@@ -303,12 +303,30 @@ func (h *scriptHost) begin(caller *Ctx, keys [][]byte, readOnly bool) {
 	h.caller, h.readOnly = caller, readOnly
 	h.cl.db, h.cl.internal = caller.cl.db, caller.cl.internal
 	h.cl.ID = caller.cl.ID
-	if h.s.cluster != nil {
-		h.declared = map[int]struct{}{}
-		for _, k := range keys {
-			h.declared[int(slotmap.Slot(k))] = struct{}{}
+	h.cluster = h.s.cluster != nil && !caller.cl.internal
+}
+
+// slotServer is what a Cluster may tell about slot ownership; scripts then
+// refuse keys this node does not serve, as Redis's getNodeByQuery does.
+type slotServer interface{ ServesSlot(slot int) bool }
+
+// clusterRefusal is Redis 7.0's check of a script's command in cluster
+// mode: its keys must be in one slot this node serves (undeclared keys are
+// allowed when local; 7.0 has no cross-slot rule between commands).
+func (h *scriptHost) clusterRefusal(keys [][]byte) string {
+	const nonLocal = "-ERR Script attempted to access a non local key in a cluster node\r\n"
+	slot := -1
+	for _, k := range keys {
+		s := slotmap.Slot(k)
+		if slot != -1 && s != slot {
+			return nonLocal
 		}
+		slot = s
 	}
+	if ss, ok := h.s.cluster.(slotServer); ok && slot != -1 && !ss.ServesSlot(slot) {
+		return nonLocal
+	}
+	return ""
 }
 
 // end returns the writes the script made and the work its commands left
@@ -317,7 +335,7 @@ func (h *scriptHost) end() ([]txWrite, []func()) {
 	ws, after := h.cl.ctx.txWrites, h.cl.ctx.afterExec
 	h.cl.ctx.txWrites, h.cl.ctx.afterExec = nil, nil
 	h.cl.ctx.tx, h.cl.ctx.DB = nil, keyspace.View{}
-	h.caller, h.declared = nil, nil
+	h.caller = nil
 	h.conn.b = h.conn.b[:0]
 	return ws, after
 }
@@ -358,12 +376,13 @@ func (h *scriptHost) Call(argv [][]byte, resp int, repl int) []byte {
 	case cmd.Flags&fAllKeys != 0:
 		tx.Extend(nil, db)
 	default:
-		for _, k := range cmd.keys(argv, nil) {
-			if h.declared != nil {
-				if _, ok := h.declared[int(slotmap.Slot(k))]; !ok {
-					return []byte("-ERR Script attempted to access a non local key in a cluster node\r\n")
-				}
+		keys := cmd.keys(argv, nil)
+		if h.cluster {
+			if msg := h.clusterRefusal(keys); msg != "" {
+				return []byte(msg)
 			}
+		}
+		for _, k := range keys {
 			if !tx.Holds(db, k) {
 				tx.Extend([]keyspace.Key{{DB: db, Key: k}})
 			}

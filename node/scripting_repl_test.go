@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/slotmap"
 )
 
 // A script reads then writes (GET then SET, not atomic as two commands):
@@ -174,5 +175,47 @@ func TestScriptAOFReplay(t *testing.T) {
 	c = newClient(t, n.addr)
 	if v, err := c.Do(context.Background(), "fcall", "wf", 1, "k", "again").Result(); err != nil || fmt.Sprint(v) != "OK" {
 		t.Fatalf("FCALL after the restart = %v, %v", v, err)
+	}
+}
+
+// slotsCluster is a fake control plane that serves only some slots.
+type slotsCluster struct {
+	*fakeCluster
+	serves func(slot int) bool
+}
+
+func (c slotsCluster) ServesSlot(slot int) bool { return c.serves(slot) }
+
+// Cluster mode, as Redis 7.0: undeclared keys are fine when local, one
+// command's keys must share a slot, a key of a slot this node does not
+// serve is refused, and no-cluster scripts do not run.
+func TestScriptClusterMode(t *testing.T) {
+	fc := &fakeCluster{}
+	fc.master.Store(true)
+	notB := func(slot int) bool { return slot != slotmap.Slot([]byte("b")) }
+	_, addr := startClusterServer(t, slotsCluster{fc, notB})
+	c := newClient(t, addr, func(o *redis.Options) { o.MaxRetries = -1 })
+	ctx := context.Background()
+	for _, tc := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{"eval", "redis.call('set', KEYS[1], '1'); return redis.call('set', 'undeclared', '2')", 1, "a"}, "OK"},
+		{[]any{"eval", "return redis.pcall('mset', 'a', '1', 'c', '2')", 0}, "ERR Script attempted to access a non local key in a cluster node"},
+		{[]any{"eval", "return redis.pcall('get', 'b')", 0}, "ERR Script attempted to access a non local key in a cluster node"},
+		{[]any{"eval", "return redis.call('get', 'b')", 0}, "ERR Script attempted to access a non local key in a cluster node script: 6c7c8f5ee5b0c4bf0c0e1c4b8b8d8e7d8b1d1e6f, on @user_script:1."},
+		{[]any{"eval", "#!lua flags=no-cluster\nreturn 1", 0}, "ERR Can not run script on cluster, 'no-cluster' flag is set."},
+	} {
+		v, err := c.Do(ctx, tc.args...).Result()
+		got := fmt.Sprint(v)
+		if err != nil {
+			got = err.Error()
+		}
+		if strings.Contains(tc.want, " script: ") { // the SHA is the script's
+			tc.want = strings.Replace(tc.want, "6c7c8f5ee5b0c4bf0c0e1c4b8b8d8e7d8b1d1e6f", scriptSHA(tc.args[1].(string)), 1)
+		}
+		if got != tc.want {
+			t.Errorf("%q = %q, want %q", tc.args, got, tc.want)
+		}
 	}
 }
