@@ -336,6 +336,9 @@ func (h *scriptHost) end() ([]txWrite, []func()) {
 	h.cl.ctx.txWrites, h.cl.ctx.afterExec = nil, nil
 	h.cl.ctx.tx, h.cl.ctx.DB = nil, keyspace.View{}
 	h.caller = nil
+	if cap(h.conn.b) > 1<<20 { // a huge reply once: not kept for ever
+		h.conn.b = nil
+	}
 	h.conn.b = h.conn.b[:0]
 	return ws, after
 }

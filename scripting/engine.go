@@ -108,7 +108,10 @@ type Engine struct {
 
 	libs *libraries
 
-	pool sync.Pool // *vm
+	// VMs are kept (a free list, not a sync.Pool, which the garbage
+	// collector empties): a new one costs the libraries and sandbox setup.
+	vmMu sync.Mutex
+	vms  []*vm
 	rnd  rand48
 
 	cur atomic.Pointer[Run]
@@ -118,8 +121,33 @@ type Engine struct {
 func New() *Engine {
 	e := &Engine{scripts: map[string]*Script{}, libs: newLibraries()}
 	e.rnd.init()
-	e.pool.New = func() any { return e.newVM() }
 	return e
+}
+
+const maxIdleVMs = 4
+
+func (e *Engine) getVM() *vm {
+	e.vmMu.Lock()
+	if n := len(e.vms); n > 0 {
+		v := e.vms[n-1]
+		e.vms = e.vms[:n-1]
+		e.vmMu.Unlock()
+		return v
+	}
+	e.vmMu.Unlock()
+	return e.newVM()
+}
+
+func (e *Engine) putVM(v *vm) {
+	e.vmMu.Lock()
+	if len(e.vms) < maxIdleVMs {
+		e.vms = append(e.vms, v)
+		v = nil
+	}
+	e.vmMu.Unlock()
+	if v != nil {
+		v.L.Close()
+	}
 }
 
 // SHA1Hex returns the hex SHA1 of b, the name of a script.
@@ -372,7 +400,7 @@ type Result struct {
 
 // Eval runs a cached script.
 func (e *Engine) Eval(s *Script, req *Request) Result {
-	return e.run(e.pool.Get().(*vm), s.proto, nil, s.SHA, false, req)
+	return e.run(e.getVM(), s.proto, nil, s.SHA, false, req)
 }
 
 func (e *Engine) runIn(v *vm, fn *lua.LFunction, name string, req *Request) Result {
@@ -395,7 +423,7 @@ func (e *Engine) run(v *vm, proto *lua.FunctionProto, fn *lua.LFunction, name st
 		if v.L.GetTop() != 0 {
 			v.L.SetTop(0)
 		}
-		e.pool.Put(v)
+		e.putVM(v)
 	}()
 	L := v.L
 	if fn == nil {

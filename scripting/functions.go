@@ -80,9 +80,9 @@ func (e *Engine) compileLibrary(code string) (*Library, string) {
 		return nil, "ERR Error compiling function: " + err.Error()
 	}
 	lib := &Library{Name: name, Code: code, Functions: map[string]*Function{}, proto: proto}
-	v := e.pool.Get().(*vm)
+	v := e.getVM()
 	errText = v.loadLibrary(lib)
-	e.pool.Put(v)
+	e.putVM(v)
 	if errText != "" {
 		return nil, "ERR Error registering functions: " + errText
 	}
@@ -327,10 +327,10 @@ func (e *Engine) LookupFunction(name string) *Function {
 
 // FCall runs a registered function.
 func (e *Engine) FCall(f *Function, req *Request) Result {
-	v := e.pool.Get().(*vm)
+	v := e.getVM()
 	cb := v.callback(f.Name)
 	if cb == nil { // deleted meanwhile (cannot happen under the node's lock)
-		e.pool.Put(v)
+		e.putVM(v)
 		return Result{Err: "ERR Function not found"}
 	}
 	return e.runIn(v, cb, f.Name, req)
