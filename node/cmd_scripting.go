@@ -36,6 +36,8 @@ type scriptState struct {
 	// busyMs is busy-reply-threshold (lua-time-limit).
 	busyMs atomic.Int64
 	hosts  sync.Pool // *scriptHost
+	// queue feeds scriptExecutor (unbuffered: a job sent is a job run).
+	queue chan *scriptJob
 }
 
 func (s *Server) initScripting() {
@@ -65,6 +67,8 @@ func (s *Server) initScripting() {
 		})
 	}
 	st.hosts.New = func() any { return s.newScriptHost() }
+	st.queue = make(chan *scriptJob)
+	go s.scriptExecutor()
 }
 
 // Scripts returns the scripting engine (persistence, tests).
@@ -184,12 +188,104 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 		c.Err(msg)
 		return
 	}
-	readOnly := ro || flags&scripting.FlagNoWrites != 0
-	owned := c.tx == nil
-	if owned { // inside EXEC, EXEC took the script lock and the keys
+	job := scriptJob{c: c, script: script, fn: fn, keys: keys, args: args,
+		readOnly: ro || flags&scripting.FlagNoWrites != 0}
+	if c.tx != nil { // inside EXEC: EXEC holds the script lock and the keys
+		s.runScript(&job)
+		c.afterExec = append(c.afterExec, job.after...)
+		job.reply(c)
+		return
+	}
+	// Scripts run one at a time. Uncontended, here; when another script
+	// holds the lock, on the executor goroutine, which keeps the lock
+	// across the batch queued meanwhile: under contention the lock is not
+	// handed from goroutine to goroutine per script.
+	if st.mu.TryLock() {
+		s.runScript(&job)
+		st.mu.Unlock()
+		s.finishScript(c, &job)
+		return
+	}
+	if c.cl.scriptDone == nil {
+		c.cl.scriptDone = make(chan struct{}, 1)
+	}
+	job.done = c.cl.scriptDone
+	select {
+	case st.queue <- &job:
+	case <-s.done:
+		c.Err("ERR server is shutting down")
+		return
+	}
+	<-job.done
+	s.finishScript(c, &job)
+}
+
+// finishScript does what waits for the script's unlock, then replies.
+func (s *Server) finishScript(c *Ctx, job *scriptJob) {
+	for _, fn := range job.after {
+		fn()
+	}
+	if len(job.ready) > 0 {
+		s.serveReady(job.ready)
+	}
+	job.reply(c)
+}
+
+// scriptJob is one EVAL/FCALL for runScript.
+type scriptJob struct {
+	c          *Ctx
+	script     *scripting.Script
+	fn         *scripting.Function
+	keys, args [][]byte
+	readOnly   bool
+	done       chan struct{}
+	// results
+	res   scripting.Result
+	after []func()
+	ready []keyspace.ReadyKey
+}
+
+func (j *scriptJob) reply(c *Ctx) {
+	if j.res.Err != "" {
+		c.Err(j.res.Err)
+		return
+	}
+	c.conn.WriteRaw(j.res.Reply)
+}
+
+// scriptExecutor runs queued scripts until the server closes.
+func (s *Server) scriptExecutor() {
+	st := &s.scripting
+	for {
+		var job *scriptJob
+		select {
+		case job = <-st.queue:
+		case <-s.done:
+			return
+		}
 		st.mu.Lock()
+		for job != nil {
+			s.runScript(job)
+			job.done <- struct{}{}
+			select {
+			case job = <-st.queue:
+			default:
+				job = nil
+			}
+		}
+		st.mu.Unlock()
+	}
+}
+
+// runScript runs a job with the script lock held: outside EXEC it locks
+// the declared keys, runs, propagates and unlocks; inside EXEC the
+// transaction holds the locks and collects the writes.
+func (s *Server) runScript(j *scriptJob) {
+	st, c := &s.scripting, j.c
+	owned := c.tx == nil
+	if owned {
 		lk := c.lockBuf[:0]
-		for _, k := range keys {
+		for _, k := range j.keys {
 			lk = append(lk, keyspace.Key{DB: c.cl.db, Key: k})
 		}
 		c.tx = s.store.Lock(lk)
@@ -198,24 +294,23 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 		c.tx.SetNow(time.Now().UnixMilli())
 	}
 	h := st.hosts.Get().(*scriptHost)
-	h.begin(c, keys, readOnly)
-	req := scripting.Request{Keys: keys, Args: args, ReadOnly: readOnly, Proto: c.cl.proto, Host: h}
-	if fcall { // FUNCTION STATS shows it from other goroutines: a copy
+	h.begin(c, j.keys, j.readOnly)
+	req := scripting.Request{Keys: j.keys, Args: j.args, ReadOnly: j.readOnly, Proto: c.cl.proto, Host: h}
+	if j.fn != nil {
+		// FUNCTION STATS shows it from other goroutines: a copy.
 		req.Command = make([][]byte, len(c.Args))
 		for i, a := range c.Args {
 			req.Command[i] = append([]byte(nil), a...)
 		}
-	}
-	var res scripting.Result
-	if fcall {
-		res = st.engine.FCall(fn, &req)
+		j.res = st.engine.FCall(j.fn, &req)
 	} else {
-		res = st.engine.Eval(script, &req)
+		j.res = st.engine.Eval(j.script, &req)
 	}
 	ws, after := h.end()
 	st.hosts.Put(h)
+	j.after = after
 	switch {
-	case res.Aborted:
+	case j.res.Aborted:
 		// The server is closing under it (SHUTDOWN NOSAVE): as in Redis,
 		// the effects of an unfinished script never reach AOF or replicas.
 	case c.inExec:
@@ -227,24 +322,10 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 		c.propagateTx()
 	}
 	if owned {
-		ready := c.tx.Unlock()
+		j.ready = c.tx.Unlock()
 		c.tx = nil
 		c.DB = keyspace.View{}
-		st.mu.Unlock()
-		for _, fn := range after {
-			fn()
-		}
-		if len(ready) > 0 {
-			s.serveReady(ready)
-		}
-	} else {
-		c.afterExec = append(c.afterExec, after...)
 	}
-	if res.Err != "" {
-		c.Err(res.Err)
-		return
-	}
-	c.conn.WriteRaw(res.Reply)
 }
 
 // scriptRefusal applies a script's flags before it runs, as Redis's
