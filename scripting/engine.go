@@ -528,11 +528,14 @@ type vm struct {
 	libGen             int64
 	keys, argv         *lua.LTable
 	argvBuf            [][]byte
+	// protected are the sandbox's tables: rawset and setmetatable refuse
+	// them as Redis 7.0's read-only tables do.
+	protected map[*lua.LTable]bool
 }
 
 func (e *Engine) newVM() *vm {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 1024, RegistrySize: 1024 * 4})
-	v := &vm{e: e, L: L, kill: newKillCtx(), keys: L.CreateTable(8, 0), argv: L.CreateTable(8, 0)}
+	v := &vm{e: e, L: L, kill: newKillCtx(), keys: L.CreateTable(8, 0), argv: L.CreateTable(8, 0), protected: map[*lua.LTable]bool{}}
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -547,9 +550,13 @@ func (e *Engine) newVM() *vm {
 	}
 	G := L.G.Global
 	v.G = G
-	for _, name := range []string{"dofile", "loadfile", "require", "module", "collectgarbage", "_printregs", "newproxy", "print"} {
+	// Redis 7.0's deny list (luaRemoveUnsupportedFunctions and the
+	// libraries it does not load).
+	for _, name := range []string{"dofile", "loadfile", "require", "module", "_printregs", "newproxy", "print", "getfenv", "setfenv", "debug", "package"} {
 		G.RawSetString(name, lua.LNil)
 	}
+	G.RawSetString("_VERSION", lua.LString("Lua 5.1"))
+	G.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 }))
 	G.RawSetString("tostring", L.NewFunction(luaToString))
 	G.RawSetString("pcall", L.NewFunction(v.pcall))
 	math := G.RawGetString("math").(*lua.LTable)
@@ -563,9 +570,9 @@ func (e *Engine) newVM() *vm {
 	// Read-only sandbox (Redis 7.0's lua_enablereadonlytable): library
 	// tables become proxies, globals cannot be created, and reading an
 	// unknown global is an error.
-	for _, name := range []string{"redis", "cjson", "bit", "struct", "cmsgpack", "string", "table", "math", "coroutine", "debug"} {
+	for _, name := range []string{"redis", "cjson", "bit", "struct", "cmsgpack", "string", "table", "math", "coroutine"} {
 		if t, ok := G.RawGetString(name).(*lua.LTable); ok {
-			G.RawSetString(name, readOnly(L, t, nil))
+			G.RawSetString(name, readOnly(L, t, v.protected))
 		}
 	}
 	gmt := L.CreateTable(0, 1)
@@ -574,8 +581,73 @@ func (e *Engine) newVM() *vm {
 		return 0
 	}))
 	L.SetMetatable(G, gmt)
-	v.env = readOnly(L, G, nil)
+	v.env = readOnly(L, G, v.protected)
 	G.RawSetString("_G", v.env)
+	v.protected[gmt] = true
+	// Strings' metatable: methods through the read-only string table, and
+	// getmetatable('') gives a read-only view.
+	if smt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		smt.RawSetString("__index", G.RawGetString("string"))
+		v.protected[smt] = true
+		smt.RawSetString("__metatable", readOnly(L, smt, v.protected))
+	}
+	base := map[string]lua.LGFunction{
+		"rawset": func(L *lua.LState) int {
+			t := L.CheckTable(1)
+			if v.protected[t] {
+				L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+			}
+			L.RawSet(t, L.CheckAny(2), L.CheckAny(3))
+			L.Push(t)
+			return 1
+		},
+		"setmetatable": func(L *lua.LState) int {
+			t := L.CheckTable(1)
+			if v.protected[t] {
+				L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+			}
+			mt := L.Get(2)
+			if mt != lua.LNil && mt.Type() != lua.LTTable {
+				L.TypeError(2, lua.LTTable)
+			}
+			if cur, ok := t.Metatable.(*lua.LTable); ok && cur.RawGetString("__metatable") != lua.LNil {
+				L.RaiseError("cannot change a protected metatable")
+			}
+			L.SetMetatable(t, mt)
+			L.Push(t)
+			return 1
+		},
+	}
+	for name, fn := range base {
+		G.RawSetString(name, L.NewFunction(fn))
+	}
+	// Code compiled by loadstring/load runs in the sandbox too (gopher-lua
+	// would give it the raw globals), named as Lua 5.1 names it.
+	for _, name := range []string{"loadstring", "load"} {
+		orig := G.RawGetString(name)
+		isLoadstring := name == "loadstring"
+		G.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			n := L.GetTop()
+			if isLoadstring && n == 1 {
+				L.Push(lua.LString(chunkID(L.CheckString(1))))
+				n = 2
+			}
+			args := make([]lua.LValue, n)
+			for i := range args {
+				args[i] = L.Get(i + 1)
+			}
+			L.SetTop(0)
+			L.Push(orig)
+			for _, a := range args {
+				L.Push(a)
+			}
+			L.Call(n, lua.MultRet)
+			if fn, ok := L.Get(1).(*lua.LFunction); ok {
+				fn.Env = v.env
+			}
+			return L.GetTop()
+		}))
+	}
 	v.handler = L.NewFunction(errorHandler)
 	// The library loading API (FUNCTION LOAD): redis.register_function,
 	// redis.log and constants, nothing else.
@@ -588,7 +660,7 @@ func (e *Engine) newVM() *vm {
 			lr.RawSet(k, val)
 		}
 	})
-	lr = readOnly(L, lr, nil)
+	lr = readOnly(L, lr, v.protected)
 	lrmt := L.CreateTable(0, 1)
 	lrmt.RawSetString("__index", gmt.RawGetString("__index"))
 	api := L.CreateTable(0, 1)
@@ -612,10 +684,26 @@ func (e *Engine) newVM() *vm {
 	return v
 }
 
+// chunkID is Lua 5.1's name for a chunk loaded from a string:
+// [string "first line..."].
+func chunkID(code string) string {
+	line, _, cut := strings.Cut(code, "\n")
+	if len(line) > 45 {
+		line, cut = line[:45], true
+	}
+	if cut {
+		line += "..."
+	}
+	return `[string "` + line + `"]`
+}
+
 // readOnly returns a proxy of t that reads through to it and refuses
 // writes with Redis 7.0's error.
-func readOnly(L *lua.LState, t *lua.LTable, _ any) *lua.LTable {
+func readOnly(L *lua.LState, t *lua.LTable, protected map[*lua.LTable]bool) *lua.LTable {
 	p := L.CreateTable(0, 0)
+	if protected != nil {
+		protected[p], protected[t] = true, true
+	}
 	mt := L.CreateTable(0, 3)
 	mt.RawSetString("__index", t)
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
@@ -653,7 +741,11 @@ func errorHandler(L *lua.LState) int {
 			if dbg.What == "G" || dbg.CurrentLine <= 0 {
 				continue
 			}
-			t.RawSetString("source", lua.LString("@"+dbg.Source))
+			src := "@" + dbg.Source
+			if code, ok := strings.CutPrefix(dbg.Source, `[string "`); ok {
+				src = strings.TrimSuffix(code, `"]`) // Lua's source is the code itself
+			}
+			t.RawSetString("source", lua.LString(src))
 			t.RawSetString("line", lua.LNumber(dbg.CurrentLine))
 			break
 		}
