@@ -72,6 +72,11 @@ var scriptCorpus = [][]any{
 	{"eval", "redis.setresp(3); return false", 0},
 	{"eval", "redis.setresp(4)", 0},
 	{"eval", "redis.setresp()", 0},
+	// Commands that see a whole database or all of them, from a script.
+	{"eval", "redis.call('flushall'); redis.call('set','k1','v'); local r = redis.call('keys','*'); return {r, redis.call('dbsize')}", 0},
+	{"eval", "redis.call('select', 2); redis.call('set','in2','v'); redis.call('swapdb', 0, 2); redis.call('select', 0); return redis.call('get', 'in2')", 0},
+	{"eval", "redis.call('swapdb', 0, 2); redis.call('flushdb'); return redis.call('dbsize')", 0},
+	{"eval", "return redis.call('scan', 0, 'count', 100)", 0},
 	// KEYS and ARGV.
 	{"eval", "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", 2, "k1", "k2", "a1", "a2"},
 	{"eval", "return redis.call('set', KEYS[1], ARGV[1])", 1, "key", "val"},
