@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/scripting"
 )
 
 const testLib = "#!lua name=plib\n" +
@@ -228,4 +229,18 @@ func TestFunctionKill(t *testing.T) {
 	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user") {
 		t.Fatalf("killed function's reply = %v", err)
 	}
+}
+
+// FUNCTION RESTORE's payload parser takes client bytes: no crash, no
+// unbounded allocation, whatever they are.
+func FuzzFunctionsPayload(f *testing.F) {
+	f.Add(string(functionsPayload(nil)))
+	f.Add(string(functionsPayload([]*scripting.Library{{Code: testLib}})))
+	f.Add("\xf5\xc0\xff\xff\xff\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+	f.Fuzz(func(t *testing.T, p string) {
+		codes, msg := parseFunctionsPayload([]byte(p))
+		if msg == "" && codes == nil && len(p) < 10 {
+			t.Fatalf("short payload %q accepted", p)
+		}
+	})
 }

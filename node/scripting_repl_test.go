@@ -165,6 +165,11 @@ func TestScriptAOFReplay(t *testing.T) {
 	c := newClient(t, n.addr)
 	runScriptWrites(t, c)
 	before := dumpAll(t, n.addr)
+	for _, k := range []string{`"one"`, `"in3"`, `"back0"`, `"z"`, `"fkey"`, `"before-error"`} {
+		if !strings.Contains(before, k) {
+			t.Fatalf("the scripts did not write %s:\n%s", k, before)
+		}
+	}
 	if err := n.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +180,11 @@ func TestScriptAOFReplay(t *testing.T) {
 	c = newClient(t, n.addr)
 	if v, err := c.Do(context.Background(), "fcall", "wf", 1, "k", "again").Result(); err != nil || fmt.Sprint(v) != "OK" {
 		t.Fatalf("FCALL after the restart = %v, %v", v, err)
+	}
+	// The script cache is not persisted, as in Redis: clients re-EVAL.
+	sha := scriptSHA("redis.call('set', KEYS[1], ARGV[1])")
+	if err := c.EvalSha(context.Background(), sha, []string{"one"}, "v2").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		t.Fatalf("EVALSHA after the restart = %v, want NOSCRIPT", err)
 	}
 }
 
