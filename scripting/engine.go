@@ -666,7 +666,8 @@ func (e *Engine) newVM() *vm {
 	api := L.CreateTable(0, 1)
 	api.RawSetString("redis", lr)
 	L.SetMetatable(api, lrmt)
-	// (the proxy's target reads through to the error on a miss)
+	// A missing redis.* field or global while loading is an error, as in
+	// Redis ("Script attempted to access nonexistent global variable").
 	lrTarget := lr.Metatable.(*lua.LTable).RawGetString("__index").(*lua.LTable)
 	L.SetMetatable(lrTarget, lrmt)
 	v.loadAPI = api
@@ -679,6 +680,7 @@ func (e *Engine) newVM() *vm {
 	}))
 	v.fmt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(v.fenv, v.fmt)
+	v.protected[v.fenv], v.protected[v.fmt], v.protected[api], v.protected[lrmt] = true, true, true, true
 	v.callbacks = map[string]*lua.LFunction{}
 	L.SetContext(v.kill)
 	return v
