@@ -487,6 +487,18 @@ func (h *scriptHost) Call(argv [][]byte, resp int, repl int) []byte {
 	return h.conn.b
 }
 
+// Allowed is redis.acl_check_cmd: warden's one user may run every command.
+func (h *scriptHost) Allowed(argv [][]byte) (allowed, ok bool) {
+	cmd := h.s.cmds[strings.ToLower(string(argv[0]))]
+	if cmd == nil {
+		return false, false
+	}
+	if cmd.Subs != nil && len(argv) > 1 && cmd.Subs[strings.ToLower(string(argv[1]))] == nil {
+		return false, false
+	}
+	return true, true
+}
+
 // captureConn is the script client's connection: replies accumulate in b.
 type captureConn struct {
 	b   []byte

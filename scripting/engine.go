@@ -38,6 +38,10 @@ type Host interface {
 	// command, write in a read-only script...) come back as error replies.
 	// repl is the script's redis.set_repl flags (ReplAll by default).
 	Call(argv [][]byte, resp int, repl int) []byte
+	// Allowed reports whether argv names a command (and subcommand) the
+	// script's user may run (redis.acl_check_cmd); ok is false when there
+	// is no such command.
+	Allowed(argv [][]byte) (allowed, ok bool)
 }
 
 // Replication flags of redis.set_repl.

@@ -100,3 +100,4 @@ func FuzzScript(f *testing.F) {
 type nilHost struct{}
 
 func (nilHost) Call([][]byte, int, int) []byte { return []byte("-ERR no host\r\n") }
+func (nilHost) Allowed([][]byte) (bool, bool)  { return false, false }

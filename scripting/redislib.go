@@ -24,6 +24,7 @@ func (v *vm) redisLib() *lua.LTable {
 		"replicate_commands": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
 		"breakpoint":         func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
 		"debug":              func(L *lua.LState) int { return 0 },
+		"acl_check_cmd":      v.aclCheckCmd,
 	}
 	for name, fn := range fns {
 		t.RawSetString(name, L.NewFunction(fn))
@@ -131,6 +132,30 @@ func appendNumberArg(b []byte, f float64) []byte {
 		return strconv.AppendInt(b, int64(f), 10)
 	}
 	return strconv.AppendFloat(b, f, 'g', 17, 64)
+}
+
+// aclCheckCmd is redis.acl_check_cmd.
+func (v *vm) aclCheckCmd(L *lua.LState) int {
+	n := L.GetTop()
+	if n == 0 {
+		raise(L, "Please specify at least one argument for this redis lib call")
+	}
+	if v.host == nil {
+		raise(L, "redis.acl_check_cmd can only be called inside a script invocation")
+	}
+	argv := make([][]byte, n)
+	if _, ok := L.Get(1).(lua.LString); !ok {
+		raise(L, "Invalid command passed to redis.acl_check_cmd()")
+	}
+	for i := 1; i <= n; i++ {
+		argv[i-1] = []byte(lua.LVAsString(L.Get(i)))
+	}
+	allowed, ok := v.host.Allowed(argv)
+	if !ok {
+		raise(L, "Invalid command passed to redis.acl_check_cmd()")
+	}
+	L.Push(lua.LBool(allowed))
+	return 1
 }
 
 func errorReply(L *lua.LState) int {
