@@ -118,10 +118,66 @@ func (s *Store) Lock(keys []Key) *Tx {
 	if len(tx.parts) > 1 {
 		slices.SortFunc(tx.parts, func(a, b *part) int { return a.id - b.id })
 	}
-	for _, p := range tx.parts {
-		s.lockPart(p)
-	}
+	lockParts(tx.parts)
 	return tx
+}
+
+// lockParts locks parts (sorted) without ever waiting while holding one:
+// when a partition is busy it releases what it took, waits for that one
+// alone, then starts again. A running script may extend its locks out of
+// order (Extend); since nobody else holds a partition while waiting for
+// another, that cannot deadlock.
+func lockParts(parts []*part) {
+	if len(parts) == 1 {
+		parts[0].mu.Lock()
+		return
+	}
+	for {
+		busy := -1
+		for i, p := range parts {
+			if !p.mu.TryLock() {
+				busy = i
+				break
+			}
+		}
+		if busy < 0 {
+			return
+		}
+		for i := busy - 1; i >= 0; i-- {
+			parts[i].mu.Unlock()
+		}
+		parts[busy].mu.Lock()
+		parts[busy].mu.Unlock()
+	}
+}
+
+// Holds reports whether tx holds the partition of key in database db.
+func (tx *Tx) Holds(db int, key []byte) bool {
+	return slices.Contains(tx.parts, tx.s.partOf(tx, db, key))
+}
+
+// Extend adds the partitions of keys (whole databases for dbs) to a held
+// Tx, waiting for them while holding the others. Only one Tx at a time may
+// extend (the caller serializes, as scripts are): every other locker takes
+// its partitions without holding any while it waits (lockParts), so the
+// extender cannot be part of a wait cycle.
+func (tx *Tx) Extend(keys []Key, dbs ...int) {
+	for _, d := range dbs {
+		for i := range tx.s.dbs[d].parts {
+			tx.extendPart(&tx.s.dbs[d].parts[i])
+		}
+	}
+	for _, k := range keys {
+		tx.extendPart(tx.s.partOf(tx, k.DB, k.Key))
+	}
+}
+
+func (tx *Tx) extendPart(p *part) {
+	if slices.Contains(tx.parts, p) {
+		return
+	}
+	p.mu.Lock()
+	tx.parts = append(tx.parts, p)
 }
 
 // Lock1 locks the partition of a single key (the common case, no allocation).
@@ -147,11 +203,10 @@ func (s *Store) LockAll(dbs ...int) *Tx {
 	dbs = slices.Compact(dbs)
 	for _, d := range dbs {
 		for i := range s.dbs[d].parts {
-			p := &s.dbs[d].parts[i]
-			tx.parts = append(tx.parts, p)
-			s.lockPart(p)
+			tx.parts = append(tx.parts, &s.dbs[d].parts[i])
 		}
 	}
+	lockParts(tx.parts)
 	return tx
 }
 

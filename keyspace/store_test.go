@@ -151,6 +151,71 @@ func TestConcurrentMultiKeyLocking(t *testing.T) {
 	wg.Wait()
 }
 
+// One extender at a time (a script) takes partitions in any order while
+// holding others; multi-key lockers and LockAll back off instead. Nothing
+// may deadlock, and the extender keeps every partition it took.
+func TestExtendWhileOthersLock(t *testing.T) {
+	s := New(2)
+	var extender sync.Mutex // what the node's script lock is
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a := []byte(strconv.Itoa((i * 7) % 97))
+				b := []byte(strconv.Itoa((i*13 + g) % 97))
+				var tx *Tx
+				switch {
+				case g == 0 && i%50 == 0:
+					tx = s.LockAll(0)
+				case g%2 == 0:
+					tx = s.Lock([]Key{{0, a}, {0, b}, {1, a}})
+				default:
+					tx = s.Lock1(0, a)
+				}
+				tx.DB(0).SetString(a, b, 0, false)
+				tx.Unlock()
+			}
+		}(g)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 3000; i++ {
+			extender.Lock()
+			first := []byte(strconv.Itoa((i * 31) % 97))
+			tx := s.Lock1(0, first)
+			// Undeclared keys, highest partitions first: out of order.
+			for j := 96; j >= 90; j-- {
+				k := []byte(strconv.Itoa((i + j) % 97))
+				tx.Extend([]Key{{0, k}, {1, k}})
+				if !tx.Holds(0, k) || !tx.Holds(1, k) || !tx.Holds(0, first) {
+					t.Errorf("extended Tx does not hold %q", k)
+				}
+			}
+			if i%500 == 0 {
+				tx.Extend(nil, 1)
+			}
+			tx.Unlock()
+			extender.Unlock()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("deadlock: the extender did not finish")
+	}
+	close(stop)
+	wg.Wait()
+}
+
 func TestList(t *testing.T) {
 	l := NewList()
 	for i := 0; i < 100; i++ {

@@ -97,3 +97,25 @@ func BenchmarkDispatchMSet(b *testing.B) {
 		return args
 	})
 }
+
+// BenchmarkDispatchEvalsha is bench/evalsha.sh's script through dispatch.
+func BenchmarkDispatchEvalsha(b *testing.B) {
+	const script = "redis.call('incr', KEYS[1]); redis.call('set', KEYS[1] .. ':v', ARGV[1]); return redis.call('get', KEYS[1])"
+	s, cl := benchServer(b)
+	s.call(cl, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), []byte(script)})
+	sha := []byte(scriptSHA(script))
+	args := make([][]byte, 5)
+	w := cl.conn.(*nullConn).w
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		args[0], args[1], args[2], args[3], args[4] = []byte("EVALSHA"), sha, []byte("1"), keyArg(i), []byte("value")
+		s.call(cl, args)
+		if i%64 == 0 {
+			w.Flush()
+		}
+	}
+	if e := cl.conn.(*nullConn).lastErr; e != "" {
+		b.Fatal(e)
+	}
+}

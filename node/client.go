@@ -51,6 +51,9 @@ type Client struct {
 	internal bool
 	ctx      Ctx
 	rdAuthed bool // what the reader was last told (redcon.SetAuthenticated)
+	// scriptDone is where the script executor signals this client's
+	// EVAL/FCALL finished (made on first use).
+	scriptDone chan struct{}
 
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST

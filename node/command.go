@@ -2,6 +2,7 @@ package node
 
 import (
 	"sort"
+	"strings"
 	"sync/atomic"
 )
 
@@ -34,6 +35,8 @@ const (
 	// sharded pub/sub). Cluster routing hashes them; locking, GETKEYS and
 	// ACL key checks ignore them.
 	fNotKey
+	fAllowBusy // Redis's allow_busy: runs while a script is busy (BUSY otherwise)
+	fScript    // runs a script: it takes the script lock, then its keys (no dispatch locking)
 )
 
 var flagNames = []struct {
@@ -43,7 +46,7 @@ var flagNames = []struct {
 	{fWrite, "write"}, {fReadonly, "readonly"}, {fDenyOOM, "denyoom"}, {fAdmin, "admin"},
 	{fPubsub, "pubsub"}, {fNoScript, "noscript"}, {fBlocking, "blocking"}, {fLoading, "loading"},
 	{fStale, "stale"}, {fSkipMonitor, "skip_monitor"}, {fFast, "fast"}, {fNoAuth, "no_auth"},
-	{fNoMulti, "no_multi"},
+	{fNoMulti, "no_multi"}, {fAllowBusy, "allow_busy"},
 }
 
 // Command is one entry of the command table.
@@ -155,7 +158,25 @@ func buildCommandTable() map[string]*Command {
 	registerReplication(t)
 	registerReplicaCommands(t)
 	registerCluster(t)
+	registerScripting(t)
+	markAllowBusy(t)
 	return t
+}
+
+// markAllowBusy sets fAllowBusy from Redis's metadata (allow_busy), the
+// one table of it.
+func markAllowBusy(t table) {
+	mark := func(c *Command) {
+		if strings.Contains(serverCmdTable[c.Name].flags, "allow_busy") {
+			c.Flags |= fAllowBusy
+		}
+	}
+	for _, c := range t {
+		mark(c)
+		for _, sub := range c.Subs {
+			mark(sub)
+		}
+	}
 }
 
 // sortedCommands returns the table in name order (COMMAND, COMMAND LIST).

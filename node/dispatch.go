@@ -203,6 +203,13 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			return
 		}
 	}
+	if msg := s.busyRefusal(cmd, args); msg != "" {
+		if cl.multi != nil {
+			cl.multi.aborted = true
+		}
+		c.Err(msg)
+		return
+	}
 	if cl.multi != nil && cmd.Flags&fTxCtl == 0 {
 		q := make([][]byte, len(args))
 		for i, a := range args {
@@ -270,6 +277,8 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 	db := c.cl.db
 	switch {
+	case cmd.Flags&fScript != 0:
+		return false // it locks for itself (cmdEval)
 	case cmd.Flags&fAllDBs != 0:
 		c.tx = s.store.LockAll()
 	case cmd.Flags&fAllKeys != 0:

@@ -144,6 +144,15 @@ func cmdExec(c *Ctx) {
 	for _, w := range cl.watch {
 		keys = append(keys, keyspace.Key{DB: w.db, Key: []byte(w.key)})
 	}
+	// A script inside extends its locks: it must hold the script lock
+	// before EXEC takes any (cmdEval, scriptState).
+	for _, cmd := range cmds {
+		if cmd != nil && cmd.Flags&fScript != 0 {
+			s.scripting.mu.Lock()
+			defer s.scripting.mu.Unlock()
+			break
+		}
+	}
 	var tx *keyspace.Tx
 	switch {
 	case whole:

@@ -165,7 +165,10 @@ func (s *Server) startPersistence() error {
 		}
 		if existed {
 			st, err := a.Load(func(r *bufio.Reader) error {
-				_, err := rdb.Load(r, s.insertLoaded)
+				info, err := rdb.Load(r, s.insertLoaded)
+				if err == nil {
+					err = s.loadFunctions(info.Functions, "replace")
+				}
 				return err
 			}, s.replayer())
 			if err != nil {
@@ -215,6 +218,9 @@ func (s *Server) loadRDBFile(path string) error {
 	defer f.Close()
 	start := time.Now()
 	info, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.insertLoaded)
+	if err == nil {
+		err = s.loadFunctions(info.Functions, "replace")
+	}
 	if err != nil {
 		return fmt.Errorf("load %s: %w", path, err)
 	}
@@ -364,6 +370,10 @@ func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, o snapshotOpts) (fu
 			AOFBase:  o.aofBase,
 			UsedMem:  o.usedMem,
 			Repl:     o.repl,
+			// (under tx, which holds every partition: no FUNCTION
+			// command runs meanwhile, keyless as they are, but their
+			// order against the walk does not matter)
+			Functions: s.functionCodes(),
 		})
 		if err != nil {
 			return nil, err
@@ -377,6 +387,8 @@ func (s *Server) beginSnapshot(tx *keyspace.Tx, w io.Writer, o snapshotOpts) (fu
 			}
 		}
 		sw.fw = fw
+	} else if err := writeFunctionLoads(w, s.functionCodes()); err != nil {
+		return nil, err
 	}
 	sn, err := tx.BeginSnapshot(sw.capture)
 	if err != nil {

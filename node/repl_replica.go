@@ -376,7 +376,12 @@ func (s *Server) loadFromMaster(mr *masterReader, conn net.Conn, timeout time.Du
 		body = bufio.NewReaderSize(io.LimitReader(mr.r, n), 1<<16)
 		defer io.Copy(io.Discard, body) // whatever the loader left of the payload
 	}
-	if _, err := rdb.Load(body, s.insertLoaded); err != nil {
+	info, err := rdb.Load(body, s.insertLoaded)
+	if err == nil {
+		// The master's libraries replace this node's, as in Redis.
+		err = s.loadFunctions(info.Functions, "flush")
+	}
+	if err != nil {
 		return fmt.Errorf("load the master's RDB: %w", err)
 	}
 	if mark != nil {

@@ -71,8 +71,9 @@ type Server struct {
 	minReplicaLag atomic.Int64
 	aofLog        atomic.Pointer[aof.AOF] // the open AOF, nil when appendonly is off
 	aofEnd        atomic.Int64
-	cluster       Cluster       // nil: standalone
-	slots         slotRouting   // cluster-enabled: the slot table commands are routed by
+	cluster       Cluster     // nil: standalone
+	slots         slotRouting // cluster-enabled: the slot table commands are routed by
+	scripting     scriptState
 	started       chan struct{} // closed once data is loaded and clients are accepted
 }
 
@@ -98,6 +99,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		started:  make(chan struct{}),
 	}
 	s.cmds = buildCommandTable()
+	s.initScripting()
 	var err error
 	if s.tls.m, err = tlsconf.New(cfg, log); err != nil {
 		return nil, err
@@ -264,6 +266,7 @@ func (s *Server) close() {
 			cl.Kill()
 		}
 		s.clientMu.Unlock()
+		s.scripting.engine.Abort() // a busy script would hold its locks forever
 		s.stopLink()
 		// After SHUTDOWN or a signal this is done already; if ctx ended
 		// instead, flush the AOF and save as a forced shutdown would.

@@ -40,6 +40,9 @@ type FileOptions struct {
 	// and repl-offset (Redis 7's rdbSaveInfo): the replication history the
 	// data set is a point of, so a restarted replica can partial-resync.
 	Repl *ReplInfo
+	// Functions are the function libraries' code, written after the aux
+	// fields as Redis 7.0 does (RDB_OPCODE_FUNCTION2, then the code).
+	Functions []string
 }
 
 // ReplInfo is the replication position of a snapshot.
@@ -109,6 +112,10 @@ func NewFileWriter(w io.Writer, opts FileOptions) (*FileWriter, error) {
 		aofBase = "1"
 	}
 	b = fw.appendAux(b, "aof-base", aofBase)
+	for _, code := range opts.Functions {
+		b = append(b, opFunction2)
+		b = appendString(b, []byte(code), opts.Compress)
+	}
 	fw.buf = b
 	// Write the header now so an unusable destination fails early.
 	if err := fw.flush(); err != nil {

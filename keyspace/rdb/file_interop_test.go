@@ -328,6 +328,18 @@ func TestInteropLoadRedisFile(t *testing.T) {
 		if err := c0.FunctionLoad(ctx, lib).Err(); err != nil {
 			t.Fatal(err)
 		}
-		check("FUNCTION")
+		// Functions load: their code comes back in the file info.
+		if err := c0.Save(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		info, err := Load(bufio.NewReader(f), func(LoadedEntry) error { return nil })
+		if err != nil || len(info.Functions) != 1 || info.Functions[0] != lib {
+			t.Errorf("redis-server's function library: %q, %v", info.Functions, err)
+		}
 	})
 }

@@ -378,7 +378,6 @@ func TestLoadOpcodes(t *testing.T) {
 		say  string
 	}{
 		{"module aux", rawFile(10, []byte{opModuleAux, 1, 2, 3}), ErrUnsupported, "MODULE_AUX"},
-		{"function", rawFile(10, []byte{opFunction2, 1, 2}), ErrUnsupported, "FUNCTION"},
 		{"function rc", rawFile(10, []byte{opFunction, 1, 2}), ErrUnsupported, "FUNCTION"},
 		{"stream", rawFile(10, key(TypeStreamListpacks2, "mystream", 1, 2)), ErrUnsupported, `"mystream" in db 0 is a stream`},
 		{"stream 7.2", rawFile(11, key(TypeStreamListpacks3, "s")), ErrUnsupported, "stream"},
@@ -399,9 +398,15 @@ func TestLoadOpcodes(t *testing.T) {
 			t.Errorf("%s: %v (want %v mentioning %q)", c.name, err, c.is, c.say)
 		}
 	}
+	// Function libraries (Redis 7.0's FUNCTION2 opcode) come back as code.
+	lib := "#!lua name=l\nredis.register_function('f', function() return 1 end)"
+	_, info, err := loadAll(rawFile(10, append([]byte{opFunction2}, AppendString(nil, []byte(lib))...)))
+	if err != nil || len(info.Functions) != 1 || info.Functions[0] != lib {
+		t.Errorf("function library: %q, %v", info.Functions, err)
+	}
 	// The offset is where the problem was found: the stream key's type
 	// byte is at 9, its key ends at 9+1+1+8.
-	_, _, err := loadAll(rawFile(10, key(TypeStreamListpacks2, "mystream")))
+	_, _, err = loadAll(rawFile(10, key(TypeStreamListpacks2, "mystream")))
 	if !strings.HasPrefix(fmt.Sprint(err), "rdb: offset 19:") {
 		t.Errorf("offset: %v", err)
 	}

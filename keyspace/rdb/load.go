@@ -34,6 +34,8 @@ type FileInfo struct {
 	Version int
 	Aux     map[string]string
 	Keys    int // keys passed to fn (empty collections skipped are not counted)
+	// Functions are the function libraries' code (RDB_OPCODE_FUNCTION2).
+	Functions []string
 }
 
 // Load reads a whole RDB file from r, calling fn for each key in file order
@@ -136,8 +138,14 @@ func (l *loader) run() error {
 			l.info.Aux[string(k)] = string(v)
 		case opModuleAux:
 			return l.fail(ErrUnsupported, "module auxiliary data (MODULE_AUX opcode) cannot be loaded")
-		case opFunction, opFunction2:
-			return l.fail(ErrUnsupported, "function libraries (FUNCTION opcode %d) cannot be loaded", op)
+		case opFunction2:
+			code, err := l.dec.ReadString()
+			if err != nil {
+				return l.fail(err, "reading a function library")
+			}
+			l.info.Functions = append(l.info.Functions, string(code))
+		case opFunction:
+			return l.fail(ErrUnsupported, "function libraries of Redis 7.0 release candidates (FUNCTION opcode %d) cannot be loaded", op)
 		default:
 			if err := l.entry(db, op, expire, idle); err != nil {
 				return err

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# EVALSHA throughput, warden vs a real redis-server on free loopback ports:
+# a 3-command script (INCR, SET, GET on its declared key) loaded with
+# SCRIPT LOAD, run by redis-benchmark; prints ops/s and warden/redis.
+#
+#   bash bench/evalsha.sh                 # 200000 requests, 50 clients, P 1 and 16
+#   REQUESTS=50000 PIPELINES=1 bash bench/evalsha.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REQUESTS=${REQUESTS:-200000}
+CLIENTS=${CLIENTS:-50}
+PIPELINES=${PIPELINES:-"1 16"}
+# The machine is shared: each round runs redis then warden back to back,
+# and the median of the rounds' ratios is reported with them.
+ROUNDS=${ROUNDS:-3}
+KEYSPACE=${KEYSPACE:-10000}
+SCRIPT="redis.call('incr', KEYS[1]); redis.call('set', KEYS[1] .. ':v', ARGV[1]); return redis.call('get', KEYS[1])"
+
+for tool in redis-server redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || { echo "evalsha.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+[ -x bin/warden ] || make build >/dev/null
+
+free_port() {
+  local p=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+wait_ping() {
+  for _ in $(seq 1 6000); do
+    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
+    sleep 0.01
+  done
+  echo "evalsha.sh: server on port $1 did not answer PING" >&2
+  exit 1
+}
+
+rport=$(free_port $(( 30000 + ($$ % 20000) )))
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" --logfile "$tmp/redis.log" &
+pids+=($!)
+wport=$(free_port $((rport + 1)))
+mkdir -p "$tmp/w"
+bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp/w" --loglevel warning 2>>"$tmp/warden.log" &
+pids+=($!)
+wait_ping "$rport"
+wait_ping "$wport"
+
+rsha=$(redis-cli -p "$rport" script load "$SCRIPT")
+wsha=$(redis-cli -p "$wport" script load "$SCRIPT")
+[ "$rsha" = "$wsha" ] || { echo "evalsha.sh: SHA differs: redis $rsha warden $wsha" >&2; exit 1; }
+# Same reply on both first.
+r=$(redis-cli -p "$rport" evalsha "$rsha" 1 check v); w=$(redis-cli -p "$wport" evalsha "$wsha" 1 check v)
+[ "$r" = "$w" ] || { echo "evalsha.sh: replies differ: redis $r warden $w" >&2; exit 1; }
+
+rps() {
+  redis-benchmark -p "$1" -c "$CLIENTS" -n "$REQUESTS" -P "$2" -r "$KEYSPACE" --csv -q \
+    evalsha "$rsha" 1 "key:__rand_int__" "value" 2>/dev/null |
+    awk -F'","' 'NR>1 && NF>1 { print $2; exit }'
+}
+
+echo "machine: $(nproc) cores; redis: $(redis-server --version | awk '{print $3}'); requests=$REQUESTS clients=$CLIENTS script: $SCRIPT"
+printf '%-8s %4s %14s %14s %8s   %s\n' test P redis_ops/s warden_ops/s ratio "rounds (warden/redis)"
+for P in $PIPELINES; do
+  rounds=""
+  for _ in $(seq 1 "$ROUNDS"); do
+    rr=$(rps "$rport" "$P")
+    ww=$(rps "$wport" "$P")
+    rounds="$rounds $rr:$ww"
+  done
+  echo "$rounds" | tr ' ' '\n' | grep : | awk -F: -v P="$P" '
+    { r[NR] = $1; w[NR] = $2; q[NR] = ($1 > 0 ? $2 / $1 : 0); s = s sprintf(" %.2f", q[NR]) }
+    END {
+      n = NR
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t; t = r[i]; r[i] = r[j]; r[j] = t; t = w[i]; w[i] = w[j]; w[j] = t }
+      m = int((n + 1) / 2)
+      printf "%-8s %4s %14.0f %14.0f %8.2f  %s\n", "EVALSHA", P, r[m], w[m], q[m], s
+    }'
+done
