@@ -260,6 +260,10 @@ func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
 	delete(m, string(key))
 	p.nkeys.Add(-1)
 	touchWatched(p, key)
+	if o.Type == TStream && len(p.waiters[string(key)]) > 0 {
+		// XREADGROUP clients blocked on a deleted stream get an error.
+		v.tx.ready = append(v.tx.ready, ReadyKey{DB: v.db.ID, Key: string(key)})
+	}
 }
 
 // Set stores o under key, replacing any value (and its TTL: o.Expire wins).
