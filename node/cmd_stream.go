@@ -558,17 +558,13 @@ func cmdXSetID(c *Ctx) {
 		c.Err(errNoSuchKey)
 		return
 	}
-	if id.Compare(s.MaxDeletedID) < 0 {
-		c.Err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
-		return
-	}
-	if entriesAdded != -1 && int64(s.Len()) > entriesAdded {
-		c.Err("ERR The entries_added specified in XSETID is smaller than the target stream length")
-		return
-	}
 	if s.Len() > 0 {
 		if id.Less(s.Last()) {
 			c.Err("ERR The ID specified in XSETID is smaller than the target stream top item")
+			return
+		}
+		if entriesAdded != -1 && int64(s.Len()) > entriesAdded {
+			c.Err("ERR The entries_added specified in XSETID is smaller than the target stream length")
 			return
 		}
 	}
@@ -784,7 +780,7 @@ var xgroupHelp = []string{
 	"SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
 	"    Set the current group ID and entries_read counter.",
 	"HELP",
-	"    Print this help.",
+	"    Prints this help.",
 }
 
 var xinfoHelp = []string{
@@ -796,7 +792,7 @@ var xinfoHelp = []string{
 	"STREAM <key> [FULL [COUNT <count>]",
 	"    Show information about the stream.",
 	"HELP",
-	"    Print this help.",
+	"    Prints this help.",
 }
 
 func cmdXGroupHelp(c *Ctx) { c.streamHelp(xgroupHelp) }
@@ -1277,4 +1273,3 @@ func cmdXAutoClaim(c *Ctx) {
 	}
 	b.flush(c.s, c, c.DB.ID())
 }
-

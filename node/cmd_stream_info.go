@@ -42,13 +42,13 @@ func cmdXInfoStream(c *Ctx) {
 	count := int64(10)
 	if len(c.Args) > 3 {
 		if !eq(c.Args[3], "full") {
-			c.Err(errSyntax)
+			c.xinfoArgsErr()
 			return
 		}
 		full = true
 		if len(c.Args) > 4 {
 			if len(c.Args) != 6 || !eq(c.Args[4], "count") {
-				c.Err(errSyntax)
+				c.xinfoArgsErr()
 				return
 			}
 			n, ok := c.ParseInt(c.Args[5])
@@ -214,4 +214,8 @@ func cmdXInfoConsumers(c *Ctx) {
 		c.BulkString("idle")
 		c.Int(max(now-cn.SeenTime, 0))
 	}
+}
+
+func (c *Ctx) xinfoArgsErr() {
+	c.Err("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try XINFO HELP.")
 }

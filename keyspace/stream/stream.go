@@ -258,9 +258,7 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 	if len(s.blocks) == 0 {
 		s.blocks = nil
 	}
-	if s.length > 0 {
-		s.updateFirst()
-	}
+	s.updateFirst()
 	return deleted
 }
 
