@@ -120,8 +120,7 @@ func (s *Stream) Delete(id ID) bool {
 
 func (s *Stream) markDeleted(bi, i int) {
 	b := s.blocks[bi]
-	b.deleted[i] = true
-	b.data[i] = nil
+	b.deleted[i] = true // the fields stay until the node goes, as in Redis
 	b.live--
 	s.length--
 	if b.live == 0 {
@@ -247,7 +246,6 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 			}
 			if !b.deleted[i] {
 				b.deleted[i] = true
-				b.data[i] = nil
 				b.live--
 				s.length--
 				deleted++
