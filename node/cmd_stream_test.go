@@ -1,6 +1,10 @@
 package node
 
 import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 	"regexp"
 	"strings"
 	"testing"
@@ -308,5 +312,56 @@ func TestStreamDumpMatchesRedis(t *testing.T) {
 		if g != w {
 			t.Errorf("%v:\n  restored %s\n  original %s", args, g, w)
 		}
+	}
+}
+
+// TestStreamBlocking: XREAD BLOCK is woken by XADD; XREADGROUP BLOCK by
+// XADD (entries become pending), and by XGROUP DESTROY with NOGROUP.
+func TestStreamBlocking(t *testing.T) {
+	s, addr := startServer(t, "save", "")
+	ctx := context.Background()
+	c1, c2 := newClient(t, addr), newClient(t, addr)
+	got := make(chan []redis.XStream, 1)
+	go func() {
+		r, _ := c1.XRead(ctx, &redis.XReadArgs{Streams: []string{"bs", "$"}, Block: 0}).Result()
+		got <- r
+	}()
+	waitBlocked(t, s, 1)
+	if err := c2.XAdd(ctx, &redis.XAddArgs{Stream: "bs", ID: "5-0", Values: []string{"f", "v"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if len(r) != 1 || r[0].Stream != "bs" || len(r[0].Messages) != 1 || r[0].Messages[0].ID != "5-0" {
+		t.Fatalf("XREAD BLOCK got %+v", r)
+	}
+	c2.XGroupCreate(ctx, "bs", "g", "$")
+	errs := make(chan error, 1)
+	go func() {
+		r, err := c1.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"bs", ">"}, Block: 0}).Result()
+		if err == nil && (len(r) != 1 || r[0].Messages[0].ID != "6-0") {
+			t.Errorf("XREADGROUP got %+v", r)
+		}
+		errs <- err
+	}()
+	waitBlocked(t, s, 1)
+	c2.XAdd(ctx, &redis.XAddArgs{Stream: "bs", ID: "6-0", Values: []string{"f", "v"}})
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if p := c2.XPending(ctx, "bs", "g").Val(); p == nil || p.Count != 1 {
+		t.Fatalf("pending after a blocked delivery: %+v", p)
+	}
+	go func() {
+		_, err := c1.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"bs", ">"}, Block: 0}).Result()
+		errs <- err
+	}()
+	waitBlocked(t, s, 1)
+	c2.XGroupDestroy(ctx, "bs", "g")
+	if err := <-errs; err == nil || !strings.HasPrefix(err.Error(), "NOGROUP") {
+		t.Fatalf("XREADGROUP on a destroyed group: %v", err)
+	}
+	// A timeout answers a null array.
+	if _, err := c1.XRead(ctx, &redis.XReadArgs{Streams: []string{"bs", "$"}, Block: 10 * time.Millisecond}).Result(); err != redis.Nil {
+		t.Fatalf("XREAD timeout: %v", err)
 	}
 }
