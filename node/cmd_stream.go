@@ -287,6 +287,8 @@ func streamTrimArgv(argv [][]byte, a *streamAddArgs, s *stream.Stream) [][]byte 
 	out[a.approxArgIdx] = []byte("=")
 	if a.trim.Strategy == stream.TrimMaxLen {
 		out[a.trimArgIdx] = strconv.AppendInt(nil, int64(s.Len()), 10)
+	} else if s.Len() == 0 {
+		out[a.trimArgIdx] = streamIDBulk(stream.MaxID) // Redis's edge of an empty stream
 	} else {
 		out[a.trimArgIdx] = streamIDBulk(s.First())
 	}
@@ -385,8 +387,8 @@ func cmdXTrim(c *Ctx) {
 	n := s.Trim(a.trim)
 	if n > 0 {
 		c.DB.Touch(key)
+		c.Propagate(streamTrimArgv(c.Args, &a, s)...)
 	}
-	c.Propagate(streamTrimArgv(c.Args, &a, s)...)
 	c.Int(n)
 }
 
@@ -667,7 +669,7 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 		}
 		c.DB.Touch(key)
 		c.OK()
-		c.streamPropagateResolved(4, id)
+		c.PropagateArgs() // "$" too, as Redis propagates it
 		return
 	}
 	g := s.Group(string(gname))
@@ -679,19 +681,7 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 	g.EntriesRead = entriesRead
 	c.DB.Touch(key)
 	c.OK()
-	c.streamPropagateResolved(4, id)
-}
-
-// streamPropagateResolved propagates the command with "$" at idx replaced by
-// the ID it meant here.
-func (c *Ctx) streamPropagateResolved(idx int, id stream.ID) {
-	if !eq(c.Args[idx], "$") {
-		c.PropagateArgs()
-		return
-	}
-	argv := append([][]byte(nil), c.Args...)
-	argv[idx] = streamIDBulk(id)
-	c.Propagate(argv...)
+	c.PropagateArgs()
 }
 
 func cmdXGroupDestroy(c *Ctx) {
@@ -986,11 +976,16 @@ func streamDelAckArgv(key, group []byte, id stream.ID) [][]byte {
 	return [][]byte{[]byte("XACK"), key, group, streamIDBulk(id)}
 }
 
-func (c *Ctx) streamConsumer(g *stream.Group, key, gname, name []byte, b *streamBatch) *stream.Consumer {
+// streamConsumer looks the consumer up, creating it if needed. Its creation
+// is propagated only when asked (XREADGROUP NOACK): otherwise the XCLAIMs
+// that follow create it on the replica, as in Redis.
+func (c *Ctx) streamConsumer(g *stream.Group, key, gname, name []byte, b *streamBatch, propagate bool) *stream.Consumer {
 	cons := g.Consumer(string(name))
 	if cons == nil {
 		cons = g.CreateConsumer(string(name), c.DB.Now())
-		b.add([]byte("XGROUP"), []byte("CREATECONSUMER"), key, gname, name)
+		if propagate {
+			b.add([]byte("XGROUP"), []byte("CREATECONSUMER"), key, gname, name)
+		}
 	}
 	return cons
 }
@@ -1116,7 +1111,7 @@ func cmdXClaim(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, key, gname, cname, &b)
+			cons = c.streamConsumer(g, key, gname, cname, &b, false)
 			cons.SeenTime = now
 		}
 		if nack.Consumer != cons {
@@ -1233,7 +1228,7 @@ func cmdXAutoClaim(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, key, gname, cname, &b)
+			cons = c.streamConsumer(g, key, gname, cname, &b, false)
 			cons.SeenTime = now
 		}
 		if nack.Consumer != cons {

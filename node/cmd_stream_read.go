@@ -177,7 +177,7 @@ func xread(c *Ctx, xgroup bool) {
 				sync = true
 				gt = g.LastID
 			}
-			cons = c.streamConsumer(g, key, req.group, req.consumer, &b)
+			cons = c.streamConsumer(g, key, req.group, req.consumer, &b, req.noack)
 			cons.SeenTime = now
 		} else if s.Len() > 0 && gt.Less(s.LastID) {
 			sync = true
@@ -271,7 +271,9 @@ func xread(c *Ctx, xgroup bool) {
 				cons = g.Consumer(string(req.consumer))
 				if cons == nil {
 					cons = g.CreateConsumer(string(req.consumer), now)
-					b.add([]byte("XGROUP"), []byte("CREATECONSUMER"), key, req.group, req.consumer)
+					if req.noack {
+						b.add([]byte("XGROUP"), []byte("CREATECONSUMER"), key, req.group, req.consumer)
+					}
 				}
 				cons.SeenTime = now
 			}
@@ -284,7 +286,7 @@ func xread(c *Ctx, xgroup bool) {
 				streamDeliver(s, g, cons, req, id, now, &b, key)
 				return int64(len(res.ids)) < req.count
 			})
-			if g != nil && len(res.ids) > 0 {
+			if g != nil && len(res.ids) > 0 && req.noack {
 				b.add(streamSetIDArgv(key, req.group, g)...)
 			}
 			b.flush(srv, nil, v.ID())
@@ -392,7 +394,8 @@ func (c *Ctx) streamCollect(s *stream.Stream, key []byte, g *stream.Group, cons 
 				return count == 0 || int64(len(ents)) < count
 			})
 		}
-		if g != nil && g.LastID != lastBefore {
+		// Without NOACK the XCLAIMs' LASTID carries the group's position.
+		if g != nil && g.LastID != lastBefore && req.noack {
 			b.add(streamSetIDArgv(key, req.group, g)...)
 		}
 	}

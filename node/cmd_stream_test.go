@@ -1,7 +1,13 @@
 package node
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -363,5 +369,108 @@ func TestStreamBlocking(t *testing.T) {
 	// A timeout answers a null array.
 	if _, err := c1.XRead(ctx, &redis.XReadArgs{Streams: []string{"bs", "$"}, Block: 10 * time.Millisecond}).Result(); err != redis.Nil {
 		t.Fatalf("XREAD timeout: %v", err)
+	}
+}
+
+// streamPropCorpus exercises what stream commands propagate.
+var streamPropCorpus = [][]string{
+	{"XADD", "p", "1-0", "a", "1"},
+	{"XADD", "p", "2-0", "a", "2"},
+	{"XGROUP", "CREATE", "p", "g", "0"},
+	{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "p", ">"},
+	{"XREADGROUP", "GROUP", "g", "c2", "NOACK", "STREAMS", "p", "0"},
+	{"XADD", "p", "3-0", "a", "3"},
+	{"XREADGROUP", "GROUP", "g", "c2", "NOACK", "STREAMS", "p", ">"},
+	{"XCLAIM", "p", "g", "c3", "0", "1-0", "LASTID", "9-0"},
+	{"XCLAIM", "p", "g", "c3", "0", "7-0", "LASTID", "10-0"},
+	{"XDEL", "p", "2-0"},
+	{"XADD", "p", "MAXLEN", "~", "1", "4-0", "a", "4"},
+	{"XAUTOCLAIM", "p", "g", "c4", "0", "0"},
+	{"XGROUP", "CREATE", "p", "g2", "$"},
+	{"XTRIM", "p", "MINID", "~", "5", "LIMIT", "10"},
+	{"XTRIM", "p", "MAXLEN", "~", "0"},
+	{"XTRIM", "p", "MAXLEN", "1"},
+	{"XGROUP", "SETID", "p", "g", "$"},
+	{"XADD", "p", "NOMKSTREAM", "5-*", "a", "9"},
+	{"XACK", "p", "g", "1-0", "8-0"},
+	{"XGROUP", "CREATECONSUMER", "p", "g", "c9"},
+	{"XGROUP", "DELCONSUMER", "p", "g", "c9"},
+	{"XGROUP", "DESTROY", "p", "g2"},
+	{"XSETID", "p", "20-0"},
+}
+
+// TestStreamPropagationMatchesRedis: the commands warden propagates for the
+// corpus are what Redis 7.0 writes to its AOF (delivery times aside).
+func TestStreamPropagationMatchesRedis(t *testing.T) {
+	s, addr := startServer(t, "save", "")
+	dir := t.TempDir()
+	rs := redistest.Start(t, dir, "--appendonly", "yes", "--appendfsync", "always")
+	wc, rc := dialResp(t, addr), dialResp(t, rs.Addr)
+	feed := captureWrites(s, false)
+	for _, cmd := range streamPropCorpus {
+		g, w := wc.mustDo(t, cmd...).String(), rc.mustDo(t, cmd...).String()
+		if g != w {
+			t.Errorf("%q:\n  warden %s\n  redis  %s", cmd, g, w)
+		}
+	}
+	times := regexp.MustCompile(`TIME [0-9]{13}`)
+	norm := func(lines []string) string {
+		var out []string
+		for _, l := range lines {
+			if l == "SELECT 0" {
+				continue
+			}
+			out = append(out, times.ReplaceAllString(l, "TIME t"))
+		}
+		return strings.Join(out, "\n")
+	}
+	var redisLines []string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		redisLines = redisAOFCommands(t, dir)
+		if len(redisLines) > 0 && strings.HasPrefix(redisLines[len(redisLines)-1], "XSETID") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g, w := norm(feed.all()), norm(redisLines); g != w {
+		t.Errorf("propagated commands differ:\nwarden:\n%s\nredis:\n%s", g, w)
+	}
+}
+
+// redisAOFCommands reads the commands of a Redis 7 AOF directory's
+// incremental file.
+func redisAOFCommands(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.incr.aof"))
+	if len(files) == 0 {
+		return nil
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	r := bufio.NewReader(bytes.NewReader(b))
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return out
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+		args := make([]string, 0, n)
+		for range n {
+			h, err := r.ReadString('\n')
+			if err != nil {
+				return out
+			}
+			l, _ := strconv.Atoi(strings.TrimSpace(h[1:]))
+			buf := make([]byte, l+2)
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return out
+			}
+			args = append(args, string(buf[:l]))
+		}
+		out = append(out, strings.Join(args, " "))
 	}
 }
