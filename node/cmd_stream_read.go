@@ -286,7 +286,7 @@ func xread(c *Ctx, xgroup bool) {
 				streamDeliver(s, g, cons, req, id, now, &b, key)
 				return int64(len(res.ids)) < req.count
 			})
-			if g != nil && len(res.ids) > 0 && req.noack {
+			if g != nil && len(res.ids) > 0 {
 				b.add(streamSetIDArgv(key, req.group, g)...)
 			}
 			b.flush(srv, nil, v.ID())
@@ -394,8 +394,10 @@ func (c *Ctx) streamCollect(s *stream.Stream, key []byte, g *stream.Group, cons 
 				return count == 0 || int64(len(ents)) < count
 			})
 		}
-		// Without NOACK the XCLAIMs' LASTID carries the group's position.
-		if g != nil && g.LastID != lastBefore && req.noack {
+		// Redis 7.0 leaves this out without NOACK (the XCLAIMs' LASTID
+		// moves the group but not its entries-read, so replicas and the AOF
+		// drift); like Redis 7.2, warden always propagates it.
+		if g != nil && g.LastID != lastBefore {
 			b.add(streamSetIDArgv(key, req.group, g)...)
 		}
 	}

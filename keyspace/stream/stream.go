@@ -264,3 +264,37 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 // the nodes of its rax of 16-byte keys, an implementation detail; one
 // node per key plus the root is what a sparse tree of few keys has.
 func (s *Stream) RaxNodes() int { return len(s.blocks) + 1 }
+
+// Clone returns a copy sharing nothing mutable with s (COPY). Packed entry
+// data is never modified in place, so the copies share it.
+func (s *Stream) Clone() *Stream {
+	n := *s
+	n.blocks = make([]*block, len(s.blocks))
+	for i, b := range s.blocks {
+		nb := *b
+		nb.ids = append([]ID(nil), b.ids...)
+		nb.data = append([][]byte(nil), b.data...)
+		nb.deleted = append([]bool(nil), b.deleted...)
+		n.blocks[i] = &nb
+	}
+	n.groups = nil
+	for _, g := range s.Groups() {
+		ng := n.CreateGroup(g.Name, g.LastID, g.EntriesRead)
+		nacks := make(map[*NACK]*NACK, g.PEL.Len())
+		for i, id := range g.PEL.ids {
+			c := *g.PEL.nacks[i]
+			nacks[g.PEL.nacks[i]] = &c
+			ng.PEL.Put(id, &c)
+		}
+		for _, c := range g.Consumers() {
+			nc := ng.CreateConsumer(c.Name, c.SeenTime)
+			nc.ActiveTime = c.ActiveTime
+			for i, id := range c.PEL.ids {
+				x := nacks[c.PEL.nacks[i]]
+				x.Consumer = nc
+				nc.PEL.Put(id, x)
+			}
+		}
+	}
+	return &n
+}
