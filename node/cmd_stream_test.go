@@ -567,3 +567,50 @@ func TestStreamPersistRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamRedisReplicaOfWarden: a real redis-server replica of warden ends
+// with the same streams, through the initial snapshot (RDB type 19) and the
+// command stream (XADD with resolved IDs, rewritten trims, the XCLAIMs and
+// SETIDs of consumer groups, a blocked XREADGROUP served later).
+func TestStreamRedisReplicaOfWarden(t *testing.T) {
+	s, addr := startServer(t, "save", "")
+	wc := dialResp(t, addr)
+	for _, cmd := range streamBuild[:9] {
+		wc.mustDo(t, cmd...)
+	}
+	rs, replica := redisReplicaOf(t, addr)
+	master := newClient(t, addr)
+	rc := dialResp(t, rs.Addr)
+	ctx := context.Background()
+	for _, cmd := range streamBuild[9:] {
+		if v := wc.mustDo(t, cmd...); v.isErr() {
+			t.Fatalf("%q: %v", cmd, v)
+		}
+	}
+	for i := 0; i < 300; i++ {
+		wc.mustDo(t, "XADD", "ds", "MAXLEN", "~", "150", "*", "i", strconv.Itoa(i))
+	}
+	wc.mustDo(t, "XADD", "ds", "MINID", "~", "0", "*", "i", "x")
+	wc.mustDo(t, "XREADGROUP", "GROUP", "g2", "erin", "COUNT", "10", "STREAMS", "ds", ">")
+	wc.mustDo(t, "XREADGROUP", "GROUP", "g2", "noack", "NOACK", "COUNT", "5", "STREAMS", "ds", ">")
+	wc.mustDo(t, "XAUTOCLAIM", "ds", "g2", "frank", "0", "0", "COUNT", "3")
+	wc.mustDo(t, "XACK", "ds", "g2", wc.mustDo(t, "XPENDING", "ds", "g2", "-", "+", "1").Elems[0].Elems[0].Str)
+	wc.mustDo(t, "XGROUP", "CREATE", "ds", "g3", "$")
+	done := make(chan error, 1)
+	go func() {
+		_, err := master.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g3", Consumer: "blocked", Streams: []string{"ds", ">"}, Block: 0, Count: 2}).Result()
+		done <- err
+	}()
+	waitBlocked(t, s, 1)
+	wc.mustDo(t, "XADD", "ds", "*", "wake", "up")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		want := replOffsetOf(t, master)
+		return want >= 0 && replOffsetOf(t, replica) == want
+	}, "the replica to catch up")
+	if g, w := streamFull(t, rc, "ds"), streamFull(t, wc, "ds"); g != w {
+		t.Errorf("replica differs:\n  warden  %s\n  replica %s", w, g)
+	}
+}
