@@ -614,3 +614,51 @@ func TestStreamRedisReplicaOfWarden(t *testing.T) {
 		t.Errorf("replica differs:\n  warden  %s\n  replica %s", w, g)
 	}
 }
+
+// TestStreamCommandInfoMatchesRedis: the stream commands' registration
+// (arity, key positions) and the metadata table agree with each other and
+// with a real redis-server's COMMAND INFO.
+func TestStreamCommandInfoMatchesRedis(t *testing.T) {
+	s, addr := startServer(t, "save", "")
+	rs := redistest.Start(t, "")
+	wc, rc := dialResp(t, addr), dialResp(t, rs.Addr)
+	var names []string
+	for name, cmd := range s.cmds {
+		if cmd.Group != "stream" {
+			continue
+		}
+		names = append(names, name)
+		for sub := range cmd.Subs {
+			names = append(names, name+"|"+sub)
+		}
+	}
+	if len(names) < 20 {
+		t.Fatalf("only %d stream commands registered", len(names))
+	}
+	for _, name := range names {
+		g := wc.mustDo(t, "COMMAND", "INFO", name).String()
+		w := rc.mustDo(t, "COMMAND", "INFO", name).String()
+		if cmd := s.cmds[name]; cmd != nil && cmd.Subs != nil {
+			// Redis lists subcommands in its dict's order; each is
+			// compared on its own.
+			g, w = g[:strings.Index(g, "*[*[\""+name+"|")], w[:strings.Index(w, "*[*[\""+name+"|")]
+		}
+		if g != w {
+			t.Errorf("COMMAND INFO %s:\n  warden %s\n  redis  %s", name, g, w)
+		}
+		// The flags dispatch acts on agree with the table's.
+		cmd := s.cmds[name]
+		if c, sub, ok := strings.Cut(name, "|"); ok {
+			cmd = s.cmds[c].Subs[sub]
+		}
+		meta := " " + serverCmdTable[name].flags + " "
+		for _, f := range []struct {
+			flag Flags
+			name string
+		}{{fWrite, "write"}, {fReadonly, "readonly"}, {fDenyOOM, "denyoom"}, {fFast, "fast"}, {fBlocking, "blocking"}, {fLoading, "loading"}, {fStale, "stale"}} {
+			if (cmd.Flags&f.flag != 0) != strings.Contains(meta, " "+f.name+" ") {
+				t.Errorf("%s: flag %s registered %v, table %q", name, f.name, cmd.Flags&f.flag != 0, meta)
+			}
+		}
+	}
+}
