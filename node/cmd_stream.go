@@ -346,9 +346,7 @@ func cmdXAdd(c *Ctx) {
 		c.Err(errStreamXAddTop)
 		return
 	}
-	fv := make([][]byte, len(c.Args)-fieldPos)
-	copy(fv, c.Args[fieldPos:])
-	s.Append(id, fv)
+	s.Append(id, c.Args[fieldPos:]) // packs a copy
 	c.DB.Touch(key)
 	idb := streamIDBulk(id)
 	c.Bulk(idb)

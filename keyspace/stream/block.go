@@ -1,9 +1,6 @@
 package stream
 
-import (
-	"encoding/binary"
-	"strconv"
-)
+import "encoding/binary"
 
 // Node limits, Redis's stream-node-max-bytes and stream-node-max-entries
 // defaults. Blocks split where Redis's listpack nodes split, so approximate
@@ -18,8 +15,10 @@ const (
 // goes. Each entry's field/value pairs are packed in one slice.
 type block struct {
 	master       ID     // the first entry's ID (the node's key)
-	masterFields []byte // packed fields of the first entry
+	masterFields []byte   // packed fields of the first entry
+	mf           [][]byte // the same, unpacked (sharing masterFields)
 	nMaster      int
+	masterBytes  int // listpack bytes of the master fields
 	ids          []ID
 	data         [][]byte // packed field/value pairs
 	deleted      []bool
@@ -62,9 +61,8 @@ func (b *block) sameFields(fv [][]byte) bool {
 	if len(fv)/2 != b.nMaster {
 		return false
 	}
-	mf := unpack(b.masterFields)
-	for i := 0; i < b.nMaster; i++ {
-		if string(mf[i]) != string(fv[2*i]) {
+	for i, f := range b.mf {
+		if string(f) != string(fv[2*i]) {
 			return false
 		}
 	}
@@ -75,10 +73,7 @@ func (b *block) sameFields(fv [][]byte) bool {
 func (b *block) lpBytes() int {
 	n := 6 + 1 // header, terminator
 	n += lpIntSize(int64(b.live)) + lpIntSize(int64(len(b.ids)-b.live)) + lpIntSize(int64(b.nMaster))
-	mf := unpack(b.masterFields)
-	for i := 0; i < b.nMaster; i++ {
-		n += lpStrSize(mf[i])
-	}
+	n += b.masterBytes
 	n += lpIntSize(0)
 	return n + b.entryBytes
 }
@@ -141,10 +136,8 @@ func backlen(l int) int {
 func lpIntSize(v int64) int { e := lpIntEnc(v); return e + backlen(e) }
 
 func lpStrSize(s []byte) int {
-	if len(s) <= 20 && len(s) > 0 {
-		if v, err := strconv.ParseInt(string(s), 10, 64); err == nil && strconv.FormatInt(v, 10) == string(s) {
-			return lpIntSize(v)
-		}
+	if v, ok := canonicalInt(s); ok {
+		return lpIntSize(v)
 	}
 	var e int
 	switch {
@@ -156,6 +149,56 @@ func lpStrSize(s []byte) int {
 		e = 5 + len(s)
 	}
 	return e + backlen(e)
+}
+
+// setMaster records the node's master fields.
+func (b *block) setMaster(mf [][]byte) {
+	b.masterFields = pack(mf)
+	b.mf = unpack(b.masterFields)
+	b.nMaster = len(mf)
+	b.masterBytes = 0
+	for _, f := range mf {
+		b.masterBytes += lpStrSize(f)
+	}
+}
+
+// canonicalInt is string2ll: what a listpack stores as an integer.
+func canonicalInt(s []byte) (int64, bool) {
+	n := len(s)
+	if n == 0 || n > 20 {
+		return 0, false
+	}
+	if n == 1 && s[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if s[0] == '-' {
+		if n == 1 {
+			return 0, false
+		}
+		neg, i = true, 1
+	}
+	if s[i] < '1' || s[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < n; i++ {
+		d := s[i] - '0'
+		if d > 9 || v > (1<<64-1-uint64(d))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
 }
 
 // seek returns the index of the first entry >= id in b.

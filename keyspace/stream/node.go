@@ -21,7 +21,7 @@ func (s *Stream) EachNode(fn func(master ID, masterFields [][]byte, live int, es
 		for i := range b.ids {
 			es[i] = NodeEntry{ID: b.ids[i], Deleted: b.deleted[i], Fields: unpack(b.data[i])}
 		}
-		fn(b.master, unpack(b.masterFields), b.live, es)
+		fn(b.master, b.mf, b.live, es)
 	}
 }
 
@@ -40,7 +40,8 @@ func (s *Stream) LoadNode(master ID, masterFields [][]byte, es []NodeEntry) erro
 			return fmt.Errorf("%w: nodes out of order", ErrCorrupt)
 		}
 	}
-	b := &block{master: master, masterFields: pack(masterFields), nMaster: len(masterFields)}
+	b := &block{master: master}
+	b.setMaster(masterFields)
 	for i, e := range es {
 		if len(e.Fields)%2 != 0 || len(e.Fields) == 0 {
 			return fmt.Errorf("%w: odd fields", ErrCorrupt)

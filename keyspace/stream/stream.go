@@ -54,13 +54,11 @@ func (s *Stream) Append(id ID, fv [][]byte) {
 	}
 	if b == nil {
 		b = &block{master: id}
-		nf := len(fv) / 2
-		mf := make([][]byte, nf)
+		mf := make([][]byte, len(fv)/2)
 		for i := range mf {
 			mf[i] = fv[2*i]
 		}
-		b.masterFields = pack(mf)
-		b.nMaster = nf
+		b.setMaster(mf)
 		s.blocks = append(s.blocks, b)
 	}
 	b.entryBytes += b.entrySize(id, fv)
