@@ -260,8 +260,13 @@ func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
 	delete(m, string(key))
 	p.nkeys.Add(-1)
 	touchWatched(p, key)
-	if o.Type == TStream && len(p.waiters[string(key)]) > 0 {
-		// XREADGROUP clients blocked on a deleted stream get an error.
+	v.streamGone(p, key, o.Type)
+}
+
+// streamGone wakes the clients blocked on a stream that was deleted or
+// replaced by another type: XREADGROUP answers them with an error.
+func (v View) streamGone(p *part, key []byte, was Type) {
+	if was == TStream && len(p.waiters[string(key)]) > 0 {
 		v.tx.ready = append(v.tx.ready, ReadyKey{DB: v.db.ID, Key: string(key)})
 	}
 }
@@ -274,6 +279,7 @@ func (v View) Set(key []byte, o *Object) {
 	}
 	old := (*m)[string(key)]
 	if old != nil {
+		v.streamGone(p, key, old.Type)
 		// Reuse the stored object so the map key is not reallocated.
 		wasVolatile := old.Expire != 0
 		*old = *o
@@ -303,6 +309,7 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, expire != 0)
 	} else {
+		v.streamGone(p, key, old.Type)
 		wasVolatile := old.Expire != 0
 		if old.Type == TString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+16 {
 			old.Str = append(old.Str[:0], val...)

@@ -662,3 +662,41 @@ func TestStreamCommandInfoMatchesRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamBlockedGroupUnblockedWhenKeyGoes: as in Redis 7.0, XREADGROUP
+// blocked on a stream that is deleted or overwritten with another type gets
+// "UNBLOCKED the stream key no longer exists"; XREAD keeps waiting.
+func TestStreamBlockedGroupUnblockedWhenKeyGoes(t *testing.T) {
+	s, addr := startServer(t, "save", "")
+	ctx := context.Background()
+	c := newClient(t, addr)
+	for _, gone := range []func(){
+		func() { c.Del(ctx, "k") },
+		func() { c.Set(ctx, "k", "x", 0) },
+	} {
+		c.Del(ctx, "k")
+		c.XGroupCreateMkStream(ctx, "k", "g", "$")
+		errs := make(chan error, 1)
+		go func() {
+			errs <- newClient(t, addr).XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"k", ">"}, Block: 0}).Err()
+		}()
+		waitBlocked(t, s, 1)
+		gone()
+		if err := <-errs; err == nil || err.Error() != "UNBLOCKED the stream key no longer exists" {
+			t.Fatalf("blocked XREADGROUP: %v", err)
+		}
+	}
+	// XREAD is not unblocked by the deletion; a later XADD serves it.
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "r", ID: "1-0", Values: []string{"f", "v"}})
+	got := make(chan []redis.XStream, 1)
+	go func() {
+		r, _ := newClient(t, addr).XRead(ctx, &redis.XReadArgs{Streams: []string{"r", "$"}, Block: 0}).Result()
+		got <- r
+	}()
+	waitBlocked(t, s, 1)
+	c.Del(ctx, "r")
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "r", ID: "2-0", Values: []string{"f", "v"}})
+	if r := <-got; len(r) != 1 || r[0].Messages[0].ID != "2-0" {
+		t.Fatalf("XREAD after the key was recreated: %+v", r)
+	}
+}

@@ -14,7 +14,7 @@ const (
 // kept (flagged) as Redis keeps them in its listpack until the whole node
 // goes. Each entry's field/value pairs are packed in one slice.
 type block struct {
-	master       ID     // the first entry's ID (the node's key)
+	master       ID       // the first entry's ID (the node's key)
 	masterFields []byte   // packed fields of the first entry
 	mf           [][]byte // the same, unpacked (sharing masterFields)
 	nMaster      int
