@@ -700,3 +700,107 @@ func TestStreamBlockedGroupUnblockedWhenKeyGoes(t *testing.T) {
 		t.Fatalf("XREAD after the key was recreated: %+v", r)
 	}
 }
+
+// TestStreamRDBFileInterop: redis-server loads the dump.rdb warden saves
+// with streams, and warden loads redis-server's, to the same streams.
+func TestStreamRDBFileInterop(t *testing.T) {
+	build := func(t *testing.T, c *respClient) map[string]string {
+		for _, cmd := range streamBuild {
+			if v := c.mustDo(t, cmd...); v.isErr() {
+				t.Fatalf("%q: %v", cmd, v)
+			}
+		}
+		c.mustDo(t, "XGROUP", "CREATE", "empty", "g", "$", "MKSTREAM")
+		for i := 0; i < 250; i++ {
+			c.mustDo(t, "XADD", "big", strconv.Itoa(i+1)+"-0", "n", strconv.Itoa(i), "payload", strings.Repeat("p", i%70))
+		}
+		c.mustDo(t, "XTRIM", "big", "MAXLEN", "~", "120")
+		c.mustDo(t, "SAVE")
+		out := map[string]string{}
+		for _, k := range []string{"ds", "empty", "big"} {
+			out[k] = c.mustDo(t, "XINFO", "STREAM", k, "FULL", "COUNT", "0").String()
+		}
+		return out
+	}
+	full := func(c *respClient, k string) string {
+		return c.mustDo(t, "XINFO", "STREAM", k, "FULL", "COUNT", "0").String()
+	}
+	nodes := regexp.MustCompile(`"radix-tree-nodes" :[0-9]+`)
+	t.Run("warden to redis", func(t *testing.T) {
+		dir := t.TempDir()
+		n := mustStartNodeIn(t, dir, "save", "")
+		want := build(t, dialResp(t, n.addr))
+		if err := n.stop(); err != nil {
+			t.Fatal(err)
+		}
+		rs := redistest.Start(t, dir)
+		rc := dialResp(t, rs.Addr)
+		for k, w := range want {
+			if g := full(rc, k); nodes.ReplaceAllString(g, "") != nodes.ReplaceAllString(w, "") {
+				t.Errorf("%s loaded by redis-server:\n  redis  %s\n  warden %s", k, g, w)
+			}
+		}
+	})
+	t.Run("redis to warden", func(t *testing.T) {
+		dir := t.TempDir()
+		rs := redistest.Start(t, dir)
+		want := build(t, dialResp(t, rs.Addr))
+		rs.Stop(t)
+		n := mustStartNodeIn(t, dir, "save", "")
+		wc := dialResp(t, n.addr)
+		for k, w := range want {
+			if g := full(wc, k); nodes.ReplaceAllString(g, "") != nodes.ReplaceAllString(w, "") {
+				t.Errorf("%s loaded by warden:\n  warden %s\n  redis  %s", k, g, w)
+			}
+		}
+	})
+}
+
+// TestStreamNodesSplitAsRedis: nodes split where Redis's do (by entries and
+// by listpack bytes, with same-fields compression and integer encoding), so
+// approximate trimming removes what Redis removes.
+func TestStreamNodesSplitAsRedis(t *testing.T) {
+	_, addr := startServer(t, "save", "")
+	rs := redistest.Start(t, "")
+	wc, rc := dialResp(t, addr), dialResp(t, rs.Addr)
+	same := func(args ...string) {
+		t.Helper()
+		g, w := wc.mustDo(t, args...).String(), rc.mustDo(t, args...).String()
+		g = regexp.MustCompile(`"radix-tree-nodes" :[0-9]+`).ReplaceAllString(g, "")
+		w = regexp.MustCompile(`"radix-tree-nodes" :[0-9]+`).ReplaceAllString(w, "")
+		if g != w {
+			t.Fatalf("%q:\n  warden %s\n  redis  %s", args, g, w)
+		}
+	}
+	for _, max := range [][2]string{{"4096", "100"}, {"300", "0"}, {"0", "7"}} {
+		for _, c := range []*respClient{wc, rc} {
+			c.mustDo(t, "CONFIG", "SET", "stream-node-max-bytes", max[0])
+			c.mustDo(t, "CONFIG", "SET", "stream-node-max-entries", max[1])
+			c.mustDo(t, "DEL", "n")
+		}
+		for i := 0; i < 600; i++ {
+			args := []string{"XADD", "n", strconv.Itoa(1000+i/3) + "-" + strconv.Itoa(i%3)}
+			switch i % 5 {
+			case 0, 1:
+				args = append(args, "a", strconv.Itoa(i*i-5000), "b", strings.Repeat("x", i%90))
+			case 2:
+				args = append(args, "a", strconv.Itoa(-i), "c", "1")
+			case 3:
+				args = append(args, "zz", strings.Repeat("y", i%300))
+			default:
+				args = append(args, "a", "1", "b", "2", "c", "3")
+			}
+			same(args...)
+			if i%97 == 0 {
+				same("XDEL", "n", strconv.Itoa(1000+i/3)+"-"+strconv.Itoa(i%3))
+			}
+		}
+		same("XINFO", "STREAM", "n")
+		same("XTRIM", "n", "MAXLEN", "~", "450")
+		same("XTRIM", "n", "MINID", "~", "1100")
+		same("XTRIM", "n", "MAXLEN", "~", "10", "LIMIT", "30")
+		same("XINFO", "STREAM", "n")
+		same("XADD", "n", "MAXLEN", "~", "100", "9999-0", "a", "1")
+		same("XINFO", "STREAM", "n")
+	}
+}
