@@ -33,9 +33,18 @@ type Group struct {
 	consumers   map[string]*Consumer
 }
 
-// PEL is a pending entries list: NACKs ordered by ID. A sorted slice keeps
-// lookups O(log n); deliveries append at the end in the common case.
+// PEL is a pending entries list: NACKs ordered by ID, in chunks of at most
+// pelChunk entries indexed by their first ID (a two-level B+tree), so
+// lookups are O(log n) and inserting or acknowledging anywhere moves at most
+// a chunk's entries and the chunk index.
 type PEL struct {
+	chunks []*pelChunkT
+	n      int
+}
+
+const pelChunk = 128
+
+type pelChunkT struct {
 	ids   []ID
 	nacks []*NACK
 }
@@ -43,67 +52,123 @@ type PEL struct {
 func newPEL() *PEL { return &PEL{} }
 
 // Len is the number of pending entries.
-func (p *PEL) Len() int { return len(p.ids) }
+func (p *PEL) Len() int { return p.n }
 
-func (p *PEL) seek(id ID) int {
-	return sort.Search(len(p.ids), func(i int) bool { return !p.ids[i].Less(id) })
+// chunkFor returns the index of the chunk that holds or would hold id.
+func (p *PEL) chunkFor(id ID) int {
+	i := sort.Search(len(p.chunks), func(i int) bool { return id.Less(p.chunks[i].ids[0]) })
+	return max(i-1, 0)
+}
+
+func (c *pelChunkT) seek(id ID) int {
+	return sort.Search(len(c.ids), func(i int) bool { return !c.ids[i].Less(id) })
 }
 
 // Get returns id's NACK.
 func (p *PEL) Get(id ID) *NACK {
-	i := p.seek(id)
-	if i < len(p.ids) && p.ids[i] == id {
-		return p.nacks[i]
+	if p.n == 0 {
+		return nil
+	}
+	c := p.chunks[p.chunkFor(id)]
+	if i := c.seek(id); i < len(c.ids) && c.ids[i] == id {
+		return c.nacks[i]
 	}
 	return nil
 }
 
 // Put inserts or replaces id's NACK.
 func (p *PEL) Put(id ID, n *NACK) {
-	if k := len(p.ids); k == 0 || p.ids[k-1].Less(id) {
-		p.ids = append(p.ids, id)
-		p.nacks = append(p.nacks, n)
+	if p.n == 0 {
+		p.chunks = []*pelChunkT{{ids: []ID{id}, nacks: []*NACK{n}}}
+		p.n = 1
 		return
 	}
-	i := p.seek(id)
-	if i < len(p.ids) && p.ids[i] == id {
-		p.nacks[i] = n
+	ci := p.chunkFor(id)
+	c := p.chunks[ci]
+	i := c.seek(id)
+	if i < len(c.ids) && c.ids[i] == id {
+		c.nacks[i] = n
 		return
 	}
-	p.ids = append(p.ids, ID{})
-	copy(p.ids[i+1:], p.ids[i:])
-	p.ids[i] = id
-	p.nacks = append(p.nacks, nil)
-	copy(p.nacks[i+1:], p.nacks[i:])
-	p.nacks[i] = n
+	if len(c.ids) >= pelChunk {
+		// Split: a chunk filled by appends keeps its entries and the new
+		// one starts empty, so in-order deliveries fill chunks completely.
+		half := len(c.ids) / 2
+		if i == len(c.ids) {
+			half = len(c.ids)
+		}
+		nc := &pelChunkT{ids: append([]ID(nil), c.ids[half:]...), nacks: append([]*NACK(nil), c.nacks[half:]...)}
+		clear(c.nacks[half:])
+		c.ids, c.nacks = c.ids[:half:half], c.nacks[:half:half]
+		p.chunks = append(p.chunks, nil)
+		copy(p.chunks[ci+2:], p.chunks[ci+1:])
+		p.chunks[ci+1] = nc
+		if i >= half {
+			c, i = nc, i-half
+		}
+	}
+	c.ids = append(c.ids, ID{})
+	copy(c.ids[i+1:], c.ids[i:])
+	c.ids[i] = id
+	c.nacks = append(c.nacks, nil)
+	copy(c.nacks[i+1:], c.nacks[i:])
+	c.nacks[i] = n
+	p.n++
 }
 
 // Remove deletes id; false if absent.
 func (p *PEL) Remove(id ID) bool {
-	i := p.seek(id)
-	if i >= len(p.ids) || p.ids[i] != id {
+	if p.n == 0 {
 		return false
 	}
-	p.ids = append(p.ids[:i], p.ids[i+1:]...)
-	copy(p.nacks[i:], p.nacks[i+1:])
-	p.nacks[len(p.nacks)-1] = nil
-	p.nacks = p.nacks[:len(p.nacks)-1]
+	ci := p.chunkFor(id)
+	c := p.chunks[ci]
+	i := c.seek(id)
+	if i >= len(c.ids) || c.ids[i] != id {
+		return false
+	}
+	c.ids = append(c.ids[:i], c.ids[i+1:]...)
+	copy(c.nacks[i:], c.nacks[i+1:])
+	c.nacks[len(c.nacks)-1] = nil
+	c.nacks = c.nacks[:len(c.nacks)-1]
+	if len(c.ids) == 0 {
+		p.chunks = append(p.chunks[:ci], p.chunks[ci+1:]...)
+	}
+	p.n--
 	return true
 }
 
 // Range calls fn for entries with start <= id <= end in order until it
 // returns false. fn must not modify p.
 func (p *PEL) Range(start, end ID, fn func(id ID, n *NACK) bool) {
-	for i := p.seek(start); i < len(p.ids); i++ {
-		if end.Less(p.ids[i]) || !fn(p.ids[i], p.nacks[i]) {
-			return
+	if p.n == 0 {
+		return
+	}
+	for ci := p.chunkFor(start); ci < len(p.chunks); ci++ {
+		c := p.chunks[ci]
+		for i := c.seek(start); i < len(c.ids); i++ {
+			if end.Less(c.ids[i]) || !fn(c.ids[i], c.nacks[i]) {
+				return
+			}
 		}
 	}
 }
 
+// IDs returns the pending IDs in order.
+func (p *PEL) IDs() []ID {
+	out := make([]ID, 0, p.n)
+	for _, c := range p.chunks {
+		out = append(out, c.ids...)
+	}
+	return out
+}
+
 // First and Last return the smallest and greatest pending IDs.
-func (p *PEL) First() ID { return p.ids[0] }
-func (p *PEL) Last() ID  { return p.ids[len(p.ids)-1] }
+func (p *PEL) First() ID { return p.chunks[0].ids[0] }
+func (p *PEL) Last() ID {
+	c := p.chunks[len(p.chunks)-1]
+	return c.ids[len(c.ids)-1]
+}
 
 // Group returns the named group or nil.
 func (s *Stream) Group(name string) *Group { return s.groups[name] }
@@ -173,7 +238,7 @@ func (g *Group) CreateConsumer(name string, nowMs int64) *Consumer {
 // PEL; it returns how many were pending.
 func (g *Group) DeleteConsumer(c *Consumer) int {
 	n := c.PEL.Len()
-	for _, id := range c.PEL.ids {
+	for _, id := range c.PEL.IDs() {
 		g.PEL.Remove(id)
 	}
 	delete(g.consumers, c.Name)

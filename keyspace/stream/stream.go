@@ -279,19 +279,21 @@ func (s *Stream) Clone() *Stream {
 	for _, g := range s.Groups() {
 		ng := n.CreateGroup(g.Name, g.LastID, g.EntriesRead)
 		nacks := make(map[*NACK]*NACK, g.PEL.Len())
-		for i, id := range g.PEL.ids {
-			c := *g.PEL.nacks[i]
-			nacks[g.PEL.nacks[i]] = &c
+		g.PEL.Range(ID{}, MaxID, func(id ID, n *NACK) bool {
+			c := *n
+			nacks[n] = &c
 			ng.PEL.Put(id, &c)
-		}
+			return true
+		})
 		for _, c := range g.Consumers() {
 			nc := ng.CreateConsumer(c.Name, c.SeenTime)
 			nc.ActiveTime = c.ActiveTime
-			for i, id := range c.PEL.ids {
-				x := nacks[c.PEL.nacks[i]]
+			c.PEL.Range(ID{}, MaxID, func(id ID, n *NACK) bool {
+				x := nacks[n]
 				x.Consumer = nc
 				nc.PEL.Put(id, x)
-			}
+				return true
+			})
 		}
 	}
 	return &n

@@ -109,3 +109,43 @@ func TestPEL(t *testing.T) {
 		t.Error("PEL remove")
 	}
 }
+
+// The chunked PEL against a plain model under random puts and removes.
+func TestPELModel(t *testing.T) {
+	p := newPEL()
+	model := map[ID]uint64{}
+	r := uint64(12345)
+	next := func() uint64 { r ^= r << 13; r ^= r >> 7; r ^= r << 17; return r }
+	for step := 0; step < 20000; step++ {
+		id := ID{next() % 3000, next() % 2}
+		if next()%3 == 0 {
+			_, in := model[id]
+			if p.Remove(id) != in {
+				t.Fatalf("step %d: Remove(%v) disagrees", step, id)
+			}
+			delete(model, id)
+		} else {
+			p.Put(id, &NACK{DeliveryCount: uint64(step)})
+			model[id] = uint64(step)
+		}
+	}
+	if p.Len() != len(model) {
+		t.Fatalf("len %d, model %d", p.Len(), len(model))
+	}
+	var prev ID
+	k := 0
+	p.Range(ID{}, MaxID, func(id ID, n *NACK) bool {
+		if k > 0 && !prev.Less(id) {
+			t.Fatalf("out of order: %v after %v", id, prev)
+		}
+		if model[id] != n.DeliveryCount || p.Get(id) != n {
+			t.Fatalf("%v: %d, model %d", id, n.DeliveryCount, model[id])
+		}
+		prev = id
+		k++
+		return true
+	})
+	if k != len(model) {
+		t.Fatalf("ranged %d of %d", k, len(model))
+	}
+}
