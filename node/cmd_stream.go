@@ -73,8 +73,6 @@ func (c *Ctx) streamWrite(key []byte) (*stream.Stream, bool) {
 
 func (c *Ctx) streamNew(key []byte) *stream.Stream {
 	s := stream.New()
-	s.NodeMaxBytes = int(c.s.cfg.Int("stream-node-max-bytes"))
-	s.NodeMaxEntries = int(c.s.cfg.Int("stream-node-max-entries"))
 	c.DB.Set(key, &keyspace.Object{Type: keyspace.TStream, Val: s, LRU: keyspace.LRUClock()})
 	return s
 }
@@ -346,6 +344,9 @@ func cmdXAdd(c *Ctx) {
 		c.Err(errStreamXAddTop)
 		return
 	}
+	// Redis splits nodes by the limits in force at each append.
+	s.NodeMaxBytes = int(c.s.cfg.Int("stream-node-max-bytes"))
+	s.NodeMaxEntries = int(c.s.cfg.Int("stream-node-max-entries"))
 	s.Append(id, c.Args[fieldPos:]) // packs a copy
 	c.DB.Touch(key)
 	idb := streamIDBulk(id)

@@ -803,4 +803,12 @@ func TestStreamNodesSplitAsRedis(t *testing.T) {
 		same("XADD", "n", "MAXLEN", "~", "100", "9999-0", "a", "1")
 		same("XINFO", "STREAM", "n")
 	}
+	// A limit changed under an existing stream applies to its next appends.
+	for _, c := range []*respClient{wc, rc} {
+		c.mustDo(t, "CONFIG", "SET", "stream-node-max-entries", "3")
+	}
+	for i := 0; i < 20; i++ {
+		same("XADD", "n", "10000-"+strconv.Itoa(i), "a", "1")
+	}
+	same("XINFO", "STREAM", "n")
 }
