@@ -1148,6 +1148,10 @@ func cmdXClaim(c *Ctx) {
 	b.flush(c.s, c, c.DB.ID())
 }
 
+// xautoclaimMaxAlloc stands for the allocation Redis's XAUTOCLAIM attempts
+// for count IDs: past it Redis's allocator gives up.
+const xautoclaimMaxAlloc = 1 << 40
+
 func cmdXAutoClaim(c *Ctx) {
 	key, gname, cname := c.Args[1], c.Args[2], c.Args[3]
 	s, g, ok := c.streamGroupOf(key, gname, true)
@@ -1178,7 +1182,8 @@ func cmdXAutoClaim(c *Ctx) {
 		case eq(c.Args[j], "count") && more > 0:
 			j++
 			n, ok := keyspace.ParseInt(c.Args[j])
-			const maxCount = (1<<63 - 1) / 10 // LONG_MAX / attempts factor
+			// LONG_MAX / max(sizeof(streamID), attempts factor), as 7.0.
+			const maxCount = (1<<63 - 1) / 16
 			if !ok || n < 1 || n > maxCount {
 				c.Err("ERR COUNT must be > 0")
 				return
@@ -1193,6 +1198,11 @@ func cmdXAutoClaim(c *Ctx) {
 	}
 	if s == nil || g == nil {
 		c.streamNoGroup(key, gname)
+		return
+	}
+	if count > xautoclaimMaxAlloc/16 {
+		// Redis allocates count IDs up front and fails this way.
+		c.Err("ERR Insufficient memory, failed allocating transient memory, COUNT too high.")
 		return
 	}
 	now := c.DB.Now()
@@ -1221,6 +1231,7 @@ func cmdXAutoClaim(c *Ctx) {
 			g.PEL.Remove(id)
 			nack.Consumer.PEL.Remove(id)
 			deleted = append(deleted, id)
+			count-- // a deleted entry uses up the count too (7.0)
 			continue
 		}
 		if minIdle > 0 && now-nack.DeliveryTime < minIdle {

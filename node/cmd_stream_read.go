@@ -173,17 +173,20 @@ func xread(c *Ctx, xgroup bool) {
 			g := groups[k]
 			if gt != stream.MaxID {
 				sync, history = true, true
-			} else if s.Len() > 0 && g.LastID.Less(s.LastID) {
+			} else if s.Len() > 0 && g.LastID.Less(s.Last()) {
 				sync = true
 				gt = g.LastID
 			}
-			cons = c.streamConsumer(g, key, req.group, req.consumer, &b, req.noack)
-			cons.SeenTime = now
-		} else if s.Len() > 0 && gt.Less(s.LastID) {
+		} else if s.Len() > 0 && gt.Less(s.Last()) {
 			sync = true
 		}
 		if !sync {
 			continue
+		}
+		if groups[k] != nil {
+			// Redis 7.0 creates the consumer only when it serves it.
+			cons = c.streamConsumer(groups[k], key, req.group, req.consumer, &b, req.noack)
+			cons.SeenTime = now
 		}
 		k, key, s, gt, cons, history := k, key, s, gt, cons, history
 		// Collect now (the entries must be read in order with the PEL
@@ -246,7 +249,7 @@ func xread(c *Ctx, xgroup bool) {
 			if req.group != nil {
 				gt = s.Group(string(req.group)).LastID
 			}
-			return s.Len() > 0 && gt.Less(s.LastID)
+			return s.Len() > 0 && gt.Less(s.Last())
 		},
 		func(v keyspace.View, key []byte) any {
 			k := idOf(key)
