@@ -891,3 +891,43 @@ func TestStreamNodesSplitAsRedis(t *testing.T) {
 	}
 	same("XINFO", "STREAM", "n")
 }
+
+// TestStreamRESP3MatchesRedis: the replies' RESP3 types (maps for XINFO and
+// XREAD, nulls) are Redis's.
+func TestStreamRESP3MatchesRedis(t *testing.T) {
+	_, addr := startServer(t, "save", "")
+	rs := redistest.Start(t, "")
+	wc, rc := dialResp(t, addr), dialResp(t, rs.Addr)
+	for _, c := range []*respClient{wc, rc} {
+		c.mustDo(t, "HELLO", "3")
+	}
+	for _, args := range [][]string{
+		{"XADD", "s", "1-0", "a", "1"},
+		{"XADD", "s", "2-0", "b", "2"},
+		{"XADD", "s", "NOMKSTREAM", "nos", "1-0", "a", "1"},
+		{"XADD", "nos", "NOMKSTREAM", "1-0", "a", "1"},
+		{"XRANGE", "s", "-", "+"},
+		{"XRANGE", "s", "-", "+", "COUNT", "0"},
+		{"XREAD", "STREAMS", "s", "nos", "0", "0"},
+		{"XREAD", "STREAMS", "s", "9-0"},
+		{"XGROUP", "CREATE", "s", "g", "0"},
+		{"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"},
+		{"XDEL", "s", "1-0"},
+		{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"},
+		{"XPENDING", "s", "g"},
+		{"XPENDING", "s", "g", "IDLE", "99999", "-", "+", "5"},
+		{"XINFO", "STREAM", "s"},
+		{"XINFO", "GROUPS", "s"},
+		{"XAUTOCLAIM", "s", "g", "d", "0", "0", "JUSTID"},
+		{"XGROUP", "CREATE", "e", "g", "$", "MKSTREAM"},
+		{"XINFO", "STREAM", "e"},
+		{"XINFO", "STREAM", "e", "FULL"},
+		{"XINFO", "GROUPS", "e"},
+		{"XPENDING", "e", "g"},
+	} {
+		g, w := wc.mustDo(t, args...).String(), rc.mustDo(t, args...).String()
+		if g != w {
+			t.Errorf("%q:\n  warden %s\n  redis  %s", args, g, w)
+		}
+	}
+}
