@@ -955,13 +955,31 @@ func cmdXPending(c *Ctx) {
 // streamClaimArgv is what XREADGROUP, XCLAIM and XAUTOCLAIM propagate for
 // each PEL change (Redis's streamPropagateXCLAIM).
 func streamClaimArgv(key, group []byte, g *stream.Group, id stream.ID, n *stream.NACK) [][]byte {
+	// The variable arguments share one buffer.
+	buf := make([]byte, 0, 128)
+	buf = id.Append(buf)
+	idEnd := len(buf)
+	buf = strconv.AppendInt(buf, n.DeliveryTime, 10)
+	tEnd := len(buf)
+	buf = strconv.AppendUint(buf, n.DeliveryCount, 10)
+	cEnd := len(buf)
+	buf = g.LastID.Append(buf)
 	return [][]byte{
-		[]byte("XCLAIM"), key, group, []byte(n.Consumer.Name), []byte("0"), streamIDBulk(id),
-		[]byte("TIME"), strconv.AppendInt(nil, n.DeliveryTime, 10),
-		[]byte("RETRYCOUNT"), strconv.AppendUint(nil, n.DeliveryCount, 10),
-		[]byte("FORCE"), []byte("JUSTID"), []byte("LASTID"), streamIDBulk(g.LastID),
+		wordXClaim, key, group, []byte(n.Consumer.Name), wordZero, buf[:idEnd:idEnd],
+		wordTime, buf[idEnd:tEnd:tEnd], wordRetryCount, buf[tEnd:cEnd:cEnd],
+		wordForce, wordJustID, wordLastID, buf[cEnd:],
 	}
 }
+
+var (
+	wordXClaim     = []byte("XCLAIM")
+	wordZero       = []byte("0")
+	wordTime       = []byte("TIME")
+	wordRetryCount = []byte("RETRYCOUNT")
+	wordForce      = []byte("FORCE")
+	wordJustID     = []byte("JUSTID")
+	wordLastID     = []byte("LASTID")
+)
 
 // streamSetIDArgv is Redis's streamPropagateGroupID.
 func streamSetIDArgv(key, group []byte, g *stream.Group) [][]byte {
