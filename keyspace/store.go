@@ -427,6 +427,10 @@ func (v View) Flush() {
 				w.Dirty.Store(true)
 			}
 		}
+		// Clients blocked on a stream that went get an error (XREADGROUP).
+		for k := range p.waiters {
+			v.tx.ready = append(v.tx.ready, ReadyKey{DB: v.db.ID, Key: k})
+		}
 	}
 }
 

@@ -756,6 +756,9 @@ func TestStreamBlockedGroupUnblockedWhenKeyGoes(t *testing.T) {
 	for _, gone := range []func(){
 		func() { c.Del(ctx, "k") },
 		func() { c.Set(ctx, "k", "x", 0) },
+		func() { c.FlushAll(ctx) },
+		func() { c.FlushDB(ctx) },
+		func() { c.Do(ctx, "SWAPDB", "0", "1") },
 	} {
 		c.Del(ctx, "k")
 		c.XGroupCreateMkStream(ctx, "k", "g", "$")
