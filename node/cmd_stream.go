@@ -1032,7 +1032,6 @@ func cmdXClaim(c *Ctx) {
 		}
 		ids = append(ids, id)
 	}
-	lastIDArg := j
 	now := c.DB.Now()
 	deliveryTime := int64(-1)
 	retryCount := int64(-1)
@@ -1082,7 +1081,6 @@ func cmdXClaim(c *Ctx) {
 			return
 		}
 	}
-	_ = lastIDArg
 	if deliveryTime != -1 {
 		// A bogus time (negative, in the future) becomes now, as Redis does.
 		if deliveryTime < 0 || deliveryTime > now {

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/wardenkv/warden/keyspace"
@@ -418,4 +417,3 @@ func (c *Ctx) streamCollect(s *stream.Stream, key []byte, g *stream.Group, cons 
 	}
 }
 
-var _ = strconv.Itoa
