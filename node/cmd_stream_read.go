@@ -416,4 +416,3 @@ func (c *Ctx) streamCollect(s *stream.Stream, key []byte, g *stream.Group, cons 
 		}
 	}
 }
-
