@@ -938,3 +938,43 @@ func TestStreamRESP3MatchesRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamBlockedAfterDifferentIDs: a client blocked after an ID the new
+// entry does not pass keeps waiting without holding up the clients behind
+// it, which are served in order.
+func TestStreamBlockedAfterDifferentIDs(t *testing.T) {
+	s, addr := startServer(t, "save", "")
+	ctx := context.Background()
+	c := newClient(t, addr)
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "k", ID: "1-0", Values: []string{"f", "v"}})
+	future := make(chan []redis.XStream, 1)
+	go func() {
+		r, _ := newClient(t, addr).XRead(ctx, &redis.XReadArgs{Streams: []string{"k", "100-0"}, Block: 0}).Result()
+		future <- r
+	}()
+	waitBlocked(t, s, 1)
+	now := make(chan []redis.XStream, 1)
+	go func() {
+		r, _ := newClient(t, addr).XRead(ctx, &redis.XReadArgs{Streams: []string{"k", "$"}, Block: 0}).Result()
+		now <- r
+	}()
+	waitBlocked(t, s, 2)
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "k", ID: "2-0", Values: []string{"f", "v"}})
+	recv := func(ch chan []redis.XStream, who string) []redis.XStream {
+		t.Helper()
+		select {
+		case r := <-ch:
+			return r
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the client blocked at %s was not served", who)
+		}
+		return nil
+	}
+	if r := recv(now, "$"); len(r) != 1 || r[0].Messages[0].ID != "2-0" {
+		t.Fatalf("client blocked at $: %+v", r)
+	}
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "k", ID: "101-0", Values: []string{"f", "v"}})
+	if r := recv(future, "100-0"); len(r) != 1 || r[0].Messages[0].ID != "101-0" {
+		t.Fatalf("client blocked at 100-0: %+v", r)
+	}
+}
