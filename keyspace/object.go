@@ -17,6 +17,7 @@ const (
 	THash
 	TSet
 	TZSet
+	TStream
 )
 
 // Name is the type's name as TYPE reports it.
@@ -32,6 +33,8 @@ func (t Type) Name() string {
 		return "set"
 	case TZSet:
 		return "zset"
+	case TStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -78,6 +81,8 @@ func (o *Object) Len() int {
 		return len(o.Set())
 	case TZSet:
 		return o.ZSet().Len()
+	case TStream:
+		return o.Val.(interface{ Len() int }).Len()
 	}
 	return 0
 }
@@ -137,6 +142,8 @@ func (o *Object) Encoding() string {
 			return "skiplist"
 		}
 		return "listpack"
+	case TStream:
+		return "stream"
 	}
 	return "unknown"
 }

@@ -167,3 +167,20 @@ func (s *Store) Lock1Part(p *part) *Tx {
 	s.lockPart(p)
 	return tx
 }
+
+// FirstReadyWaiter is FirstWaiter for queues whose clients wait for
+// different things (XREAD after different IDs): the oldest still-waiting
+// client for which ok holds, or nil.
+func (v View) FirstReadyWaiter(key []byte, ok func(*Waiter) bool) *Waiter {
+	first := v.FirstWaiter(key)
+	if first == nil || ok(first) {
+		return first
+	}
+	p, _ := v.locate(key)
+	for _, w := range p.waiters[string(key)] {
+		if w.Waiting() && ok(w) {
+			return w
+		}
+	}
+	return nil
+}

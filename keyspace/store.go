@@ -315,6 +315,15 @@ func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
 	delete(m, string(key))
 	p.nkeys.Add(-1)
 	touchWatched(p, key)
+	v.streamGone(p, key, o.Type)
+}
+
+// streamGone wakes the clients blocked on a stream that was deleted or
+// replaced by another type: XREADGROUP answers them with an error.
+func (v View) streamGone(p *part, key []byte, was Type) {
+	if was == TStream && len(p.waiters[string(key)]) > 0 {
+		v.tx.ready = append(v.tx.ready, ReadyKey{DB: v.db.ID, Key: string(key)})
+	}
 }
 
 // Set stores o under key, replacing any value (and its TTL: o.Expire wins).
@@ -325,6 +334,7 @@ func (v View) Set(key []byte, o *Object) {
 	}
 	old := (*m)[string(key)]
 	if old != nil {
+		v.streamGone(p, key, old.Type)
 		// Reuse the stored object so the map key is not reallocated.
 		wasVolatile := old.Expire != 0
 		*old = *o
@@ -354,6 +364,7 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, expire != 0)
 	} else {
+		v.streamGone(p, key, old.Type)
 		wasVolatile := old.Expire != 0
 		if old.Type == TString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+16 {
 			old.Str = append(old.Str[:0], val...)
@@ -470,6 +481,10 @@ func (v View) Flush() {
 			for _, w := range ws {
 				w.Dirty.Store(true)
 			}
+		}
+		// Clients blocked on a stream that went get an error (XREADGROUP).
+		for k := range p.waiters {
+			v.tx.ready = append(v.tx.ready, ReadyKey{DB: v.db.ID, Key: k})
 		}
 	}
 }

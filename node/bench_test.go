@@ -119,3 +119,24 @@ func BenchmarkDispatchEvalsha(b *testing.B) {
 		b.Fatal(e)
 	}
 }
+
+func BenchmarkDispatchXAdd(b *testing.B) {
+	args := [][]byte{[]byte("XADD"), []byte("stream"), []byte("*"), []byte("field"), []byte("value")}
+	benchCommand(b, "xadd", func(int) [][]byte { return args })
+}
+
+func BenchmarkDispatchXReadGroup(b *testing.B) {
+	add := [][]byte{[]byte("XADD"), []byte("rg"), []byte("*"), []byte("field"), []byte("value")}
+	read := [][]byte{[]byte("XREADGROUP"), []byte("GROUP"), []byte("g"), []byte("c"), []byte("COUNT"), []byte("1"), []byte("STREAMS"), []byte("rg"), []byte(">")}
+	n := 0
+	benchCommand(b, "xreadgroup", func(i int) [][]byte {
+		if n == 0 {
+			n++
+			return [][]byte{[]byte("XGROUP"), []byte("CREATE"), []byte("rg"), []byte("g"), []byte("$"), []byte("MKSTREAM")}
+		}
+		if i%2 == 0 {
+			return add
+		}
+		return read
+	})
+}

@@ -163,7 +163,12 @@ func (s *Server) serveOne(db int, key []byte) (ready []keyspace.ReadyKey, again 
 		}
 		ready = append(ready, tx.Unlock()...)
 	}()
-	w := tx.DB(db).FirstWaiter(key)
+	readyOn := func(v keyspace.View) func(*keyspace.Waiter) bool {
+		return func(w *keyspace.Waiter) bool { return w.Data.(*blockSpec).ready(v, key) }
+	}
+	// The oldest client the key can serve: with streams, clients blocked
+	// after a later ID than the new entries keep waiting behind others.
+	w := tx.DB(db).FirstReadyWaiter(key, readyOn(tx.DB(db)))
 	if w == nil {
 		return nil, false
 	}
@@ -177,7 +182,7 @@ func (s *Server) serveOne(db int, key []byte) (ready []keyspace.ReadyKey, again 
 			lk = append(lk, keyspace.Key{DB: b.db, Key: k})
 		}
 		tx = s.store.Lock(lk)
-		if tx.DB(db).FirstWaiter(key) != w {
+		if tx.DB(db).FirstReadyWaiter(key, readyOn(tx.DB(db))) != w {
 			return ready, true
 		}
 	}

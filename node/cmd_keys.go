@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/wardenkv/warden/keyspace"
+	"github.com/wardenkv/warden/keyspace/stream"
 	"github.com/wardenkv/warden/slotmap"
 )
 
@@ -91,7 +92,7 @@ func (c *Ctx) keysDBIndex(b []byte) (int, bool) {
 // keysSignal wakes clients blocked on a list or sorted set that appeared
 // under key (RENAME, COPY, MOVE, RESTORE add whole values).
 func keysSignal(v keyspace.View, key []byte, o *keyspace.Object) {
-	if o.Type == keyspace.TList || o.Type == keyspace.TZSet {
+	if o.Type == keyspace.TList || o.Type == keyspace.TZSet || o.Type == keyspace.TStream {
 		v.Signal(key)
 	}
 }
@@ -121,6 +122,8 @@ func keysDup(o *keyspace.Object) *keyspace.Object {
 			z.Add(e.Member, e.Score)
 		}
 		n.Val = z
+	case keyspace.TStream:
+		n.Val = o.Val.(*stream.Stream).Clone()
 	}
 	return n
 }

@@ -151,6 +151,7 @@ func buildCommandTable() map[string]*Command {
 	registerHashes(t)
 	registerSets(t)
 	registerZSets(t)
+	registerStreams(t)
 	registerTransactions(t)
 	registerPubsub(t)
 	registerDump(t)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/wardenkv/warden/keyspace"
+	"github.com/wardenkv/warden/keyspace/stream"
 )
 
 // itemsPerCmd is Redis's AOF_REWRITE_ITEMS_PER_CMD: collections are rebuilt
@@ -120,6 +121,9 @@ func AppendEntryCommands(dst []byte, key []byte, o *keyspace.Object) []byte {
 			dst = appendBulkString(dst, it.Member())
 			i++
 		}
+	case keyspace.TStream:
+		dst = appendStreamCommands(dst, key, o.Val.(*stream.Stream))
+		n = 1 // an empty stream is still a key
 	}
 	if n > 0 && o.Expire != 0 {
 		dst = append(dst, "*3\r\n$9\r\nPEXPIREAT\r\n"...)

@@ -436,6 +436,9 @@ func (d *decoder) value(typ byte) (*keyspace.Object, error) {
 			return nil, corrupt("hash field without value")
 		}
 		return newObject(keyspace.THash, h), nil
+
+	case TypeStreamListpacks, TypeStreamListpacks2, TypeStreamListpacks3:
+		return d.stream(typ)
 	}
 	return nil, fmt.Errorf("%w %d", ErrUnknownType, typ)
 }
@@ -540,7 +543,7 @@ func (d *Decoder) ReadValue(typ byte) (*keyspace.Object, error) {
 		return nil, err
 	}
 	o.LRU = keyspace.LRUClock()
-	if o.Type != keyspace.TString && o.Len() == 0 {
+	if o.Type != keyspace.TString && o.Type != keyspace.TStream && o.Len() == 0 {
 		return nil, ErrEmptyKey
 	}
 	return o, nil

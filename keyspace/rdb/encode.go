@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/wardenkv/warden/keyspace"
+	"github.com/wardenkv/warden/keyspace/stream"
 )
 
 // RDB value types (the byte that precedes a key in an RDB file and starts a
@@ -176,6 +177,8 @@ func appendValue(dst []byte, o *keyspace.Object, compress bool) (byte, []byte) {
 		return appendHash(dst, o.Hash(), compress)
 	case keyspace.TZSet:
 		return appendZSet(dst, o.ZSet(), compress)
+	case keyspace.TStream:
+		return TypeStreamListpacks2, appendStream(dst, o.Val.(*stream.Stream), compress)
 	}
 	panic("rdb: unknown object type")
 }

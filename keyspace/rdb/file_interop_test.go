@@ -299,31 +299,11 @@ func TestInteropLoadRedisFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	t.Run("unsupported", func(t *testing.T) {
+	t.Run("functions", func(t *testing.T) {
 		if err := c0.FlushAll(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
 		c0.Set(ctx, "plain", "v", 0)
-		if err := c0.XAdd(ctx, &redis.XAddArgs{Stream: "events", Values: []string{"f", "v"}}).Err(); err != nil {
-			t.Fatal(err)
-		}
-		check := func(want string) {
-			t.Helper()
-			if err := c0.Save(ctx).Err(); err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.Open(dump)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			_, err = Load(bufio.NewReader(f), func(LoadedEntry) error { return nil })
-			if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), want) {
-				t.Errorf("got %v, want ErrUnsupported mentioning %q", err, want)
-			}
-		}
-		check(`key "events" in db 0 is a stream`)
-		c0.Del(ctx, "events")
 		lib := "#!lua name=mylib\nredis.register_function('f', function() return 1 end)"
 		if err := c0.FunctionLoad(ctx, lib).Err(); err != nil {
 			t.Fatal(err)

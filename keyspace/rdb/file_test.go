@@ -379,8 +379,8 @@ func TestLoadOpcodes(t *testing.T) {
 	}{
 		{"module aux", rawFile(10, []byte{opModuleAux, 1, 2, 3}), ErrUnsupported, "MODULE_AUX"},
 		{"function rc", rawFile(10, []byte{opFunction, 1, 2}), ErrUnsupported, "FUNCTION"},
-		{"stream", rawFile(10, key(TypeStreamListpacks2, "mystream", 1, 2)), ErrUnsupported, `"mystream" in db 0 is a stream`},
-		{"stream 7.2", rawFile(11, key(TypeStreamListpacks3, "s")), ErrUnsupported, "stream"},
+		{"truncated stream", rawFile(10, key(TypeStreamListpacks2, "mystream", 1, 2)), ErrCorrupt, `key "mystream"`},
+		{"truncated stream 7.2", rawFile(11, key(TypeStreamListpacks3, "s")), ErrCorrupt, `key "s"`},
 		{"module", rawFile(10, key(TypeModule2, "m", 1)), ErrUnsupported, "module"},
 		{"unknown type", rawFile(10, key(8, "k")), ErrCorrupt, "type 8"},
 		{"unknown type 22", rawFile(10, key(22, "k")), ErrCorrupt, "type 22"},
@@ -404,9 +404,9 @@ func TestLoadOpcodes(t *testing.T) {
 	if err != nil || len(info.Functions) != 1 || info.Functions[0] != lib {
 		t.Errorf("function library: %q, %v", info.Functions, err)
 	}
-	// The offset is where the problem was found: the stream key's type
+	// The offset is where the problem was found: the module key's type
 	// byte is at 9, its key ends at 9+1+1+8.
-	_, _, err = loadAll(rawFile(10, key(TypeStreamListpacks2, "mystream")))
+	_, _, err = loadAll(rawFile(10, key(TypeModule2, "mystream")))
 	if !strings.HasPrefix(fmt.Sprint(err), "rdb: offset 19:") {
 		t.Errorf("offset: %v", err)
 	}

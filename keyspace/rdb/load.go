@@ -234,8 +234,6 @@ func unsupportedType(t byte) string {
 	switch t {
 	case TypeModulePreGA, TypeModule2:
 		return "module value"
-	case TypeStreamListpacks, TypeStreamListpacks2, TypeStreamListpacks3:
-		return "stream"
 	}
 	return ""
 }

@@ -33,6 +33,8 @@ var directives = []Directive{
 	{Name: "maxmemory", Usage: "memory limit for data in bytes (0: none)", Default: "0", Kind: Memory, Min: 0, Max: 1 << 62},
 	{Name: "maxmemory-policy", Usage: "what to do at maxmemory (only noeviction)", Default: "noeviction", Kind: Enum, Enum: []string{"noeviction"}},
 	{Name: "hz", Usage: "background task frequency, per second", Default: "10", Kind: Int, Min: 1, Max: 500},
+	{Name: "stream-node-max-bytes", Usage: "largest stream node (listpack) in bytes (0: no limit)", Default: "4096", Kind: Memory, Min: 0, Max: 1 << 62},
+	{Name: "stream-node-max-entries", Usage: "most entries in one stream node (0: no limit)", Default: "100", Kind: Int, Min: 0, Max: 1 << 62},
 	// io-threads bounds the cores warden's goroutines run on (GOMAXPROCS).
 	// Redis's directive of the same name defaults to 1; warden defaults to
 	// every core, since its command execution is parallel too.

@@ -1,0 +1,216 @@
+package stream
+
+import "encoding/binary"
+
+// Node limits, Redis's stream-node-max-bytes and stream-node-max-entries
+// defaults. Blocks split where Redis's listpack nodes split, so approximate
+// trimming (which only drops whole nodes) removes what Redis removes.
+const (
+	NodeMaxBytes   = 4096
+	NodeMaxEntries = 100
+)
+
+// block is one node: the entries added while it was the tail, deleted ones
+// kept (flagged) as Redis keeps them in its listpack until the whole node
+// goes. Each entry's field/value pairs are packed in one slice.
+type block struct {
+	master       ID       // the first entry's ID (the node's key)
+	masterFields []byte   // packed fields of the first entry
+	mf           [][]byte // the same, unpacked (sharing masterFields)
+	nMaster      int
+	masterBytes  int // listpack bytes of the master fields
+	ids          []ID
+	data         [][]byte // packed field/value pairs
+	deleted      []bool
+	live         int
+	entryBytes   int // listpack bytes of the entries after the master entry
+}
+
+// pack packs field/value pairs: uvarint count, then uvarint length + bytes.
+func pack(fv [][]byte) []byte {
+	n := binary.MaxVarintLen32
+	for _, b := range fv {
+		n += binary.MaxVarintLen32 + len(b)
+	}
+	out := make([]byte, 0, n)
+	out = binary.AppendUvarint(out, uint64(len(fv)))
+	for _, b := range fv {
+		out = binary.AppendUvarint(out, uint64(len(b)))
+		out = append(out, b...)
+	}
+	return out
+}
+
+// unpack returns the pairs of a packed slice (sharing its memory).
+func unpack(p []byte) [][]byte {
+	n, k := binary.Uvarint(p)
+	p = p[k:]
+	out := make([][]byte, n)
+	for i := range out {
+		l, k := binary.Uvarint(p)
+		p = p[k:]
+		out[i] = p[:l:l]
+		p = p[l:]
+	}
+	return out
+}
+
+// sameFields reports whether the entry's fields are the master's (Redis's
+// STREAM_ITEM_FLAG_SAMEFIELDS compression).
+func (b *block) sameFields(fv [][]byte) bool {
+	if len(fv)/2 != b.nMaster {
+		return false
+	}
+	for i, f := range b.mf {
+		if string(f) != string(fv[2*i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// lpBytes is the size of the node's listpack as Redis would have it.
+func (b *block) lpBytes() int {
+	n := 6 + 1 // header, terminator
+	n += lpIntSize(int64(b.live)) + lpIntSize(int64(len(b.ids)-b.live)) + lpIntSize(int64(b.nMaster))
+	n += b.masterBytes
+	n += lpIntSize(0)
+	return n + b.entryBytes
+}
+
+// entrySize is the listpack size of one entry appended to b.
+func (b *block) entrySize(id ID, fv [][]byte) int {
+	same := b.sameFields(fv)
+	nf := len(fv) / 2
+	flags := int64(0)
+	if same {
+		flags = 2
+	}
+	n := lpIntSize(flags) + lpIntSize(int64(id.Ms-b.master.Ms)) + lpIntSize(int64(id.Seq-b.master.Seq))
+	cnt := int64(nf + 3)
+	if same {
+		for i := 1; i < len(fv); i += 2 {
+			n += lpStrSize(fv[i])
+		}
+	} else {
+		n += lpIntSize(int64(nf))
+		for _, x := range fv {
+			n += lpStrSize(x)
+		}
+		cnt += int64(nf + 1)
+	}
+	return n + lpIntSize(cnt)
+}
+
+// lpEncodedSize is an element's encoding size without its backlen.
+func lpIntEnc(v int64) int {
+	switch {
+	case v >= 0 && v <= 127:
+		return 1
+	case v >= -4096 && v <= 4095:
+		return 2
+	case v >= -32768 && v <= 32767:
+		return 3
+	case v >= -8388608 && v <= 8388607:
+		return 4
+	case v >= -2147483648 && v <= 2147483647:
+		return 5
+	}
+	return 9
+}
+
+func backlen(l int) int {
+	switch {
+	case l <= 127:
+		return 1
+	case l < 16383:
+		return 2
+	case l < 2097151:
+		return 3
+	case l < 268435455:
+		return 4
+	}
+	return 5
+}
+
+func lpIntSize(v int64) int { e := lpIntEnc(v); return e + backlen(e) }
+
+func lpStrSize(s []byte) int {
+	if v, ok := canonicalInt(s); ok {
+		return lpIntSize(v)
+	}
+	var e int
+	switch {
+	case len(s) < 64:
+		e = 1 + len(s)
+	case len(s) < 4096:
+		e = 2 + len(s)
+	default:
+		e = 5 + len(s)
+	}
+	return e + backlen(e)
+}
+
+// setMaster records the node's master fields.
+func (b *block) setMaster(mf [][]byte) {
+	b.masterFields = pack(mf)
+	b.mf = unpack(b.masterFields)
+	b.nMaster = len(mf)
+	b.masterBytes = 0
+	for _, f := range mf {
+		b.masterBytes += lpStrSize(f)
+	}
+}
+
+// canonicalInt is string2ll: what a listpack stores as an integer.
+func canonicalInt(s []byte) (int64, bool) {
+	n := len(s)
+	if n == 0 || n > 20 {
+		return 0, false
+	}
+	if n == 1 && s[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if s[0] == '-' {
+		if n == 1 {
+			return 0, false
+		}
+		neg, i = true, 1
+	}
+	if s[i] < '1' || s[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < n; i++ {
+		d := s[i] - '0'
+		if d > 9 || v > (1<<64-1-uint64(d))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// seek returns the index of the first entry >= id in b.
+func (b *block) seek(id ID) int {
+	lo, hi := 0, len(b.ids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if b.ids[m].Less(id) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
