@@ -135,6 +135,7 @@ func buildCommandTable() map[string]*Command {
 	registerHashes(t)
 	registerSets(t)
 	registerZSets(t)
+	registerHyperLogLog(t)
 	registerTransactions(t)
 	registerPubsub(t)
 	registerDump(t)

@@ -240,6 +240,12 @@ var multiCases = map[string][][]string{
 	"zscore":                  {{"ZSCORE", "z", "a"}},
 	"zunion":                  {{"ZUNION", "2", "z", "noz"}},
 	"zunionstore":             {{"ZUNIONSTORE", "d", "2", "z", "noz"}},
+	// HyperLogLog (cmd_hll.go).
+	"pfadd":      {{"PFADD", "d", "a", "b"}, {"PFADD", "s", "a"}},
+	"pfcount":    {{"PFCOUNT", "d"}, {"PFCOUNT", "d", "d2"}, {"PFCOUNT", "s"}},
+	"pfmerge":    {{"PFMERGE", "d", "d2"}, {"PFMERGE", "d", "s"}},
+	"pfdebug":    {{"PFDEBUG", "ENCODING", "d"}, {"PFDEBUG", "ENCODING", "s"}},
+	"pfselftest": {{"PFSELFTEST"}},
 }
 
 // multiRedisLacks are cases Redis 7.0.15 cannot answer the same way: the
