@@ -136,6 +136,7 @@ func buildCommandTable() map[string]*Command {
 	registerSets(t)
 	registerZSets(t)
 	registerHyperLogLog(t)
+	registerGeo(t)
 	registerTransactions(t)
 	registerPubsub(t)
 	registerDump(t)

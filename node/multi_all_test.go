@@ -246,6 +246,17 @@ var multiCases = map[string][][]string{
 	"pfmerge":    {{"PFMERGE", "d", "d2"}, {"PFMERGE", "d", "s"}},
 	"pfdebug":    {{"PFDEBUG", "ENCODING", "d"}, {"PFDEBUG", "ENCODING", "s"}},
 	"pfselftest": {{"PFSELFTEST"}},
+	// Geo (cmd_geo.go).
+	"geoadd":               {{"GEOADD", "d", "13.36", "38.11", "p"}, {"GEOADD", "s", "1", "1", "p"}},
+	"geodist":              {{"GEODIST", "z", "a", "b"}},
+	"geohash":              {{"GEOHASH", "z", "a", "b"}},
+	"geopos":               {{"GEOPOS", "z", "a", "b"}},
+	"georadius":            {{"GEORADIUS", "z", "0", "0", "100", "km"}, {"GEORADIUS", "z", "0", "0", "100", "km", "STORE", "d"}},
+	"georadius_ro":         {{"GEORADIUS_RO", "z", "0", "0", "100", "km"}},
+	"georadiusbymember":    {{"GEORADIUSBYMEMBER", "z", "a", "100", "km", "STORE", "d"}},
+	"georadiusbymember_ro": {{"GEORADIUSBYMEMBER_RO", "z", "a", "100", "km"}},
+	"geosearch":            {{"GEOSEARCH", "z", "FROMLONLAT", "0", "0", "BYBOX", "1", "1", "km"}},
+	"geosearchstore":       {{"GEOSEARCHSTORE", "d", "z", "FROMMEMBER", "a", "BYRADIUS", "1", "km"}},
 }
 
 // multiRedisLacks are cases Redis 7.0.15 cannot answer the same way: the
