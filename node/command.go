@@ -131,6 +131,7 @@ func buildCommandTable() map[string]*Command {
 	registerKeys(t)
 	registerStrings(t)
 	registerBitmaps(t)
+	registerBitOps(t)
 	registerLists(t)
 	registerHashes(t)
 	registerSets(t)

@@ -246,6 +246,10 @@ var multiCases = map[string][][]string{
 	"pfmerge":    {{"PFMERGE", "d", "d2"}, {"PFMERGE", "d", "s"}},
 	"pfdebug":    {{"PFDEBUG", "ENCODING", "d"}, {"PFDEBUG", "ENCODING", "s"}},
 	"pfselftest": {{"PFSELFTEST"}},
+	// BITOP / BITFIELD (cmd_bitop.go).
+	"bitop":       {{"BITOP", "AND", "d", "s", "d2"}, {"BITOP", "NOT", "d", "l"}},
+	"bitfield":    {{"BITFIELD", "s", "GET", "u8", "0", "SET", "i8", "#1", "-1"}, {"BITFIELD", "d", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"}},
+	"bitfield_ro": {{"BITFIELD_RO", "s", "GET", "u8", "0"}, {"BITFIELD_RO", "s", "SET", "u8", "0", "1"}},
 	// Geo (cmd_geo.go).
 	"geoadd":               {{"GEOADD", "d", "13.36", "38.11", "p"}, {"GEOADD", "s", "1", "1", "p"}},
 	"geodist":              {{"GEODIST", "z", "a", "b"}},
