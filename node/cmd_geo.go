@@ -17,33 +17,34 @@ func registerGeo(t table) {
 		&Command{Name: "geodist", Arity: -4, Flags: fReadonly, FirstKey: 1, Run: cmdGeoDist, Group: g},
 		&Command{Name: "geohash", Arity: -2, Flags: fReadonly, FirstKey: 1, Run: cmdGeoHash, Group: g},
 		&Command{Name: "geopos", Arity: -2, Flags: fReadonly, FirstKey: 1, Run: cmdGeoPos, Group: g},
-		&Command{Name: "georadius", Arity: -6, Flags: wd, FirstKey: 1, KeyFn: geoStoreKeys, Run: func(c *Ctx) { geoSearch(c, 1, geoCoords) }, Group: g},
+		&Command{Name: "georadius", Arity: -6, Flags: wd, FirstKey: 1, KeyFn: geoStoreKeys(6), Run: func(c *Ctx) { geoSearch(c, 1, geoCoords) }, Group: g},
 		&Command{Name: "georadius_ro", Arity: -6, Flags: fReadonly, FirstKey: 1, Run: func(c *Ctx) { geoSearch(c, 1, geoCoords|geoNoStore) }, Group: g},
-		&Command{Name: "georadiusbymember", Arity: -5, Flags: wd, FirstKey: 1, KeyFn: geoStoreKeys, Run: func(c *Ctx) { geoSearch(c, 1, geoMember) }, Group: g},
+		&Command{Name: "georadiusbymember", Arity: -5, Flags: wd, FirstKey: 1, KeyFn: geoStoreKeys(5), Run: func(c *Ctx) { geoSearch(c, 1, geoMember) }, Group: g},
 		&Command{Name: "georadiusbymember_ro", Arity: -5, Flags: fReadonly, FirstKey: 1, Run: func(c *Ctx) { geoSearch(c, 1, geoMember|geoNoStore) }, Group: g},
 		&Command{Name: "geosearch", Arity: -7, Flags: fReadonly, FirstKey: 1, Run: func(c *Ctx) { geoSearch(c, 1, geoSearchCmd) }, Group: g},
 		&Command{Name: "geosearchstore", Arity: -8, Flags: wd, FirstKey: 1, LastKey: 2, Run: func(c *Ctx) { geoSearch(c, 2, geoSearchCmd|geoSearchStore) }, Group: g},
 	)
 }
 
-// geoStoreKeys is Redis's georadiusGetKeys: the source and the last STORE
-// or STOREDIST key.
-func geoStoreKeys(args [][]byte) [][]byte {
-	if len(args) < 2 {
-		return nil
-	}
-	keys := [][]byte{args[1]}
-	stored := -1
-	for i := 5; i < len(args); i++ {
-		if (eq(args[i], "store") || eq(args[i], "storedist")) && i+1 < len(args) {
-			stored = i + 1
-			i++
+// geoStoreKeys returns the keys of GEORADIUS[BYMEMBER] as Redis 7.0's key
+// specs find them: the source, then the key after the first STORE and the
+// one after the first STOREDIST, searched from the options' start.
+func geoStoreKeys(from int) func(args [][]byte) [][]byte {
+	return func(args [][]byte) [][]byte {
+		if len(args) < 2 {
+			return nil
 		}
+		keys := [][]byte{args[1]}
+		for _, kw := range []string{"store", "storedist"} {
+			for i := from; i+1 < len(args); i++ {
+				if eq(args[i], kw) {
+					keys = append(keys, args[i+1])
+					break
+				}
+			}
+		}
+		return keys
 	}
-	if stored > 0 {
-		keys = append(keys, args[stored])
-	}
-	return keys
 }
 
 // geoLongLat parses a longitude, latitude pair as extractLongLatOrReply.

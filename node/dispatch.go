@@ -266,7 +266,7 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 	switch {
 	case cmd.Flags&fAllDBs != 0:
 		c.tx = s.store.LockAll()
-	case cmd.Flags&fAllKeys != 0:
+	case cmd.Flags&fAllKeys != 0 || cmd.WholeDB != nil && cmd.WholeDB(args):
 		c.tx = s.store.LockAll(db)
 	default:
 		keys := cmd.keys(args, c.keyBuf[:0])

@@ -250,6 +250,9 @@ var multiCases = map[string][][]string{
 	"bitop":       {{"BITOP", "AND", "d", "s", "d2"}, {"BITOP", "NOT", "d", "l"}},
 	"bitfield":    {{"BITFIELD", "s", "GET", "u8", "0", "SET", "i8", "#1", "-1"}, {"BITFIELD", "d", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"}},
 	"bitfield_ro": {{"BITFIELD_RO", "s", "GET", "u8", "0"}, {"BITFIELD_RO", "s", "SET", "u8", "0", "1"}},
+	// SORT (cmd_sort.go).
+	"sort":    {{"SORT", "l", "ALPHA"}, {"SORT", "l", "BY", "nosort", "GET", "#", "STORE", "d"}, {"SORT", "s"}},
+	"sort_ro": {{"SORT_RO", "l", "ALPHA", "DESC", "LIMIT", "0", "2"}},
 	// Geo (cmd_geo.go).
 	"geoadd":               {{"GEOADD", "d", "13.36", "38.11", "p"}, {"GEOADD", "s", "1", "1", "p"}},
 	"geodist":              {{"GEODIST", "z", "a", "b"}},

@@ -55,7 +55,8 @@ func cmds(lines ...string) [][]string {
 // dataCmds are the commands of issue 14's data families registered here.
 var dataCmds = []string{"pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest",
 	"geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore",
-	"bitop", "bitfield", "bitfield_ro"}
+	"bitop", "bitfield", "bitfield_ro",
+	"sort", "sort_ro"}
 
 // TestDataCommandMeta checks the registration of the data families against
 // a running redis-server 7.0's COMMAND INFO: arity, key positions and the
