@@ -137,6 +137,7 @@ func buildCommandTable() map[string]*Command {
 	registerBitmaps(t)
 	registerBitOps(t)
 	registerSort(t)
+	registerLCS(t)
 	registerLists(t)
 	registerHashes(t)
 	registerSets(t)

@@ -253,6 +253,8 @@ var multiCases = map[string][][]string{
 	// SORT (cmd_sort.go).
 	"sort":    {{"SORT", "l", "ALPHA"}, {"SORT", "l", "BY", "nosort", "GET", "#", "STORE", "d"}, {"SORT", "s"}},
 	"sort_ro": {{"SORT_RO", "l", "ALPHA", "DESC", "LIMIT", "0", "2"}},
+	// LCS (cmd_lcs.go).
+	"lcs": {{"LCS", "s", "d", "IDX", "WITHMATCHLEN"}, {"LCS", "s", "l"}},
 	// Geo (cmd_geo.go).
 	"geoadd":               {{"GEOADD", "d", "13.36", "38.11", "p"}, {"GEOADD", "s", "1", "1", "p"}},
 	"geodist":              {{"GEODIST", "z", "a", "b"}},

@@ -56,7 +56,7 @@ func cmds(lines ...string) [][]string {
 var dataCmds = []string{"pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest",
 	"geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore",
 	"bitop", "bitfield", "bitfield_ro",
-	"sort", "sort_ro"}
+	"sort", "sort_ro", "lcs"}
 
 // TestDataCommandMeta checks the registration of the data families against
 // a running redis-server 7.0's COMMAND INFO: arity, key positions and the
