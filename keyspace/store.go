@@ -405,17 +405,23 @@ func (v View) Flush() {
 	}
 	for i := range v.db.parts {
 		p := &v.db.parts[i]
+		// Redis 7 invalidates only the WATCHes of keys the flush removed
+		// (touchAllWatchedKeysInDb): a watched key that did not exist is
+		// still missing afterwards.
+		for k, ws := range p.watched {
+			if _, existed := p.slots[slotmap.Slot([]byte(k))%SlotsPerPart][k]; !existed {
+				continue
+			}
+			for _, w := range ws {
+				w.Dirty.Store(true)
+			}
+		}
 		for s := range p.slots {
 			p.slots[s] = nil
 		}
 		p.volatile = nil
 		p.nkeys.Store(0)
 		p.nvol.Store(0)
-		for _, ws := range p.watched {
-			for _, w := range ws {
-				w.Dirty.Store(true)
-			}
-		}
 	}
 }
 
