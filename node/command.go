@@ -138,6 +138,7 @@ func buildCommandTable() map[string]*Command {
 	registerBitOps(t)
 	registerSort(t)
 	registerLCS(t)
+	registerSlowlog(t)
 	registerLists(t)
 	registerHashes(t)
 	registerSets(t)

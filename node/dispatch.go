@@ -249,7 +249,9 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 		cmd.Run(c)
 	}()
 	cmd.calls.Add(1)
-	cmd.usec.Add(time.Since(start).Microseconds())
+	dur := time.Since(start)
+	cmd.usec.Add(dur.Microseconds())
+	s.slowlogRecord(c, cmd, args, dur)
 	if c.failed {
 		cmd.failed.Add(1)
 	}

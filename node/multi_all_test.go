@@ -255,6 +255,12 @@ var multiCases = map[string][][]string{
 	"sort_ro": {{"SORT_RO", "l", "ALPHA", "DESC", "LIMIT", "0", "2"}},
 	// LCS (cmd_lcs.go).
 	"lcs": {{"LCS", "s", "d", "IDX", "WITHMATCHLEN"}, {"LCS", "s", "l"}},
+	// SLOWLOG (cmd_slowlog.go).
+	"slowlog":       {{"SLOWLOG"}, {"SLOWLOG", "NOSUCH"}},
+	"slowlog|get":   {{"SLOWLOG", "GET"}, {"SLOWLOG", "GET", "-2"}},
+	"slowlog|len":   {{"SLOWLOG", "LEN"}},
+	"slowlog|reset": {{"SLOWLOG", "RESET"}},
+	"slowlog|help":  {{"SLOWLOG", "HELP"}},
 	// Geo (cmd_geo.go).
 	"geoadd":               {{"GEOADD", "d", "13.36", "38.11", "p"}, {"GEOADD", "s", "1", "1", "p"}},
 	"geodist":              {{"GEODIST", "z", "a", "b"}},

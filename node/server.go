@@ -40,7 +40,9 @@ type Server struct {
 	hub   *pubsubHub
 	stats stats
 	runID string
-	start time.Time
+	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
+	slowlog slowlogState
+	start   time.Time
 
 	srv      *redcon.Server
 	ln       net.Listener // nil with port 0 and a tls-port (TLS only, as Redis)
@@ -109,6 +111,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		cfg.OnSet(name, func(string) error { s.loadReplicaLimits(); return nil })
 	}
 	s.loadReplicaLimits()
+	s.initSlowlog()
 	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
 	s.replica.serveStale.Store(cfg.Bool("replica-serve-stale-data"))
 	cfg.OnSet("replica-serve-stale-data", func(v string) error { s.replica.serveStale.Store(v == "yes"); return nil })
