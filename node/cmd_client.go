@@ -119,7 +119,7 @@ func clientType(cl *Client) int {
 		return clientMaster
 	case strings.Contains(f, "S"):
 		return clientReplica
-	case cl.pushMode.Load():
+	case cl.subscribed():
 		return clientPubsub
 	}
 	return clientNormal
@@ -185,7 +185,10 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	cl.mu.Unlock()
 	proto := cl.protoShared.Load()
 	flags := extra
-	if cl.pushMode.Load() {
+	switch {
+	case cl.monitor.Load():
+		flags += "O"
+	case cl.pushMode.Load():
 		flags += "P"
 	}
 	if self && cl.multi != nil {

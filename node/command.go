@@ -139,6 +139,7 @@ func buildCommandTable() map[string]*Command {
 	registerSort(t)
 	registerLCS(t)
 	registerSlowlog(t)
+	registerMonitor(t)
 	registerLists(t)
 	registerHashes(t)
 	registerSets(t)

@@ -182,7 +182,7 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Err("ERR Command not allowed inside a transaction")
 		return
 	}
-	if cl.proto == 2 && cl.pushMode.Load() && cmd.Flags&fPubsubOK == 0 {
+	if cl.proto == 2 && cl.subscribed() && cmd.Flags&fPubsubOK == 0 {
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
 		return
 	}
@@ -252,6 +252,7 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	dur := time.Since(start)
 	cmd.usec.Add(dur.Microseconds())
 	s.slowlogRecord(c, cmd, args, dur)
+	s.feedMonitors(c, cmd, args)
 	if c.failed {
 		cmd.failed.Add(1)
 	}

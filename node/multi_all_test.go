@@ -261,6 +261,8 @@ var multiCases = map[string][][]string{
 	"slowlog|len":   {{"SLOWLOG", "LEN"}},
 	"slowlog|reset": {{"SLOWLOG", "RESET"}},
 	"slowlog|help":  {{"SLOWLOG", "HELP"}},
+	// MONITOR (cmd_monitor.go): refused inside EXEC, as Redis.
+	"monitor": {{"MONITOR"}},
 	// Geo (cmd_geo.go).
 	"geoadd":               {{"GEOADD", "d", "13.36", "38.11", "p"}, {"GEOADD", "s", "1", "1", "p"}},
 	"geodist":              {{"GEODIST", "z", "a", "b"}},

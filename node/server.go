@@ -42,7 +42,9 @@ type Server struct {
 	runID string
 	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
 	slowlog slowlogState
-	start   time.Time
+	// monitors are the clients in MONITOR mode (cmd_monitor.go).
+	monitors monitorHub
+	start    time.Time
 
 	srv      *redcon.Server
 	ln       net.Listener // nil with port 0 and a tls-port (TLS only, as Redis)
@@ -353,6 +355,7 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 		s.log.Debug("protocol error from client", "id", cl.ID, "addr", cl.addr, "err", err)
 	}
 	cl.Kill()
+	s.monitors.remove(cl)
 	s.hub.unsubscribeAll(cl)
 	s.unwatchAll(cl)
 	s.clientMu.Lock()
