@@ -406,10 +406,11 @@ func (v View) Flush() {
 	for i := range v.db.parts {
 		p := &v.db.parts[i]
 		// Redis 7 invalidates only the WATCHes of keys the flush removed
-		// (touchAllWatchedKeysInDb): a watched key that did not exist is
-		// still missing afterwards.
+		// (touchAllWatchedKeysInDb): a watched key that did not exist, or
+		// had expired, is still missing afterwards.
 		for k, ws := range p.watched {
-			if _, existed := p.slots[slotmap.Slot([]byte(k))%SlotsPerPart][k]; !existed {
+			o := p.slots[slotmap.Slot([]byte(k))%SlotsPerPart][k]
+			if o == nil || o.Expire != 0 && o.Expire <= v.tx.Now() {
 				continue
 			}
 			for _, w := range ws {

@@ -82,8 +82,6 @@ func cmdClientGetRedir(c *Ctx) { c.Int(-1) }
 
 // cmdClientUnpause: warden never pauses clients, so there is nothing to
 // resume.
-func cmdClientUnpause(c *Ctx) { c.OK() }
-
 func cmdClientInfo(c *Ctx) {
 	c.Verbatim(string(c.clientLine(nil, c.cl)))
 }

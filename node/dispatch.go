@@ -206,8 +206,8 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Status("QUEUED")
 		return
 	}
-	if !s.awaitWritePause(c, cmd) {
-		return // killed while a shutdown paused writes: it never runs
+	if !s.awaitWritePause(c, cmd) || !s.awaitClientPause(c, cmd) {
+		return // killed while writes or clients were paused: it never runs
 	}
 	s.execute(c, cmd, args)
 	if c.block != nil {

@@ -11,9 +11,9 @@ func TestFlushWatchSideBySide(t *testing.T) {
 			p.both(t, "flushall")
 			p.both(t, "set", "present", "1")
 			p.both(t, "set", "expired", "1", "px", "1")
+			p.both(t, "debug", "sleep", "0.01") // expired before WATCH on both
 			args := append([]string{"watch"}, cmds(watched)[0]...)
 			p.same(t, args)
-			p.both(t, "debug", "sleep", "0.01")
 			p.same(t, []string{flush}, []string{"multi"}, []string{"ping"}, []string{"exec"})
 		}
 		// Another database's flush leaves this one's watch alone.

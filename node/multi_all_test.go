@@ -43,6 +43,7 @@ var multiCases = map[string][][]string{
 	"client|no-touch":         {{"CLIENT", "NO-TOUCH", "on"}},
 	"client|setinfo":          {{"CLIENT", "SETINFO", "LIB-NAME", "x"}},
 	"client|setname":          {{"CLIENT", "SETNAME", "x"}},
+	"client|pause":            {{"CLIENT", "PAUSE", "0", "NOSUCH"}}, // a mode error whatever the sweep puts in
 	"client|unpause":          {{"CLIENT", "UNPAUSE"}},
 	"cluster":                 {{"CLUSTER"}},
 	"cluster|failover":        {{"CLUSTER", "FAILOVER"}},

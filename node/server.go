@@ -44,7 +44,9 @@ type Server struct {
 	slowlog slowlogState
 	// monitors are the clients in MONITOR mode (cmd_monitor.go).
 	monitors monitorHub
-	start    time.Time
+	// clientPause is CLIENT PAUSE's state (cmd_pause.go).
+	clientPause clientPause
+	start       time.Time
 
 	srv      *redcon.Server
 	ln       net.Listener // nil with port 0 and a tls-port (TLS only, as Redis)
