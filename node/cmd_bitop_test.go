@@ -23,7 +23,7 @@ func TestBitOpSideBySide(t *testing.T) {
 		"bitfield bf set u63 0 9223372036854775807 incrby u63 0 1 overflow fail incrby u63 0 1 overflow sat incrby u63 0 5",
 		"bitfield bf set u64 0 1", "bitfield bf set i65 0 1", "bitfield bf set i0 0 1", "bitfield bf set x8 0 1", "bitfield bf set I8 0 1",
 		"bitfield bf set u8 -1 1", "bitfield bf set u8 x 1", "bitfield bf set u8 #x 1", "bitfield bf set u8 ##1 1", "bitfield bf set u8 4294967296 1",
-"bitfield bf set u8 0 x", "bitfield bf set u8 0", "bitfield bf foo", "bitfield bf get u8",
+		"bitfield bf set u8 0 x", "bitfield bf set u8 0", "bitfield bf foo", "bitfield bf get u8",
 		"bitfield bf overflow", "bitfield bf overflow foo get u8 0", "bitfield bf overflow wrap", "bitfield l get u8 0", "bitfield l set u8 0 1",
 		"bitfield bf get u8 1000 get i64 1 get u63 3", "bitfield bf2 overflow fail set u2 0 8", "get bf2", "bitfield bf2 set u2 0 3 set u2 0 7 incrby u2 0 -1",
 		"bitfield bf3 get u8 0 set u8 100 1", "strlen bf3", "bitfield bf3 get u8 #1000000 get i1 7 get u1 0",
