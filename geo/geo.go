@@ -142,8 +142,21 @@ func latDistance(lat1, lat2 float64) float64 {
 	return earthRadius * math.Abs(degRad(lat2)-degRad(lat1))
 }
 
-// Distance is Redis's haversine distance in meters.
+// Distance is Redis's haversine distance in meters, with correctly
+// rounded trigonometry as glibc's (so the last bit is Redis's too). It is
+// slow (microseconds): searches filter with FastDistance and call it only
+// where the last bit can matter.
 func Distance(lon1, lat1, lon2, lat2 float64) float64 {
+	return distance(lon1, lat1, lon2, lat2, sin, cos, asin)
+}
+
+// FastDistance is Distance with Go's math functions: within a few units in
+// the last place of it.
+func FastDistance(lon1, lat1, lon2, lat2 float64) float64 {
+	return distance(lon1, lat1, lon2, lat2, math.Sin, math.Cos, math.Asin)
+}
+
+func distance(lon1, lat1, lon2, lat2 float64, sin, cos, asin func(float64) float64) float64 {
 	lon1r, lon2r := degRad(lon1), degRad(lon2)
 	v := sin((lon2r - lon1r) / 2)
 	if v == 0 {
@@ -153,6 +166,19 @@ func Distance(lon1, lat1, lon2, lat2 float64) float64 {
 	u := sin((lat2r - lat1r) / 2)
 	a := u*u + cos(lat1r)*cos(lat2r)*v*v
 	return 2.0 * earthRadius * asin(math.Sqrt(a))
+}
+
+// nearLimit reports whether a fast distance d is near enough to limit that the
+// fast and the exact computation could decide differently.
+func nearLimit(d, limit float64) bool { return math.Abs(d-limit) <= 1e-12*math.Abs(limit)+1e-9 }
+
+// NearHalfway reports whether d printed with 4 decimals is so close to a
+// rounding boundary that the exact distance must be printed instead of a
+// fast one.
+func NearHalfway(d float64) bool {
+	x := math.Abs(d) * 1e4
+	frac := x - math.Floor(x)
+	return math.Abs(frac-0.5) < 1e-6
 }
 
 // Shape is a search area: a circle (Radius) or a box (Width, Height),
@@ -166,20 +192,30 @@ type Shape struct {
 }
 
 // Within reports whether the point is inside the shape and its distance
-// from the centre in meters.
-func (s *Shape) Within(long, lat float64) (float64, bool) {
+// from the centre in meters; exact tells whether that distance is the
+// exact one (Distance) or a fast one (FastDistance). The decision is always
+// the exact computation's.
+func (s *Shape) Within(long, lat float64) (d float64, in, exact bool) {
 	if !s.Box {
-		d := Distance(s.Long, s.Lat, long, lat)
-		return d, d <= s.Radius*s.Conversion
+		limit := s.Radius * s.Conversion
+		d = FastDistance(s.Long, s.Lat, long, lat)
+		if nearLimit(d, limit) {
+			d, exact = Distance(s.Long, s.Lat, long, lat), true
+		}
+		return d, d <= limit, exact
 	}
 	w, h := s.Width*s.Conversion, s.Height*s.Conversion
 	if latDistance(lat, s.Lat) > h/2 {
-		return 0, false
+		return 0, false, false
 	}
-	if Distance(long, lat, s.Long, lat) > w/2 {
-		return 0, false
+	lon := FastDistance(long, lat, s.Long, lat)
+	if nearLimit(lon, w/2) {
+		lon = Distance(long, lat, s.Long, lat)
 	}
-	return Distance(s.Long, s.Lat, long, lat), true
+	if lon > w/2 {
+		return 0, false, false
+	}
+	return FastDistance(s.Long, s.Lat, long, lat), true, false
 }
 
 func stepsByRadius(rangeMeters, lat float64) uint8 {

@@ -106,3 +106,25 @@ func bigCos(x float64) float64 { f, _ := bigSeries(x, false).Float64(); return f
 // bigSinF is sin(y) in high precision minus nothing: the exact-ish value as
 // float64 difference basis.
 func bigSinF(y float64) float64 { return bigSin(y) }
+
+// Within decides as the exact distance does, even for points exactly on
+// the circle (the radius is their exact distance), and the fast distance
+// stays within the margin Within relies on.
+func TestWithinMatchesExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 2000 {
+		s := Shape{Long: rng.Float64()*360 - 180, Lat: rng.Float64()*170 - 85, Conversion: 1}
+		long, lat := rng.Float64()*360-180, rng.Float64()*170-85
+		exact := Distance(s.Long, s.Lat, long, lat)
+		fast := FastDistance(s.Long, s.Lat, long, lat)
+		if math.Abs(fast-exact) > 1e-13*exact+1e-10 {
+			t.Fatalf("fast %v exact %v", fast, exact)
+		}
+		for _, r := range []float64{exact, math.Nextafter(exact, 0), math.Nextafter(exact, math.Inf(1))} {
+			s.Radius = r
+			if _, in, _ := s.Within(long, lat); in != (exact <= r) {
+				t.Fatalf("radius %v: in=%v, exact distance %v", r, in, exact)
+			}
+		}
+	}
+}

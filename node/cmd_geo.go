@@ -1,8 +1,10 @@
 package node
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"math"
+	"slices"
 	"strconv"
 
 	"github.com/wardenkv/warden/geo"
@@ -169,7 +171,11 @@ func cmdGeoDist(c *Ctx) {
 	}
 	lon1, lat1 := geo.Decode(s1)
 	lon2, lat2 := geo.Decode(s2)
-	c.BulkString(geo.FormatDistance(geo.Distance(lon1, lat1, lon2, lat2) / toMeter))
+	d := geo.FastDistance(lon1, lat1, lon2, lat2) / toMeter
+	if geo.NearHalfway(d) {
+		d = geo.Distance(lon1, lat1, lon2, lat2) / toMeter
+	}
+	c.BulkString(geo.FormatDistance(d))
 }
 
 func cmdGeoHash(c *Ctx) {
@@ -229,8 +235,18 @@ const (
 type geoPoint struct {
 	member    string
 	score     float64
-	dist      float64
+	dist      float64 // meters, fast unless exact
+	exact     bool
 	long, lat float64
+}
+
+// exactDist returns the point's exact distance from the shape's centre
+// (Redis's last bit), computing it once.
+func (p *geoPoint) exactDist(s *geo.Shape) float64 {
+	if !p.exact {
+		p.dist, p.exact = geo.Distance(s.Long, s.Lat, p.long, p.lat), true
+	}
+	return p.dist
 }
 
 // geoSearch is Redis's georadiusGeneric: GEORADIUS[BYMEMBER][_RO],
@@ -407,8 +423,8 @@ scan:
 		it := z.IterAt(first, false)
 		for j := 0; j < n && it.Valid(); j++ {
 			long, lat := geo.Decode(it.Score())
-			if d, in := shape.Within(long, lat); in {
-				pts = append(pts, geoPoint{member: it.Member(), score: it.Score(), dist: d, long: long, lat: lat})
+			if d, in, exact := shape.Within(long, lat); in {
+				pts = append(pts, geoPoint{member: it.Member(), score: it.Score(), dist: d, exact: exact, long: long, lat: lat})
 				if limit > 0 && len(pts) >= limit {
 					continue scan
 				}
@@ -424,11 +440,8 @@ scan:
 	if count != 0 && int64(returned) > count {
 		returned = int(count)
 	}
-	switch sortDir {
-	case 1:
-		sort.SliceStable(pts, func(i, j int) bool { return pts[i].dist < pts[j].dist })
-	case -1:
-		sort.SliceStable(pts, func(i, j int) bool { return pts[i].dist > pts[j].dist })
+	if sortDir != 0 {
+		geoSort(pts, sortDir, &shape)
 	}
 	pts = pts[:returned]
 	if storeKey != nil {
@@ -440,7 +453,7 @@ scan:
 		for _, p := range pts {
 			score := p.score
 			if storeDist {
-				score = p.dist / shape.Conversion
+				score = p.exactDist(&shape) / shape.Conversion
 			}
 			out.Add(p.member, score)
 		}
@@ -454,13 +467,18 @@ scan:
 		}
 	}
 	c.Array(returned)
-	for _, p := range pts {
+	for i := range pts {
+		p := &pts[i]
 		if opts > 0 {
 			c.Array(opts + 1)
 		}
 		c.BulkString(p.member)
 		if withDist {
-			c.BulkString(geo.FormatDistance(p.dist / shape.Conversion))
+			d := p.dist / shape.Conversion
+			if !p.exact && geo.NearHalfway(d) {
+				d = p.exactDist(&shape) / shape.Conversion
+			}
+			c.BulkString(geo.FormatDistance(d))
 		}
 		if withHash {
 			c.Int(int64(p.score))
@@ -470,5 +488,31 @@ scan:
 			c.geoCoord(p.long)
 			c.geoCoord(p.lat)
 		}
+	}
+}
+
+// geoSort orders points by distance (dir 1 ascending, -1 descending) as
+// the exact distances order them: sorted by the fast ones, then the
+// near-equal neighbours get their exact distance and the order is redone.
+func geoSort(pts []geoPoint, dir int, s *geo.Shape) {
+	less := func(a, b geoPoint) int {
+		if dir < 0 {
+			a, b = b, a
+		}
+		return cmp.Compare(a.dist, b.dist)
+	}
+	slices.SortStableFunc(pts, less)
+	again := false
+	for i := 1; i < len(pts); i++ {
+		a, b := &pts[i-1], &pts[i]
+		if a.exact && b.exact || math.Abs(a.dist-b.dist) > 1e-12*math.Max(math.Abs(a.dist), math.Abs(b.dist))+1e-9 {
+			continue
+		}
+		a.exactDist(s)
+		b.exactDist(s)
+		again = true
+	}
+	if again {
+		slices.SortStableFunc(pts, less)
 	}
 }

@@ -3,7 +3,7 @@ package node
 import (
 	"bytes"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/wardenkv/warden/keyspace"
@@ -290,7 +290,18 @@ func sortGeneric(c *Ctx, readonly bool) {
 			}
 			return r
 		}
-		sort.SliceStable(items, func(i, j int) bool { return cmp(&items[i], &items[j]) < 0 })
+		// Pointers are sorted (stable, as glibc's qsort is in practice):
+		// moving the items themselves costs more than comparing them.
+		ptrs := make([]*sortItem, len(items))
+		for i := range items {
+			ptrs[i] = &items[i]
+		}
+		slices.SortStableFunc(ptrs, cmp)
+		sorted := make([]sortItem, len(items))
+		for i, p := range ptrs {
+			sorted[i] = *p
+		}
+		items = sorted
 	}
 	outLen := int(end - start + 1)
 	if len(gets) > 0 {
