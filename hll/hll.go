@@ -333,13 +333,28 @@ func sparseSet(v []byte, index int, count uint8, maxBytes int) ([]byte, bool, er
 		return promote(v, index, count)
 	}
 	pos := HeaderSize + p
-	out := make([]byte, 0, len(v)+n)
-	out = append(out, v[:pos]...)
-	out = append(out, seq[:n]...)
-	out = append(out, v[min(pos+oldlen, len(v)):]...)
-	// A final XZERO missing its second byte (a corrupt value Redis reads
-	// up to its string terminator) loses the sequence's last byte there.
-	return merge(out[:len(v)+delta], prev), true, nil
+	if pos+oldlen > len(v) {
+		// A final XZERO missing its second byte (a corrupt value Redis
+		// reads up to its string terminator) loses the sequence's last
+		// byte there.
+		out := append(append(make([]byte, 0, len(v)+n), v[:pos]...), seq[:n]...)
+		return merge(out[:len(v)+delta], prev), true, nil
+	}
+	// In place, growing with headroom as Redis's sdsMakeRoomFor does, so
+	// a run of adds does not copy the value each time.
+	vlen := len(v)
+	if delta > 0 {
+		if cap(v) < vlen+delta {
+			nv := make([]byte, vlen, min(vlen+delta+vlen/2+16, max(maxBytes, vlen+delta)))
+			copy(nv, v)
+			v = nv
+		}
+		v = v[:vlen+delta]
+	}
+	copy(v[pos+n:], v[pos+oldlen:vlen])
+	copy(v[pos:], seq[:n])
+	v = v[:vlen+delta]
+	return merge(v, prev), true, nil
 }
 
 // merge joins adjacent VAL opcodes of the same value, scanning up to five
