@@ -67,12 +67,14 @@ func cmdLCS(c *Ctx) {
 	}
 	lcs := make([]uint32, size)
 	at := func(i, j uint32) *uint32 { return &lcs[j+i*(blen+1)] }
-	for i := uint32(1); i <= alen; i++ {
-		for j := uint32(1); j <= blen; j++ {
-			if a[i-1] == b[j-1] {
-				*at(i, j) = *at(i-1, j-1) + 1
+	w := int(blen) + 1
+	for i := 1; i <= int(alen); i++ {
+		prev, row, ai := lcs[(i-1)*w:i*w], lcs[i*w:(i+1)*w], a[i-1]
+		for j := 1; j < len(row) && j <= len(b); j++ {
+			if ai == b[j-1] {
+				row[j] = prev[j-1] + 1
 			} else {
-				*at(i, j) = max(*at(i-1, j), *at(i, j-1))
+				row[j] = max(prev[j], row[j-1])
 			}
 		}
 	}
