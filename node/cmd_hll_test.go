@@ -25,7 +25,7 @@ func TestHLLSideBySide(t *testing.T) {
 		"rpush l a", "pfadd l a", "pfcount l", "pfcount h l", "pfmerge l h", "pfmerge h l", "pfdebug encoding l",
 		"pfdebug encoding nosuch", "pfdebug foo h", "pfdebug foo nosuch", "pfdebug getreg", "pfadd", "pfcount", "pfmerge",
 		"set num 12345", "pfadd num x", "set fake HYLLxxxxxxxxxxxx", "pfcount fake",
-		"pfselftest", "pfselftest x",
+		"pfselftest", "pfselftest x", "config get hll-sparse-max-bytes",
 	)...)
 	// Hand-made headers: a sparse body that does not cover the registers,
 	// a dense value of the wrong length, an unknown encoding.
