@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tidwall/redcon"
 )
 
 // monitorHub holds the clients in MONITOR mode. A monitor receives a line
@@ -108,8 +110,15 @@ func (s *Server) feedMonitors(c *Ctx, cmd *Command, args [][]byte) {
 	s.monitors.mu.RLock()
 	for m := range s.monitors.clients {
 		if m == c.cl {
-			// A monitor's own command: its reply goes first, as in Redis.
-			m.flushToOutbox()
+			// A monitor's own command: its reply goes first, as in
+			// Redis, in the same push (another command's line must not
+			// get between them once the reply is out).
+			w := redcon.BaseWriter(m.conn)
+			if reply := w.Buffer(); len(reply) > 0 {
+				w.SetBuffer(nil)
+				m.push(append(append(make([]byte, 0, len(reply)+len(b)), reply...), b...))
+				continue
+			}
 		}
 		m.push(b)
 	}
