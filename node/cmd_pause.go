@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wardenkv/warden/keyspace"
@@ -13,6 +14,7 @@ import (
 // clients wait (all of them, or those that may write or replicate). A new
 // pause extends (never shortens) the current one, as Redis's pauseClients.
 type clientPause struct {
+	on    atomic.Bool // a pause was set and not yet seen over: every command checks it
 	mu    sync.Mutex
 	all   bool      // ALL rather than WRITE
 	end   time.Time // zero: not paused
@@ -33,12 +35,14 @@ func (p *clientPause) pause(end time.Time, all bool) {
 	if p.woken == nil {
 		p.woken = make(chan struct{})
 	}
+	p.on.Store(true)
 }
 
 func (p *clientPause) unpause() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.end = time.Time{}
+	p.on.Store(false)
 	if p.woken != nil {
 		close(p.woken)
 		p.woken = nil
@@ -47,9 +51,13 @@ func (p *clientPause) unpause() {
 
 // state returns the pause in force: end is zero when there is none.
 func (p *clientPause) state() (all bool, end time.Time, woken chan struct{}) {
+	if !p.on.Load() {
+		return false, time.Time{}, nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.end.IsZero() || !time.Now().Before(p.end) {
+		p.on.Store(false)
 		return false, time.Time{}, nil
 	}
 	return p.all, p.end, p.woken

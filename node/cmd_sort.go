@@ -290,13 +290,18 @@ func sortGeneric(c *Ctx, readonly bool) {
 			}
 			return r
 		}
-		// Pointers are sorted (stable, as glibc's qsort is in practice):
-		// moving the items themselves costs more than comparing them.
+		// Pointers are sorted: moving the items costs more than comparing
+		// them. Only ALPHA BY can compare different items equal; that
+		// sort is stable, as glibc's qsort is in practice.
 		ptrs := make([]*sortItem, len(items))
 		for i := range items {
 			ptrs[i] = &items[i]
 		}
-		slices.SortStableFunc(ptrs, cmp)
+		if alpha && byPattern {
+			slices.SortStableFunc(ptrs, cmp)
+		} else {
+			slices.SortFunc(ptrs, cmp)
+		}
 		sorted := make([]sortItem, len(items))
 		for i, p := range ptrs {
 			sorted[i] = *p
