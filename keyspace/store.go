@@ -471,17 +471,24 @@ func (v View) Flush() {
 	}
 	for i := range v.db.parts {
 		p := &v.db.parts[i]
+		// Redis 7 invalidates only the WATCHes of keys the flush removed
+		// (touchAllWatchedKeysInDb): a watched key that did not exist, or
+		// had expired, is still missing afterwards.
+		for k, ws := range p.watched {
+			o := p.slots[slotmap.Slot([]byte(k))%SlotsPerPart][k]
+			if o == nil || o.Expire != 0 && o.Expire <= v.tx.Now() {
+				continue
+			}
+			for _, w := range ws {
+				w.Dirty.Store(true)
+			}
+		}
 		for s := range p.slots {
 			p.slots[s] = nil
 		}
 		p.volatile = nil
 		p.nkeys.Store(0)
 		p.nvol.Store(0)
-		for _, ws := range p.watched {
-			for _, w := range ws {
-				w.Dirty.Store(true)
-			}
-		}
 		// Clients blocked on a stream that went get an error (XREADGROUP).
 		for k := range p.waiters {
 			v.tx.ready = append(v.tx.ready, ReadyKey{DB: v.db.ID, Key: k})

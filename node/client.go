@@ -74,6 +74,7 @@ type Client struct {
 	subs     map[string]struct{}
 	psubs    map[string]struct{}
 	pushMode atomic.Bool
+	monitor  atomic.Bool // in MONITOR mode (push mode too, not subscribed)
 	outMu    sync.Mutex
 	outbox   []byte
 	writing  bool

@@ -82,8 +82,6 @@ func cmdClientGetRedir(c *Ctx) { c.Int(-1) }
 
 // cmdClientUnpause: warden never pauses clients, so there is nothing to
 // resume.
-func cmdClientUnpause(c *Ctx) { c.OK() }
-
 func cmdClientInfo(c *Ctx) {
 	c.Verbatim(string(c.clientLine(nil, c.cl)))
 }
@@ -119,7 +117,7 @@ func clientType(cl *Client) int {
 		return clientMaster
 	case strings.Contains(f, "S"):
 		return clientReplica
-	case cl.pushMode.Load():
+	case cl.subscribed():
 		return clientPubsub
 	}
 	return clientNormal
@@ -185,7 +183,10 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	cl.mu.Unlock()
 	proto := cl.protoShared.Load()
 	flags := extra
-	if cl.pushMode.Load() {
+	switch {
+	case cl.monitor.Load():
+		flags += "O"
+	case cl.pushMode.Load():
 		flags += "P"
 	}
 	if self && cl.multi != nil {

@@ -23,7 +23,7 @@ func cmdPing(c *Ctx) {
 		c.Err("ERR wrong number of arguments for 'ping' command")
 		return
 	}
-	if c.cl.proto == 2 && c.cl.pushMode.Load() {
+	if c.cl.proto == 2 && c.cl.subscribed() {
 		c.Array(2)
 		c.BulkString("pong")
 		if len(c.Args) == 2 {
@@ -183,6 +183,7 @@ func cmdReset(c *Ctx) {
 	cl := c.cl
 	cl.multi = nil
 	c.s.unwatchAll(cl)
+	c.s.monitors.remove(cl) // RESET ends MONITOR mode; push mode ends below
 	c.s.hub.unsubscribeAll(cl)
 	cl.db = 0
 	cl.dbShared.Store(0)

@@ -43,6 +43,7 @@ func registerServer(t table) {
 			&Command{Name: "no-touch", Arity: 3, Flags: cl, Run: cmdClientNoTouch, Group: "connection"},
 			&Command{Name: "setinfo", Arity: 4, Flags: cl, Run: cmdClientSetInfo, Group: "connection"},
 			&Command{Name: "getredir", Arity: 2, Flags: cl, Run: cmdClientGetRedir, Group: "connection"},
+			&Command{Name: "pause", Arity: -3, Flags: adm, Run: cmdClientPause, Group: "connection"},
 			&Command{Name: "unpause", Arity: 2, Flags: adm, Run: cmdClientUnpause, Group: "connection"},
 			&Command{Name: "help", Arity: 2, Flags: fLoading | fStale, Run: cmdClientHelp, Group: "connection"},
 		)},

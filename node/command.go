@@ -60,9 +60,13 @@ type Command struct {
 	// KeyFn returns the keys of commands whose key positions depend on the
 	// arguments (numkeys); it must tolerate any argument vector.
 	KeyFn func(args [][]byte) [][]byte
-	Run   func(c *Ctx)
-	Subs  map[string]*Command
-	Group string // COMMAND DOCS group (string, list, ...)
+	// WholeDB, when set, reports whether this invocation reads keys its
+	// arguments do not name (SORT's BY and GET patterns): it then locks
+	// the whole database, as fAllKeys does.
+	WholeDB func(args [][]byte) bool
+	Run     func(c *Ctx)
+	Subs    map[string]*Command
+	Group   string // COMMAND DOCS group (string, list, ...)
 
 	calls    atomic.Int64
 	usec     atomic.Int64
@@ -147,11 +151,18 @@ func buildCommandTable() map[string]*Command {
 	registerKeys(t)
 	registerStrings(t)
 	registerBitmaps(t)
+	registerBitOps(t)
+	registerSort(t)
+	registerLCS(t)
+	registerSlowlog(t)
+	registerMonitor(t)
 	registerLists(t)
 	registerHashes(t)
 	registerSets(t)
 	registerZSets(t)
 	registerStreams(t)
+	registerHyperLogLog(t)
+	registerGeo(t)
 	registerTransactions(t)
 	registerPubsub(t)
 	registerDump(t)

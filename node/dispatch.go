@@ -182,7 +182,7 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Err("ERR Command not allowed inside a transaction")
 		return
 	}
-	if cl.proto == 2 && cl.pushMode.Load() && cmd.Flags&fPubsubOK == 0 {
+	if cl.proto == 2 && cl.subscribed() && cmd.Flags&fPubsubOK == 0 {
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
 		return
 	}
@@ -219,8 +219,8 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Status("QUEUED")
 		return
 	}
-	if !s.awaitWritePause(c, cmd) {
-		return // killed while a shutdown paused writes: it never runs
+	if !s.awaitWritePause(c, cmd) || !s.awaitClientPause(c, cmd) {
+		return // killed while writes or clients were paused: it never runs
 	}
 	s.execute(c, cmd, args)
 	if c.block != nil {
@@ -262,7 +262,10 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 		cmd.Run(c)
 	}()
 	cmd.calls.Add(1)
-	cmd.usec.Add(time.Since(start).Microseconds())
+	dur := time.Since(start)
+	cmd.usec.Add(dur.Microseconds())
+	s.slowlogRecord(c, cmd, args, dur)
+	s.feedMonitors(c, cmd, args)
 	if c.failed {
 		cmd.failed.Add(1)
 	}
@@ -281,7 +284,7 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 		return false // it locks for itself (cmdEval)
 	case cmd.Flags&fAllDBs != 0:
 		c.tx = s.store.LockAll()
-	case cmd.Flags&fAllKeys != 0:
+	case cmd.Flags&fAllKeys != 0 || cmd.WholeDB != nil && cmd.WholeDB(args):
 		c.tx = s.store.LockAll(db)
 	default:
 		keys := cmd.keys(args, c.keyBuf[:0])

@@ -134,7 +134,7 @@ func cmdExec(c *Ctx) {
 		}
 		if cmd.Flags&fAllDBs != 0 {
 			whole, allDBs = true, nil
-		} else if cmd.Flags&fAllKeys != 0 && !whole {
+		} else if (cmd.Flags&fAllKeys != 0 || cmd.WholeDB != nil && cmd.WholeDB(args)) && !whole {
 			allDBs = append(allDBs, db)
 		}
 		for _, k := range cmd.keys(args, nil) {

@@ -43,6 +43,7 @@ var multiCases = map[string][][]string{
 	"client|no-touch":         {{"CLIENT", "NO-TOUCH", "on"}},
 	"client|setinfo":          {{"CLIENT", "SETINFO", "LIB-NAME", "x"}},
 	"client|setname":          {{"CLIENT", "SETNAME", "x"}},
+	"client|pause":            {{"CLIENT", "PAUSE", "0", "NOSUCH"}}, // a mode error whatever the sweep puts in
 	"client|unpause":          {{"CLIENT", "UNPAUSE"}},
 	"cluster":                 {{"CLUSTER"}},
 	"cluster|failover":        {{"CLUSTER", "FAILOVER"}},
@@ -287,6 +288,40 @@ var multiCases = map[string][][]string{
 	"zscore":                  {{"ZSCORE", "z", "a"}},
 	"zunion":                  {{"ZUNION", "2", "z", "noz"}},
 	"zunionstore":             {{"ZUNIONSTORE", "d", "2", "z", "noz"}},
+	// HyperLogLog (cmd_hll.go).
+	"pfadd":      {{"PFADD", "d", "a", "b"}, {"PFADD", "s", "a"}},
+	"pfcount":    {{"PFCOUNT", "d"}, {"PFCOUNT", "d", "d2"}, {"PFCOUNT", "s"}},
+	"pfmerge":    {{"PFMERGE", "d", "d2"}, {"PFMERGE", "d", "s"}},
+	"pfdebug":    {{"PFDEBUG", "ENCODING", "d"}, {"PFDEBUG", "ENCODING", "s"}},
+	"pfselftest": {{"PFSELFTEST"}},
+	// BITOP / BITFIELD (cmd_bitop.go).
+	"bitop":       {{"BITOP", "AND", "d", "s", "d2"}, {"BITOP", "NOT", "d", "l"}},
+	"bitfield":    {{"BITFIELD", "s", "GET", "u8", "0", "SET", "i8", "#1", "-1"}, {"BITFIELD", "d", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"}},
+	"bitfield_ro": {{"BITFIELD_RO", "s", "GET", "u8", "0"}, {"BITFIELD_RO", "s", "SET", "u8", "0", "1"}},
+	// SORT (cmd_sort.go).
+	"sort":    {{"SORT", "l", "ALPHA"}, {"SORT", "l", "BY", "nosort", "GET", "#", "STORE", "d"}, {"SORT", "s"}},
+	"sort_ro": {{"SORT_RO", "l", "ALPHA", "DESC", "LIMIT", "0", "2"}},
+	// LCS (cmd_lcs.go).
+	"lcs": {{"LCS", "s", "d", "IDX", "WITHMATCHLEN"}, {"LCS", "s", "l"}},
+	// SLOWLOG (cmd_slowlog.go).
+	"slowlog":       {{"SLOWLOG"}, {"SLOWLOG", "NOSUCH"}},
+	"slowlog|get":   {{"SLOWLOG", "GET"}, {"SLOWLOG", "GET", "-2"}},
+	"slowlog|len":   {{"SLOWLOG", "LEN"}},
+	"slowlog|reset": {{"SLOWLOG", "RESET"}},
+	"slowlog|help":  {{"SLOWLOG", "HELP"}},
+	// MONITOR (cmd_monitor.go): refused inside EXEC, as Redis.
+	"monitor": {{"MONITOR"}},
+	// Geo (cmd_geo.go).
+	"geoadd":               {{"GEOADD", "d", "13.36", "38.11", "p"}, {"GEOADD", "s", "1", "1", "p"}},
+	"geodist":              {{"GEODIST", "z", "a", "b"}},
+	"geohash":              {{"GEOHASH", "z", "a", "b"}},
+	"geopos":               {{"GEOPOS", "z", "a", "b"}},
+	"georadius":            {{"GEORADIUS", "z", "0", "0", "100", "km"}, {"GEORADIUS", "z", "0", "0", "100", "km", "STORE", "d"}},
+	"georadius_ro":         {{"GEORADIUS_RO", "z", "0", "0", "100", "km"}},
+	"georadiusbymember":    {{"GEORADIUSBYMEMBER", "z", "a", "100", "km", "STORE", "d"}},
+	"georadiusbymember_ro": {{"GEORADIUSBYMEMBER_RO", "z", "a", "100", "km"}},
+	"geosearch":            {{"GEOSEARCH", "z", "FROMLONLAT", "0", "0", "BYBOX", "1", "1", "km"}},
+	"geosearchstore":       {{"GEOSEARCHSTORE", "d", "z", "FROMMEMBER", "a", "BYRADIUS", "1", "km"}},
 }
 
 // multiRedisLacks are cases Redis 7.0.15 cannot answer the same way: the

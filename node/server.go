@@ -40,7 +40,13 @@ type Server struct {
 	hub   *pubsubHub
 	stats stats
 	runID string
-	start time.Time
+	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
+	slowlog slowlogState
+	// monitors are the clients in MONITOR mode (cmd_monitor.go).
+	monitors monitorHub
+	// clientPause is CLIENT PAUSE's state (cmd_pause.go).
+	clientPause clientPause
+	start       time.Time
 
 	srv      *redcon.Server
 	ln       net.Listener // nil with port 0 and a tls-port (TLS only, as Redis)
@@ -112,6 +118,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		cfg.OnSet(name, func(string) error { s.loadReplicaLimits(); return nil })
 	}
 	s.loadReplicaLimits()
+	s.initSlowlog()
 	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
 	s.replica.serveStale.Store(cfg.Bool("replica-serve-stale-data"))
 	cfg.OnSet("replica-serve-stale-data", func(v string) error { s.replica.serveStale.Store(v == "yes"); return nil })
@@ -354,6 +361,7 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 		s.log.Debug("protocol error from client", "id", cl.ID, "addr", cl.addr, "err", err)
 	}
 	cl.Kill()
+	s.monitors.remove(cl)
 	s.hub.unsubscribeAll(cl)
 	s.unwatchAll(cl)
 	s.clientMu.Lock()

@@ -44,6 +44,7 @@ var directives = []Directive{
 	{Name: "slowlog-log-slower-than", Usage: "log commands slower than this, microseconds (-1: off)", Default: "10000", Kind: Int, Min: -1, Max: 1 << 62},
 	{Name: "slowlog-max-len", Usage: "entries kept in the slow log", Default: "128", Kind: Int, Min: 0, Max: 1 << 31},
 	{Name: "lua-time-limit", Usage: "alias of busy-reply-threshold, milliseconds", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
+	{Name: "hll-sparse-max-bytes", Usage: "largest sparse HyperLogLog before it turns dense, bytes", Default: "3000", Kind: Memory, Min: 0, Max: 1 << 62},
 	{Name: "busy-reply-threshold", Usage: "script run time after which others get BUSY, milliseconds", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
 	// enable-debug-command gates DEBUG as in Redis 7: no (refused), yes, or
 	// local (only from 127.0.0.1, ::1 or a unix socket). Settable only at
