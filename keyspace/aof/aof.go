@@ -394,8 +394,11 @@ func (a *AOF) flushLocked() error {
 	if cap(buf) <= maxSpare {
 		a.spare = buf[:0]
 	}
-	if a.writeErr.Load() != nil && a.writeErr.Swap(nil) != nil {
+	if a.writeErr.Load() != nil {
+		// Logged before the error clears: whoever sees LastError() nil
+		// finds the recovery in the log.
 		a.log.Warn("AOF write error looks solved, Redis can write again.", "file", a.fileName)
+		a.writeErr.Store(nil)
 	}
 	return nil
 }
