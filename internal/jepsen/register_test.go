@@ -1,0 +1,86 @@
+package jepsen
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// w and r build register ops on key "k": [start, end] in arbitrary units.
+func w(p int, v string, out Outcome, start, end int64) Op {
+	return Op{Process: p, Type: "write", Key: "k", Value: v, Outcome: out, Start: start, End: end}
+}
+
+func r(p int, v string, start, end int64) Op {
+	return Op{Process: p, Type: "read", Key: "k", Value: v, Outcome: OK, Start: start, End: end}
+}
+
+func TestCheckRegister(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ops       []Op
+		linear    bool          // porcupine's verdict
+		want      map[Class]int // anomalies by class
+		forbidden bool          // the run fails
+	}{
+		{"sequential", []Op{w(0, "a", OK, 0, 10), r(1, "a", 11, 20), w(0, "b", OK, 21, 30), r(1, "b", 31, 40)}, true, nil, false},
+		{"concurrent read may see either", []Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 30), r(1, "a", 12, 20), r(2, "b", 13, 19)}, true, nil, false},
+		{"indeterminate write may never happen", []Op{w(0, "a", OK, 0, 10), w(1, "b", Info, 11, 20), r(2, "a", 30, 40)}, true, nil, false},
+		{"indeterminate write may happen late", []Op{w(0, "a", OK, 0, 10), w(1, "b", Info, 11, 20), r(2, "a", 30, 40), r(2, "b", 50, 60)}, true, nil, false},
+		{"refused write is invisible", []Op{w(0, "a", Fail, 0, 10), r(1, "", 11, 20)}, true, nil, false},
+		{"lost write: acked value replaced by the older one for good",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), r(1, "b", 21, 30), r(1, "a", 31, 40), r(2, "a", 50, 60)},
+			false, map[Class]int{LostWrite: 1}, true},
+		{"lost write seen only by the final read",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), func() Op { o := r(1, "a", 100, 110); o.Final = true; return o }()},
+			false, map[Class]int{LostWrite: 1}, true},
+		{"stale read: old value once, newer again after",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), r(1, "a", 21, 30), r(1, "b", 31, 40)},
+			false, map[Class]int{StaleRead: 1}, false},
+		{"dirty read of a refused write",
+			[]Op{w(0, "a", Fail, 0, 10), r(1, "a", 11, 20)},
+			false, map[Class]int{DirtyRead: 1}, true},
+		{"dirty read of a value never written",
+			[]Op{w(0, "a", OK, 0, 10), r(1, "zz", 11, 20)},
+			false, map[Class]int{DirtyRead: 1}, true},
+		{"async write read then rolled back",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", Async, 11, 20), r(1, "b", 21, 30), r(1, "a", 31, 40)},
+			false, map[Class]int{AsyncRollback: 1}, false},
+		{"async write lost without a read: linearizable",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", Async, 11, 20), r(1, "a", 31, 40)},
+			true, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := CheckRegister(tc.ops, 10*time.Second)
+			if got := len(res.NonLinearizable) == 0; got != tc.linear {
+				t.Errorf("linearizable = %v, want %v", got, tc.linear)
+			}
+			for _, c := range Classes {
+				if res.Anomalies.Count[c] != tc.want[c] {
+					t.Errorf("%s: %d, want %d (%v)", c, res.Anomalies.Count[c], tc.want[c], res.Anomalies.List)
+				}
+			}
+			if got := res.Anomalies.Forbidden() > 0; got != tc.forbidden {
+				t.Errorf("forbidden = %v, want %v", got, tc.forbidden)
+			}
+		})
+	}
+}
+
+// A non-linearizable key gets porcupine's HTML view.
+func TestRegisterVisualize(t *testing.T) {
+	res := CheckRegister([]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), r(1, "a", 21, 30), r(2, "a", 31, 40)}, 10*time.Second)
+	if len(res.NonLinearizable) != 1 {
+		t.Fatalf("non-linearizable keys %v, want [k]", res.NonLinearizable)
+	}
+	path := filepath.Join(t.TempDir(), "k.html")
+	if err := res.Visualize(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(b), `set(\"b\")`) {
+		t.Fatalf("visualization %v: missing the write of b (%d bytes)", err, len(b))
+	}
+}
