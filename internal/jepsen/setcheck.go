@@ -1,0 +1,104 @@
+package jepsen
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// SetResult is what CheckSet found.
+type SetResult struct {
+	Attempted, WaitAcked, AsyncAcked, Failed, Indeterminate int
+	LostWaitAcked, LostAsync                                int
+	// AsyncLossAfterFault is, over the lost async-acknowledged adds, the
+	// longest time from the start of the fault before each to its
+	// acknowledgement (compare with the lease); -1 if none was lost.
+	AsyncLossAfterFault time.Duration
+	Anomalies           Anomalies
+}
+
+// CheckSet checks the "add" ops (SADD of unique values) against each
+// key's final "read-set": every add acknowledged with WAIT must be
+// present; a refused add, or a value no one added, must not be.
+// Asynchronously acknowledged adds that are missing are counted apart
+// (AsyncLost, allowed).
+func CheckSet(ops []Op) SetResult {
+	res := SetResult{AsyncLossAfterFault: -1}
+	final := map[string]map[string]bool{}
+	var faults []int64
+	for _, op := range ops {
+		switch {
+		case op.Type == "read-set" && op.Final && op.Outcome == OK:
+			m := map[string]bool{}
+			for _, v := range op.Values {
+				m[v] = true
+			}
+			final[op.Key] = m
+		case op.Type == "nemesis" && op.Value == "start":
+			faults = append(faults, op.Start)
+		}
+	}
+	sort.Slice(faults, func(i, j int) bool { return faults[i] < faults[j] })
+	added := map[string]map[string]Op{}
+	for _, op := range ops {
+		if op.Type != "add" {
+			continue
+		}
+		res.Attempted++
+		if added[op.Key] == nil {
+			added[op.Key] = map[string]Op{}
+		}
+		added[op.Key][op.Value] = op
+		present, checked := final[op.Key]
+		if !checked {
+			continue
+		}
+		switch op.Outcome {
+		case OK:
+			res.WaitAcked++
+			if !present[op.Value] {
+				res.LostWaitAcked++
+				res.Anomalies.add(Anomaly{Class: LostWrite, Key: op.Key, Detail: fmt.Sprintf("SADD %s was acknowledged by WAIT (%d replicas) and is not in the final set", op.Value, op.Acks), Ops: []Op{op}})
+			}
+		case Async:
+			res.AsyncAcked++
+			if !present[op.Value] {
+				res.LostAsync++
+				res.Anomalies.add(Anomaly{Class: AsyncLost, Key: op.Key, Detail: fmt.Sprintf("SADD %s acknowledged, WAIT answered %d, not in the final set", op.Value, op.Acks), Ops: []Op{op}})
+				if i := sort.Search(len(faults), func(i int) bool { return faults[i] > op.End }); i > 0 {
+					res.AsyncLossAfterFault = max(res.AsyncLossAfterFault, time.Duration(op.End-faults[i-1]))
+				}
+			}
+		case Fail:
+			res.Failed++
+			if present[op.Value] {
+				res.Anomalies.add(Anomaly{Class: DirtyRead, Key: op.Key, Detail: fmt.Sprintf("SADD %s was refused (%s) yet is in the final set", op.Value, op.Err), Ops: []Op{op}})
+			}
+		case Info:
+			res.Indeterminate++
+		}
+	}
+	keys := make([]string, 0, len(added))
+	for k := range added {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		present, ok := final[k]
+		if !ok {
+			res.Anomalies.add(Anomaly{Class: Unchecked, Key: k, Detail: "no final read of the set"})
+			continue
+		}
+		var extra []string
+		for v := range present {
+			if _, ok := added[k][v]; !ok {
+				extra = append(extra, v)
+			}
+		}
+		sort.Strings(extra)
+		for _, v := range extra {
+			res.Anomalies.add(Anomaly{Class: DirtyRead, Key: k, Detail: fmt.Sprintf("%s is in the final set but no client added it", v)})
+		}
+	}
+	return res
+}
