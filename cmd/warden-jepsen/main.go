@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,8 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/jepsen"
 )
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 func main() { os.Exit(run()) }
 
@@ -30,6 +36,7 @@ func run() int {
 	target := fs.String("target", "netns", "netns: local processes in network namespaces (docker compose: not yet)")
 	results := fs.String("results", "", "results directory (default results/jepsen-<seed>)")
 	clients := fs.Int("clients", 4, "clients per workload")
+	rate := fs.Int("rate", 100, "operations per second per client (0: unpaced)")
 	lease := fs.Int("lease-ms", 0, "--master-lease-ms of the nodes (0: warden's default)")
 	down := fs.Int("down-after-ms", 0, "--down-after-milliseconds of the nodes (0: warden's default)")
 	checkLimit := fs.Duration("check-timeout", time.Minute, "porcupine's limit per key")
@@ -68,10 +75,12 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "warden-jepsen: -duration and -faults are both 0: the run would never end")
 		return 2
 	}
+	// go-redis logs every failed dial; the history has them all.
+	redis.SetLogger(quiet{})
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	log.Info("warden-jepsen", "seed", *seed, "results", *results)
 	res, err := jepsen.Run(jepsen.Config{Seed: *seed, Duration: *duration, Faults: *faults, Kinds: kinds, Workload: *workload,
-		Topology: *topology, Target: *target, Results: *results, Clients: *clients, LeaseMs: *lease, DownMs: *down,
+		Topology: *topology, Target: *target, Results: *results, Clients: *clients, Rate: *rate, LeaseMs: *lease, DownMs: *down,
 		CheckLimit: *checkLimit, Out: os.Stdout, Log: log})
 	if errors.Is(err, jepsen.ErrSkipped) {
 		fmt.Printf("SKIP: %v\n", err)

@@ -43,10 +43,13 @@ type Op struct {
 	End     int64    `json:"end"`
 	Node    string   `json:"node,omitempty"` // the node that answered (host:port)
 	Acks    int      `json:"acks,omitempty"` // WAIT's answer
-	Err     string   `json:"err,omitempty"`
-	Final   bool     `json:"final,omitempty"` // read after the run, once healed and converged
-	Epoch   uint64   `json:"epoch,omitempty"` // "record": the shard epoch first seen at Start
-	Info    string   `json:"info,omitempty"`  // nemesis: what was done
+	// Acked is when SET/SADD itself was answered OK, before WAIT: the
+	// master accepted the write between Start and Acked.
+	Acked int64  `json:"acked,omitempty"`
+	Err   string `json:"err,omitempty"`
+	Final bool   `json:"final,omitempty"` // read after the run, once healed and converged
+	Epoch uint64 `json:"epoch,omitempty"` // "record": the shard epoch first seen at Start
+	Info  string `json:"info,omitempty"`  // nemesis: what was done
 }
 
 // Recorder collects a run's history from many goroutines.

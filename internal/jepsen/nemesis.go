@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -112,8 +113,7 @@ func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target s
 		if l == nil {
 			return "", 0, nil, fmt.Errorf("no Raft leader known")
 		}
-		e.c.Partition(l)
-		return l.ID + " (leader" + strings.TrimPrefix(role(l, m), " ("), between(3*time.Second, 6*time.Second), func() { e.c.Heal(l) }, nil
+		return fmt.Sprintf("%s (leader,%s", l.ID, strings.TrimPrefix(role(l, m), " (")), between(3*time.Second, 6*time.Second), func() { e.c.Heal(l) }, nil
 	case SplitKind:
 		nodes := append([]*clustertest.Node{}, e.c.Nodes...)
 		rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
@@ -176,10 +176,9 @@ func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target s
 			return m.ID, 0, nil, err
 		}
 		f := filepath.Join(dir, "jepsen-filler")
-		free := int64(fs.Bavail) * int64(fs.Bsize)
-		if out, err := exec.Command("fallocate", "-l", strconv.FormatInt(free, 10), f).CombinedOutput(); err != nil {
+		if err := fill(f, int64(fs.Bavail)*int64(fs.Bsize)); err != nil {
 			os.Remove(f)
-			return m.ID, 0, nil, fmt.Errorf("fallocate: %w: %s", err, out)
+			return m.ID, 0, nil, err
 		}
 		e.mu.Lock()
 		e.fills[m.ID] = f
@@ -214,4 +213,30 @@ func startNode(t *runTB, n *clustertest.Node) (err error) {
 	}()
 	n.RestartAsync(t)
 	return nil
+}
+
+// fill takes every free byte of the filesystem holding path: fallocate of
+// about what statfs says is free (tmpfs keeps a little back), then zeros
+// appended until ENOSPC.
+func fill(path string, free int64) error {
+	for size := free; size > 0; size -= 1 << 20 {
+		if exec.Command("fallocate", "-l", strconv.FormatInt(size, 10), path).Run() == nil {
+			break
+		}
+		os.Remove(path)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return nil
+			}
+			return fmt.Errorf("fill %s: %w", path, err)
+		}
+	}
 }

@@ -30,6 +30,7 @@ type Config struct {
 	Target     string        // "netns" (docker compose: not yet)
 	Results    string        // results directory
 	Clients    int           // per workload
+	Rate       int           // ops per second per client (0: as fast as it goes)
 	LeaseMs    int           // --master-lease-ms (0: warden's default)
 	DownMs     int           // --down-after-milliseconds (0: warden's default)
 	CheckLimit time.Duration // porcupine's time per key
@@ -151,6 +152,9 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	}
 	cc := &clientConfig{rec: e.rec, sentinels: sentinels, need: len(c.Nodes) / 2, waitMs: 500,
 		opTimeout: time.Second, procs: new(atomic.Int64), regOps: new(atomic.Int64)}
+	if cfg.Rate > 0 {
+		cc.interval = time.Second / time.Duration(cfg.Rate)
+	}
 	wctx, stopWork := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	id := 0

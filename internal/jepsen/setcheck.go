@@ -11,8 +11,9 @@ type SetResult struct {
 	Attempted, WaitAcked, AsyncAcked, Failed, Indeterminate int
 	LostWaitAcked, LostAsync                                int
 	// AsyncLossAfterFault is, over the lost async-acknowledged adds, the
-	// longest time from the start of the fault before each to its
-	// acknowledgement (compare with the lease); -1 if none was lost.
+	// longest time from the start of the fault before each to the SADD's
+	// reply (the master accepted it no later; compare with the lease); -1
+	// if none was lost.
 	AsyncLossAfterFault time.Duration
 	Anomalies           Anomalies
 }
@@ -65,8 +66,12 @@ func CheckSet(ops []Op) SetResult {
 			if !present[op.Value] {
 				res.LostAsync++
 				res.Anomalies.add(Anomaly{Class: AsyncLost, Key: op.Key, Detail: fmt.Sprintf("SADD %s acknowledged, WAIT answered %d, not in the final set", op.Value, op.Acks), Ops: []Op{op}})
-				if i := sort.Search(len(faults), func(i int) bool { return faults[i] > op.End }); i > 0 {
-					res.AsyncLossAfterFault = max(res.AsyncLossAfterFault, time.Duration(op.End-faults[i-1]))
+				acked := op.Acked
+				if acked == 0 {
+					acked = op.End
+				}
+				if i := sort.Search(len(faults), func(i int) bool { return faults[i] > acked }); i > 0 {
+					res.AsyncLossAfterFault = max(res.AsyncLossAfterFault, time.Duration(acked-faults[i-1]))
 				}
 			}
 		case Fail:

@@ -42,9 +42,10 @@ func TestCheckSetAsyncLossAfterFault(t *testing.T) {
 	ms := int64(time.Millisecond)
 	res := CheckSet([]Op{
 		{Type: "nemesis", Value: "start", Start: 100 * ms},
-		add("a", Async, 500*ms, 600*ms), add("b", Async, 50*ms, 60*ms), finalSet()})
-	if res.LostAsync != 2 || res.AsyncLossAfterFault != 500*time.Millisecond {
-		t.Fatalf("lost %d, after fault %v; want 2, 500ms", res.LostAsync, res.AsyncLossAfterFault)
+		func() Op { o := add("a", Async, 500*ms, 1100*ms); o.Acked = 520 * ms; return o }(),
+		add("b", Async, 50*ms, 60*ms), finalSet()})
+	if res.LostAsync != 2 || res.AsyncLossAfterFault != 420*time.Millisecond {
+		t.Fatalf("lost %d, after fault %v; want 2, 420ms", res.LostAsync, res.AsyncLossAfterFault)
 	}
 }
 

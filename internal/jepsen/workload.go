@@ -21,6 +21,7 @@ type clientConfig struct {
 	opTimeout time.Duration // per command
 	procs     *atomic.Int64 // lane allocator
 	regOps    *atomic.Int64 // register ops issued, for key rotation
+	interval  time.Duration // each client's pace: one op per interval at most
 }
 
 // Register keys rotate so that porcupine checks short per-key histories
@@ -44,6 +45,21 @@ type client struct {
 	cl    *redis.Client
 	addr  string
 	seq   int
+	next  time.Time // pacing
+}
+
+// pace waits for the client's next slot, so the history stays a size the
+// checkers and a reader can handle.
+func (c *client) pace(ctx context.Context) {
+	if c.cfg.interval <= 0 {
+		return
+	}
+	now := time.Now()
+	if c.next.After(now) {
+		sleepCtx(ctx, c.next.Sub(now))
+		now = c.next
+	}
+	c.next = now.Add(c.cfg.interval)
 }
 
 func newClient(cfg *clientConfig, id int, seed uint64) *client {
@@ -99,6 +115,7 @@ func (c *client) runRegister(ctx context.Context) {
 		if c.cl == nil && !c.connect(ctx) {
 			continue
 		}
+		c.pace(ctx)
 		n := c.cfg.regOps.Add(1) - 1
 		base := (n / (opsPerRegisterKey * activeRegisterKeys)) * activeRegisterKeys
 		key := fmt.Sprintf("r:%d", base+int64(c.rng.IntN(activeRegisterKeys)))
@@ -119,6 +136,7 @@ func (c *client) runSet(ctx context.Context) {
 		if c.cl == nil && !c.connect(ctx) {
 			continue
 		}
+		c.pace(ctx)
 		c.seq++
 		key := fmt.Sprintf("s:%d", c.rng.IntN(setKeys))
 		c.after(ctx, c.write(ctx, "add", key, fmt.Sprintf("%d-%d", c.id, c.seq)))
@@ -161,6 +179,7 @@ func (c *client) write(ctx context.Context, typ, key, val string) Op {
 		op.End, op.Outcome, op.Err = c.cfg.rec.Now(), outcomeOf(err), err.Error()
 		return op
 	}
+	op.Acked = c.cfg.rec.Now()
 	cctx, cancel = context.WithTimeout(ctx, c.cfg.opTimeout+time.Duration(c.cfg.waitMs)*time.Millisecond)
 	n, err := c.cl.Do(cctx, "WAIT", c.cfg.need, c.cfg.waitMs).Int64()
 	cancel()
