@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -79,7 +81,11 @@ func run() int {
 	redis.SetLogger(quiet{})
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	log.Info("warden-jepsen", "seed", *seed, "results", *results)
-	res, err := jepsen.Run(jepsen.Config{Seed: *seed, Duration: *duration, Faults: *faults, Kinds: kinds, Workload: *workload,
+	// Ctrl-C ends the faults early; the run still heals, checks, reports
+	// and removes its namespaces and mounts. A second one kills it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
+	res, err := jepsen.Run(jepsen.Config{Ctx: ctx, Seed: *seed, Duration: *duration, Faults: *faults, Kinds: kinds, Workload: *workload,
 		Topology: *topology, Target: *target, Results: *results, Clients: *clients, Rate: *rate, LeaseMs: *lease, DownMs: *down,
 		CheckLimit: *checkLimit, Out: os.Stdout, Log: log})
 	if errors.Is(err, jepsen.ErrSkipped) {

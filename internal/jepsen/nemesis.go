@@ -113,6 +113,7 @@ func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target s
 		if l == nil {
 			return "", 0, nil, fmt.Errorf("no Raft leader known")
 		}
+		e.c.Partition(l)
 		return fmt.Sprintf("%s (leader,%s", l.ID, strings.TrimPrefix(role(l, m), " (")), between(3*time.Second, 6*time.Second), func() { e.c.Heal(l) }, nil
 	case SplitKind:
 		nodes := append([]*clustertest.Node{}, e.c.Nodes...)
@@ -239,4 +240,55 @@ func fill(path string, free int64) error {
 			return fmt.Errorf("fill %s: %w", path, err)
 		}
 	}
+}
+
+// networkKinds drop packets with iptables in some node's namespace.
+var networkKinds = map[string]bool{IsolateMasterKind: true, IsolateLeaderKind: true, SplitKind: true,
+	BridgeKind: true, OneWayKind: true, LossyKind: true}
+
+// inEffect checks that a fault just injected is really there (a rule in
+// some namespace, a stopped or dead process, a full disk), so that a
+// nemesis bug cannot pass for a resilient cluster.
+func (e *env) inEffect(kind string) error {
+	switch {
+	case networkKinds[kind]:
+		for _, n := range e.c.Nodes {
+			out, err := n.NetnsExec("iptables", "-w", "-S")
+			if err == nil && strings.Contains(out, "-j DROP") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: no DROP rule in any node's firewall", kind)
+	case kind == KillKind:
+		for _, n := range e.c.Nodes {
+			if !n.Running() {
+				return nil
+			}
+		}
+		return fmt.Errorf("kill: every node still runs")
+	case kind == PauseShortKind || kind == PauseLongKind:
+		for _, n := range e.c.Nodes {
+			if n.Stopped() {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: no node stopped", kind)
+	case kind == DiskFullKind:
+		for id, dir := range e.mounts {
+			var fs syscall.Statfs_t
+			if e.fills[id] != "" && syscall.Statfs(dir, &fs) == nil && fs.Bavail == 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("disk-full: no node's filesystem is full")
+	case kind == NetemKind:
+		for _, n := range e.c.Nodes {
+			out, err := n.NetnsExec("tc", "qdisc", "show", "dev", "eth0")
+			if err == nil && strings.Contains(out, "netem") {
+				return nil
+			}
+		}
+		return fmt.Errorf("netem: no netem qdisc")
+	}
+	return nil
 }

@@ -35,7 +35,10 @@ type Config struct {
 	DownMs     int           // --down-after-milliseconds (0: warden's default)
 	CheckLimit time.Duration // porcupine's time per key
 	Out        io.Writer     // the summary table
-	Log        *slog.Logger
+	// Ctx, when cancelled (SIGINT), ends the nemesis early; the run still
+	// heals, converges, checks and reports what it recorded.
+	Ctx context.Context
+	Log *slog.Logger
 }
 
 // Result is the run's verdict and figures.
@@ -114,6 +117,10 @@ func Run(cfg Config) (res *Result, err error) {
 
 func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	ctx := context.Background()
+	stop := cfg.Ctx
+	if stop == nil {
+		stop = ctx
+	}
 	log := cfg.Log
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6a657073656e))
 	base := filepath.Join(t.dir, "nodes")
@@ -181,7 +188,7 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	start := time.Now()
 	var deck []string
 	sleepCtx(ctx, 2*time.Second) // a baseline before the first fault
-	for (cfg.Duration == 0 || time.Since(start) < cfg.Duration) && (cfg.Faults == 0 || len(res.Faults) < cfg.Faults) {
+	for stop.Err() == nil && (cfg.Duration == 0 || time.Since(start) < cfg.Duration) && (cfg.Faults == 0 || len(res.Faults) < cfg.Faults) {
 		if len(deck) == 0 {
 			deck = append(deck, kinds...)
 			rng.Shuffle(len(deck), func(i, j int) { deck[i], deck[j] = deck[j], deck[i] })
@@ -197,9 +204,12 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 			continue
 		}
 		f.Target = target
+		if err := e.inEffect(kind); err != nil {
+			res.HarnessErrs = append(res.HarnessErrs, fmt.Sprintf("fault %d (%s %s) not in effect: %v", len(res.Faults)+1, kind, target, err))
+		}
 		e.rec.Add(Op{Type: "nemesis", Value: "start", Key: kind, Info: target, Start: f.Start, End: e.rec.Now()})
 		log.Info("fault", "n", len(res.Faults)+1, "kind", kind, "target", target, "hold", hold.Round(time.Millisecond), "at", time.Duration(f.Start).Round(time.Millisecond))
-		sleepCtx(ctx, hold)
+		sleepCtx(stop, hold)
 		heal()
 		e.healAll() // whatever else the fault left (a node that died of a full disk)
 		f.Healed = e.rec.Now()
@@ -212,7 +222,7 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 		}
 		res.Faults = append(res.Faults, f)
 		// A quiet stretch, so each fault's outage is its own.
-		sleepCtx(ctx, time.Second+time.Duration(rng.Int64N(int64(time.Second))))
+		sleepCtx(stop, time.Second+time.Duration(rng.Int64N(int64(time.Second))))
 	}
 	stopWork()
 	wg.Wait()
