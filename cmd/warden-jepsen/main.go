@@ -42,8 +42,20 @@ func run() int {
 	lease := fs.Int("lease-ms", 0, "--master-lease-ms of the nodes (0: warden's default)")
 	down := fs.Int("down-after-ms", 0, "--down-after-milliseconds of the nodes (0: warden's default)")
 	checkLimit := fs.Duration("check-timeout", time.Minute, "porcupine's limit per key")
+	recheck := fs.String("check", "", "only run the checkers over a saved history.jsonl and print the anomalies")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
+	}
+	if *recheck != "" {
+		as, err := jepsen.Recheck(*recheck, os.Stdout, *checkLimit)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warden-jepsen: %v\n", err)
+			return 2
+		}
+		if as.Forbidden() > 0 {
+			return 1
+		}
+		return 0
 	}
 	if *seed == 0 {
 		*seed = uint64(time.Now().UnixNano())

@@ -120,10 +120,11 @@ func CheckRegister(ops []Op, timeout time.Duration) RegisterResult {
 	}
 	sort.Strings(keys)
 	res := RegisterResult{Keys: len(keys), model: registerModel}
+	tl := newTimeline(ops)
 	var bad []porcupine.Operation
 	for _, k := range keys {
 		kops := byKey[k]
-		found := classify(k, kops)
+		found := classify(k, kops, tl)
 		pops := porcupineOps(kops)
 		verdict := porcupine.CheckOperationsTimeout(registerModel, pops, timeout)
 		switch verdict {
@@ -165,9 +166,10 @@ func effectEnd(w Op) int64 {
 
 // classify applies the anomaly rules to one key's ops. Values are unique
 // per write, so a read names the write it saw.
-func classify(key string, ops []Op) Anomalies {
+func classify(key string, ops []Op, tl timeline) Anomalies {
 	var found Anomalies
 	lost := map[string]bool{} // each lost write is reported once
+	flagged := map[int]bool{} // reads already explained, by index in reads
 	writes := map[string]Op{}
 	var acked, reads []Op
 	for _, op := range ops {
@@ -210,23 +212,35 @@ func classify(key string, ops []Op) Anomalies {
 				continue
 			}
 			// Rolled back: a later read sees a value older than this one.
-			for _, r3 := range later {
-				if r3.Value != r.Value && olderThan(r3.Value, w) {
-					c, why := AsyncRollback, "acknowledged only asynchronously"
-					if w.Outcome == OK {
-						c, why = LostWrite, "acknowledged by WAIT"
-						if lost[w.Value] {
-							break
-						}
-						lost[w.Value] = true
-					}
-					if w.Outcome == Info {
-						why = "indeterminate"
-					}
-					found.add(Anomaly{Class: c, Key: key, Detail: fmt.Sprintf("read %q (%s), then a later read saw the older %q", r.Value, why, r3.Value), Ops: []Op{w, r, r3}})
+			// From a node the record no longer named master, that is a
+			// deposed master's stale read; from the master, the write is
+			// gone (lost if WAIT acknowledged it, else the async window).
+			for k := len(reads) - len(later); k < len(reads); k++ {
+				r3 := reads[k]
+				if flagged[k] || r3.Value == r.Value || !olderThan(r3.Value, w) {
+					continue
+				}
+				flagged[k] = true
+				if tl.deposed(r3.Node, r3.Start, r3.End) {
+					found.add(Anomaly{Class: StaleRead, Key: key, Detail: fmt.Sprintf("read %q, then the older %q from %s, which the record no longer named master", r.Value, r3.Value, r3.Node), Ops: []Op{w, r, r3}})
 					break
 				}
+				c, why := AsyncRollback, "acknowledged only asynchronously"
+				switch w.Outcome {
+				case OK:
+					c, why = LostWrite, "acknowledged by WAIT"
+				case Info:
+					why = "indeterminate"
+				}
+				if c != LostWrite || !lost[w.Value] {
+					lost[w.Value] = c == LostWrite
+					found.add(Anomaly{Class: c, Key: key, Detail: fmt.Sprintf("read %q (%s), then the master %s answered the older %q", r.Value, why, r3.Node, r3.Value), Ops: []Op{w, r, r3}})
+				}
+				break
 			}
+		}
+		if flagged[i] {
+			continue
 		}
 		// Overwritten: a WAIT-acknowledged write newer than the value read
 		// had completed before the read began.
@@ -241,31 +255,98 @@ func classify(key string, ops []Op) Anomalies {
 			continue
 		}
 		w2 := *newest
-		var seen *Op
+		if tl.deposed(r.Node, r.Start, r.End) {
+			found.add(Anomaly{Class: StaleRead, Key: key, Detail: fmt.Sprintf("read %q after %q was acknowledged, from %s, which the record no longer named master", r.Value, w2.Value, r.Node), Ops: []Op{w2, r}})
+			continue
+		}
+		seen := -1
 		for j, r3 := range later {
-			if r3.Value == w2.Value || (r3.Value != "" && !olderThan(r3.Value, w2)) {
-				seen = &later[j]
+			if r3.Value == w2.Value {
+				seen = j
 				break
 			}
 		}
-		if seen != nil {
-			found.add(Anomaly{Class: StaleRead, Key: key, Detail: fmt.Sprintf("read %q after %q was acknowledged; a later read saw %q", r.Value, w2.Value, seen.Value), Ops: []Op{w2, r, *seen}})
+		if seen >= 0 {
+			found.add(Anomaly{Class: StaleRead, Key: key, Detail: fmt.Sprintf("read %q after %q was acknowledged; a later read saw %q again", r.Value, w2.Value, w2.Value), Ops: []Op{w2, r, later[seen]}})
 			continue
 		}
 		if lost[w2.Value] {
 			continue
 		}
-		if len(later) == 0 && !r.Final {
-			found.add(Anomaly{Class: StaleRead, Key: key, Detail: fmt.Sprintf("read %q after %q was acknowledged; no later read to tell stale from lost", r.Value, w2.Value), Ops: []Op{w2, r}})
-			continue
-		}
-		// No later read sees it (or this is the read after the heal): lost.
+		// The master answered a value older than a WAIT-acknowledged
+		// write, and no later read sees that write: lost.
 		last := r
 		if len(later) > 0 {
 			last = later[len(later)-1]
 		}
 		lost[w2.Value] = true
-		found.add(Anomaly{Class: LostWrite, Key: key, Detail: fmt.Sprintf("%q was acknowledged by WAIT (%d replicas) but reads after it, to the last, see %q", w2.Value, w2.Acks, last.Value), Ops: []Op{w2, r, last}})
+		found.add(Anomaly{Class: LostWrite, Key: key, Detail: fmt.Sprintf("%q was acknowledged by WAIT (%d replicas); the master %s then answered %q and no later read sees it (last: %q)", w2.Value, w2.Acks, r.Node, r.Value, last.Value), Ops: []Op{w2, r, last}})
 	}
 	return found
+}
+
+// timeline is the record's masters as the monitor saw them: for telling a
+// deposed master's stale read from a rollback on the real master.
+type timeline struct {
+	seen  []int64  // when each epoch was first seen, ascending
+	addrs []string // its master's address
+}
+
+func newTimeline(ops []Op) timeline {
+	var recs []Op
+	for _, op := range ops {
+		if op.Type == "record" {
+			recs = append(recs, op)
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Epoch < recs[j].Epoch })
+	var tl timeline
+	for _, r := range recs {
+		tl.seen = append(tl.seen, r.Start)
+		tl.addrs = append(tl.addrs, r.Node)
+	}
+	return tl
+}
+
+// recordSlack is how late the monitor may see a new epoch (it polls every
+// 100 ms, each /status may take a while under load).
+const recordSlack = int64(time.Second)
+
+// deposed reports whether node served [t0, t1] as a master the record no
+// longer named: not master then, or replaced by another node's epoch seen
+// within recordSlack (a stale read so close to the change is the deposed
+// master's, since the new one had just been named).
+func (tl timeline) deposed(node string, t0, t1 int64) bool {
+	if !tl.master(node, t0, t1) {
+		return true
+	}
+	i := sort.Search(len(tl.seen), func(i int) bool { return tl.seen[i] > t0 }) - 1
+	if i < 0 || tl.addrs[i] != node {
+		return false // it became master within the window
+	}
+	for j := i + 1; j < len(tl.seen) && tl.seen[j] <= t1+recordSlack; j++ {
+		if tl.addrs[j] != node {
+			return true
+		}
+	}
+	return false
+}
+
+// master reports whether the record named node master at some time in
+// [t0, t1+recordSlack]. With no record at all it answers true: without
+// evidence a read is not excused.
+func (tl timeline) master(node string, t0, t1 int64) bool {
+	if len(tl.seen) == 0 {
+		return true
+	}
+	i := sort.Search(len(tl.seen), func(i int) bool { return tl.seen[i] > t0 }) - 1
+	if i >= 0 && tl.addrs[i] == node {
+		return true
+	}
+	for j := i + 1; j < len(tl.seen) && tl.seen[j] <= t1+recordSlack; j++ {
+		if tl.addrs[j] == node {
+			return true
+		}
+	}
+	return false
 }

@@ -36,6 +36,14 @@ func TestCheckRegister(t *testing.T) {
 		{"lost write seen only by the final read",
 			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), func() Op { o := r(1, "a", 100, 110); o.Final = true; return o }()},
 			false, map[Class]int{LostWrite: 1}, true},
+		{"stale read of a deposed master: a value vanishes once, then is back",
+			[]Op{rec(1, "old", 0), rec(2, "new", 1), at(w(0, "a", OK, 2e9, 2e9+10), "new"), at(r(1, "a", 2e9+11, 2e9+20), "new"),
+				at(r(2, "", 2e9+21, 2e9+30), "old"), at(r(1, "a", 2e9+31, 2e9+40), "new")},
+			false, map[Class]int{StaleRead: 1}, false},
+		{"the same from the master is a lost write",
+			[]Op{rec(1, "old", 0), rec(2, "new", 1), at(w(0, "a", OK, 2e9, 2e9+10), "new"), at(r(1, "a", 2e9+11, 2e9+20), "new"),
+				at(r(2, "", 2e9+21, 2e9+30), "new"), at(r(1, "b", 2e9+31, 2e9+40), "new"), at(w(0, "b", OK, 2e9+25, 2e9+29), "new")},
+			false, map[Class]int{LostWrite: 1}, true},
 		{"stale read: old value once, newer again after",
 			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), r(1, "a", 21, 30), r(1, "b", 31, 40)},
 			false, map[Class]int{StaleRead: 1}, false},
@@ -83,4 +91,9 @@ func TestRegisterVisualize(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `set(\"b\")`) {
 		t.Fatalf("visualization %v: missing the write of b (%d bytes)", err, len(b))
 	}
+}
+
+func at(op Op, node string) Op {
+	op.Node = node
+	return op
 }
