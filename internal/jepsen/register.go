@@ -184,6 +184,12 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 		}
 	}
 	sort.Slice(reads, func(i, j int) bool { return reads[i].Start < reads[j].Start })
+	firstSeen := map[string]int64{} // the earliest end of a read of each value
+	for _, r := range reads {
+		if t, ok := firstSeen[r.Value]; !ok || r.End < t {
+			firstSeen[r.Value] = r.End
+		}
+	}
 	// olderThan: the write of value v surely took effect before w began
 	// ("" is the initial value, older than everything).
 	olderThan := func(v string, w Op) bool {
@@ -217,7 +223,10 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 			// gone (lost if WAIT acknowledged it, else the async window).
 			for k := len(reads) - len(later); k < len(reads); k++ {
 				r3 := reads[k]
-				if flagged[k] || r3.Value == r.Value || !olderThan(r3.Value, w) {
+				// Older: its write surely preceded w, or a read that ended
+				// before r began saw it (so it preceded v in any order).
+				fs, seenBefore := firstSeen[r3.Value]
+				if flagged[k] || r3.Value == r.Value || !(olderThan(r3.Value, w) || (seenBefore && fs < r.Start)) {
 					continue
 				}
 				flagged[k] = true
