@@ -210,9 +210,17 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 		e.rec.Add(Op{Type: "nemesis", Value: "start", Key: kind, Info: target, Start: f.Start, End: e.rec.Now()})
 		log.Info("fault", "n", len(res.Faults)+1, "kind", kind, "target", target, "hold", hold.Round(time.Millisecond), "at", time.Duration(f.Start).Round(time.Millisecond))
 		sleepCtx(stop, hold)
+		t0 := time.Now()
 		heal()
-		e.healAll() // whatever else the fault left (a node that died of a full disk)
 		f.Healed = e.rec.Now()
+		if d := time.Since(t0); d > time.Second {
+			log.Warn("undoing the fault was slow", "kind", kind, "took", d.Round(time.Millisecond))
+		}
+		t0 = time.Now()
+		e.healAll() // whatever else the fault left (a node that died of a full disk)
+		if d := time.Since(t0); d > time.Second {
+			log.Warn("healing every node was slow", "kind", kind, "took", d.Round(time.Millisecond))
+		}
 		e.rec.Add(Op{Type: "nemesis", Value: "stop", Key: kind, Info: target, Start: f.Healed, End: f.Healed})
 		d, ok, why := e.waitHealthy(ctx, 60*time.Second)
 		f.Recovered, f.OK, f.Reconv, f.Why = e.rec.Now(), ok, d, why

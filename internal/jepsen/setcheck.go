@@ -10,12 +10,16 @@ import (
 type SetResult struct {
 	Attempted, WaitAcked, AsyncAcked, Failed, Indeterminate int
 	LostWaitAcked, LostAsync                                int
-	// AsyncLossAfterFault is, over the lost async-acknowledged adds, the
-	// longest time from the start of the fault before each to the SADD's
-	// reply (the master accepted it no later; compare with the lease); -1
-	// if none was lost.
+	// AsyncLossAfterFault is, over the lost async-acknowledged adds
+	// accepted while a fault was in force, the longest time from the
+	// fault's start to the SADD's reply (the master accepted it no later):
+	// a cut-off master must stop within the lease. -1 if there was none.
 	AsyncLossAfterFault time.Duration
-	Anomalies           Anomalies
+	// AsyncLossBeforeFault is, over the other lost async adds, the longest
+	// time from the SADD's reply to the next fault (a kill, a pause): how
+	// far back the crash's async window reached. -1 if there was none.
+	AsyncLossBeforeFault time.Duration
+	Anomalies            Anomalies
 }
 
 // CheckSet checks the "add" ops (SADD of unique values) against each
@@ -24,9 +28,11 @@ type SetResult struct {
 // Asynchronously acknowledged adds that are missing are counted apart
 // (AsyncLost, allowed).
 func CheckSet(ops []Op) SetResult {
-	res := SetResult{AsyncLossAfterFault: -1}
+	res := SetResult{AsyncLossAfterFault: -1, AsyncLossBeforeFault: -1}
 	final := map[string]map[string]bool{}
-	var faults []int64
+	type window struct{ start, end int64 } // end -1: never healed
+	var faults []window
+	var stops []int64
 	for _, op := range ops {
 		switch {
 		case op.Type == "read-set" && op.Final && op.Outcome == OK:
@@ -36,10 +42,18 @@ func CheckSet(ops []Op) SetResult {
 			}
 			final[op.Key] = m
 		case op.Type == "nemesis" && op.Value == "start":
-			faults = append(faults, op.Start)
+			faults = append(faults, window{start: op.Start, end: -1})
+		case op.Type == "nemesis" && op.Value == "stop":
+			stops = append(stops, op.Start)
 		}
 	}
-	sort.Slice(faults, func(i, j int) bool { return faults[i] < faults[j] })
+	sort.Slice(faults, func(i, j int) bool { return faults[i].start < faults[j].start })
+	sort.Slice(stops, func(i, j int) bool { return stops[i] < stops[j] })
+	for i := range faults { // faults do not overlap: each one's stop is the first after its start
+		if k := sort.Search(len(stops), func(k int) bool { return stops[k] >= faults[i].start }); k < len(stops) {
+			faults[i].end = stops[k]
+		}
+	}
 	added := map[string]map[string]Op{}
 	for _, op := range ops {
 		if op.Type != "add" {
@@ -70,8 +84,12 @@ func CheckSet(ops []Op) SetResult {
 				if acked == 0 {
 					acked = op.End
 				}
-				if i := sort.Search(len(faults), func(i int) bool { return faults[i] > acked }); i > 0 {
-					res.AsyncLossAfterFault = max(res.AsyncLossAfterFault, time.Duration(acked-faults[i-1]))
+				i := sort.Search(len(faults), func(i int) bool { return faults[i].start > acked })
+				switch {
+				case i > 0 && (faults[i-1].end < 0 || acked <= faults[i-1].end):
+					res.AsyncLossAfterFault = max(res.AsyncLossAfterFault, time.Duration(acked-faults[i-1].start))
+				case i < len(faults):
+					res.AsyncLossBeforeFault = max(res.AsyncLossBeforeFault, time.Duration(faults[i].start-acked))
 				}
 			}
 		case Fail:
