@@ -39,6 +39,7 @@ func run() int {
 	results := fs.String("results", "", "results directory (default results/jepsen-<seed>)")
 	clients := fs.Int("clients", 4, "clients per workload")
 	rate := fs.Int("rate", 100, "operations per second per client (0: unpaced)")
+	waitReplicas := fs.Int("wait-replicas", 0, "replicas WAIT must report for a write to count as acknowledged (0: a majority; -1: none, every +OK counts: the run must then find lost writes)")
 	lease := fs.Int("lease-ms", 0, "--master-lease-ms of the nodes (0: warden's default)")
 	down := fs.Int("down-after-ms", 0, "--down-after-milliseconds of the nodes (0: warden's default)")
 	checkLimit := fs.Duration("check-timeout", time.Minute, "porcupine's limit per key")
@@ -98,7 +99,7 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }()
 	res, err := jepsen.Run(jepsen.Config{Ctx: ctx, Seed: *seed, Duration: *duration, Faults: *faults, Kinds: kinds, Workload: *workload,
-		Topology: *topology, Target: *target, Results: *results, Clients: *clients, Rate: *rate, LeaseMs: *lease, DownMs: *down,
+		Topology: *topology, Target: *target, Results: *results, Clients: *clients, Rate: *rate, WaitReplicas: *waitReplicas, LeaseMs: *lease, DownMs: *down,
 		CheckLimit: *checkLimit, Out: os.Stdout, Log: log})
 	if errors.Is(err, jepsen.ErrSkipped) {
 		fmt.Printf("SKIP: %v\n", err)

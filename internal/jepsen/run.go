@@ -31,6 +31,12 @@ type Config struct {
 	Results    string        // results directory
 	Clients    int           // per workload
 	Rate       int           // ops per second per client (0: as fast as it goes)
+	// WaitReplicas is the replica count WAIT must report for a write to
+	// count as acknowledged (0: a majority with the master, nodes/2).
+	// Below the majority the guarantees do not hold: -wait-replicas -1
+	// counts every +OK as acknowledged, which must make the suite report
+	// lost writes (a check of the checker against a real cluster).
+	WaitReplicas int
 	LeaseMs    int           // --master-lease-ms (0: warden's default)
 	DownMs     int           // --down-after-milliseconds (0: warden's default)
 	CheckLimit time.Duration // porcupine's time per key
@@ -157,7 +163,14 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	for _, n := range c.Nodes {
 		sentinels = append(sentinels, n.SentinelAddr())
 	}
-	cc := &clientConfig{rec: e.rec, sentinels: sentinels, need: len(c.Nodes) / 2, waitMs: 500,
+	need := len(c.Nodes) / 2
+	switch {
+	case cfg.WaitReplicas > 0:
+		need = cfg.WaitReplicas
+	case cfg.WaitReplicas < 0:
+		need = 0
+	}
+	cc := &clientConfig{rec: e.rec, sentinels: sentinels, need: need, waitMs: 500,
 		opTimeout: time.Second, procs: new(atomic.Int64), regOps: new(atomic.Int64)}
 	if cfg.Rate > 0 {
 		cc.interval = time.Second / time.Duration(cfg.Rate)
