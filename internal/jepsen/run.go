@@ -21,26 +21,26 @@ import (
 
 // Config is one run of the suite.
 type Config struct {
-	Seed       uint64
-	Duration   time.Duration // faults stop being injected after this (0: only Faults counts)
-	Faults     int           // stop after this many faults (0: only Duration counts)
-	Kinds      []string      // the nemesis mix; every kind is drawn in turn, shuffled per round
-	Workload   string        // "register", "set" or "both"
-	Topology   string        // "sentinel3" (cluster6 once cluster mode exists)
-	Target     string        // "netns" (docker compose: not yet)
-	Results    string        // results directory
-	Clients    int           // per workload
-	Rate       int           // ops per second per client (0: as fast as it goes)
+	Seed     uint64
+	Duration time.Duration // faults stop being injected after this (0: only Faults counts)
+	Faults   int           // stop after this many faults (0: only Duration counts)
+	Kinds    []string      // the nemesis mix; every kind is drawn in turn, shuffled per round
+	Workload string        // "register", "set" or "both"
+	Topology string        // "sentinel3" (cluster6 once cluster mode exists)
+	Target   string        // "netns" (docker compose: not yet)
+	Results  string        // results directory
+	Clients  int           // per workload
+	Rate     int           // ops per second per client (0: as fast as it goes)
 	// WaitReplicas is the replica count WAIT must report for a write to
 	// count as acknowledged (0: a majority with the master, nodes/2).
 	// Below the majority the guarantees do not hold: -wait-replicas -1
 	// counts every +OK as acknowledged, which must make the suite report
 	// lost writes (a check of the checker against a real cluster).
 	WaitReplicas int
-	LeaseMs    int           // --master-lease-ms (0: warden's default)
-	DownMs     int           // --down-after-milliseconds (0: warden's default)
-	CheckLimit time.Duration // porcupine's time per key
-	Out        io.Writer     // the summary table
+	LeaseMs      int           // --master-lease-ms (0: warden's default)
+	DownMs       int           // --down-after-milliseconds (0: warden's default)
+	CheckLimit   time.Duration // porcupine's time per key
+	Out          io.Writer     // the summary table
 	// Ctx, when cancelled (SIGINT), ends the nemesis early; the run still
 	// heals, converges, checks and reports what it recorded.
 	Ctx context.Context
