@@ -253,10 +253,18 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 		}
 		// Overwritten: a WAIT-acknowledged write newer than the value read
 		// had completed before the read began.
+		// From a deposed master, a value whose write merely overlapped the
+		// acknowledged one is stale too: the acknowledged write was on the
+		// new master before the read began.
+		deposed := tl.deposed(r.Node, r.Start, r.End)
+		wr, hasW := writes[r.Value]
 		var newest *Op
 		for j := range acked {
 			w2 := acked[j]
-			if w2.Value != r.Value && w2.End < r.Start && olderThan(r.Value, w2) && (newest == nil || w2.End > newest.End) {
+			if w2.Value == r.Value || w2.End >= r.Start {
+				continue
+			}
+			if (olderThan(r.Value, w2) || (deposed && hasW && !olderThan(w2.Value, wr))) && (newest == nil || w2.End > newest.End) {
 				newest = &acked[j]
 			}
 		}
@@ -264,7 +272,7 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 			continue
 		}
 		w2 := *newest
-		if tl.deposed(r.Node, r.Start, r.End) {
+		if deposed {
 			found.add(Anomaly{Class: StaleRead, Key: key, Detail: fmt.Sprintf("read %q after %q was acknowledged, from %s, which the record no longer named master", r.Value, w2.Value, r.Node), Ops: []Op{w2, r}})
 			continue
 		}
