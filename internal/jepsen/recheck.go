@@ -41,7 +41,8 @@ func Recheck(path string, out io.Writer, limit time.Duration) (Anomalies, error)
 	var all Anomalies
 	reg := CheckRegister(ops, limit)
 	all.merge(reg.Anomalies)
-	all.merge(CheckSet(ops).Anomalies)
+	set := CheckSet(ops)
+	all.merge(set.Anomalies)
 	all.merge(CheckSplitBrain(ops, time.Second))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "anomaly\tcount\tguarantees\t")
@@ -54,6 +55,8 @@ func Recheck(path string, out io.Writer, limit time.Duration) (Anomalies, error)
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "register: %d keys, %d not linearizable (porcupine)\n", reg.Keys, len(reg.NonLinearizable))
+	fmt.Fprintf(out, "set: %d WAIT-acknowledged adds, %d lost; %d async, %d lost (during a fault: the latest %v after it was in, %v after it began; before a fault: the earliest %v before it)\n",
+		set.WaitAcked, set.LostWaitAcked, set.AsyncAcked, set.LostAsync, set.AsyncLossAfterFault, set.AsyncLossAfterBegin, set.AsyncLossBeforeFault)
 	for _, a := range all.List {
 		if a.Class.Forbidden() {
 			fmt.Fprintf(out, "  %s\n", a)

@@ -144,7 +144,8 @@ func Summary(r *Result) string {
 	s := r.Set
 	fmt.Fprintf(&b, "set: %d WAIT-acknowledged adds, %d lost; %d acknowledged without WAIT's majority, %d lost", s.WaitAcked, s.LostWaitAcked, s.AsyncAcked, s.LostAsync)
 	if s.AsyncLossAfterFault >= 0 {
-		fmt.Fprintf(&b, "; of those accepted during a fault, the latest %v after it began (lease %dms)", s.AsyncLossAfterFault.Round(time.Millisecond), orDefault(cfg.LeaseMs, 750))
+		fmt.Fprintf(&b, "; of those accepted during a fault, the latest %v after the fault was in (%v after the nemesis began it; lease %dms)",
+			s.AsyncLossAfterFault.Round(time.Millisecond), s.AsyncLossAfterBegin.Round(time.Millisecond), orDefault(cfg.LeaseMs, 750))
 	}
 	if s.AsyncLossBeforeFault >= 0 {
 		fmt.Fprintf(&b, "; of the others, the earliest %v before the fault that lost them", s.AsyncLossBeforeFault.Round(time.Millisecond))

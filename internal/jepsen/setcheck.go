@@ -12,9 +12,14 @@ type SetResult struct {
 	LostWaitAcked, LostAsync                                int
 	// AsyncLossAfterFault is, over the lost async-acknowledged adds
 	// accepted while a fault was in force, the longest time from the
-	// fault's start to the SADD's reply (the master accepted it no later):
-	// a cut-off master must stop within the lease. -1 if there was none.
+	// moment the fault was fully in (the nemesis had returned: every rule
+	// in) to the SADD's reply (the master accepted it no later): a cut-off
+	// master must stop within the lease. -1 if there was none.
 	AsyncLossAfterFault time.Duration
+	// AsyncLossAfterBegin is the same from when the nemesis began the
+	// fault (it first asks the nodes who masters, then puts the rules in
+	// one by one: under load that takes a few hundred ms).
+	AsyncLossAfterBegin time.Duration
 	// AsyncLossBeforeFault is, over the other lost async adds, the longest
 	// time from the SADD's reply to the next fault (a kill, a pause): how
 	// far back the crash's async window reached. -1 if there was none.
@@ -28,9 +33,9 @@ type SetResult struct {
 // Asynchronously acknowledged adds that are missing are counted apart
 // (AsyncLost, allowed).
 func CheckSet(ops []Op) SetResult {
-	res := SetResult{AsyncLossAfterFault: -1, AsyncLossBeforeFault: -1}
+	res := SetResult{AsyncLossAfterFault: -1, AsyncLossAfterBegin: -1, AsyncLossBeforeFault: -1}
 	final := map[string]map[string]bool{}
-	type window struct{ start, end int64 } // end -1: never healed
+	type window struct{ start, in, end int64 } // end -1: never healed
 	var faults []window
 	var stops []int64
 	for _, op := range ops {
@@ -42,7 +47,7 @@ func CheckSet(ops []Op) SetResult {
 			}
 			final[op.Key] = m
 		case op.Type == "nemesis" && op.Value == "start":
-			faults = append(faults, window{start: op.Start, end: -1})
+			faults = append(faults, window{start: op.Start, in: op.End, end: -1})
 		case op.Type == "nemesis" && op.Value == "stop":
 			stops = append(stops, op.Start)
 		}
@@ -87,7 +92,8 @@ func CheckSet(ops []Op) SetResult {
 				i := sort.Search(len(faults), func(i int) bool { return faults[i].start > acked })
 				switch {
 				case i > 0 && (faults[i-1].end < 0 || acked <= faults[i-1].end):
-					res.AsyncLossAfterFault = max(res.AsyncLossAfterFault, time.Duration(acked-faults[i-1].start))
+					res.AsyncLossAfterFault = max(res.AsyncLossAfterFault, time.Duration(max(0, acked-faults[i-1].in)))
+					res.AsyncLossAfterBegin = max(res.AsyncLossAfterBegin, time.Duration(acked-faults[i-1].start))
 				case i < len(faults):
 					res.AsyncLossBeforeFault = max(res.AsyncLossBeforeFault, time.Duration(faults[i].start-acked))
 				}

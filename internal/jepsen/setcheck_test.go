@@ -41,13 +41,13 @@ func TestCheckSet(t *testing.T) {
 func TestCheckSetAsyncLossAfterFault(t *testing.T) {
 	ms := int64(time.Millisecond)
 	res := CheckSet([]Op{
-		{Type: "nemesis", Value: "start", Start: 100 * ms}, {Type: "nemesis", Value: "stop", Start: 2000 * ms},
+		{Type: "nemesis", Value: "start", Start: 100 * ms, End: 300 * ms}, {Type: "nemesis", Value: "stop", Start: 2000 * ms},
 		func() Op { o := add("a", Async, 500*ms, 1100*ms); o.Acked = 520 * ms; return o }(),
 		add("b", Async, 50*ms, 60*ms),     // before the fault
 		add("c", Async, 2100*ms, 2200*ms), // after its heal, and no fault after
 		finalSet()})
-	if res.LostAsync != 3 || res.AsyncLossAfterFault != 420*time.Millisecond || res.AsyncLossBeforeFault != 40*time.Millisecond {
-		t.Fatalf("lost %d, during a fault %v, before one %v; want 3, 420ms, 40ms", res.LostAsync, res.AsyncLossAfterFault, res.AsyncLossBeforeFault)
+	if res.LostAsync != 3 || res.AsyncLossAfterFault != 220*time.Millisecond || res.AsyncLossAfterBegin != 420*time.Millisecond || res.AsyncLossBeforeFault != 40*time.Millisecond {
+		t.Fatalf("lost %d, during a fault %v (%v from its start), before one %v; want 3, 220ms (420ms), 40ms", res.LostAsync, res.AsyncLossAfterFault, res.AsyncLossAfterBegin, res.AsyncLossBeforeFault)
 	}
 }
 
