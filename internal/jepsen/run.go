@@ -263,6 +263,14 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 		res.HarnessErrs = append(res.HarnessErrs, t.errs...)
 	}
 
+	// Keep the nodes' logs with the results: the temporary node
+	// directories go at cleanup.
+	for _, n := range c.Nodes {
+		if b, err := os.ReadFile(n.LogPath); err == nil {
+			os.WriteFile(filepath.Join(cfg.Results, n.ID+".log"), b, 0o644)
+		}
+	}
+
 	// Check.
 	res.Ops = e.rec.Ops()
 	res.Register = CheckRegister(res.Ops, cfg.CheckLimit)
