@@ -223,6 +223,10 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 				found.add(Anomaly{Class: DirtyRead, Key: key, Detail: fmt.Sprintf("read %q before its write began", r.Value), Ops: []Op{w, r}})
 				continue
 			}
+			// A read from a node the record had already replaced (seen
+			// before the read began) may be stale itself: what other reads
+			// saw before it says nothing about the order, only writes do.
+			replaced := tl.replacedBefore(r.Node, r.Start)
 			// Rolled back: a later read sees a value older than this one.
 			// From a node the record no longer named master, that is a
 			// deposed master's stale read; from the master, the write is
@@ -232,7 +236,7 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 				// Older: its write surely preceded w, or a read that ended
 				// before r began saw it (so it preceded v in any order).
 				fs, seenBefore := firstSeen[r3.Value]
-				if flagged[k] || r3.Value == r.Value || !(olderThan(r3.Value, w) || (seenBefore && fs < r.Start)) {
+				if flagged[k] || r3.Value == r.Value || !(olderThan(r3.Value, w) || (!replaced && seenBefore && fs < r.Start)) {
 					continue
 				}
 				flagged[k] = true
@@ -334,6 +338,13 @@ func newTimeline(ops []Op) timeline {
 // recordSlack is how late the monitor may see a new epoch (it polls every
 // 100 ms, each /status may take a while under load).
 const recordSlack = int64(time.Second)
+
+// replacedBefore reports whether, by t, the monitor had seen the record
+// name a master other than node.
+func (tl timeline) replacedBefore(node string, t int64) bool {
+	i := sort.Search(len(tl.seen), func(i int) bool { return tl.seen[i] > t }) - 1
+	return i >= 0 && tl.addrs[i] != node
+}
 
 // deposed reports whether node served [t0, t1] as a master the record no
 // longer named: not master then, or replaced by another node's epoch seen
