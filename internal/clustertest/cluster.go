@@ -50,6 +50,11 @@ type Options struct {
 	// tls-port), tls-replication and tls-cluster, over certificates made
 	// for the test; the harness's clients use TLS too (Cluster.TLSConfig).
 	TLS bool
+	// BaseDir, when set, holds the node directories (<BaseDir>/<id>)
+	// instead of a temporary directory: a caller may mount a small
+	// filesystem there first (the fault suite fills one to inject a full
+	// disk). The caller removes it.
+	BaseDir string
 }
 
 // Cluster is a set of warden processes started by Start. Its methods are
@@ -104,7 +109,11 @@ func StartAsync(t testing.TB, o Options) *Cluster {
 	if o.Netns && o.Secret == "" && !o.Standalone {
 		o.Secret = DefaultSecret
 	}
-	c := &Cluster{t: t, opts: o, bin: Binary(t), base: t.TempDir()}
+	base := o.BaseDir
+	if base == "" {
+		base = t.TempDir()
+	}
+	c := &Cluster{t: t, opts: o, bin: Binary(t), base: base}
 	if o.Netns {
 		// Registered before c.cleanup, so it runs after the processes are gone.
 		c.net = newNetwork(t)

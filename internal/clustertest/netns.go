@@ -132,6 +132,29 @@ func (nw *network) partition(ns string, on bool) error {
 	return runAll(cmds...)
 }
 
+// NetnsExec runs argv inside n's network namespace (iptables, tc) and
+// returns its combined output. Rules it adds are not tracked: Heal flushes
+// the INPUT and OUTPUT chains, and a tc qdisc must be removed by the caller.
+// Needs Netns.
+func (n *Node) NetnsExec(argv ...string) (string, error) {
+	if n.ns == "" {
+		return "", fmt.Errorf("clustertest: %s has no network namespace (Options.Netns)", n.ID)
+	}
+	out, err := exec.Command("ip", append([]string{"netns", "exec", n.ns}, argv...)...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, bytes.TrimSpace(out))
+	}
+	return string(out), nil
+}
+
+// MarkPartitioned records that the caller cut n off by its own rules
+// (NetnsExec), so the harness's discovery skips it until Heal.
+func (n *Node) MarkPartitioned() {
+	n.mu.Lock()
+	n.partitioned = true
+	n.mu.Unlock()
+}
+
 // cutArgs is the iptables command that drops chain's ("INPUT" or
 // "OUTPUT") traffic from or to ip. Rules add up; partition(ns, false)
 // clears them all.

@@ -1,0 +1,319 @@
+package jepsen
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/clustertest"
+)
+
+// env is the cluster under test and what the nemesis may do to it.
+type env struct {
+	t          *runTB
+	c          *clustertest.Cluster
+	rec        *Recorder
+	lease      time.Duration
+	down       time.Duration
+	mounts     map[string]string // node id -> its tmpfs (disk-full), if mounted
+	netem      bool              // tc netem works in the nodes' namespaces
+	noNetemWhy string
+	noDiskWhy  string
+
+	mu    sync.Mutex
+	tcOn  map[string]bool   // nodes with a netem qdisc
+	fills map[string]string // node id -> filler file
+}
+
+const tmpfsSize = "256m"
+
+// mountTmpfs gives each node directory a small filesystem of its own so
+// that disk-full can fill one node's disk alone.
+func (e *env) mountTmpfs(base string, ids []string) {
+	e.mounts = map[string]string{}
+	for _, id := range ids {
+		dir := filepath.Join(base, id)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			e.noDiskWhy = err.Error()
+			return
+		}
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+tmpfsSize, "tmpfs", dir).CombinedOutput(); err != nil {
+			e.noDiskWhy = fmt.Sprintf("mount tmpfs: %v: %s", err, strings.TrimSpace(string(out)))
+			e.unmount()
+			return
+		}
+		e.mounts[id] = dir
+	}
+}
+
+func (e *env) unmount() {
+	for id, dir := range e.mounts {
+		exec.Command("umount", "-l", dir).Run()
+		delete(e.mounts, id)
+	}
+}
+
+// probeNetem tries a netem qdisc in a node's namespace.
+func (e *env) probeNetem(n *clustertest.Node) {
+	if _, err := n.NetnsExec("tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "1ms"); err != nil {
+		e.noNetemWhy = err.Error()
+		return
+	}
+	n.NetnsExec("tc", "qdisc", "del", "dev", "eth0", "root")
+	e.netem = true
+}
+
+// view is who the cluster thinks masters shard 0 and leads Raft, from the
+// freshest /status (highest epoch, then term) of the nodes that answer.
+type view struct {
+	master, leader *clustertest.Node
+	epoch          uint64
+}
+
+func (e *env) view(ctx context.Context) view {
+	var v view
+	var term uint64
+	for _, n := range e.c.Nodes {
+		if !n.Running() || n.Stopped() {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		st, err := n.Status(cctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		if sh := st.Shard(0); sh != nil && sh.Master != "" && sh.Epoch >= v.epoch {
+			v.epoch, v.master = sh.Epoch, e.c.Node(sh.Master)
+		}
+		if st.Leader.NodeID != "" && st.Raft.Term >= term {
+			term, v.leader = st.Raft.Term, e.c.Node(st.Leader.NodeID)
+		}
+	}
+	return v
+}
+
+// monitor polls every node's /status and records each new shard epoch
+// with its master's address, for the split-brain detector.
+func (e *env) monitor(ctx context.Context, every time.Duration) {
+	var seen uint64
+	for ctx.Err() == nil {
+		for _, n := range e.c.Nodes {
+			if !n.Running() || n.Stopped() {
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			st, err := n.Status(cctx)
+			cancel()
+			if err != nil {
+				continue
+			}
+			if sh := st.Shard(0); sh != nil && sh.Master != "" && sh.Epoch > seen {
+				seen = sh.Epoch
+				addr := sh.MasterAddr
+				if m := e.c.Node(sh.Master); m != nil {
+					addr = m.Addr()
+				}
+				e.rec.Add(Op{Type: "record", Epoch: sh.Epoch, Node: addr, Start: e.rec.Now(), End: e.rec.Now(),
+					Info: fmt.Sprintf("record names %s master at epoch %d (seen via %s)", sh.Master, sh.Epoch, n.ID)})
+			}
+		}
+		sleepCtx(ctx, every)
+	}
+}
+
+// healAll undoes every fault: SIGCONT, firewall flushed, qdisc removed,
+// filler deleted, dead nodes started again.
+func (e *env) healAll() {
+	for _, n := range e.c.Nodes {
+		if n.Stopped() {
+			n.Cont()
+		}
+		e.c.Heal(n)
+		e.mu.Lock()
+		if e.tcOn[n.ID] {
+			n.NetnsExec("tc", "qdisc", "del", "dev", "eth0", "root")
+			delete(e.tcOn, n.ID)
+		}
+		if f := e.fills[n.ID]; f != "" {
+			os.Remove(f)
+			delete(e.fills, n.ID)
+		}
+		e.mu.Unlock()
+		if !n.Running() {
+			n.RestartAsync(e.t)
+		}
+	}
+}
+
+// healthy: every node runs and is ready, all name one master, and every
+// other node is its replica with the link up.
+func (e *env) healthy(ctx context.Context) (bool, string) {
+	master := ""
+	for _, n := range e.c.Nodes {
+		if !n.Running() {
+			return false, n.ID + " not running"
+		}
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		ok, why := n.Ready(cctx)
+		var st clustertest.Status
+		var err error
+		if ok {
+			st, err = n.Status(cctx)
+		}
+		cancel()
+		if !ok {
+			return false, n.ID + " not ready: " + why
+		}
+		if err != nil {
+			return false, err.Error()
+		}
+		sh := st.Shard(0)
+		if sh == nil || sh.Master == "" || (master != "" && sh.Master != master) {
+			return false, "nodes disagree on the master"
+		}
+		master = sh.Master
+	}
+	for _, n := range e.c.Nodes {
+		if n.ID == master {
+			continue
+		}
+		if infoField(ctx, n, "replication", "master_link_status") != "up" {
+			return false, n.ID + " replication link not up"
+		}
+	}
+	return true, ""
+}
+
+// waitHealthy waits up to limit for healthy and returns how long it took.
+func (e *env) waitHealthy(ctx context.Context, limit time.Duration) (time.Duration, bool, string) {
+	start := time.Now()
+	why := ""
+	for time.Since(start) < limit {
+		ok, w := e.healthy(ctx)
+		if ok {
+			return time.Since(start), true, ""
+		}
+		why = w
+		sleepCtx(ctx, 50*time.Millisecond)
+	}
+	return time.Since(start), false, why
+}
+
+func infoField(ctx context.Context, n *clustertest.Node, section, field string) string {
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr(), DialTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, MaxRetries: -1})
+	defer cl.Close()
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	info, err := cl.Info(cctx, section).Result()
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), field+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// digest hashes a node's whole keyspace (DEBUG DIGEST-like: every key
+// with its type and value; sets sorted), over SCAN.
+func digest(ctx context.Context, addr string) (string, int, error) {
+	cl := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: 5 * time.Second, MaxRetries: -1})
+	defer cl.Close()
+	var keys []string
+	var cursor uint64
+	for {
+		ks, next, err := cl.Scan(ctx, cursor, "*", 1000).Result()
+		if err != nil {
+			return "", 0, err
+		}
+		keys = append(keys, ks...)
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	sort.Strings(keys)
+	keys = compactStrings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		typ, err := cl.Type(ctx, k).Result()
+		if err != nil {
+			return "", 0, err
+		}
+		fmt.Fprintf(h, "%q %s ", k, typ)
+		switch typ {
+		case "string":
+			v, err := cl.Get(ctx, k).Result()
+			if err != nil && err != redis.Nil {
+				return "", 0, err
+			}
+			fmt.Fprintf(h, "%q\n", v)
+		case "set":
+			vs, err := cl.SMembers(ctx, k).Result()
+			if err != nil {
+				return "", 0, err
+			}
+			sort.Strings(vs)
+			fmt.Fprintf(h, "%q\n", vs)
+		case "none":
+			fmt.Fprintln(h)
+		default:
+			return "", 0, fmt.Errorf("digest: key %s has type %s, which the suite does not write", k, typ)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], len(keys), nil
+}
+
+func compactStrings(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// converge waits (up to limit) until every node's digest equals the
+// master's, and returns how long that took, the key count and the digests.
+func (e *env) converge(ctx context.Context, limit time.Duration) (time.Duration, bool, int, map[string]string) {
+	start := time.Now()
+	var last map[string]string
+	keys := 0
+	for time.Since(start) < limit {
+		last = map[string]string{}
+		same := true
+		first := ""
+		for _, n := range e.c.Nodes {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			d, k, err := digest(cctx, n.Addr())
+			cancel()
+			if err != nil {
+				d = "error: " + err.Error()
+			}
+			last[n.ID] = d
+			if first == "" {
+				first, keys = d, k
+			}
+			if d != first || err != nil {
+				same = false
+			}
+		}
+		if same {
+			return time.Since(start), true, keys, last
+		}
+		sleepCtx(ctx, 200*time.Millisecond)
+	}
+	return time.Since(start), false, keys, last
+}

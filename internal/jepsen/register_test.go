@@ -1,0 +1,115 @@
+package jepsen
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// w and r build register ops on key "k": [start, end] in arbitrary units.
+func w(p int, v string, out Outcome, start, end int64) Op {
+	return Op{Process: p, Type: "write", Key: "k", Value: v, Outcome: out, Start: start, End: end}
+}
+
+func r(p int, v string, start, end int64) Op {
+	return Op{Process: p, Type: "read", Key: "k", Value: v, Outcome: OK, Start: start, End: end}
+}
+
+func TestCheckRegister(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ops       []Op
+		linear    bool          // porcupine's verdict
+		want      map[Class]int // anomalies by class
+		forbidden bool          // the run fails
+	}{
+		{"sequential", []Op{w(0, "a", OK, 0, 10), r(1, "a", 11, 20), w(0, "b", OK, 21, 30), r(1, "b", 31, 40)}, true, nil, false},
+		{"concurrent read may see either", []Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 30), r(1, "a", 12, 20), r(2, "b", 13, 19)}, true, nil, false},
+		{"indeterminate write may never happen", []Op{w(0, "a", OK, 0, 10), w(1, "b", Info, 11, 20), r(2, "a", 30, 40)}, true, nil, false},
+		{"indeterminate write may happen late", []Op{w(0, "a", OK, 0, 10), w(1, "b", Info, 11, 20), r(2, "a", 30, 40), r(2, "b", 50, 60)}, true, nil, false},
+		{"refused write is invisible", []Op{w(0, "a", Fail, 0, 10), r(1, "", 11, 20)}, true, nil, false},
+		{"lost write: acked value replaced by the older one for good",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), r(1, "b", 21, 30), r(1, "a", 31, 40), r(2, "a", 50, 60)},
+			false, map[Class]int{LostWrite: 1}, true},
+		{"lost write seen only by the final read",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), func() Op { o := r(1, "a", 100, 110); o.Final = true; return o }()},
+			false, map[Class]int{LostWrite: 1}, true},
+		{"stale read of a deposed master: a value vanishes once, then is back",
+			[]Op{rec(1, "old", 0), rec(2, "new", 1), at(w(0, "a", OK, 2e9, 2e9+10), "new"), at(r(1, "a", 2e9+11, 2e9+20), "new"),
+				at(r(2, "", 2e9+21, 2e9+30), "old"), at(r(1, "a", 2e9+31, 2e9+40), "new")},
+			false, map[Class]int{StaleRead: 1}, false},
+		{"deposed master serves an async write that overlapped the new master's first",
+			[]Op{rec(1, "old", 0), at(w(0, "x", Async, 10, 100), "old"), rec(2, "new", 50),
+				at(w(1, "y", OK, 60, 70), "new"), at(r(2, "x", 80, 90), "old"), at(r(3, "y", 95, 99), "new")},
+			false, map[Class]int{StaleRead: 1}, false},
+		{"deposed master's overlapping value with no contradiction after: linearizable, nothing",
+			[]Op{rec(1, "old", 0), at(w(0, "x", Async, 10, 100), "old"), rec(2, "new", 50),
+				at(w(1, "y", OK, 60, 70), "new"), at(r(2, "x", 80, 90), "old")},
+			true, nil, false},
+		{"a deposed master's stale value, then the master's newer one: not a rollback",
+			[]Op{rec(1, "old", 0), rec(2, "new", 1), at(w(0, "a", OK, 2e9, 2e9+10), "old"),
+				at(w(1, "b", OK, 2e9+20, 2e9+30), "new"), at(r(2, "b", 2e9+31, 2e9+32), "new"),
+				at(r(3, "a", 2e9+40, 2e9+50), "old"), at(r(2, "b", 2e9+60, 2e9+70), "new")},
+			false, map[Class]int{StaleRead: 1}, false},
+		{"the same from the master is a lost write",
+			[]Op{rec(1, "old", 0), rec(2, "new", 1), at(w(0, "a", OK, 2e9, 2e9+10), "new"), at(r(1, "a", 2e9+11, 2e9+20), "new"),
+				at(r(2, "", 2e9+21, 2e9+30), "new"), at(r(1, "b", 2e9+31, 2e9+40), "new"), at(w(0, "b", OK, 2e9+25, 2e9+29), "new")},
+			false, map[Class]int{LostWrite: 1}, true},
+		{"stale read: old value once, newer again after",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), r(1, "a", 21, 30), r(1, "b", 31, 40)},
+			false, map[Class]int{StaleRead: 1}, false},
+		{"dirty read of a refused write",
+			[]Op{w(0, "a", Fail, 0, 10), r(1, "a", 11, 20)},
+			false, map[Class]int{DirtyRead: 1}, true},
+		{"dirty read of a value never written",
+			[]Op{w(0, "a", OK, 0, 10), r(1, "zz", 11, 20)},
+			false, map[Class]int{DirtyRead: 1}, true},
+		{"async write read then rolled back",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", Async, 11, 20), r(1, "b", 21, 30), r(1, "a", 31, 40)},
+			false, map[Class]int{AsyncRollback: 1}, false},
+		{"concurrent async writes: the later one read, then the earlier one again",
+			[]Op{w(0, "a", Async, 0, 50), w(1, "b", Async, 1, 51), r(2, "a", 10, 11), r(2, "b", 20, 21), r(3, "a", 60, 61)},
+			false, map[Class]int{AsyncRollback: 1}, false},
+		{"async write lost without a read: linearizable",
+			[]Op{w(0, "a", OK, 0, 10), w(0, "b", Async, 11, 20), r(1, "a", 31, 40)},
+			true, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := CheckRegister(tc.ops, 10*time.Second)
+			if got := len(res.NonLinearizable) == 0; got != tc.linear {
+				t.Errorf("linearizable = %v, want %v", got, tc.linear)
+			}
+			for _, c := range Classes {
+				if res.Anomalies.Count[c] != tc.want[c] {
+					t.Errorf("%s: %d, want %d (%v)", c, res.Anomalies.Count[c], tc.want[c], res.Anomalies.List)
+				}
+			}
+			if got := res.Anomalies.Forbidden() > 0; got != tc.forbidden {
+				t.Errorf("forbidden = %v, want %v", got, tc.forbidden)
+			}
+		})
+	}
+}
+
+// A non-linearizable key gets porcupine's HTML view.
+func TestRegisterVisualize(t *testing.T) {
+	res := CheckRegister([]Op{w(0, "a", OK, 0, 10), w(0, "b", OK, 11, 20), r(1, "a", 21, 30), r(2, "a", 31, 40)}, 10*time.Second)
+	if len(res.NonLinearizable) != 1 {
+		t.Fatalf("non-linearizable keys %v, want [k]", res.NonLinearizable)
+	}
+	path := filepath.Join(t.TempDir(), "k.html")
+	if err := res.Visualize(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(b), `set(\"b\")`) {
+		t.Fatalf("visualization %v: missing the write of b (%d bytes)", err, len(b))
+	}
+}
+
+func at(op Op, node string) Op {
+	op.Node = node
+	return op
+}

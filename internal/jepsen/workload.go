@@ -1,0 +1,220 @@
+package jepsen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// clientConfig is what every workload client shares.
+type clientConfig struct {
+	rec       *Recorder
+	sentinels []string      // every node's Sentinel address
+	need      int           // replicas WAIT must report: a majority with the master
+	waitMs    int           // WAIT's timeout
+	opTimeout time.Duration // per command
+	procs     *atomic.Int64 // lane allocator
+	regOps    *atomic.Int64 // register ops issued, for key rotation
+	interval  time.Duration // each client's pace: one op per interval at most
+}
+
+// Register keys rotate so that porcupine checks short per-key histories
+// (its search grows with the indeterminate writes in one history).
+const (
+	activeRegisterKeys = 4
+	opsPerRegisterKey  = 120
+	setKeys            = 4
+)
+
+// client is one workload goroutine: it finds the master as redis-py and
+// Jedis do (ask the sentinels in order, first answer wins, starting with a
+// different one per client) and goes back to the sentinels after any
+// error.
+type client struct {
+	cfg   *clientConfig
+	id    int
+	rng   *rand.Rand
+	order []string
+	proc  int
+	cl    *redis.Client
+	addr  string
+	seq   int
+	next  time.Time // pacing
+}
+
+// pace waits for the client's next slot, so the history stays a size the
+// checkers and a reader can handle.
+func (c *client) pace(ctx context.Context) {
+	if c.cfg.interval <= 0 {
+		return
+	}
+	now := time.Now()
+	if c.next.After(now) {
+		sleepCtx(ctx, c.next.Sub(now))
+		now = c.next
+	}
+	c.next = now.Add(c.cfg.interval)
+}
+
+func newClient(cfg *clientConfig, id int, seed uint64) *client {
+	n := len(cfg.sentinels)
+	order := append(append([]string{}, cfg.sentinels[id%n:]...), cfg.sentinels[:id%n]...)
+	c := &client{cfg: cfg, id: id, rng: rand.New(rand.NewPCG(seed, uint64(id))), order: order}
+	c.newLane()
+	return c
+}
+
+// newLane starts a new process id, as Jepsen does after an indeterminate
+// op: the old one may still be "in flight".
+func (c *client) newLane() { c.proc = int(c.cfg.procs.Add(1)) }
+
+func (c *client) close() {
+	if c.cl != nil {
+		c.cl.Close()
+		c.cl = nil
+	}
+}
+
+func (c *client) connect(ctx context.Context) bool {
+	for _, s := range c.order {
+		sc := redis.NewSentinelClient(&redis.Options{Addr: s, DialTimeout: 300 * time.Millisecond,
+			ReadTimeout: 300 * time.Millisecond, MaxRetries: -1})
+		hp, err := sc.GetMasterAddrByName(ctx, "mymaster").Result()
+		sc.Close()
+		if err == nil && len(hp) == 2 {
+			c.addr = net.JoinHostPort(hp[0], hp[1])
+			c.cl = redis.NewClient(&redis.Options{Addr: c.addr, DialTimeout: 300 * time.Millisecond,
+				ReadTimeout: c.cfg.opTimeout, WriteTimeout: c.cfg.opTimeout, MaxRetries: -1, PoolSize: 1,
+				ContextTimeoutEnabled: true})
+			return true
+		}
+	}
+	sleepCtx(ctx, 20*time.Millisecond)
+	return false
+}
+
+// outcomeOf: a RESP error reply is a refusal (the command did not run);
+// anything else (timeout, reset, EOF) leaves it unknown.
+func outcomeOf(err error) Outcome {
+	var re redis.Error
+	if errors.As(err, &re) && !errors.Is(err, redis.ErrClosed) {
+		return Fail
+	}
+	return Info
+}
+
+func (c *client) runRegister(ctx context.Context) {
+	defer c.close()
+	for ctx.Err() == nil {
+		if c.cl == nil && !c.connect(ctx) {
+			continue
+		}
+		c.pace(ctx)
+		n := c.cfg.regOps.Add(1) - 1
+		base := (n / (opsPerRegisterKey * activeRegisterKeys)) * activeRegisterKeys
+		key := fmt.Sprintf("r:%d", base+int64(c.rng.IntN(activeRegisterKeys)))
+		var op Op
+		if c.rng.IntN(2) == 0 {
+			c.seq++
+			op = c.write(ctx, "write", key, fmt.Sprintf("%d-%d", c.id, c.seq))
+		} else {
+			op = c.read(ctx, key)
+		}
+		c.after(ctx, op)
+	}
+}
+
+func (c *client) runSet(ctx context.Context) {
+	defer c.close()
+	for ctx.Err() == nil {
+		if c.cl == nil && !c.connect(ctx) {
+			continue
+		}
+		c.pace(ctx)
+		c.seq++
+		key := fmt.Sprintf("s:%d", c.rng.IntN(setKeys))
+		c.after(ctx, c.write(ctx, "add", key, fmt.Sprintf("%d-%d", c.id, c.seq)))
+	}
+}
+
+// after records op and handles its outcome: a new lane after an op that
+// may still take effect, rediscovery after any error.
+func (c *client) after(ctx context.Context, op Op) {
+	if ctx.Err() != nil && op.Outcome != OK && op.Outcome != Async {
+		// Cut short by the end of the run: it may still have happened.
+		if op.Type == "read" {
+			return
+		}
+		op.Outcome = Info
+	}
+	c.cfg.rec.Add(op)
+	if op.Outcome == Info || op.Outcome == Async {
+		c.newLane()
+	}
+	if op.Err != "" {
+		c.close()
+		sleepCtx(ctx, 10*time.Millisecond)
+	}
+}
+
+// write runs SET (or SADD) then WAIT need waitMs: OK when WAIT reports a
+// majority, Async when the master acknowledged but WAIT did not confirm.
+func (c *client) write(ctx context.Context, typ, key, val string) Op {
+	op := Op{Process: c.proc, Type: typ, Key: key, Value: val, Node: c.addr, Start: c.cfg.rec.Now()}
+	cctx, cancel := context.WithTimeout(ctx, c.cfg.opTimeout)
+	var err error
+	if typ == "add" {
+		err = c.cl.SAdd(cctx, key, val).Err()
+	} else {
+		err = c.cl.Set(cctx, key, val, 0).Err()
+	}
+	cancel()
+	if err != nil {
+		op.End, op.Outcome, op.Err = c.cfg.rec.Now(), outcomeOf(err), err.Error()
+		return op
+	}
+	op.Acked = c.cfg.rec.Now()
+	cctx, cancel = context.WithTimeout(ctx, c.cfg.opTimeout+time.Duration(c.cfg.waitMs)*time.Millisecond)
+	n, err := c.cl.Do(cctx, "WAIT", c.cfg.need, c.cfg.waitMs).Int64()
+	cancel()
+	op.End, op.Acks = c.cfg.rec.Now(), int(n)
+	switch {
+	case err != nil:
+		op.Outcome, op.Err = Async, "WAIT: "+err.Error()
+	case int(n) >= c.cfg.need:
+		op.Outcome = OK
+	default:
+		op.Outcome = Async
+	}
+	return op
+}
+
+func (c *client) read(ctx context.Context, key string) Op {
+	op := Op{Process: c.proc, Type: "read", Key: key, Node: c.addr, Start: c.cfg.rec.Now()}
+	cctx, cancel := context.WithTimeout(ctx, c.cfg.opTimeout)
+	v, err := c.cl.Get(cctx, key).Result()
+	cancel()
+	op.End = c.cfg.rec.Now()
+	switch {
+	case errors.Is(err, redis.Nil):
+		op.Outcome = OK
+	case err != nil:
+		op.Outcome, op.Err = outcomeOf(err), err.Error()
+	default:
+		op.Outcome, op.Value = OK, v
+	}
+	return op
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
