@@ -16,26 +16,9 @@ CLIENTS=${CLIENTS:-50}
 IO_THREADS=${IO_THREADS:-1} # the same for both (Redis's default; warden: GOMAXPROCS per process)
 PIPELINES=${PIPELINES:-"1 16"}
 ROUNDS=${ROUNDS:-3}
-WARDEN=${WARDEN_BIN:-bin/warden}
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "cluster.sh: $tool not found" >&2; exit 1; }
-done
-[ -n "${WARDEN_BIN:-}" ] || [ -x bin/warden ] || make build >/dev/null
+. bench/lib.sh
+bench_init
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-# Below the ephemeral range, where outgoing connections hold ports a probe
-# cannot see.
-next=$(( 20000 + ($$ % 10000) ))
-# alloc: the next free port in $R (not in a subshell, so $next advances
-# even for ports nothing listens on yet).
-alloc() { local p=$next; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; next=$((p + 1)); R=$p; }
-wait_ping() {
-  for _ in $(seq 1 3000); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.01; done
-  echo "no PONG on $1" >&2; tail -n 5 "$tmp"/*/log >&2; exit 1
-}
 # wait_check PORT: redis-cli --cluster check passes with 3 masters, 1 replica each.
 wait_check() {
   for _ in $(seq 1 3000); do
@@ -52,7 +35,7 @@ redis_entry=
 start_redis() {
   local addrs=()
   for i in 1 2 3 4 5 6; do
-    local p cp; alloc; p=$R; alloc; cp=$R; mkdir -p "$tmp/redis$i"
+    local p cp; free_port; p=$PORT; free_port; cp=$PORT; mkdir -p "$tmp/redis$i"
     redis-server --port "$p" --bind 127.0.0.1 --dir "$tmp/redis$i" --save '' --appendonly no \
       --cluster-enabled yes --cluster-port "$cp" --cluster-config-file nodes.conf --io-threads "$IO_THREADS" \
       --logfile "$tmp/redis$i/log" &
@@ -70,7 +53,7 @@ warden_entry=
 start_warden() {
   local -a rp gp hp dp
   for i in 1 2 3 4 5 6; do
-    alloc; dp[$i]=$R; alloc; rp[$i]=$R; alloc; gp[$i]=$R; alloc; hp[$i]=$R
+    free_port; dp[$i]=$PORT; free_port; rp[$i]=$PORT; free_port; gp[$i]=$PORT; free_port; hp[$i]=$PORT
   done
   local peers="n1=127.0.0.1:${rp[1]},n2=127.0.0.1:${rp[2]},n3=127.0.0.1:${rp[3]}"
   for i in 1 2 3 4 5 6; do

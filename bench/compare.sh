@@ -6,6 +6,7 @@
 #   bash bench/compare.sh            # defaults: 200000 requests per test
 #   REQUESTS=50000 TESTS=set,get bash bench/compare.sh
 #   IO_THREADS=2 bash bench/compare.sh   # both servers with io-threads 2
+#   WARDEN_BIN=/tmp/old/warden bash bench/compare.sh
 #
 # Both servers get the same settings, including io-threads (Redis's default,
 # 1, unless IO_THREADS says otherwise): for warden it is the number of cores
@@ -20,62 +21,15 @@ PIPELINES=${PIPELINES:-"1 16"}
 KEYS_FOR_MEMORY=${KEYS_FOR_MEMORY:-1000000}
 IO_THREADS=${IO_THREADS:-1}
 
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "compare.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
-[ -x bin/warden ] || make build >/dev/null
+. bench/lib.sh
+bench_init
 
-# free_port FROM: the first port >= FROM nothing listens on.
-free_port() {
-  local p=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
-next_port=$(( 30000 + ($$ % 20000) ))
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-wait_ping() {
-  for _ in $(seq 1 6000); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.01
-  done
-  echo "compare.sh: server on port $1 did not answer PING" >&2
-  tail -n 5 "$tmp"/*.log >&2 || true
-  exit 1
-}
-
-# start_servers [directive value ...]: both servers, same settings; each has
-# its own data dir ($tmp/redis, $tmp/warden) that survives a restart.
+# start_servers [directive value ...]: both servers, same settings (default
+# --appendonly no); each keeps its data dir across a restart.
 start_servers() {
   local extra=("$@")
   [ ${#extra[@]} -gt 0 ] || extra=(--appendonly no)
-  rport=$(free_port "$next_port")
-  mkdir -p "$tmp/redis"
-  redis-server --port "$rport" --bind 127.0.0.1 --save '' --io-threads "$IO_THREADS" "${extra[@]}" \
-    --dir "$tmp/redis" --logfile "$tmp/redis.log" &
-  rpid=$!
-  wport=$(free_port $((rport + 1)))
-  next_port=$((wport + 1))
-  mkdir -p "$tmp/warden"
-  bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --io-threads "$IO_THREADS" "${extra[@]}" \
-    --dir "$tmp/warden" --loglevel warning 2>>"$tmp/warden.log" &
-  wpid=$!
-  pids+=("$rpid" "$wpid")
-  wait_ping "$rport"
-  wait_ping "$wport"
-}
-
-stop_servers() {
-  kill "$rpid" "$wpid" 2>/dev/null || true
-  wait "$rpid" "$wpid" 2>/dev/null || true
+  start_pair --io-threads "$IO_THREADS" "${extra[@]}"
 }
 
 # bench PORT PIPELINE -> lines "test rps"
@@ -98,7 +52,7 @@ for P in $PIPELINES; do
 done
 
 # Memory after loading the same KEYS_FOR_MEMORY keys into fresh servers.
-stop_servers
+stop_pair
 start_servers
 load() {
   awk -v n="$KEYS_FOR_MEMORY" 'BEGIN {
@@ -119,7 +73,7 @@ awk -v n="$KEYS_FOR_MEMORY" -v r0="$r0" -v r1="$r1" -v w0="$w0" -v w1="$w1" -v r
 
 # Persistence: SET throughput with the AOF on, both fsync policies.
 if [ "${PERSIST:-1}" = 1 ]; then
-  stop_servers
+  stop_pair
   printf '\n%-26s %14s %14s %8s\n' "persistence test" redis warden ratio
   for fs in everysec always; do
     rm -rf "$tmp/redis" "$tmp/warden"
@@ -127,7 +81,7 @@ if [ "${PERSIST:-1}" = 1 ]; then
     TESTS=set bench "$rport" 1 | grep "^SET " >"$tmp/r.txt" || true
     TESTS=set bench "$wport" 1 | grep "^SET " >"$tmp/w.txt" || true
     join "$tmp/r.txt" "$tmp/w.txt" | awk -v fs="$fs" '{ printf "%-26s %14.0f %14.0f %8.2f\n", "SET aof " fs " (ops/s)", $2, $3, $3/$2 }'
-    stop_servers
+    stop_pair
   done
 
   # Restart time with KEYS_FOR_MEMORY keys, from dump.rdb and from the AOF.
@@ -137,15 +91,15 @@ if [ "${PERSIST:-1}" = 1 ]; then
     start_servers "$@"
     load "$rport"; load "$wport"
     if [ "$mode" = rdb ]; then redis-cli -p "$rport" save >/dev/null; redis-cli -p "$wport" save >/dev/null; fi
-    stop_servers
+    stop_pair
     t0=$(date +%s%N)
     redis-server --port "$rport" --bind 127.0.0.1 --save '' "$@" --dir "$tmp/redis" --logfile "$tmp/redis.log" &
     rpid=$!; pids+=("$rpid"); wait_ping "$rport"; t1=$(date +%s%N)
-    bin/warden server --port "$wport" --bind 127.0.0.1 --save '' "$@" --dir "$tmp/warden" --loglevel warning 2>>"$tmp/warden.log" &
+    "$WARDEN" server --port "$wport" --bind 127.0.0.1 --save '' "$@" --dir "$tmp/warden" --loglevel warning 2>>"$tmp/warden.log" &
     wpid=$!; pids+=("$wpid"); wait_ping "$wport"; t2=$(date +%s%N)
     rk=$(redis-cli -p "$rport" dbsize); wk=$(redis-cli -p "$wport" dbsize)
     awk -v m="$mode" -v r=$(( (t1 - t0) / 1000000 )) -v w=$(( (t2 - t1) / 1000000 )) -v rk="$rk" -v wk="$wk" -v n="$KEYS_FOR_MEMORY" \
       'BEGIN { printf "%-26s %12d ms %12d ms %8.2f   (keys loaded: redis %d, warden %d)\n", "restart " n " keys " m, r, w, w/r, rk, wk }'
-    stop_servers
+    stop_pair
   done
 fi

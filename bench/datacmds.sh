@@ -12,42 +12,9 @@ REQUESTS=${REQUESTS:-100000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 IO_THREADS=${IO_THREADS:-1}
-WARDEN=${WARDEN_BIN:-bin/warden}
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "datacmds.sh: $tool not found" >&2; exit 1; }
-done
-[ -x "$WARDEN" ] || make build >/dev/null
-
-free_port() {
-  local p=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-wait_ping() {
-  for _ in $(seq 1 6000); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.01
-  done
-  echo "datacmds.sh: server on port $1 did not answer PING" >&2
-  exit 1
-}
-rport=$(free_port $(( 30000 + ($$ % 20000) )))
-mkdir -p "$tmp/redis" "$tmp/warden"
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --io-threads "$IO_THREADS" --dir "$tmp/redis" --logfile "$tmp/redis.log" &
-pids+=($!)
-wport=$(free_port $((rport + 1)))
-"$WARDEN" server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no --io-threads "$IO_THREADS" --dir "$tmp/warden" --loglevel warning 2>>"$tmp/warden.log" &
-pids+=($!)
-wait_ping "$rport"
-wait_ping "$wport"
+. bench/lib.sh
+bench_init
+start_pair --appendonly no --io-threads "$IO_THREADS"
 
 # The same fixture on both: a dense HLL, a geo set of 10000 points, a list
 # of 100 numbers, two 300-byte strings.

@@ -5,6 +5,7 @@
 #
 #   bash bench/evalsha.sh                 # 200000 requests, 50 clients, P 1 and 16
 #   REQUESTS=50000 PIPELINES=1 bash bench/evalsha.sh
+#   WARDEN_BIN=/tmp/old/warden bash bench/evalsha.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,49 +18,16 @@ ROUNDS=${ROUNDS:-3}
 KEYSPACE=${KEYSPACE:-10000}
 SCRIPT="redis.call('incr', KEYS[1]); redis.call('set', KEYS[1] .. ':v', ARGV[1]); return redis.call('get', KEYS[1])"
 
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "evalsha.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
-[ -x bin/warden ] || make build >/dev/null
-
-free_port() {
-  local p=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-wait_ping() {
-  for _ in $(seq 1 6000); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.01
-  done
-  echo "evalsha.sh: server on port $1 did not answer PING" >&2
-  exit 1
-}
-
-rport=$(free_port $(( 30000 + ($$ % 20000) )))
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" --logfile "$tmp/redis.log" &
-pids+=($!)
-wport=$(free_port $((rport + 1)))
-mkdir -p "$tmp/w"
-bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp/w" --loglevel warning 2>>"$tmp/warden.log" &
-pids+=($!)
-wait_ping "$rport"
-wait_ping "$wport"
+. bench/lib.sh
+bench_init
+start_pair --appendonly no
 
 rsha=$(redis-cli -p "$rport" script load "$SCRIPT")
 wsha=$(redis-cli -p "$wport" script load "$SCRIPT")
-[ "$rsha" = "$wsha" ] || { echo "evalsha.sh: SHA differs: redis $rsha warden $wsha" >&2; exit 1; }
+[ "$rsha" = "$wsha" ] || { echo "$me: SHA differs: redis $rsha warden $wsha" >&2; exit 1; }
 # Same reply on both first.
 r=$(redis-cli -p "$rport" evalsha "$rsha" 1 check v); w=$(redis-cli -p "$wport" evalsha "$wsha" 1 check v)
-[ "$r" = "$w" ] || { echo "evalsha.sh: replies differ: redis $r warden $w" >&2; exit 1; }
+[ "$r" = "$w" ] || { echo "$me: replies differ: redis $r warden $w" >&2; exit 1; }
 
 rps() {
   redis-benchmark -p "$1" -c "$CLIENTS" -n "$REQUESTS" -P "$2" -r "$KEYSPACE" --csv -q \

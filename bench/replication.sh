@@ -22,19 +22,8 @@ IO_THREADS=${IO_THREADS:-1} # the same for both servers (Redis's default)
 PIPELINES=${PIPELINES:-"1 16"} # redis-benchmark -P for the SET runs
 ROUNDS=${ROUNDS:-3}            # alternating redis/warden pairs per -P
 SKIP_SYNC=${SKIP_SYNC:-0}      # 1: only the SET runs
-WARDEN=${WARDEN_BIN:-bin/warden}
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "replication.sh: $tool not found" >&2; exit 1; }
-done
-[ -n "${WARDEN_BIN:-}" ] || [ -x bin/warden ] || make build >/dev/null
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-next=$(( 30000 + ($$ % 20000) ))
-port() { local p=$next; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; next=$((p + 1)); echo "$p"; }
-wait_ping() { for _ in $(seq 1 3000); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.01; done; echo "no PONG on $1" >&2; exit 1; }
+. bench/lib.sh
+bench_init
 ms() { date +%s%3N; }
 
 # server KIND PORT DIR [args...]: start redis-server or warden.
@@ -66,9 +55,9 @@ if [ "$SKIP_SYNC" != 1 ]; then
   for mode in disk diskless; do
     for kind in redis warden; do
       diskless=no; [ "$mode" = diskless ] && diskless=yes
-      mp=$(port); server "$kind" "$mp" "$tmp/$kind-master" --repl-diskless-sync "$diskless"
+      free_port; mp=$PORT; server "$kind" "$mp" "$tmp/$kind-master" --repl-diskless-sync "$diskless"
       redis-cli -p "$mp" debug populate "$KEYS" key "$SIZE" >/dev/null
-      r1=$(port)
+      free_port; r1=$PORT
       t0=$(ms)
       server "$kind" "$r1" "$tmp/$kind-r1" --replicaof 127.0.0.1 "$mp"
       until synced "$r1"; do sleep 0.01; done
@@ -103,10 +92,10 @@ fi
 # see the same machine load; ROUNDS pairs for each pipeline depth.
 declare -A master procs
 for kind in redis warden; do
-  mp=$(port); server "$kind" "$mp" "$tmp/$kind-master"
+  free_port; mp=$PORT; server "$kind" "$mp" "$tmp/$kind-master"
   procs[$kind]=${pids[-1]}
   for i in 1 2; do
-    rp=$(port); server "$kind" "$rp" "$tmp/$kind-r$i" --replicaof 127.0.0.1 "$mp"
+    free_port; rp=$PORT; server "$kind" "$rp" "$tmp/$kind-r$i" --replicaof 127.0.0.1 "$mp"
     procs[$kind]="${procs[$kind]} ${pids[-1]}"
     until synced "$rp"; do sleep 0.05; done
   done

@@ -14,8 +14,8 @@
 # up under a project name (make compose-up uses -p warden) needs WARDEN_COMPOSE_PROJECT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 mode=${1:-local}
-bin=${WARDEN_BIN:-bin/warden} # local: another build to compare with
 
 # _restart DIR NODE (internal): SIGTERM a local node, wait for its exit,
 # start it again with the command line it was started with.
@@ -25,7 +25,7 @@ if [ "$mode" = _restart ]; then
   kill -TERM "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
   # shellcheck disable=SC2046
-  setsid "${bin}" $(cat "$dir/args") --save "" >>"$dir/warden.log" 2>&1 </dev/null &
+  setsid "$WARDEN" $(cat "$dir/args") --save "" >>"$dir/warden.log" 2>&1 </dev/null &
   exit 0
 fi
 
@@ -41,13 +41,10 @@ local)
     if [ -n "${KEEP:-}" ]; then echo "logs kept in $tmp" >&2; else rm -rf "$tmp"; fi
   }
   trap cleanup EXIT
-  next=$((20000 + ($$ % 10000))) # below the ephemeral range: no outgoing connection holds one
-  # port: the next free port in $REPLY (no subshell, so next advances).
-  port() { local p=$next; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; next=$((p + 1)); REPLY=$p; }
   declare -A resp raft gossip http sent
   peers=""
   for n in n1 n2 n3; do
-    port; resp[$n]=$REPLY; port; raft[$n]=$REPLY; port; gossip[$n]=$REPLY; port; http[$n]=$REPLY; port; sent[$n]=$REPLY
+    free_port; resp[$n]=$PORT; free_port; raft[$n]=$PORT; free_port; gossip[$n]=$PORT; free_port; http[$n]=$PORT; free_port; sent[$n]=$PORT
     peers="$peers${peers:+,}$n=127.0.0.1:${raft[$n]}"
   done
   sentinels="" https=""
@@ -58,11 +55,11 @@ local)
 --raft-addr 127.0.0.1:${raft[$n]} --gossip-addr 127.0.0.1:${gossip[$n]} --http-addr 127.0.0.1:${http[$n]} \
 --sentinel-port ${sent[$n]} --peers $peers" >"$tmp/$n/args"
     # shellcheck disable=SC2046
-    setsid "${bin}" $(cat "$tmp/$n/args") --save "" >>"$tmp/$n/warden.log" 2>&1 </dev/null &
+    setsid "$WARDEN" $(cat "$tmp/$n/args") --save "" >>"$tmp/$n/warden.log" 2>&1 </dev/null &
     sentinels="$sentinels${sentinels:+,}127.0.0.1:${sent[$n]}"
     https="$https${https:+,}$n=127.0.0.1:${http[$n]}"
   done
-  bin/rollingrestart -sentinels "$sentinels" -http "$https" -restart "WARDEN_BIN=$bin bash $0 _restart $tmp {node}"
+  bin/rollingrestart -sentinels "$sentinels" -http "$https" -restart "WARDEN_BIN=$WARDEN bash $0 _restart $tmp {node}"
   ;;
 compose)
   COMPOSE=${COMPOSE:-$(docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)}

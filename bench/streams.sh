@@ -4,6 +4,7 @@
 #
 #   bash bench/streams.sh                       # 200000 requests per test
 #   REQUESTS=50000 PIPELINES="1" bash bench/streams.sh
+#   WARDEN_BIN=/tmp/old/warden bash bench/streams.sh
 #
 # Tests: XADD to one stream, XADD to 1000 streams (random keys), and
 # XREADGROUP COUNT 1 of new entries (">") by one group from a stream filled
@@ -16,42 +17,9 @@ REQUESTS=${REQUESTS:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "streams.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
-[ -x bin/warden ] || make build >/dev/null
-
-free_port() {
-  local p=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-wait_ping() {
-  for _ in $(seq 1 6000); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.01
-  done
-  echo "streams.sh: server on port $1 did not answer PING" >&2
-  exit 1
-}
-
-rport=$(free_port $(( 30000 + ($$ % 20000) )))
-mkdir -p "$tmp/redis" "$tmp/warden"
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp/redis" --logfile "$tmp/redis.log" &
-pids+=($!)
-wport=$(free_port $((rport + 1)))
-bin/warden server --port "$wport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp/warden" --loglevel warning 2>>"$tmp/warden.log" &
-pids+=($!)
-wait_ping "$rport"
-wait_ping "$wport"
+. bench/lib.sh
+bench_init
+start_pair --appendonly no
 
 # bench PORT P ARGS...: ops/s of one redis-benchmark run.
 bench() {
@@ -78,6 +46,6 @@ for P in $PIPELINES; do
   w=$(bench "$wport" "$P" XREADGROUP GROUP g c COUNT 1 STREAMS rg '>')
   awk -v P="$P" -v r="$r" -v w="$w" 'BEGIN { printf "%-22s %4s %14.0f %14.0f %8.2f\n", "XREADGROUP COUNT 1", P, r, w, (r > 0 ? w/r : 0) }'
   for port in "$rport" "$wport"; do
-    [ "$(redis-cli -p "$port" xlen rg)" -ge "$REQUESTS" ] || echo "streams.sh: port $port: XLEN rg $(redis-cli -p "$port" xlen rg), want >= $REQUESTS" >&2
+    [ "$(redis-cli -p "$port" xlen rg)" -ge "$REQUESTS" ] || echo "$me: port $port: XLEN rg $(redis-cli -p "$port" xlen rg), want >= $REQUESTS" >&2
   done
 done
