@@ -2,9 +2,7 @@ package deploy
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -44,54 +42,12 @@ func TestComposeCluster(t *testing.T) {
 	for _, ln := range lns {
 		ln.Close()
 	}
-	project := fmt.Sprintf("wardenclustertest%06x", rand.IntN(1<<24))
-	secret := fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
-	dc := func(args ...string) (string, error) {
-		argv := append(append(compose[1:], "-p", project, "-f", "docker-compose.cluster.yml"), args...)
-		cmd := exec.Command(compose[0], argv...)
-		cmd.Env = append(os.Environ(), "WARDEN_IMAGE="+image, "WARDEN_CLUSTER_SECRET="+secret)
-		for _, n := range nodes {
-			up := strings.ToUpper(n)
-			cmd.Env = append(cmd.Env, fmt.Sprintf("WARDEN_%s_RESP=%d", up, resp[n]), fmt.Sprintf("WARDEN_%s_HTTP=%d", up, httpPorts[n]))
-		}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return string(out), fmt.Errorf("%s %s: %w\n%s", strings.Join(compose, " "), strings.Join(args, " "), err, out)
-		}
-		return string(out), nil
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := dc("logs", "--no-color", "--tail", "40")
-			t.Logf("container logs:\n%s", out)
-		}
-		if _, err := dc("down", "-v", "--remove-orphans", "-t", "2"); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	if _, err := dc("up", "-d"); err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]string{}
+	var env []string
 	for _, n := range nodes {
-		out, err := dc("ps", "-q", n)
-		if err != nil || strings.TrimSpace(out) == "" {
-			t.Fatalf("container of %s: %v %q", n, err, out)
-		}
-		ids[n] = strings.TrimSpace(out)
+		up := strings.ToUpper(n)
+		env = append(env, fmt.Sprintf("WARDEN_%s_RESP=%d", up, resp[n]), fmt.Sprintf("WARDEN_%s_HTTP=%d", up, httpPorts[n]))
 	}
-	clustertest.WaitFor(t, 120*time.Second, "all six containers healthy", func() bool {
-		for _, n := range nodes {
-			state := inspect(t, ids[n], "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}")
-			if strings.HasPrefix(state, "exited") || strings.HasPrefix(state, "dead") {
-				t.Fatalf("%s: container %s", n, state)
-			}
-			if state != "running healthy" {
-				return false
-			}
-		}
-		return true
-	})
+	newProject(compose, "wardenclustertest", "docker-compose.cluster.yml", image, env...).up(t, nodes)
 	// Every node: full coverage, six nodes, each named by its hostname in
 	// CLUSTER SLOTS (master + replica for each of the three ranges).
 	for _, n := range nodes {

@@ -43,71 +43,21 @@ func TestComposeFailover(t *testing.T) {
 	}
 	image := buildImage(t)
 	ports := publishPorts(t)
-	project := fmt.Sprintf("wardentest%06x", rand.IntN(1<<24))
-	secret := fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
-	env := func() []string {
-		var e []string
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "WARDEN_CLUSTER_SECRET=") {
-				e = append(e, kv)
-			}
-		}
-		return e
+	var env []string
+	for i, s := range services {
+		p := ports[i]
+		up := strings.ToUpper(s)
+		env = append(env, fmt.Sprintf("WARDEN_%s_RESP=%d", up, p.resp),
+			fmt.Sprintf("WARDEN_%s_SENTINEL=%d", up, p.sentinel), fmt.Sprintf("WARDEN_%s_HTTP=%d", up, p.http))
 	}
+	proj := newProject(compose, "wardentest", "docker-compose.yml", image, env...)
 	// Without the secret, compose refuses (and names the variable).
-	noSecret := exec.Command(compose[0], append(append(compose[1:], "-p", project, "-f", "docker-compose.yml"), "config")...)
-	noSecret.Env = append(env(), "WARDEN_IMAGE="+image)
+	noSecret := proj.command("config")
+	noSecret.Env = append(environWithoutSecret(), "WARDEN_IMAGE="+image)
 	if out, err := noSecret.CombinedOutput(); err == nil || !strings.Contains(string(out), "WARDEN_CLUSTER_SECRET") {
 		t.Fatalf("compose config without WARDEN_CLUSTER_SECRET: %v\n%s\nwant a refusal naming the variable", err, out)
 	}
-	dc := func(args ...string) (string, error) {
-		argv := append(append(compose[1:], "-p", project, "-f", "docker-compose.yml"), args...)
-		cmd := exec.Command(compose[0], argv...)
-		cmd.Env = append(env(), "WARDEN_IMAGE="+image, "WARDEN_CLUSTER_SECRET="+secret)
-		for i, s := range services {
-			p := ports[i]
-			up := strings.ToUpper(s)
-			cmd.Env = append(cmd.Env, fmt.Sprintf("WARDEN_%s_RESP=%d", up, p.resp),
-				fmt.Sprintf("WARDEN_%s_SENTINEL=%d", up, p.sentinel), fmt.Sprintf("WARDEN_%s_HTTP=%d", up, p.http))
-		}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return string(out), fmt.Errorf("%s %s: %w\n%s", strings.Join(compose, " "), strings.Join(args, " "), err, out)
-		}
-		return string(out), nil
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := dc("logs", "--no-color", "--tail", "60")
-			t.Logf("container logs:\n%s", out)
-		}
-		if _, err := dc("down", "-v", "--remove-orphans", "-t", "2"); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	if _, err := dc("up", "-d"); err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]string{} // service -> container id
-	for _, s := range services {
-		out, err := dc("ps", "-q", s)
-		if err != nil || strings.TrimSpace(out) == "" {
-			t.Fatalf("container of %s: %v %q", s, err, out)
-		}
-		ids[s] = strings.TrimSpace(out)
-	}
-	clustertest.WaitFor(t, 90*time.Second, "all three containers healthy", func() bool {
-		for _, s := range services {
-			state := inspect(t, ids[s], "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}")
-			if strings.HasPrefix(state, "exited") || strings.HasPrefix(state, "dead") {
-				t.Fatalf("%s: container %s", s, state)
-			}
-			if state != "running healthy" {
-				return false
-			}
-		}
-		return true
-	})
+	ids := proj.up(t, services) // service -> container id
 
 	ctx := context.Background()
 	master := agreedMaster(t, ctx, ports, services, "")
@@ -145,7 +95,7 @@ func TestComposeFailover(t *testing.T) {
 
 	survivors := slices.DeleteFunc(slices.Clone(services), func(s string) bool { return s == master })
 	killed := time.Now()
-	if _, err := dc("kill", master); err != nil {
+	if _, err := proj.run("kill", master); err != nil {
 		t.Fatal(err)
 	}
 	// The container's exit time, not the start of the (slow) compose CLI.
@@ -202,6 +152,87 @@ func composeCommand(t *testing.T) []string {
 	}
 	t.Skip("neither `docker compose` nor docker-compose installed: compose test skipped")
 	return nil
+}
+
+// project is one compose project a test runs: a compose file under a
+// random project name, with the same environment for every compose run.
+type project struct {
+	compose    []string // the compose command (composeCommand)
+	name, file string
+	env        []string
+}
+
+// newProject names a project prefix plus a random suffix. Its environment
+// is this process's, less any WARDEN_CLUSTER_SECRET of its own, plus
+// WARDEN_IMAGE=image, a random WARDEN_CLUSTER_SECRET and env.
+func newProject(compose []string, prefix, file, image string, env ...string) *project {
+	secret := fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
+	return &project{
+		compose: compose,
+		name:    fmt.Sprintf("%s%06x", prefix, rand.IntN(1<<24)),
+		file:    file,
+		env:     slices.Concat(environWithoutSecret(), []string{"WARDEN_IMAGE=" + image, "WARDEN_CLUSTER_SECRET=" + secret}, env),
+	}
+}
+
+func environWithoutSecret() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "WARDEN_CLUSTER_SECRET=") })
+}
+
+// command is compose with args on the project, in the project's environment.
+func (p *project) command(args ...string) *exec.Cmd {
+	cmd := exec.Command(p.compose[0], slices.Concat(p.compose[1:], []string{"-p", p.name, "-f", p.file}, args)...)
+	cmd.Env = p.env
+	return cmd
+}
+
+// run runs compose with args and returns its output; the error carries it too.
+func (p *project) run(args ...string) (string, error) {
+	out, err := p.command(args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w\n%s", strings.Join(p.compose, " "), strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// up starts the project, takes it down at cleanup (logging the containers'
+// last lines if the test failed), waits until the containers of services
+// are all healthy and returns their ids by service.
+func (p *project) up(t *testing.T, services []string) map[string]string {
+	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := p.run("logs", "--no-color", "--tail", "60")
+			t.Logf("container logs:\n%s", out)
+		}
+		if _, err := p.run("down", "-v", "--remove-orphans", "-t", "2"); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	if _, err := p.run("up", "-d"); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, s := range services {
+		out, err := p.run("ps", "-q", s)
+		if err != nil || strings.TrimSpace(out) == "" {
+			t.Fatalf("container of %s: %v %q", s, err, out)
+		}
+		ids[s] = strings.TrimSpace(out)
+	}
+	clustertest.WaitFor(t, 120*time.Second, fmt.Sprintf("all %d containers healthy", len(services)), func() bool {
+		for _, s := range services {
+			state := inspect(t, ids[s], "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}")
+			if strings.HasPrefix(state, "exited") || strings.HasPrefix(state, "dead") {
+				t.Fatalf("%s: container %s", s, state)
+			}
+			if state != "running healthy" {
+				return false
+			}
+		}
+		return true
+	})
+	return ids
 }
 
 // buildImage builds a uniquely tagged image from deploy/Dockerfile with the
