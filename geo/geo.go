@@ -251,32 +251,31 @@ func (s *Shape) boundingBox() (minLon, minLat, maxLon, maxLat float64) {
 	return s.Long - top, s.Lat - latDelta, s.Long + top, s.Lat + latDelta
 }
 
-func moveX(h *Bits, d int) {
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - uint(h.Step)*2)
-	if d > 0 {
-		x += zz + 1
-	} else {
-		x |= zz
-		x -= zz + 1
-	}
-	x &= 0xaaaaaaaaaaaaaaaa >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
-}
+// A hash interleaves the coordinates: longitude (x) in the odd bits,
+// latitude (y) in the even ones.
+const (
+	xBits uint64 = 0xaaaaaaaaaaaaaaaa
+	yBits uint64 = 0x5555555555555555
+)
 
-func moveY(h *Bits, d int) {
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.Step)*2)
+func moveX(h *Bits, d int) { move(h, d, xBits) }
+func moveY(h *Bits, d int) { move(h, d, yBits) }
+
+// move steps the coordinate in mask's bits one cell up (d > 0) or down, as
+// Redis's geohash_move_x and geohash_move_y do: the other coordinate's bits
+// are filled with ones so the carry or borrow runs through them.
+func move(h *Bits, d int, mask uint64) {
+	shift := 64 - uint(h.Step)*2
+	v := h.Bits & mask
+	zz := ^mask >> shift
 	if d > 0 {
-		y += zz + 1
+		v += zz + 1
 	} else {
-		y |= zz
-		y -= zz + 1
+		v |= zz
+		v -= zz + 1
 	}
-	y &= 0x5555555555555555 >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
+	v &= mask >> shift
+	h.Bits = v | h.Bits&^mask
 }
 
 // ScoreRange is a [Min, Max) interval of scores to scan.

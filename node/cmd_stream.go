@@ -50,6 +50,7 @@ const (
 	errStreamXAddTop  = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 	errStreamXAddZero = "ERR The ID specified in XADD must be greater than 0-0"
 	errStreamFull     = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	errXGroupNoKey    = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
 )
 
 // streamOf returns o's stream.
@@ -94,6 +95,28 @@ func (c *Ctx) streamParseInterval(b []byte, missingSeq uint64) (stream.ID, bool,
 	}
 	id, ok := c.streamParseID(b, missingSeq, false)
 	return id, false, ok
+}
+
+// streamParseStart is a range's start: "(id" is the ID after id.
+func (c *Ctx) streamParseStart(b []byte) (stream.ID, bool) {
+	id, ex, ok := c.streamParseInterval(b, 0)
+	if ok && ex {
+		if id, ok = id.Next(); !ok {
+			c.Err("ERR invalid start ID for the interval")
+		}
+	}
+	return id, ok
+}
+
+// streamParseEnd is a range's end: "(id" is the ID before id.
+func (c *Ctx) streamParseEnd(b []byte) (stream.ID, bool) {
+	id, ex, ok := c.streamParseInterval(b, ^uint64(0))
+	if ok && ex {
+		if id, ok = id.Prev(); !ok {
+			c.Err("ERR invalid end ID for the interval")
+		}
+	}
+	return id, ok
 }
 
 func streamIDBulk(id stream.ID) []byte { return id.Append(nil) }
@@ -413,25 +436,13 @@ func xrange(c *Ctx, rev bool) {
 	if rev {
 		startArg, endArg = endArg, startArg
 	}
-	start, ex, ok := c.streamParseInterval(startArg, 0)
+	start, ok := c.streamParseStart(startArg)
 	if !ok {
 		return
 	}
-	if ex {
-		if start, ok = start.Next(); !ok {
-			c.Err("ERR invalid start ID for the interval")
-			return
-		}
-	}
-	end, ex, ok := c.streamParseInterval(endArg, ^uint64(0))
+	end, ok := c.streamParseEnd(endArg)
 	if !ok {
 		return
-	}
-	if ex {
-		if end, ok = end.Prev(); !ok {
-			c.Err("ERR invalid end ID for the interval")
-			return
-		}
 	}
 	count := int64(-1)
 	for j := 4; j < len(c.Args); j++ {
@@ -462,14 +473,16 @@ func xrange(c *Ctx, rev bool) {
 	c.streamReplyRange(s, start, end, count, rev)
 }
 
+// streamEntry is an entry collected for a reply.
+type streamEntry struct {
+	id stream.ID
+	fv [][]byte
+}
+
 func (c *Ctx) streamReplyRange(s *stream.Stream, start, end stream.ID, count int64, rev bool) {
-	type ent struct {
-		id stream.ID
-		fv [][]byte
-	}
-	var out []ent
+	var out []streamEntry
 	s.Range(start, end, rev, func(id stream.ID, fv [][]byte) bool {
-		out = append(out, ent{id, fv})
+		out = append(out, streamEntry{id, fv})
 		return count < 0 || int64(len(out)) < count
 	})
 	c.Array(len(out))
@@ -587,6 +600,11 @@ func (c *Ctx) streamNoGroup(key, group []byte) {
 	c.Err("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "'")
 }
 
+// streamNoSuchGroup is the NOGROUP of XGROUP and XINFO: the key exists.
+func (c *Ctx) streamNoSuchGroup(key, group []byte) {
+	c.Err("NOGROUP No such consumer group '" + string(group) + "' for key name '" + string(key) + "'")
+}
+
 // streamGroupOf returns key's stream and the named group, replying the
 // errors Redis replies (WRONGTYPE, NOGROUP) when it cannot.
 func (c *Ctx) streamGroupOf(key, group []byte, write bool) (*stream.Stream, *stream.Group, bool) {
@@ -644,7 +662,7 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 		s = streamOf(o)
 	}
 	if s == nil && !(create && mkstream) {
-		c.Err("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
+		c.Err(errXGroupNoKey)
 		return
 	}
 	var id stream.ID
@@ -673,7 +691,7 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 	}
 	g := s.Group(string(gname))
 	if g == nil {
-		c.Err("NOGROUP No such consumer group '" + string(gname) + "' for key name '" + string(key) + "'")
+		c.streamNoSuchGroup(key, gname)
 		return
 	}
 	g.LastID = id
@@ -690,7 +708,7 @@ func cmdXGroupDestroy(c *Ctx) {
 		return
 	}
 	if s == nil {
-		c.Err("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
+		c.Err(errXGroupNoKey)
 		return
 	}
 	if !s.DestroyGroup(string(gname)) {
@@ -709,12 +727,12 @@ func (c *Ctx) xgroupLookup(key, gname []byte) (*stream.Stream, *stream.Group, bo
 		return nil, nil, false
 	}
 	if s == nil {
-		c.Err("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
+		c.Err(errXGroupNoKey)
 		return nil, nil, false
 	}
 	g := s.Group(string(gname))
 	if g == nil {
-		c.Err("NOGROUP No such consumer group '" + string(gname) + "' for key name '" + string(key) + "'")
+		c.streamNoSuchGroup(key, gname)
 		return nil, nil, false
 	}
 	return s, g, true
@@ -856,28 +874,16 @@ func cmdXPending(c *Ctx) {
 			minIdle = n
 			i += 2
 		}
-		var ex, ok bool
+		var ok bool
 		if count, ok = c.ParseInt(c.Args[i+2]); !ok {
 			return
 		}
 		count = max(count, 0)
-		if start, ex, ok = c.streamParseInterval(c.Args[i], 0); !ok {
+		if start, ok = c.streamParseStart(c.Args[i]); !ok {
 			return
 		}
-		if ex {
-			if start, ok = start.Next(); !ok {
-				c.Err("ERR invalid start ID for the interval")
-				return
-			}
-		}
-		if end, ex, ok = c.streamParseInterval(c.Args[i+1], ^uint64(0)); !ok {
+		if end, ok = c.streamParseEnd(c.Args[i+1]); !ok {
 			return
-		}
-		if ex {
-			if end, ok = end.Prev(); !ok {
-				c.Err("ERR invalid end ID for the interval")
-				return
-			}
 		}
 		if i+3 < len(c.Args) {
 			consumer = c.Args[i+3]
@@ -926,17 +932,13 @@ func cmdXPending(c *Ctx) {
 		pel = cons.PEL
 	}
 	now := c.DB.Now()
-	type row struct {
-		id stream.ID
-		n  *stream.NACK
-	}
-	var rows []row
+	var rows []pelRow
 	if count > 0 {
 		pel.Range(start, end, func(id stream.ID, n *stream.NACK) bool {
 			if minIdle > 0 && now-n.DeliveryTime < minIdle {
 				return true
 			}
-			rows = append(rows, row{id, n})
+			rows = append(rows, pelRow{id, n})
 			return int64(len(rows)) < count
 		})
 	}
@@ -993,18 +995,45 @@ func streamDelAckArgv(key, group []byte, id stream.ID) [][]byte {
 	return [][]byte{[]byte("XACK"), key, group, streamIDBulk(id)}
 }
 
-// streamConsumer looks the consumer up, creating it if needed. Its creation
-// is propagated only when asked (XREADGROUP NOACK): otherwise the XCLAIMs
-// that follow create it on the replica, as in Redis.
-func (c *Ctx) streamConsumer(g *stream.Group, key, gname, name []byte, b *streamBatch, propagate bool) *stream.Consumer {
+// streamConsumer looks the consumer up, creating it if needed, and marks
+// it seen at now. Its creation is propagated only when asked (XREADGROUP
+// NOACK): otherwise the XCLAIMs that follow create it on the replica, as
+// in Redis.
+func streamConsumer(g *stream.Group, key, gname, name []byte, now int64, b *streamBatch, propagate bool) *stream.Consumer {
 	cons := g.Consumer(string(name))
 	if cons == nil {
-		cons = g.CreateConsumer(string(name), c.DB.Now())
+		cons = g.CreateConsumer(string(name), now)
 		if propagate {
 			b.add([]byte("XGROUP"), []byte("CREATECONSUMER"), key, gname, name)
 		}
 	}
+	cons.SeenTime = now
 	return cons
+}
+
+// streamTakeOver moves the pending entry id (nack) to cons's PEL.
+func streamTakeOver(cons *stream.Consumer, id stream.ID, nack *stream.NACK) {
+	if nack.Consumer == cons {
+		return
+	}
+	if nack.Consumer != nil { // nil: a NACK XCLAIM FORCE just made
+		nack.Consumer.PEL.Remove(id)
+	}
+	cons.PEL.Put(id, nack)
+	nack.Consumer = cons
+}
+
+// streamReplyClaimed writes what XCLAIM or XAUTOCLAIM claimed: the IDs
+// (JUSTID) or the entries.
+func (c *Ctx) streamReplyClaimed(out []streamEntry, justID bool) {
+	c.Array(len(out))
+	for _, e := range out {
+		if justID {
+			c.Bulk(streamIDBulk(e.id))
+		} else {
+			c.streamReplyEntry(e.id, e.fv)
+		}
+	}
 }
 
 func cmdXClaim(c *Ctx) {
@@ -1095,11 +1124,7 @@ func cmdXClaim(c *Ctx) {
 		g.LastID = lastID
 	}
 	var cons *stream.Consumer
-	type claimed struct {
-		id stream.ID
-		fv [][]byte
-	}
-	var out []claimed
+	var out []streamEntry
 	propagateLast := lastWas.Less(lastID)
 	for _, id := range ids {
 		nack := g.PEL.Get(id)
@@ -1126,16 +1151,9 @@ func cmdXClaim(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, key, gname, cname, &b, false)
-			cons.SeenTime = now
+			cons = streamConsumer(g, key, gname, cname, now, &b, false)
 		}
-		if nack.Consumer != cons {
-			if nack.Consumer != nil {
-				nack.Consumer.PEL.Remove(id)
-			}
-			cons.PEL.Put(id, nack)
-			nack.Consumer = cons
-		}
+		streamTakeOver(cons, id, nack)
 		nack.DeliveryTime = deliveryTime
 		if retryCount >= 0 {
 			nack.DeliveryCount = uint64(retryCount)
@@ -1143,21 +1161,14 @@ func cmdXClaim(c *Ctx) {
 			nack.DeliveryCount++
 		}
 		cons.ActiveTime = now
-		out = append(out, claimed{id, fv})
+		out = append(out, streamEntry{id, fv})
 		b.add(streamClaimArgv(key, gname, g, id, nack)...)
 		propagateLast = false
 	}
 	if propagateLast {
 		b.add(streamSetIDArgv(key, gname, g)...)
 	}
-	c.Array(len(out))
-	for _, e := range out {
-		if justID {
-			c.Bulk(streamIDBulk(e.id))
-		} else {
-			c.streamReplyEntry(e.id, e.fv)
-		}
-	}
+	c.streamReplyClaimed(out, justID)
 	if len(b) > 0 {
 		c.DB.Touch(key)
 	}
@@ -1180,15 +1191,9 @@ func cmdXAutoClaim(c *Ctx) {
 		return
 	}
 	minIdle = max(minIdle, 0)
-	start, ex, ok := c.streamParseInterval(c.Args[5], 0)
+	start, ok := c.streamParseStart(c.Args[5])
 	if !ok {
 		return
-	}
-	if ex {
-		if start, ok = start.Next(); !ok {
-			c.Err("ERR invalid start ID for the interval")
-			return
-		}
 	}
 	count := int64(100)
 	justID := false
@@ -1225,11 +1230,7 @@ func cmdXAutoClaim(c *Ctx) {
 	attempts := count * 10
 	var b streamBatch
 	var cons *stream.Consumer
-	type claimed struct {
-		id stream.ID
-		fv [][]byte
-	}
-	var out []claimed
+	var out []streamEntry
 	var deleted []stream.ID
 	var ids []stream.ID
 	g.PEL.Range(start, stream.MaxID, func(id stream.ID, _ *stream.NACK) bool {
@@ -1254,20 +1255,15 @@ func cmdXAutoClaim(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = c.streamConsumer(g, key, gname, cname, &b, false)
-			cons.SeenTime = now
+			cons = streamConsumer(g, key, gname, cname, now, &b, false)
 		}
-		if nack.Consumer != cons {
-			nack.Consumer.PEL.Remove(id)
-			cons.PEL.Put(id, nack)
-			nack.Consumer = cons
-		}
+		streamTakeOver(cons, id, nack)
 		nack.DeliveryTime = now
 		if !justID {
 			nack.DeliveryCount++
 		}
 		cons.ActiveTime = now
-		out = append(out, claimed{id, fv})
+		out = append(out, streamEntry{id, fv})
 		count--
 		b.add(streamClaimArgv(key, gname, g, id, nack)...)
 	}
@@ -1277,14 +1273,7 @@ func cmdXAutoClaim(c *Ctx) {
 	}
 	c.Array(3)
 	c.Bulk(streamIDBulk(next))
-	c.Array(len(out))
-	for _, e := range out {
-		if justID {
-			c.Bulk(streamIDBulk(e.id))
-		} else {
-			c.streamReplyEntry(e.id, e.fv)
-		}
-	}
+	c.streamReplyClaimed(out, justID)
 	c.Array(len(deleted))
 	for _, id := range deleted {
 		c.Bulk(streamIDBulk(id))

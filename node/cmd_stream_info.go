@@ -108,17 +108,7 @@ func cmdXInfoStream(c *Ctx) {
 		c.BulkString("pel-count")
 		c.Int(int64(g.PEL.Len()))
 		c.BulkString("pending")
-		var rows int64
-		type row struct {
-			id stream.ID
-			n  *stream.NACK
-		}
-		var pend []row
-		g.PEL.Range(stream.ID{}, stream.MaxID, func(id stream.ID, n *stream.NACK) bool {
-			pend = append(pend, row{id, n})
-			rows++
-			return count == 0 || rows < count
-		})
+		pend := pelHead(g.PEL, count)
 		c.Array(len(pend))
 		for _, r := range pend {
 			c.Array(4)
@@ -139,13 +129,7 @@ func cmdXInfoStream(c *Ctx) {
 			c.BulkString("pel-count")
 			c.Int(int64(cn.PEL.Len()))
 			c.BulkString("pending")
-			var pend []row
-			rows = 0
-			cn.PEL.Range(stream.ID{}, stream.MaxID, func(id stream.ID, n *stream.NACK) bool {
-				pend = append(pend, row{id, n})
-				rows++
-				return count == 0 || rows < count
-			})
+			pend := pelHead(cn.PEL, count)
 			c.Array(len(pend))
 			for _, r := range pend {
 				c.Array(3)
@@ -155,6 +139,22 @@ func cmdXInfoStream(c *Ctx) {
 			}
 		}
 	}
+}
+
+// pelRow is a pending entry collected for a reply.
+type pelRow struct {
+	id stream.ID
+	n  *stream.NACK
+}
+
+// pelHead is the first count entries of p, all of them when count is 0.
+func pelHead(p *stream.PEL, count int64) []pelRow {
+	var rows []pelRow
+	p.Range(stream.ID{}, stream.MaxID, func(id stream.ID, n *stream.NACK) bool {
+		rows = append(rows, pelRow{id, n})
+		return count == 0 || int64(len(rows)) < count
+	})
+	return rows
 }
 
 // streamEdge writes the first or last entry, or null.
@@ -199,7 +199,7 @@ func cmdXInfoConsumers(c *Ctx) {
 	}
 	g := s.Group(string(gname))
 	if g == nil {
-		c.Err("NOGROUP No such consumer group '" + string(gname) + "' for key name '" + string(key) + "'")
+		c.streamNoSuchGroup(key, gname)
 		return
 	}
 	now := c.DB.Now()

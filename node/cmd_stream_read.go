@@ -184,8 +184,7 @@ func xread(c *Ctx, xgroup bool) {
 		}
 		if groups[k] != nil {
 			// Redis 7.0 creates the consumer only when it serves it.
-			cons = c.streamConsumer(groups[k], key, req.group, req.consumer, &b, req.noack)
-			cons.SeenTime = now
+			cons = streamConsumer(groups[k], key, req.group, req.consumer, now, &b, req.noack)
 		}
 		k, key, s, gt, cons, history := k, key, s, gt, cons, history
 		// Collect now (the entries must be read in order with the PEL
@@ -270,14 +269,7 @@ func xread(c *Ctx, xgroup bool) {
 			if req.group != nil {
 				g = s.Group(string(req.group))
 				gt = g.LastID
-				cons = g.Consumer(string(req.consumer))
-				if cons == nil {
-					cons = g.CreateConsumer(string(req.consumer), now)
-					if req.noack {
-						b.add([]byte("XGROUP"), []byte("CREATECONSUMER"), key, req.group, req.consumer)
-					}
-				}
-				cons.SeenTime = now
+				cons = streamConsumer(g, key, req.group, req.consumer, now, &b, req.noack)
 			}
 			var res xreadResult
 			res.key = key
