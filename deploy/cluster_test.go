@@ -3,7 +3,6 @@ package deploy
 import (
 	"fmt"
 	"net"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,14 +17,7 @@ import (
 // is served by its slot's master (found through the published ports) and
 // any other master answers MOVED naming that master's hostname.
 func TestComposeCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the compose test builds an image and runs containers")
-	}
-	compose := composeCommand(t)
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli not installed: the compose test talks to the containers with it")
-	}
-	image := buildImage(t)
+	compose, image := composeSetup(t)
 	nodes := []string{"n1", "n2", "n3", "n4", "n5", "n6"}
 	var lns []net.Listener
 	resp, httpPorts := map[string]int{}, map[string]int{}

@@ -34,14 +34,7 @@ type hostPorts struct{ resp, sentinel, http int }
 // the secret is refused, `compose kill` of the master makes a survivor
 // master within seconds, and the key is there.
 func TestComposeFailover(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the compose test builds an image and runs containers")
-	}
-	compose := composeCommand(t)
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli not installed: the compose test talks to the containers with it")
-	}
-	image := buildImage(t)
+	compose, image := composeSetup(t)
 	ports := publishPorts(t)
 	var env []string
 	for i, s := range services {
@@ -131,6 +124,21 @@ func TestComposeFailover(t *testing.T) {
 	if m := agreedMaster(t, ctx, ports, survivors, master); m != newMaster {
 		t.Fatalf("survivors agree on %s, the write went to %s", m, newMaster)
 	}
+}
+
+// composeSetup skips unless a compose test can run here (not -short;
+// docker, compose and redis-cli installed) and builds the image; it returns
+// the compose command and the image.
+func composeSetup(t *testing.T) (compose []string, image string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the compose test builds an image and runs containers")
+	}
+	compose = composeCommand(t)
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed: the compose test talks to the containers with it")
+	}
+	return compose, buildImage(t)
 }
 
 // composeCommand returns the compose command this machine has: the docker

@@ -90,21 +90,31 @@ func cmdPfAdd(c *Ctx) {
 	c.Int(1)
 }
 
+// hllMergeKeys merges the registers of keys' HyperLogLogs into max (a
+// missing key adds none); dense says whether any of them is dense.
+func (c *Ctx) hllMergeKeys(keys [][]byte, max []uint8) (dense, ok bool) {
+	for _, key := range keys {
+		o, ok := c.hllRead(key, false)
+		if !ok {
+			return false, false
+		}
+		if o == nil {
+			continue
+		}
+		dense = dense || hll.Encoding(o.Str) == hll.Dense
+		if err := hll.MergeInto(max, o.Str); err != nil {
+			c.hllErr(err)
+			return false, false
+		}
+	}
+	return dense, true
+}
+
 func cmdPfCount(c *Ctx) {
 	if len(c.Args) > 2 {
 		max := make([]uint8, hll.Registers)
-		for _, key := range c.Args[1:] {
-			o, ok := c.hllRead(key, false)
-			if !ok {
-				return
-			}
-			if o == nil {
-				continue
-			}
-			if err := hll.MergeInto(max, o.Str); err != nil {
-				c.hllErr(err)
-				return
-			}
+		if _, ok := c.hllMergeKeys(c.Args[1:], max); !ok {
+			return
 		}
 		c.Int(int64(hll.CountRegisters(max)))
 		return
@@ -134,20 +144,9 @@ func cmdPfCount(c *Ctx) {
 
 func cmdPfMerge(c *Ctx) {
 	max := make([]uint8, hll.Registers)
-	dense := false
-	for _, key := range c.Args[1:] {
-		o, ok := c.hllRead(key, false)
-		if !ok {
-			return
-		}
-		if o == nil {
-			continue
-		}
-		dense = dense || hll.Encoding(o.Str) == hll.Dense
-		if err := hll.MergeInto(max, o.Str); err != nil {
-			c.hllErr(err)
-			return
-		}
+	dense, ok := c.hllMergeKeys(c.Args[1:], max)
+	if !ok {
+		return
 	}
 	dst := c.Args[1]
 	o := c.DB.Get(dst)

@@ -511,9 +511,15 @@ func cmdXDel(c *Ctx) {
 		c.Int(0)
 		return
 	}
+	c.streamRemoveIDs(key, ids, s.Delete)
+}
+
+// streamRemoveIDs (XDEL, XACK) removes each of ids with remove and replies
+// how many it removed; if any, key changed and the command propagates.
+func (c *Ctx) streamRemoveIDs(key []byte, ids []stream.ID, remove func(stream.ID) bool) {
 	n := 0
 	for _, id := range ids {
-		if s.Delete(id) {
+		if remove(id) {
 			n++
 		}
 	}
@@ -832,19 +838,15 @@ func cmdXAck(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	n := 0
-	for _, id := range ids {
-		if nack := g.PEL.Get(id); nack != nil {
-			g.PEL.Remove(id)
-			nack.Consumer.PEL.Remove(id)
-			n++
+	c.streamRemoveIDs(key, ids, func(id stream.ID) bool {
+		nack := g.PEL.Get(id)
+		if nack == nil {
+			return false
 		}
-	}
-	if n > 0 {
-		c.DB.Touch(key)
-		c.PropagateArgs()
-	}
-	c.Int(int64(n))
+		g.PEL.Remove(id)
+		nack.Consumer.PEL.Remove(id)
+		return true
+	})
 }
 
 // ---- XPENDING -----------------------------------------------------------------
