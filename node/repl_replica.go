@@ -313,6 +313,9 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		s.replica.applied = replPos{off: off, valid: true} // the master's stream starts with a SELECT
 		s.replica.applyMu.Unlock()
 		s.log.Info("full resynchronization from master done", "master", addr, "replid", f[1], "offset", off)
+		if err := s.rewriteAOFAfterSync(ctx); err != nil {
+			return err
+		}
 	case strings.HasPrefix(reply, "+CONTINUE"):
 		f := strings.Fields(reply)
 		l.mu.Lock()

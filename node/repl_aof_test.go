@@ -1,0 +1,48 @@
+package node
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/wardenkv/warden/internal/redistest"
+)
+
+// A replica with appendonly yes that full-syncs must make its AOF the data
+// set it loaded from the master, as Redis's restartAOFAfterSYNC does:
+// otherwise the AOF still holds the data set from before the sync, plus
+// the stream after it, and a restart brings back that data set without
+// the master's snapshot (the jepsen seed 104 loss: a deposed master that
+// full-synced on its return lost, at its next restart, every write made
+// in its absence, and handed that data set to the others as master).
+func TestReplicaAOFAfterFullSync(t *testing.T) {
+	ctx := context.Background()
+	_, maddr := startServer(t, "save", "")
+	master := newClient(t, maddr)
+	writeStream(t, maddr, "snapshot", 30) // reaches the replica only in the RDB
+	_, mport, _ := strings.Cut(maddr, ":")
+
+	dir := t.TempDir()
+	rs, raddr := startServer(t, "save", "", "dir", dir, "appendonly", "yes")
+	replica := newClient(t, raddr)
+	// Its own history before it follows (a deposed master's writes the
+	// new master never got): the full sync discards it.
+	writeStream(t, raddr, "own", 20)
+	if err := replica.Set(ctx, "snapshot:0", "stale", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.Do(ctx, "replicaof", "127.0.0.1", mport).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitLinkUp(t, replica)
+	writeStream(t, maddr, "stream", 10) // reaches the replica in the stream
+	waitInSync(t, master, replica, maddr, raddr, "the full sync")
+	want := redistest.Dump(t, maddr, 4)
+
+	stopWarden(t, rs, replica)
+	// Restarted on its own (appendonly yes: the AOF is what it loads).
+	_, raddr2 := startServer(t, "save", "", "dir", dir, "appendonly", "yes")
+	if got := redistest.Dump(t, raddr2, 4); got != want {
+		t.Fatalf("restarted from its AOF, the replica's data set is not the master's:\nmaster:\n%s\nrestarted replica:\n%s", want, got)
+	}
+}
