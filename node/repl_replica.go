@@ -480,6 +480,11 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 		}
 		s.replica.applyMu.Unlock()
 		clear(argvBuf[:cap(argvBuf)]) // no argument outlives its batch
+		// The batch goes to the AOF per appendfsync before anything more is
+		// read or acknowledged, as Redis flushes it before its next event
+		// loop iteration: not only once a second, which a kill -9 right
+		// after an acknowledged write would lose.
+		s.syncAOF(cl)
 		if used > 0 {
 			mr.r.Discard(used)
 			if getack {
@@ -508,6 +513,7 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			s.replica.applied = replPos{off: end, db: cl.db, valid: true}
 		}
 		s.replica.applyMu.Unlock()
+		s.syncAOF(cl)
 		if getack {
 			if err := ack(); err != nil {
 				return err
