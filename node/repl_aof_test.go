@@ -1,7 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,5 +49,54 @@ func TestReplicaAOFAfterFullSync(t *testing.T) {
 	_, raddr2 := startServer(t, "save", "", "dir", dir, "appendonly", "yes")
 	if got := redistest.Dump(t, raddr2, 4); got != want {
 		t.Fatalf("restarted from its AOF, the replica's data set is not the master's:\nmaster:\n%s\nrestarted replica:\n%s", want, got)
+	}
+}
+
+// aofFilesContain reports whether any file of the AOF in dir holds s.
+func aofFilesContain(t *testing.T, dir, s string) bool {
+	t.Helper()
+	found := false
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.Contains(path, "aof") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		found = found || bytes.Contains(b, []byte(s))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// A replica's AOF holds a write from the master's stream by the time the
+// replica acknowledges it (WAIT), as a Redis replica writes its AOF buffer
+// before its next event loop iteration: not a second later, which a kill
+// -9 right after the acknowledgement would lose (the file is read while
+// the replica runs, as a restart after kill -9 would find it).
+func TestReplicaAOFWrittenBeforeAck(t *testing.T) {
+	ctx := context.Background()
+	_, maddr := startServer(t, "save", "")
+	master := newClient(t, maddr)
+	_, mport, _ := strings.Cut(maddr, ":")
+	dir := t.TempDir()
+	_, raddr := startServer(t, "save", "", "dir", dir, "appendonly", "yes", "appendfsync", "always", "replicaof", "127.0.0.1 "+mport)
+	replica := newClient(t, raddr)
+	waitLinkUp(t, replica)
+	for i := 0; i < 20; i++ {
+		key := "acked-" + strconv.Itoa(i) + "-" + newReplID()[:8]
+		if err := master.Set(ctx, key, "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := master.Wait(ctx, 1, 0).Result(); err != nil || n != 1 {
+			t.Fatalf("WAIT 1: %d %v", n, err)
+		}
+		if !aofFilesContain(t, dir, key) {
+			t.Fatalf("the replica acknowledged SET %s, but its AOF does not hold it", key)
+		}
 	}
 }

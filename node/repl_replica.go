@@ -406,10 +406,14 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 	cl.db = s.replica.applied.db // a continued stream selected it already
 	s.replica.applyMu.Unlock()
 	var wmu sync.Mutex
+	// written is the offset whose writes the AOF holds (per appendfsync):
+	// what an ACK may claim, the periodic one included.
+	var written atomic.Int64
+	written.Store(s.repl.offsetA.Load())
 	ack := func() error {
 		wmu.Lock()
 		defer wmu.Unlock()
-		off := s.repl.offsetA.Load()
+		off := written.Load()
 		w.Write(aof.AppendCommand(nil, []byte("REPLCONF"), []byte("ACK"), []byte(strconv.FormatInt(off, 10))))
 		return w.Flush()
 	}
@@ -485,6 +489,7 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 		// loop iteration: not only once a second, which a kill -9 right
 		// after an acknowledged write would lose.
 		s.syncAOF(cl)
+		written.Store(s.repl.offsetA.Load())
 		if used > 0 {
 			mr.r.Discard(used)
 			if getack {
@@ -514,6 +519,7 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 		}
 		s.replica.applyMu.Unlock()
 		s.syncAOF(cl)
+		written.Store(s.repl.offsetA.Load())
 		if getack {
 			if err := ack(); err != nil {
 				return err
