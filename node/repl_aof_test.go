@@ -100,3 +100,47 @@ func TestReplicaAOFWrittenBeforeAck(t *testing.T) {
 		}
 	}
 }
+
+// A deposed master rejoins the promoted replica as Redis's PSYNC2 rules
+// say: with nothing past the fork point (the promoted replica's offset at
+// promotion, second_repl_offset - 1) it continues partially; with writes
+// past it (taken after the replica stopped following) it must full-sync,
+// or it would keep them and skip the new master's bytes at those offsets.
+// Either way it ends with the new master's data set.
+func TestDeposedMasterRejoinsPromotedReplica(t *testing.T) {
+	for _, diverged := range []bool{false, true} {
+		name := "in-step"
+		if diverged {
+			name = "diverged"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			_, oaddr := startServer(t, "save", "")
+			old := newClient(t, oaddr)
+			writeStream(t, oaddr, "shared", 20)
+			_, oport, _ := strings.Cut(oaddr, ":")
+			ps, paddr := startServer(t, "save", "", "replicaof", "127.0.0.1 "+oport)
+			promoted := newClient(t, paddr)
+			waitLinkUp(t, promoted)
+			waitInSync(t, old, promoted, oaddr, paddr, "the first sync")
+			if err := promoted.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if diverged {
+				writeStream(t, oaddr, "old-only", 5) // never reaches the promoted node
+			}
+			writeStream(t, paddr, "new", 10)
+			full, partial := ps.stats.syncFull.Load(), ps.stats.syncPartialOK.Load()
+			_, pport, _ := strings.Cut(paddr, ":")
+			if err := old.Do(ctx, "replicaof", "127.0.0.1", pport).Err(); err != nil {
+				t.Fatal(err)
+			}
+			waitLinkUp(t, old)
+			waitInSync(t, promoted, old, paddr, oaddr, "the deposed master")
+			f, p := ps.stats.syncFull.Load()-full, ps.stats.syncPartialOK.Load()-partial
+			if diverged && (f != 1 || p != 0) || !diverged && (f != 0 || p != 1) {
+				t.Fatalf("diverged=%v: %d full and %d partial syncs", diverged, f, p)
+			}
+		})
+	}
+}
