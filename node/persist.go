@@ -28,6 +28,7 @@ type persist struct {
 	mu               sync.Mutex
 	child            string // "rdb" or "aof" while a snapshot is being written
 	childStart       time.Time
+	childDone        chan struct{} // closed when child ends; nil when none runs
 	bgsaveScheduled  bool
 	rewriteScheduled bool
 	lastBgsaveErr    error
@@ -413,11 +414,25 @@ func (p *persist) claimChild(kind string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.child != "" {
-		return fmt.Errorf("a %s snapshot is in progress", p.child)
+		return &childBusyError{p.child}
 	}
-	p.child, p.childStart = kind, time.Now()
+	p.child, p.childStart, p.childDone = kind, time.Now(), make(chan struct{})
 	return nil
 }
+
+// releaseChild frees the snapshot slot. Callers hold p.mu.
+func (p *persist) releaseChild() {
+	p.child = ""
+	if p.childDone != nil {
+		close(p.childDone)
+		p.childDone = nil
+	}
+}
+
+// childBusyError: another snapshot holds the slot.
+type childBusyError struct{ kind string }
+
+func (e *childBusyError) Error() string { return fmt.Sprintf("a %s snapshot is in progress", e.kind) }
 
 // rdbSave writes dump.rdb from a point-in-time snapshot. With background
 // it returns once the snapshot has begun; otherwise when the file is on disk.
@@ -483,7 +498,7 @@ func (p *persist) finishBgsave(s *Server, err error, dirtyAtStart int64) {
 	defer p.mu.Unlock()
 	took := time.Since(p.childStart)
 	p.lastBgsaveSecs = int64(took.Seconds())
-	p.child = ""
+	p.releaseChild()
 	p.lastBgsaveErr = err
 	p.lastBgsaveTry = time.Now()
 	p.bgsaveBad.Store(err != nil)
@@ -553,7 +568,7 @@ func (p *persist) finishRewrite(s *Server, a *aof.AOF, err error) {
 	defer p.mu.Unlock()
 	took := time.Since(p.childStart)
 	p.lastRewriteSecs = int64(took.Seconds())
-	p.child = ""
+	p.releaseChild()
 	p.lastRewriteErr = err
 	if err != nil {
 		p.rewriteFailures++

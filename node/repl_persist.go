@@ -1,6 +1,9 @@
 package node
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/wardenkv/warden/keyspace/rdb"
@@ -85,3 +88,44 @@ func (l *replLog) psyncTarget() (id string, next int64) {
 
 // noReplID is replid2 when there is no previous history.
 var noReplID = strings.Repeat("0", 40)
+
+// rewriteAOFAfterSync makes the AOF the data set a full sync just loaded,
+// as Redis's restartAOFAfterSYNC does: the load is not in the AOF, which
+// still holds the data set from before the sync, so a restart would bring
+// that back, with the stream applied after the sync on top, and without
+// the master's snapshot. It waits for a snapshot in progress (a rewrite
+// begun before the sync captured the old data set) and rewrites before
+// the stream is applied, so nothing is acknowledged to the master before
+// the AOF holds what is acknowledged. A rewrite that fails fails the link:
+// the next attempt syncs again.
+func (s *Server) rewriteAOFAfterSync(ctx context.Context) error {
+	p := &s.persist
+	for {
+		p.mu.Lock()
+		a, busy := p.aof, p.childDone
+		p.mu.Unlock()
+		if a == nil {
+			return nil // appendonly no: nothing on disk claims a data set
+		}
+		if busy != nil {
+			select {
+			case <-busy:
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-s.done:
+				return errShuttingDown
+			}
+			continue
+		}
+		err := s.rewriteAOF(true)
+		var cb *childBusyError
+		if errors.As(err, &cb) {
+			continue // a snapshot began in between: wait for it
+		}
+		if err != nil {
+			return fmt.Errorf("rewrite the AOF after the full sync: %w", err)
+		}
+		s.log.Info("AOF rewritten from the data set of the full sync")
+		return nil
+	}
+}

@@ -313,6 +313,9 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		s.replica.applied = replPos{off: off, valid: true} // the master's stream starts with a SELECT
 		s.replica.applyMu.Unlock()
 		s.log.Info("full resynchronization from master done", "master", addr, "replid", f[1], "offset", off)
+		if err := s.rewriteAOFAfterSync(ctx); err != nil {
+			return err
+		}
 	case strings.HasPrefix(reply, "+CONTINUE"):
 		f := strings.Fields(reply)
 		l.mu.Lock()
@@ -403,10 +406,14 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 	cl.db = s.replica.applied.db // a continued stream selected it already
 	s.replica.applyMu.Unlock()
 	var wmu sync.Mutex
+	// written is the offset whose writes the AOF holds (per appendfsync):
+	// what an ACK may claim, the periodic one included.
+	var written atomic.Int64
+	written.Store(s.repl.offsetA.Load())
 	ack := func() error {
 		wmu.Lock()
 		defer wmu.Unlock()
-		off := s.repl.offsetA.Load()
+		off := written.Load()
 		w.Write(aof.AppendCommand(nil, []byte("REPLCONF"), []byte("ACK"), []byte(strconv.FormatInt(off, 10))))
 		return w.Flush()
 	}
@@ -477,6 +484,12 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 		}
 		s.replica.applyMu.Unlock()
 		clear(argvBuf[:cap(argvBuf)]) // no argument outlives its batch
+		// The batch goes to the AOF per appendfsync before anything more is
+		// read or acknowledged, as Redis flushes it before its next event
+		// loop iteration: not only once a second, which a kill -9 right
+		// after an acknowledged write would lose.
+		s.syncAOF(cl)
+		written.Store(s.repl.offsetA.Load())
 		if used > 0 {
 			mr.r.Discard(used)
 			if getack {
@@ -505,6 +518,8 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 			s.replica.applied = replPos{off: end, db: cl.db, valid: true}
 		}
 		s.replica.applyMu.Unlock()
+		s.syncAOF(cl)
+		written.Store(s.repl.offsetA.Load())
 		if getack {
 			if err := ack(); err != nil {
 				return err
