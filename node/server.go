@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/node/config"
@@ -33,13 +34,14 @@ var WardenVersion = "0.1.0"
 
 // Server is one data node.
 type Server struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	store *keyspace.Store
-	cmds  map[string]*Command
-	hub   *pubsubHub
-	stats stats
-	runID string
+	cfg    *config.Config
+	log    *slog.Logger
+	store  *keyspace.Store
+	cmds   map[string]*Command
+	hub    *pubsubHub
+	events keyEvents // notify-keyspace-events
+	stats  stats
+	runID  string
 	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
 	slowlog slowlogState
 	// monitors are the clients in MONITOR mode (cmd_monitor.go).
@@ -146,7 +148,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.store.OnExpire = func(db int, key []byte) {
 		s.stats.expiredKeys.Add(1)
 		s.propagate(db, [][]byte{[]byte("DEL"), key})
+		s.publishKeyEvent(keyevents.Expired, "expired", key, db)
 	}
+	_ = s.events.set(cfg.Get("notify-keyspace-events"))
+	cfg.OnSet("notify-keyspace-events", s.events.set)
 	if dir := cfg.Get("dir"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create dir %s: %w", dir, err)

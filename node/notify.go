@@ -1,0 +1,56 @@
+package node
+
+import (
+	"strconv"
+	"sync/atomic"
+
+	"github.com/wardenkv/warden/keyevents"
+)
+
+// keyEvents holds notify-keyspace-events as flags, read with one atomic
+// load on every write so notifications cost nothing while they are off.
+type keyEvents struct {
+	flags atomic.Uint32
+}
+
+func (k *keyEvents) set(v string) error {
+	c, err := keyevents.Parse(v)
+	if err == nil {
+		k.flags.Store(uint32(c))
+	}
+	return err
+}
+
+// notify publishes a keyspace event of class for key in the command's
+// database, as Redis's notifyKeyspaceEvent. It is called right after the
+// write it reports, with the key's lock held: publishing takes only the
+// pub/sub lock and never a keyspace lock, so it cannot deadlock, and events
+// leave in the order the writes were applied.
+func (c *Ctx) notify(class keyevents.Class, event string, key []byte) {
+	if keyevents.Class(c.s.events.flags.Load())&class == 0 {
+		return
+	}
+	c.s.publishKeyEvent(class, event, key, c.DB.ID())
+}
+
+func (s *Server) publishKeyEvent(class keyevents.Class, event string, key []byte, db int) {
+	flags := keyevents.Class(s.events.flags.Load())
+	if flags&class == 0 {
+		return
+	}
+	var buf [64]byte
+	if flags&keyevents.Keyspace != 0 {
+		ch := append(buf[:0], "__keyspace@"...)
+		ch = strconv.AppendInt(ch, int64(db), 10)
+		ch = append(ch, "__:"...)
+		ch = append(ch, key...)
+		s.hub.publish(ch, []byte(event))
+	}
+	if flags&keyevents.Keyevent != 0 {
+		ch := append(buf[:0], "__keyevent@"...)
+		ch = strconv.AppendInt(ch, int64(db), 10)
+		ch = append(ch, "__:"...)
+		ch = append(ch, event...)
+		s.hub.publish(ch, key)
+	}
+}
