@@ -1,0 +1,206 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wardenkv/warden/internal/redistest"
+)
+
+// eventPair is warden and a real redis-server 7.0, each with a command
+// client and a PSUBSCRIBE __key*__:* subscriber.
+type eventPair struct {
+	cmd [2]*redis.Client
+	sub [2]*redis.PubSub
+}
+
+func newEventPair(t *testing.T, flags string) *eventPair {
+	t.Helper()
+	rs := redistest.Start(t, "", "--enable-debug-command", "yes")
+	_, addr := startServer(t, "save", "", "enable-debug-command", "yes")
+	ctx := context.Background()
+	p := &eventPair{}
+	for i, a := range []string{addr, rs.Addr} {
+		p.cmd[i] = newClient(t, a)
+		if err := p.cmd[i].ConfigSet(ctx, "notify-keyspace-events", flags).Err(); err != nil {
+			t.Fatalf("config set %q: %v", flags, err)
+		}
+		p.sub[i] = newClient(t, a).PSubscribe(ctx, "__key*__:*")
+		t.Cleanup(func() { p.sub[i].Close() })
+		if _, err := p.sub[i].Receive(ctx); err != nil { // the subscription reply
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// events runs lines on both servers (replies are not compared here) and
+// returns what each subscriber received, as "channel message", up to an
+// end marker published last.
+func (p *eventPair) events(t *testing.T, lines ...string) (warden, redis_ []string) {
+	t.Helper()
+	ctx := context.Background()
+	var out [2][]string
+	for i := range 2 {
+		for _, l := range lines {
+			if l == "#sleep" { // let the keys with a 1 ms TTL pass it
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			var args []any
+			for _, f := range strings.Fields(l) {
+				args = append(args, f)
+			}
+			p.cmd[i].Do(ctx, args...) // errors are part of the corpus
+		}
+		p.cmd[i].Publish(ctx, "__key_end__:x", "end")
+		ch := p.sub[i].Channel()
+		deadline := time.After(30 * time.Second)
+	recv:
+		for {
+			select {
+			case m := <-ch:
+				if m.Channel == "__key_end__:x" {
+					break recv
+				}
+				out[i] = append(out[i], m.Channel+" "+m.Payload)
+			case <-deadline:
+				t.Fatalf("no end marker from server %d", i)
+			}
+		}
+	}
+	return out[0], out[1]
+}
+
+func (p *eventPair) same(t *testing.T, lines ...string) {
+	t.Helper()
+	w, r := p.events(t, lines...)
+	if strings.Join(w, "\n") != strings.Join(r, "\n") {
+		t.Errorf("events differ for %q\n warden:\n  %s\n redis:\n  %s", lines, strings.Join(w, "\n  "), strings.Join(r, "\n  "))
+	}
+	if len(r) == 0 && len(lines) > 0 && !strings.HasPrefix(lines[0], "#quiet") {
+		t.Logf("redis published nothing for %q", lines)
+	}
+}
+
+var notifyCorpus = map[string][]string{
+	"strings": {
+		"set s1 v", "set s1 v2 ex 100", "set s1 v3 keepttl", "set s1 v get", "setnx s1 x", "setnx s2 x",
+		"setex s3 100 v", "psetex s4 100000 v", "mset m1 a m2 b", "msetnx m3 a m4 b", "msetnx m3 a m5 b",
+		"getset s1 g", "getdel s2", "getdel nosuch", "getex s1 ex 100", "getex s1 persist", "getex s1 pxat 1",
+		"append a1 x", "append a1 y", "incr i1", "decr i1", "incrby i1 5", "decrby i1 2", "incrbyfloat f1 1.5",
+		"setrange r1 2 x", "setrange r1 0 ''", "setrange nosuch2 0 ''", "setbit b1 3 1", "setbit b1 3 1",
+		"bitfield bf set u8 0 255 get u8 0", "bitfield bf get u8 0", "bitop and bd b1 bf", "bitop and bd nosuch nosuch2",
+		"pfadd h1 a b c", "pfadd h1 a", "pfadd h2 x", "pfmerge h3 h1 h2", "pfcount h1",
+		"set wrongtype x", "lpush wrongtype a",
+	},
+	"generic": {
+		"set k1 v", "set k2 v", "del k1 k2 k3", "set k1 v", "unlink k1", "set k1 v", "rename k1 k2", "rename k2 k2",
+		"set k3 v", "renamenx k2 k3", "renamenx k2 k4", "move k4 1", "set k5 v", "copy k5 k6", "copy k5 k6 replace", "copy k5 k7 db 2",
+		"expire k5 100", "pexpire k5 100000", "expireat k5 99999999999", "persist k5", "persist k5", "expire k5 0",
+		"set k8 v", "expire k8 -1", "set k9 v", "pexpireat k9 1", "expire nosuch 10",
+		"rpush l1 c b a", "sort l1 alpha store l2", "sort nosuch store l2", "sort l1 alpha store l3 limit 5 5",
+	},
+	"lists": {
+		"lpush l a b c", "rpush l d", "lpushx l e", "rpushx nosuch x", "lpop l", "rpop l", "lpop l 2",
+		"rpush l2 a b c d e f", "linsert l2 before c x", "linsert l2 after nope y", "lset l2 0 z", "lrem l2 1 z",
+		"ltrim l2 1 2", "ltrim l2 5 10", "rpush l3 a b", "lmove l3 l4 left right", "rpoplpush l3 l4", "lmove l4 l4 left left",
+		"rpush l5 1 2 3", "lmpop 1 l5 right count 5", "rpush l6 x", "blpop l6 1", "rpush l7 y", "brpoplpush l7 l8 1", "blmove l8 l9 left left 1",
+	},
+	"hashes": {
+		"hset h f v g w", "hset h f v2", "hsetnx h f x", "hsetnx h n x", "hmset h a 1", "hincrby h a 2", "hincrbyfloat h a 1.5",
+		"hdel h f", "hdel h nosuch", "hdel h g n a", "hdel nosuch f",
+	},
+	"sets": {
+		"sadd s a b c", "sadd s a", "srem s a", "srem s zz", "spop s", "sadd s2 x y", "smove s2 s3 x", "smove s2 s3 y", "smove nosuch s3 q",
+		"sadd a 1 2 3", "sadd b 2 3 4", "sinterstore d a b", "sunionstore d a b", "sdiffstore d a b", "sinterstore d a nosuch", "sinterstore d a nosuch",
+		"sadd p 1 2 3", "spop p 2", "spop p 5", "sintercard 2 a b",
+	},
+	"zsets": {
+		"zadd z 1 a 2 b 3 c", "zadd z 1 a", "zadd z incr 5 a", "zincrby z 2 b", "zrem z a", "zrem z nosuch",
+		"zadd z2 1 a 2 b 3 c 4 d 5 e 6 f", "zremrangebyscore z2 1 2", "zremrangebyrank z2 0 0", "zadd lx 0 a 0 b 0 c",
+		"zremrangebylex lx [a [b", "zpopmin z2", "zpopmax z2 2", "zpopmin z2 5",
+		"zadd y1 1 a 2 b", "zadd y2 2 b 3 c", "zunionstore yu 2 y1 y2", "zinterstore yi 2 y1 y2", "zdiffstore yd 2 y1 y2",
+		"zrangestore yr y1 0 -1", "zinterstore yi 2 y1 nosuch", "zadd y3 1 x", "bzpopmin y3 1", "zadd y4 1 x 2 y", "zmpop 1 y4 min count 5",
+		"geoadd g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "geosearchstore gs g fromlonlat 15 37 byradius 200 km",
+		"georadius g 15 37 200 km store gr",
+	},
+	"streams": {
+		"xadd x 1-1 f v", "xadd x 2-1 f v", "xadd x maxlen 1 3-1 f v", "xadd x nomkstream 4-1 f v", "xadd nosuch nomkstream 1-1 f v",
+		"xtrim x maxlen 0", "xadd x 5-1 f v", "xdel x 5-1", "xdel x 9-9", "xadd x 6-1 f v",
+		"xgroup create x g 0", "xgroup create y g $ mkstream", "xgroup createconsumer x g c1", "xgroup createconsumer x g c1",
+		"xreadgroup group g c2 count 1 streams x >", "xclaim x g c3 0 6-1", "xautoclaim x g c4 0 0", "xgroup delconsumer x g c1",
+		"xgroup setid x g 0", "xsetid x 9-9", "xack x g 6-1", "xgroup destroy x g",
+	},
+	"scripts": {
+		"eval \"redis.call('set',KEYS[1],'1');redis.call('incr',KEYS[1]);redis.call('del',KEYS[1])\" 1 e1",
+		"multi", "set t1 v", "lpush t2 a", "del t1", "exec",
+	},
+}
+
+// TestNotifyEventsSideBySide runs a corpus of writes of every family on
+// warden and redis-server with notify-keyspace-events KEA and compares the
+// exact sequence of keyspace and keyevent messages.
+func TestNotifyEventsSideBySide(t *testing.T) {
+	for _, flags := range []string{"KEA", "KEAn"} {
+		for name, lines := range notifyCorpus {
+			t.Run(flags+"/"+name, func(t *testing.T) {
+				newEventPair(t, flags).same(t, lines...)
+			})
+		}
+	}
+}
+
+// TestNotifyEventsRestrictedFlags checks that only the classes set publish,
+// and only on the channels (K, E) set.
+func TestNotifyEventsRestrictedFlags(t *testing.T) {
+	var all []string
+	for _, name := range []string{"generic", "strings", "lists", "hashes", "sets", "zsets", "streams"} {
+		all = append(all, notifyCorpus[name]...)
+	}
+	for _, flags := range []string{"Kl", "Eg$", "Ex", "En", "Kh", "Es", "Kzt", "KEm", "gK", "E"} {
+		t.Run(flags, func(t *testing.T) {
+			newEventPair(t, flags).same(t, all...)
+		})
+	}
+}
+
+// TestNotifyExpired covers expired events from lazy expiry (a GET of a key
+// whose TTL passed) and from the active expire cycle.
+func TestNotifyExpired(t *testing.T) {
+	p := newEventPair(t, "KEA")
+	ctx := context.Background()
+	// Lazy: keys expire while nothing touches them, then a read reclaims
+	// them. The active cycle could reclaim them first; both publish the same
+	// expired events, so the sequences still compare.
+	p.same(t, "debug set-active-expire 0", "set lz v px 1", "#sleep", "get lz", "set lz2 v px 1", "#sleep", "set lz2 w", "debug set-active-expire 1")
+	for i := range 2 {
+		p.cmd[i].Set(ctx, "act", "v", time.Millisecond)
+	}
+	for i, name := range []string{"warden", "redis"} {
+		ch := p.sub[i].Channel()
+		deadline := time.After(30 * time.Second)
+		var got []string
+	wait:
+		for {
+			select {
+			case m := <-ch:
+				got = append(got, m.Channel+" "+m.Payload)
+				if m.Channel == "__keyevent@0__:expired" && m.Payload == "act" {
+					break wait
+				}
+			case <-deadline:
+				t.Fatalf("%s: no active expired event; got %q", name, got)
+			}
+		}
+		want := []string{"__keyspace@0__:act set", "__keyevent@0__:set act", "__keyspace@0__:act expire", "__keyevent@0__:expire act", "__keyspace@0__:act expired", "__keyevent@0__:expired act"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %q, want %q", name, got, want)
+		}
+	}
+}
