@@ -76,8 +76,11 @@ func Parse(s string) (Class, error) {
 	return c, nil
 }
 
-// Format prints c as Redis 7.0's keyspaceEventsFlagsToString does: with
-// every A class set it prints A alone, hiding 'n' (which stays on).
+// Format prints c as Redis 7.0's keyspaceEventsFlagsToString does, with
+// one exception: Redis 7.0 prints A alone and hides 'n' (which stays on
+// inside Redis); here 'n' is then printed last, because the printed form is
+// what is stored and parsed again, and 'n' must survive it.
+// A known, deliberate difference: CONFIG GET shows "AKEn" where 7.0 shows "AKE".
 func (c Class) Format() string {
 	var b strings.Builder
 	if c&All == All {
@@ -100,6 +103,9 @@ func (c Class) Format() string {
 	}
 	if c&KeyMiss != 0 {
 		b.WriteByte('m')
+	}
+	if c&All == All && c&New != 0 {
+		b.WriteByte('n')
 	}
 	return b.String()
 }

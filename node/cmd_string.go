@@ -332,6 +332,10 @@ func cmdGetEx(c *Ctx) {
 			c.Propagate([]byte("PERSIST"), key)
 			c.notify(keyevents.Generic, "persist", key)
 		}
+	case expire != 0 && expire <= c.DB.Now(): // Redis deletes at once
+		c.DB.Delete(key)
+		c.Propagate([]byte("DEL"), key)
+		c.notify(keyevents.Generic, "del", key)
 	case expire != 0:
 		c.DB.SetExpire(key, expire)
 		c.Propagate([]byte("PEXPIREAT"), key, []byte(strconv.FormatInt(expire, 10)))

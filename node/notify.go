@@ -33,6 +33,14 @@ func (c *Ctx) notify(class keyevents.Class, event string, key []byte) {
 	c.s.publishKeyEvent(class, event, key, c.DB.ID())
 }
 
+// notifyDB is notify for a key of another database (MOVE, COPY ... DB).
+func (c *Ctx) notifyDB(class keyevents.Class, event string, key []byte, db int) {
+	if keyevents.Class(c.s.events.flags.Load())&class == 0 {
+		return
+	}
+	c.s.publishKeyEvent(class, event, key, db)
+}
+
 func (s *Server) publishKeyEvent(class keyevents.Class, event string, key []byte, db int) {
 	flags := keyevents.Class(s.events.flags.Load())
 	if flags&class == 0 {

@@ -150,6 +150,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		s.propagate(db, [][]byte{[]byte("DEL"), key})
 		s.publishKeyEvent(keyevents.Expired, "expired", key, db)
 	}
+	s.store.OnNew = func(db int, key []byte) { s.publishKeyEvent(keyevents.New, "new", key, db) }
 	_ = s.events.set(cfg.Get("notify-keyspace-events"))
 	cfg.OnSet("notify-keyspace-events", s.events.set)
 	if dir := cfg.Get("dir"); dir != "" {
