@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/wardenkv/warden/keyevents"
+	"github.com/wardenkv/warden/keyspace"
 )
 
 // keyEvents holds notify-keyspace-events as flags, read with one atomic
@@ -61,4 +62,39 @@ func (s *Server) publishKeyEvent(class keyevents.Class, event string, key []byte
 		ch = append(ch, event...)
 		s.hub.publish(ch, key)
 	}
+}
+
+// notifyEmptied publishes the "del" Redis sends after a write that left a
+// collection empty (DeleteIfEmpty removed the key; o still reads empty).
+func (c *Ctx) notifyEmptied(key []byte, o *keyspace.Object) {
+	c.s.notifyEmptied(c.DB.ID(), key, o)
+}
+
+func (s *Server) notifyEmptied(db int, key []byte, o *keyspace.Object) {
+	if keyevents.Class(s.events.flags.Load())&keyevents.Generic == 0 || o.Len() != 0 {
+		return
+	}
+	s.publishKeyEvent(keyevents.Generic, "del", key, db)
+}
+
+func listPushEvent(side int) string {
+	if side == listLeft {
+		return "lpush"
+	}
+	return "rpush"
+}
+
+func listPopEvent(side int) string {
+	if side == listLeft {
+		return "lpop"
+	}
+	return "rpop"
+}
+
+// notifyMove publishes LMOVE's events in Redis's order: the push on dst,
+// the pop on src, and src's "del" when it was emptied.
+func (s *Server) notifyMove(db int, src, dst []byte, so *keyspace.Object, from, to int) {
+	s.publishKeyEvent(keyevents.List, listPushEvent(to), dst, db)
+	s.publishKeyEvent(keyevents.List, listPopEvent(from), src, db)
+	s.notifyEmptied(db, src, so)
 }
