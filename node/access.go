@@ -61,6 +61,7 @@ func (c *Ctx) removeMembers(t keyspace.Type, remove func(o *keyspace.Object, mem
 		c.DB.Touch(key)
 		c.DB.DeleteIfEmpty(key, o)
 		c.PropagateArgs()
+		c.notifyRemoved(t, key, o)
 	}
 	c.Int(int64(n))
 }

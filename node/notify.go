@@ -98,3 +98,17 @@ func (s *Server) notifyMove(db int, src, dst []byte, so *keyspace.Object, from, 
 	s.publishKeyEvent(keyevents.List, listPopEvent(from), src, db)
 	s.notifyEmptied(db, src, so)
 }
+
+// notifyRemoved publishes HDEL / SREM / ZREM's event (by the key's type)
+// and the "del" when the collection was emptied.
+func (c *Ctx) notifyRemoved(t keyspace.Type, key []byte, o *keyspace.Object) {
+	switch t {
+	case keyspace.THash:
+		c.notify(keyevents.Hash, "hdel", key)
+	case keyspace.TSet:
+		c.notify(keyevents.Set, "srem", key)
+	case keyspace.TZSet:
+		c.notify(keyevents.ZSet, "zrem", key)
+	}
+	c.notifyEmptied(key, o)
+}
