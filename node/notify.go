@@ -2,6 +2,7 @@ package node
 
 import (
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/wardenkv/warden/keyevents"
@@ -111,4 +112,34 @@ func (c *Ctx) notifyRemoved(t keyspace.Type, key []byte, o *keyspace.Object) {
 		c.notify(keyevents.ZSet, "zrem", key)
 	}
 	c.notifyEmptied(key, o)
+}
+
+func zaddEvent(incr bool) string {
+	if incr {
+		return "zincr"
+	}
+	return "zadd"
+}
+
+// zstoreEvent names the event of a sorted-set *STORE command: Redis names
+// the GEO ones after GEORADIUS / GEOSEARCH whatever the variant.
+func zstoreEvent(cmd string) string {
+	switch {
+	case strings.HasPrefix(cmd, "geosearch"):
+		return "geosearchstore"
+	case strings.HasPrefix(cmd, "georadius"):
+		return "georadiusstore"
+	}
+	return cmd
+}
+
+// notifyZPop publishes a ZPOPMIN/ZPOPMAX (blocking and ZMPOP included) and
+// the "del" when it emptied the set.
+func (s *Server) notifyZPop(db int, key []byte, o *keyspace.Object, max bool) {
+	ev := "zpopmin"
+	if max {
+		ev = "zpopmax"
+	}
+	s.publishKeyEvent(keyevents.ZSet, ev, key, db)
+	s.notifyEmptied(db, key, o)
 }
