@@ -184,7 +184,7 @@ func xread(c *Ctx, xgroup bool) {
 		}
 		if groups[k] != nil {
 			// Redis 7.0 creates the consumer only when it serves it.
-			cons = streamConsumer(groups[k], key, req.group, req.consumer, now, &b, req.noack)
+			cons = streamConsumer(c.s, c.DB.ID(), groups[k], key, req.group, req.consumer, now, &b, req.noack)
 		}
 		k, key, s, gt, cons, history := k, key, s, gt, cons, history
 		// Collect now (the entries must be read in order with the PEL
@@ -269,7 +269,7 @@ func xread(c *Ctx, xgroup bool) {
 			if req.group != nil {
 				g = s.Group(string(req.group))
 				gt = g.LastID
-				cons = streamConsumer(g, key, req.group, req.consumer, now, &b, req.noack)
+				cons = streamConsumer(srv, v.ID(), g, key, req.group, req.consumer, now, &b, req.noack)
 			}
 			var res xreadResult
 			res.key = key
