@@ -358,7 +358,7 @@ func sortGeneric(c *Ctx, readonly bool) {
 	}
 	c.DB.Set(store, lo)
 	c.DB.Signal(store)
-	c.PropagateArgs() // Redis propagates SORT as sent (checked in its AOF)
+	c.PropagateArgs()                            // Redis propagates SORT as sent (checked in its AOF)
 	c.notify(keyevents.List, "sortstore", store) // a list class event in Redis
 	c.Int(int64(outLen))
 }

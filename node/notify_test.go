@@ -137,6 +137,15 @@ var notifyCorpus = map[string][]string{
 		"xreadgroup group g c2 count 1 streams x >", "xclaim x g c3 0 6-1", "xautoclaim x g c4 0 0", "xgroup delconsumer x g c1",
 		"xgroup setid x g 0", "xsetid x 9-9", "xack x g 6-1", "xgroup destroy x g",
 	},
+	"reads": {
+		"get nosuch", "mget nosuch nosuch2", "set present v", "get present", "hget nosuch f", "lrange nosuch 0 -1", "smembers nosuch",
+		"zrange nosuch 0 -1", "xrange nosuch - +", "exists nosuch present", "type nosuch", "ttl nosuch", "pttl nosuch", "strlen nosuch",
+		"getrange nosuch 0 1", "dump nosuch", "object encoding nosuch", "pfcount nosuch", "sort nosuch", "scard nosuch", "zscore nosuch m",
+		"hgetall nosuch", "xlen nosuch", "lindex nosuch 0", "llen nosuch", "sismember nosuch m", "zcard nosuch", "getex nosuch",
+		"touch nosuch", "xread streams nosuch 0", "getbit nosuch 1", "bitcount nosuch", "lpos nosuch a", "hrandfield nosuch",
+		"srandmember nosuch", "zrandmember nosuch", "geopos nosuch m", "lcs nosuch nosuch2", "substr nosuch 0 1", "hexists nosuch f",
+		"sunion nosuch nosuch2", "zunion 1 nosuch", "sintercard 1 nosuch", "sort_ro nosuch", "bitfield_ro nosuch get u8 0", "randomkey",
+	},
 	"scripts": {
 		"eval \"redis.call('set',KEYS[1],'1');redis.call('incr',KEYS[1]);redis.call('del',KEYS[1])\" 1 e1",
 		"multi", "set t1 v", "lpush t2 a", "del t1", "exec",
@@ -160,7 +169,7 @@ func TestNotifyEventsSideBySide(t *testing.T) {
 // and only on the channels (K, E) set.
 func TestNotifyEventsRestrictedFlags(t *testing.T) {
 	var all []string
-	for _, name := range []string{"generic", "strings", "lists", "hashes", "sets", "zsets", "streams"} {
+	for _, name := range []string{"generic", "strings", "lists", "hashes", "sets", "zsets", "streams", "reads"} {
 		all = append(all, notifyCorpus[name]...)
 	}
 	for _, flags := range []string{"Kl", "Eg$", "Ex", "En", "Kh", "Es", "Kzt", "KEm", "gK", "E"} {
