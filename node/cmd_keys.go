@@ -61,6 +61,9 @@ func (c *Ctx) keysLookupNoTouch(key []byte) *keyspace.Object {
 			c.DB.Get(key)
 		}
 		c.s.stats.keyspaceMisses.Add(1)
+		if !eq(c.Args[0], "object") { // OBJECT looks up with LOOKUP_NONOTIFY
+			c.notify(keyevents.KeyMiss, "keymiss", key)
+		}
 		return nil
 	}
 	c.s.stats.keyspaceHits.Add(1)

@@ -112,7 +112,7 @@ func xread(c *Ctx, xgroup bool) {
 	groups := make([]*stream.Group, nstreams)
 	for k := 0; k < nstreams; k++ {
 		key, arg := req.keys[k], c.Args[streamsArg+nstreams+k]
-		o := c.DB.Get(key)
+		o := c.Read(key) // Redis's lookupKeyRead: hit/miss counted, keymiss published
 		if o != nil && o.Type != keyspace.TStream {
 			c.Err(errWrongType)
 			return
@@ -160,7 +160,7 @@ func xread(c *Ctx, xgroup bool) {
 	var b streamBatch
 	now := c.DB.Now()
 	for k, key := range req.keys {
-		o := c.DB.Get(key)
+		o := c.Read(key) // looked up again, as Redis does
 		if o == nil {
 			continue
 		}
