@@ -56,6 +56,13 @@ func (p *eventPair) events(t *testing.T, lines ...string) (warden, redis_ []stri
 			for _, f := range strings.Fields(l) {
 				args = append(args, f)
 			}
+			if args[0] == "#restore" { // #restore dst src ttl [opts]: RESTORE dst with DUMP src
+				payload, err := p.cmd[i].Dump(ctx, args[2].(string)).Result()
+				if err != nil {
+					t.Fatalf("dump for %q: %v", l, err)
+				}
+				args = append([]any{"restore", args[1], args[3], payload}, args[4:]...)
+			}
 			p.cmd[i].Do(ctx, args...) // errors are part of the corpus
 			// A marker after each command shows, in a difference, which
 			// command published what.
@@ -149,6 +156,15 @@ var notifyCorpus = map[string][]string{
 		"touch nosuch", "xread streams nosuch 0", "getbit nosuch 1", "bitcount nosuch", "lpos nosuch a", "hrandfield nosuch",
 		"srandmember nosuch", "zrandmember nosuch", "geopos nosuch m", "lcs nosuch nosuch2", "substr nosuch 0 1", "hexists nosuch f",
 		"sunion nosuch nosuch2", "zunion 1 nosuch", "sintercard 1 nosuch", "sort_ro nosuch", "bitfield_ro nosuch get u8 0", "randomkey",
+	},
+	"edges": {
+		"set d1 v", "#restore d2 d1 0", "#restore d2 d1 0", "#restore d2 d1 0 replace", "#restore d2 d1 1 replace absttl", "#restore d3 d1 100000",
+		"rpush dl a b", "#restore dl2 dl 0", "del dl",
+		"set e3 v", "getex e3 exat 1", "zadd zz nx 1 a", "zadd zz xx 2 a", "zadd zz xx 2 a", "zadd zz gt ch 1 a", "zadd zz lt 1 a",
+		"zadd zz incr nx 1 a", "hset hh f v", "hincrbyfloat hh n 1e3", "smove s s x", "sadd s x", "smove s s x", "rpoplpush rl rl",
+		"rpush rl a", "rpoplpush rl rl", "lset nosuch 0 x", "linsert nosuch before a b", "incrbyfloat nf x", "incr nan", "set big 99999999999999999999",
+		"incr big", "expire big 10 nx", "expire big 20 nx", "expire big 5 gt", "expire big 30 gt", "pexpire big 25000 lt", "pexpire big 99000 lt", "persist nosuch",
+		"setrange big 30 x", "append big ''", "del nosuch", "unlink nosuch big", "copy nosuch x", "rename nosuch x", "move nosuch 1",
 	},
 	"scripts": {
 		"eval \"redis.call('set',KEYS[1],'1');redis.call('incr',KEYS[1]);redis.call('del',KEYS[1])\" 1 e1",
