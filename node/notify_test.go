@@ -233,3 +233,75 @@ func TestNotifyExpired(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyBlockedServes compares the events of blocked clients served by
+// a later write (the pop, move or group read runs in the writer's turn).
+func TestNotifyBlockedServes(t *testing.T) {
+	cases := []struct {
+		setup    []string
+		blocking string
+		trigger  []string
+	}{
+		{nil, "blpop bl 0", []string{"rpush bl x y"}},
+		{nil, "brpop bl2 bl3 0", []string{"lpush bl3 x"}},
+		{nil, "blmove bm bmd left right 0", []string{"rpush bm x"}},
+		{nil, "brpoplpush bm2 bm2 0", []string{"rpush bm2 x"}},
+		{nil, "blmpop 0 1 bp right count 5", []string{"rpush bp a b"}},
+		{nil, "bzpopmin bz 0", []string{"zadd bz 1 a"}},
+		{nil, "bzmpop 0 1 bz2 max count 3", []string{"zadd bz2 1 a 2 b"}},
+		{[]string{"xgroup create bs g $ mkstream"}, "xreadgroup group g newc block 0 streams bs >", []string{"xadd bs 1-1 f v"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.blocking, func(t *testing.T) {
+			p := newEventPair(t, "KEAn")
+			ctx := context.Background()
+			var out [2][]string
+			for i := range 2 {
+				for _, l := range tc.setup {
+					p.cmd[i].Do(ctx, notifyArgs(l)...)
+				}
+				blocker := p.cmd[i].Conn()
+				done := make(chan error, 1)
+				go func() { done <- blocker.Do(ctx, notifyArgs(tc.blocking)...).Err() }()
+				waitBlockedClients(t, p.cmd[i], 1)
+				for _, l := range tc.trigger {
+					p.cmd[i].Do(ctx, notifyArgs(l)...)
+				}
+				if err := <-done; err != nil {
+					t.Fatalf("%s: %v", tc.blocking, err)
+				}
+				blocker.Close()
+			}
+			w, r := p.events(t)
+			out[0], out[1] = w, r
+			if strings.Join(out[0], "\n") != strings.Join(out[1], "\n") {
+				t.Errorf("events differ\n warden:\n  %s\n redis:\n  %s", strings.Join(out[0], "\n  "), strings.Join(out[1], "\n  "))
+			}
+			if len(out[1]) == 0 {
+				t.Fatal("redis published nothing: the case tests nothing")
+			}
+		})
+	}
+}
+
+func notifyArgs(l string) []any {
+	var args []any
+	for _, f := range strings.Fields(l) {
+		args = append(args, f)
+	}
+	return args
+}
+
+// waitBlockedClients waits until INFO reports n blocked clients.
+func waitBlockedClients(t *testing.T, c *redis.Client, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	want := fmt.Sprintf("blocked_clients:%d\r", n)
+	for time.Now().Before(deadline) {
+		if info, _ := c.Info(context.Background(), "clients").Result(); strings.Contains(info, want) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("never saw %d blocked clients", n)
+}
