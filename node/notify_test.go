@@ -305,3 +305,60 @@ func waitBlockedClients(t *testing.T, c *redis.Client, n int) {
 	}
 	t.Fatalf("never saw %d blocked clients", n)
 }
+
+// TestNotifyConfigSideBySide compares CONFIG SET notify-keyspace-events
+// (accepted values, errors) and the form CONFIG GET shows with redis-server.
+func TestNotifyConfigSideBySide(t *testing.T) {
+	p := newPair(t)
+	var steps [][]string
+	for _, v := range []string{"KEA", "Egx", "gxE", "K$lshzxetdEg", "KEAm", "En", "Kl", "Eg$", "Ex", "m", "AAAA", "tz", "d", "e",
+		"Q", "KEA ", "k", "a", "1", "", "Kx", "Ehsz"} {
+		steps = append(steps, []string{"config", "set", "notify-keyspace-events", v}, []string{"config", "get", "notify-keyspace-events"})
+	}
+	// Several at once: a bad value fails the whole CONFIG SET.
+	steps = append(steps, []string{"config", "set", "notify-keyspace-events", "KEA", "hz", "11"}, []string{"config", "get", "notify-keyspace-events"},
+		[]string{"config", "set", "notify-keyspace-events", "Kl", "hz", "x"}, []string{"config", "get", "notify-keyspace-events"},
+		[]string{"config", "set", "hz", "12", "notify-keyspace-events", "QQ"}, []string{"config", "get", "notify-keyspace-events"})
+	p.same(t, steps...)
+}
+
+// TestNotifyConfigTakesEffect checks that CONFIG SET switches publication
+// on and off at once, and that a config-file value applies at startup.
+func TestNotifyConfigTakesEffect(t *testing.T) {
+	_, addr := startServer(t, "save", "", "notify-keyspace-events", "Eg$")
+	ctx := context.Background()
+	c := newClient(t, addr)
+	sub := newClient(t, addr).PSubscribe(ctx, "__key*__:*")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.ConfigGet(ctx, "notify-keyspace-events").Val()["notify-keyspace-events"]; v != "g$E" {
+		t.Fatalf("startup value shown as %q, want g$E", v)
+	}
+	c.Set(ctx, "a", "1", 0)                          // published (Eg$ from startup)
+	c.ConfigSet(ctx, "notify-keyspace-events", "")   // off
+	c.Set(ctx, "b", "1", 0)                          // not published
+	c.ConfigSet(ctx, "notify-keyspace-events", "Kg") // keyspace channel, generic only
+	c.Set(ctx, "c", "1", 0)                          // not published: $ is off
+	c.Del(ctx, "c")                                  // published
+	c.Publish(ctx, "__key_end__:x", "end")
+	var got []string
+	ch := sub.Channel()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m := <-ch:
+			if m.Channel == "__key_end__:x" {
+				want := []string{"__keyevent@0__:set a", "__keyspace@0__:c del"}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("got %q, want %q", got, want)
+				}
+				return
+			}
+			got = append(got, m.Channel+" "+m.Payload)
+		case <-deadline:
+			t.Fatalf("no end marker; got %q", got)
+		}
+	}
+}
