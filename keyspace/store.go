@@ -404,10 +404,21 @@ func (v View) fixVolatile(p *part, key []byte, was, is bool) {
 	}
 }
 
-// Delete removes key; it reports whether a live key was removed.
+// Delete removes key; it reports whether a live key was removed. On a
+// replica a key past its TTL is still there, waiting for its master's DEL:
+// that DEL removes it and counts, as Redis's dbSyncDelete after
+// expireIfNeeded (a replica never expires on its own).
 func (v View) Delete(key []byte) bool {
 	if v.Get(key) == nil {
-		return false
+		if !v.tx.s.NoExpire.Load() {
+			return false
+		}
+		p, m := v.locate(key)
+		if (*m)[string(key)] == nil {
+			return false
+		}
+		v.removeKey(p, *m, key)
+		return true
 	}
 	p, m := v.locate(key)
 	v.removeKey(p, *m, key)

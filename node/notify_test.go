@@ -52,10 +52,7 @@ func (p *eventPair) events(t *testing.T, lines ...string) (warden, redis_ []stri
 				time.Sleep(20 * time.Millisecond)
 				continue
 			}
-			var args []any
-			for _, f := range strings.Fields(l) {
-				args = append(args, f)
-			}
+			args := notifyArgs(l)
 			if args[0] == "#restore" { // #restore dst src ttl [opts]: RESTORE dst with DUMP src
 				payload, err := p.cmd[i].Dump(ctx, args[2].(string)).Result()
 				if err != nil {
@@ -93,7 +90,23 @@ func (p *eventPair) events(t *testing.T, lines ...string) (warden, redis_ []stri
 
 func (p *eventPair) same(t *testing.T, lines ...string) {
 	t.Helper()
+	p.compare(t, false, lines...)
+}
+
+// compare is same; quiet allows both servers to publish nothing (flags
+// without a class).
+func (p *eventPair) compare(t *testing.T, quiet bool, lines ...string) {
+	t.Helper()
 	w, r := p.events(t, lines...)
+	events := 0
+	for _, e := range r {
+		if !strings.HasPrefix(e, "> ") {
+			events++
+		}
+	}
+	if events == 0 && !quiet {
+		t.Errorf("redis published nothing for %q: the case tests nothing", lines)
+	}
 	if strings.Join(w, "\n") != strings.Join(r, "\n") {
 		t.Errorf("events differ for %q\n warden:\n  %s\n redis:\n  %s", lines, strings.Join(w, "\n  "), strings.Join(r, "\n  "))
 	}
@@ -167,7 +180,10 @@ var notifyCorpus = map[string][]string{
 		"setrange big 30 x", "append big ''", "del nosuch", "unlink nosuch big", "copy nosuch x", "rename nosuch x", "move nosuch 1",
 	},
 	"scripts": {
-		"eval \"redis.call('set',KEYS[1],'1');redis.call('incr',KEYS[1]);redis.call('del',KEYS[1])\" 1 e1",
+		"eval redis.call([[set]],KEYS[1],[[1]]);redis.call([[incr]],KEYS[1]);redis.call([[del]],KEYS[1]) 1 e1",
+		"eval redis.call([[lpush]],KEYS[1],[[a]]);return(redis.pcall([[incr]],KEYS[1])) 1 e2",
+		"@function|load|#!lua name=nlib\nredis.register_function('nf', function(k) redis.call('hset', k[1], 'f', 'v') end)", "fcall nf 1 e3",
+		"@eval|redis.call('set', KEYS[1], 'x'); redis.call('expire', KEYS[1], 100); redis.call('rename', KEYS[1], KEYS[2])|2|{e}4|{e}5",
 		"multi", "set t1 v", "lpush t2 a", "del t1", "exec",
 	},
 }
@@ -192,9 +208,10 @@ func TestNotifyEventsRestrictedFlags(t *testing.T) {
 	for _, name := range []string{"generic", "strings", "lists", "hashes", "sets", "zsets", "streams", "reads"} {
 		all = append(all, notifyCorpus[name]...)
 	}
+	all = append(all, "debug set-active-expire 0", "set xx v px 1", "#sleep", "get xx", "debug set-active-expire 1")
 	for _, flags := range []string{"Kl", "Eg$", "Ex", "En", "Kh", "Es", "Kzt", "KEm", "gK", "E"} {
 		t.Run(flags, func(t *testing.T) {
-			newEventPair(t, flags).same(t, all...)
+			newEventPair(t, flags).compare(t, flags == "E", all...)
 		})
 	}
 }
@@ -284,9 +301,15 @@ func TestNotifyBlockedServes(t *testing.T) {
 	}
 }
 
+// notifyArgs splits a corpus line into a command: on spaces, or on "|"
+// when the line starts with "@" (for arguments holding spaces).
 func notifyArgs(l string) []any {
 	var args []any
-	for _, f := range strings.Fields(l) {
+	fields := strings.Fields(l)
+	if strings.HasPrefix(l, "@") {
+		fields = strings.Split(l[1:], "|")
+	}
+	for _, f := range fields {
 		args = append(args, f)
 	}
 	return args
@@ -360,5 +383,71 @@ func TestNotifyConfigTakesEffect(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("no end marker; got %q", got)
 		}
+	}
+}
+
+// TestNotifyOnReplica checks that a replica publishes the events of the
+// writes it applies from its master, as a Redis replica does (and "del",
+// not "expired", for a key its master expired), side by side with a
+// redis-server master and replica. The masters publish nothing here.
+func TestNotifyOnReplica(t *testing.T) {
+	rm := redistest.Start(t, "", "--enable-debug-command", "yes")
+	rr := redistest.Start(t, "", "--replicaof", "127.0.0.1", rm.Port)
+	_, wmAddr := startServer(t, "save", "", "enable-debug-command", "yes")
+	_, wmPort, _ := strings.Cut(wmAddr, ":")
+	_, wrAddr := startServer(t, "save", "", "replicaof", "127.0.0.1 "+wmPort)
+	ctx := context.Background()
+	p := &eventPair{}
+	replicas := [2]*redis.Client{newClient(t, wrAddr), newClient(t, rr.Addr)}
+	for i, m := range []string{wmAddr, rm.Addr} {
+		p.cmd[i] = newClient(t, m)
+		waitLinkUp(t, replicas[i])
+		if err := replicas[i].ConfigSet(ctx, "notify-keyspace-events", "KEA").Err(); err != nil {
+			t.Fatal(err)
+		}
+		p.sub[i] = newClient(t, replicas[i].Options().Addr).PSubscribe(ctx, "__key*__:*")
+		t.Cleanup(func() { p.sub[i].Close() })
+		if _, err := p.sub[i].Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := []string{"set a 1", "set b 2 ex 100", "incr a", "lpush l x y", "rpop l", "rpop l", "hset h f v", "sadd s m", "zadd z 1 m",
+		"xadd x 1-1 f v", "rename a a2", "del b", "expire a2 100", "persist a2",
+		"eval redis.call([[set]],KEYS[1],[[1]]);redis.call([[incr]],KEYS[1]);redis.call([[del]],KEYS[1]) 1 e1",
+		"multi", "set t1 v", "lpush t2 a", "exec",
+		"debug set-active-expire 0", "set gone v px 1", "#sleep", "get gone", "debug set-active-expire 1"}
+	var out [2][]string
+	for i := range 2 {
+		for _, l := range lines {
+			if l == "#sleep" {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			p.cmd[i].Do(ctx, notifyArgs(l)...)
+		}
+		if n, err := p.cmd[i].Do(ctx, "wait", "1", "30000").Int(); err != nil || n != 1 {
+			t.Fatalf("WAIT: %v %v", n, err)
+		}
+		replicas[i].Publish(ctx, "__key_end__:x", "end")
+		ch := p.sub[i].Channel()
+		deadline := time.After(30 * time.Second)
+	recv:
+		for {
+			select {
+			case m := <-ch:
+				if m.Channel == "__key_end__:x" {
+					break recv
+				}
+				out[i] = append(out[i], m.Channel+" "+m.Payload)
+			case <-deadline:
+				t.Fatalf("no end marker from replica %d", i)
+			}
+		}
+	}
+	if strings.Join(out[0], "\n") != strings.Join(out[1], "\n") {
+		t.Errorf("replica events differ\n warden:\n  %s\n redis:\n  %s", strings.Join(out[0], "\n  "), strings.Join(out[1], "\n  "))
+	}
+	if len(out[1]) == 0 {
+		t.Fatal("the redis replica published nothing")
 	}
 }
