@@ -98,6 +98,9 @@ func (p *eventPair) same(t *testing.T, lines ...string) {
 func (p *eventPair) compare(t *testing.T, quiet bool, lines ...string) {
 	t.Helper()
 	w, r := p.events(t, lines...)
+	if testing.Verbose() {
+		t.Logf("redis published:\n  %s", strings.Join(r, "\n  "))
+	}
 	events := 0
 	for _, e := range r {
 		if !strings.HasPrefix(e, "> ") {
