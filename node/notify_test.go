@@ -123,7 +123,8 @@ var notifyCorpus = map[string][]string{
 		"append a1 x", "append a1 y", "incr i1", "decr i1", "incrby i1 5", "decrby i1 2", "incrbyfloat f1 1.5",
 		"setrange r1 2 x", "setrange r1 0 ''", "setrange nosuch2 0 ''", "setbit b1 3 1", "setbit b1 3 1",
 		"bitfield bf set u8 0 255 get u8 0", "bitfield bf get u8 0", "bitop and bd b1 bf", "bitop and bd nosuch nosuch2",
-		"pfadd h1 a b c", "pfadd h1 a", "pfadd h2 x", "pfmerge h3 h1 h2", "pfcount h1",
+		"pfadd h1 a b c", "pfadd h1 a", "pfadd h2 x", "pfmerge h3 h1 h2", "pfcount h1", "pfadd h4", "pfadd h4", "pfdebug todense h1",
+		"pfdebug getreg h2", "pfmerge h5", "pfmerge h5",
 		"set wrongtype x", "lpush wrongtype a",
 	},
 	"generic": {
@@ -155,7 +156,8 @@ var notifyCorpus = map[string][]string{
 		"zadd y1 1 a 2 b", "zadd y2 2 b 3 c", "zunionstore yu 2 y1 y2", "zinterstore yi 2 y1 y2", "zdiffstore yd 2 y1 y2",
 		"zrangestore yr y1 0 -1", "zinterstore yi 2 y1 nosuch", "zadd y3 1 x", "bzpopmin y3 1", "zadd y4 1 x 2 y", "zmpop 1 y4 min count 5",
 		"geoadd g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "geosearchstore gs g fromlonlat 15 37 byradius 200 km",
-		"georadius g 15 37 200 km store gr",
+		"georadius g 15 37 200 km store gr", "georadiusbymember g Palermo 300 km storedist grm", "georadius g 0 0 1 km store gr",
+		"geosearchstore gs g frommember Palermo byradius 1 m storedist", "zadd y5 1 x", "bzpopmax y5 1", "zadd y6 1 x 2 y", "zpopmax y6",
 	},
 	"streams": {
 		"xadd x 1-1 f v", "xadd x 2-1 f v", "xadd x maxlen 1 3-1 f v", "xadd x nomkstream 4-1 f v", "xadd nosuch nomkstream 1-1 f v",
@@ -181,11 +183,12 @@ var notifyCorpus = map[string][]string{
 		"rpush rl a", "rpoplpush rl rl", "lset nosuch 0 x", "linsert nosuch before a b", "incrbyfloat nf x", "incr nan", "set big 99999999999999999999",
 		"incr big", "expire big 10 nx", "expire big 20 nx", "expire big 5 gt", "expire big 30 gt", "pexpire big 25000 lt", "pexpire big 99000 lt", "persist nosuch",
 		"setrange big 30 x", "append big ''", "del nosuch", "unlink nosuch big", "copy nosuch x", "rename nosuch x", "move nosuch 1",
+		"set sw v", "swapdb 0 1", "swapdb 0 1", "flushdb", "set fa v", "flushall", "set after v",
 	},
 	"scripts": {
 		"eval redis.call([[set]],KEYS[1],[[1]]);redis.call([[incr]],KEYS[1]);redis.call([[del]],KEYS[1]) 1 e1",
 		"eval redis.call([[lpush]],KEYS[1],[[a]]);return(redis.pcall([[incr]],KEYS[1])) 1 e2",
-		"@function|load|#!lua name=nlib\nredis.register_function('nf', function(k) redis.call('hset', k[1], 'f', 'v') end)", "fcall nf 1 e3",
+		"@function|load|#!lua name=nlib\nredis.register_function('nf', function(k) redis.call('hset', k[1], 'f', 'v') end)", "fcall nf 1 e3", "function delete nlib", "function flush",
 		"@eval|redis.call('set', KEYS[1], 'x'); redis.call('expire', KEYS[1], 100); redis.call('rename', KEYS[1], KEYS[2])|2|{e}4|{e}5",
 		"multi", "set t1 v", "lpush t2 a", "del t1", "exec",
 	},
