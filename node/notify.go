@@ -143,3 +143,10 @@ func (s *Server) notifyZPop(db int, key []byte, o *keyspace.Object, max bool) {
 	s.publishKeyEvent(keyevents.ZSet, ev, key, db)
 	s.notifyEmptied(db, key, o)
 }
+
+// notifyEvicted is for the eviction loop: call it with the key's lock
+// held, right after the key is removed (and its DEL propagated), as
+// Redis's performEvictions publishes "evicted".
+func (s *Server) notifyEvicted(db int, key []byte) {
+	s.publishKeyEvent(keyevents.Evicted, "evicted", key, db)
+}

@@ -457,3 +457,39 @@ func TestNotifyOnReplica(t *testing.T) {
 		t.Fatal("the redis replica published nothing")
 	}
 }
+
+// TestNotifyEvictedHook checks the evicted event the eviction loop
+// publishes through notifyEvicted: only with the e class, on both channels.
+func TestNotifyEvictedHook(t *testing.T) {
+	s, addr := startServer(t, "save", "", "notify-keyspace-events", "KEe")
+	ctx := context.Background()
+	c := newClient(t, addr)
+	sub := newClient(t, addr).PSubscribe(ctx, "__key*__:*")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(ctx, "k", "v", 0) // $ is off: not published
+	s.notifyEvicted(2, []byte("k"))
+	c.ConfigSet(ctx, "notify-keyspace-events", "KEg")
+	s.notifyEvicted(0, []byte("k2")) // e is off now
+	c.Publish(ctx, "__key_end__:x", "end")
+	var got []string
+	ch := sub.Channel()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m := <-ch:
+			if m.Channel == "__key_end__:x" {
+				want := []string{"__keyspace@2__:k evicted", "__keyevent@2__:evicted k"}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("got %q, want %q", got, want)
+				}
+				return
+			}
+			got = append(got, m.Channel+" "+m.Payload)
+		case <-deadline:
+			t.Fatalf("no end marker; got %q", got)
+		}
+	}
+}
