@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wardenkv/warden/internal/redistest"
+	"github.com/wardenkv/warden/keyevents"
 )
 
 // eventPair is warden and a real redis-server 7.0, each with a command
@@ -492,4 +493,26 @@ func TestNotifyEvictedHook(t *testing.T) {
 			t.Fatalf("no end marker; got %q", got)
 		}
 	}
+}
+
+// BenchmarkNotify measures what a write pays for its event: off (the
+// default: one atomic load) and on with nobody subscribed.
+func BenchmarkNotify(b *testing.B) {
+	s, _ := startServer(b, "save", "")
+	key := []byte("some:key:1234")
+	b.Run("off", func(b *testing.B) {
+		c := &Ctx{s: s}
+		for b.Loop() {
+			c.notify(keyevents.String, "set", key)
+		}
+	})
+	b.Run("on-no-subscribers", func(b *testing.B) {
+		if err := s.events.set("KEA"); err != nil {
+			b.Fatal(err)
+		}
+		defer s.events.set("")
+		for b.Loop() {
+			s.publishKeyEvent(keyevents.String, "set", key, 0)
+		}
+	})
 }
