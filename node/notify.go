@@ -29,7 +29,7 @@ func (k *keyEvents) set(v string) error {
 // pub/sub lock and never a keyspace lock, so it cannot deadlock, and events
 // leave in the order the writes were applied.
 func (c *Ctx) notify(class keyevents.Class, event string, key []byte) {
-	if keyevents.Class(c.s.events.flags.Load())&class == 0 {
+	if keyevents.Class(c.s.notif.flags.Load())&class == 0 {
 		return
 	}
 	c.s.publishKeyEvent(class, event, key, c.DB.ID())
@@ -37,14 +37,14 @@ func (c *Ctx) notify(class keyevents.Class, event string, key []byte) {
 
 // notifyDB is notify for a key of another database (MOVE, COPY ... DB).
 func (c *Ctx) notifyDB(class keyevents.Class, event string, key []byte, db int) {
-	if keyevents.Class(c.s.events.flags.Load())&class == 0 {
+	if keyevents.Class(c.s.notif.flags.Load())&class == 0 {
 		return
 	}
 	c.s.publishKeyEvent(class, event, key, db)
 }
 
 func (s *Server) publishKeyEvent(class keyevents.Class, event string, key []byte, db int) {
-	flags := keyevents.Class(s.events.flags.Load())
+	flags := keyevents.Class(s.notif.flags.Load())
 	if flags&class == 0 {
 		return
 	}
@@ -72,7 +72,7 @@ func (c *Ctx) notifyEmptied(key []byte, o *keyspace.Object) {
 }
 
 func (s *Server) notifyEmptied(db int, key []byte, o *keyspace.Object) {
-	if keyevents.Class(s.events.flags.Load())&keyevents.Generic == 0 || o.Len() != 0 {
+	if keyevents.Class(s.notif.flags.Load())&keyevents.Generic == 0 || o.Len() != 0 {
 		return
 	}
 	s.publishKeyEvent(keyevents.Generic, "del", key, db)

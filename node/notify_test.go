@@ -507,10 +507,10 @@ func BenchmarkNotify(b *testing.B) {
 		}
 	})
 	b.Run("on-no-subscribers", func(b *testing.B) {
-		if err := s.events.set("KEA"); err != nil {
+		if err := s.notif.set("KEA"); err != nil {
 			b.Fatal(err)
 		}
-		defer s.events.set("")
+		defer s.notif.set("")
 		for b.Loop() {
 			s.publishKeyEvent(keyevents.String, "set", key, 0)
 		}

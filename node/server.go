@@ -34,14 +34,14 @@ var WardenVersion = "0.1.0"
 
 // Server is one data node.
 type Server struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	store  *keyspace.Store
-	cmds   map[string]*Command
-	hub    *pubsubHub
-	events keyEvents // notify-keyspace-events
-	stats  stats
-	runID  string
+	cfg   *config.Config
+	log   *slog.Logger
+	store *keyspace.Store
+	cmds  map[string]*Command
+	hub   *pubsubHub
+	notif keyEvents // notify-keyspace-events (notify.go)
+	stats stats
+	runID string
 	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
 	slowlog slowlogState
 	// monitors are the clients in MONITOR mode (cmd_monitor.go).
@@ -151,8 +151,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		s.publishKeyEvent(keyevents.Expired, "expired", key, db)
 	}
 	s.store.OnNew = func(db int, key []byte) { s.publishKeyEvent(keyevents.New, "new", key, db) }
-	_ = s.events.set(cfg.Get("notify-keyspace-events"))
-	cfg.OnSet("notify-keyspace-events", s.events.set)
+	_ = s.notif.set(cfg.Get("notify-keyspace-events"))
+	cfg.OnSet("notify-keyspace-events", s.notif.set)
 	if dir := cfg.Get("dir"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create dir %s: %w", dir, err)
