@@ -25,6 +25,10 @@ type Store struct {
 	// deleted because its TTL passed, so the deletion can be propagated.
 	OnExpire func(db int, key []byte)
 
+	// OnNew, when set, is called (with the key's partition locked) when a
+	// key is added that did not exist, for the "new" keyspace event.
+	OnNew func(db int, key []byte)
+
 	// NoExpire makes lookups hide expired keys without deleting them: a
 	// replica waits for its master's DEL, as in Redis.
 	NoExpire atomic.Bool
@@ -343,6 +347,9 @@ func (v View) Set(key []byte, o *Object) {
 		(*m)[string(key)] = o
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, o.Expire != 0)
+		if fn := v.tx.s.OnNew; fn != nil {
+			fn(v.db.ID, key)
+		}
 	}
 	touchWatched(p, key)
 }
@@ -363,6 +370,9 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		(*m)[string(key)] = o
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, expire != 0)
+		if fn := v.tx.s.OnNew; fn != nil {
+			fn(v.db.ID, key)
+		}
 	} else {
 		v.streamGone(p, key, old.Type)
 		wasVolatile := old.Expire != 0
@@ -394,10 +404,21 @@ func (v View) fixVolatile(p *part, key []byte, was, is bool) {
 	}
 }
 
-// Delete removes key; it reports whether a live key was removed.
+// Delete removes key; it reports whether a live key was removed. On a
+// replica a key past its TTL is still there, waiting for its master's DEL:
+// that DEL removes it and counts, as Redis's dbSyncDelete after
+// expireIfNeeded (a replica never expires on its own).
 func (v View) Delete(key []byte) bool {
 	if v.Get(key) == nil {
-		return false
+		if !v.tx.s.NoExpire.Load() {
+			return false
+		}
+		p, m := v.locate(key)
+		if (*m)[string(key)] == nil {
+			return false
+		}
+		v.removeKey(p, *m, key)
+		return true
 	}
 	p, m := v.locate(key)
 	v.removeKey(p, *m, key)

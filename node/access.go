@@ -1,6 +1,9 @@
 package node
 
-import "github.com/wardenkv/warden/keyspace"
+import (
+	"github.com/wardenkv/warden/keyevents"
+	"github.com/wardenkv/warden/keyspace"
+)
 
 // Read returns key's live value for a read command, counting keyspace
 // hits and misses as INFO reports them.
@@ -8,6 +11,7 @@ func (c *Ctx) Read(key []byte) *keyspace.Object {
 	o := c.DB.Get(key)
 	if o == nil {
 		c.s.stats.keyspaceMisses.Add(1)
+		c.notify(keyevents.KeyMiss, "keymiss", key) // where Redis counts the miss
 	} else {
 		c.s.stats.keyspaceHits.Add(1)
 	}
@@ -61,6 +65,7 @@ func (c *Ctx) removeMembers(t keyspace.Type, remove func(o *keyspace.Object, mem
 		c.DB.Touch(key)
 		c.DB.DeleteIfEmpty(key, o)
 		c.PropagateArgs()
+		c.notifyRemoved(t, key, o)
 	}
 	c.Int(int64(n))
 }

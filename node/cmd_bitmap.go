@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -51,6 +52,7 @@ func cmdSetBit(c *Ctx) {
 		}
 		c.DB.Set(key, &keyspace.Object{Type: keyspace.TString, Str: buf, LRU: keyspace.LRUClock()})
 		c.PropagateArgs()
+		c.notify(keyevents.String, "setbit", key)
 		c.Int(0)
 		return
 	}
@@ -73,6 +75,7 @@ func cmdSetBit(c *Ctx) {
 	c.DB.Touch(key) // Redis 7.0 signals the key even when nothing changed
 	if changed {
 		c.PropagateArgs()
+		c.notify(keyevents.String, "setbit", key)
 	}
 	if old {
 		c.Int(1)

@@ -3,6 +3,7 @@ package node
 import (
 	"math"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -53,6 +54,7 @@ func cmdBitOp(c *Ctx) {
 	if maxLen == 0 {
 		if c.DB.Delete(dst) {
 			c.PropagateArgs()
+			c.notify(keyevents.Generic, "del", dst)
 		}
 		c.Int(0)
 		return
@@ -85,6 +87,7 @@ func cmdBitOp(c *Ctx) {
 	// setKey: the old value and its TTL go.
 	c.DB.Set(dst, &keyspace.Object{Type: keyspace.TString, Str: res, LRU: keyspace.LRUClock()})
 	c.PropagateArgs()
+	c.notify(keyevents.String, "set", dst)
 	c.Int(int64(maxLen))
 }
 
@@ -281,6 +284,7 @@ func bitfieldGeneric(c *Ctx, ro bool) {
 	if changes > 0 {
 		c.DB.Touch(key)
 		c.PropagateArgs()
+		c.notify(keyevents.String, "setbit", key)
 	}
 }
 

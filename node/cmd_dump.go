@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/rdb"
 )
@@ -92,6 +93,7 @@ func cmdRestore(c *Ctx) {
 	if ttl != 0 && ttl <= c.DB.Now() {
 		if deleted {
 			c.Propagate([]byte("DEL"), key)
+			c.notify(keyevents.Generic, "del", key)
 		}
 		c.OK()
 		return
@@ -110,5 +112,6 @@ func cmdRestore(c *Ctx) {
 	} else {
 		c.PropagateArgs()
 	}
+	c.notify(keyevents.Generic, "restore", key)
 	c.OK()
 }

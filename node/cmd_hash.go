@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -86,6 +87,7 @@ func cmdHSet(c *Ctx) {
 	}
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
+	c.notify(keyevents.Hash, "hset", key)
 	if c.cmd.Name == "hmset" {
 		c.OK()
 		return
@@ -106,6 +108,7 @@ func cmdHSetNX(c *Ctx) {
 	h.Set(c.Args[2], hashCopy(c.Args[3]))
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
+	c.notify(keyevents.Hash, "hset", key)
 	c.Int(1)
 }
 
@@ -226,6 +229,7 @@ func cmdHIncrBy(c *Ctx) {
 	h.Set(field, hashCopy(strconv.AppendInt(buf[:0], cur, 10)))
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
+	c.notify(keyevents.Hash, "hincrby", key)
 	c.Int(cur)
 }
 
@@ -342,6 +346,7 @@ func cmdHIncrByFloat(c *Ctx) {
 	h.Set(field, val)
 	c.hashStore(key, h, created)
 	c.Propagate([]byte("HSET"), key, field, val)
+	c.notify(keyevents.Hash, "hincrbyfloat", key)
 	c.Bulk(val)
 }
 

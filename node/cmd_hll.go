@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wardenkv/warden/hll"
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -87,6 +88,7 @@ func cmdPfAdd(c *Ctx) {
 	hll.Invalidate(o.Str)
 	c.DB.Touch(key)
 	c.PropagateArgs()
+	c.notify(keyevents.String, "pfadd", key)
 	c.Int(1)
 }
 
@@ -169,6 +171,7 @@ func cmdPfMerge(c *Ctx) {
 	o.Str = v
 	c.DB.Touch(dst)
 	c.PropagateArgs()
+	c.notify(keyevents.String, "pfadd", dst)
 	c.OK()
 }
 

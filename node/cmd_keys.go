@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/stream"
 	"github.com/wardenkv/warden/slotmap"
@@ -60,6 +61,9 @@ func (c *Ctx) keysLookupNoTouch(key []byte) *keyspace.Object {
 			c.DB.Get(key)
 		}
 		c.s.stats.keyspaceMisses.Add(1)
+		if !eq(c.Args[0], "object") { // OBJECT looks up with LOOKUP_NONOTIFY
+			c.notify(keyevents.KeyMiss, "keymiss", key)
+		}
 		return nil
 	}
 	c.s.stats.keyspaceHits.Add(1)
@@ -133,6 +137,7 @@ func cmdDel(c *Ctx) {
 	for _, k := range c.Args[1:] {
 		if c.DB.Delete(k) {
 			n++
+			c.notify(keyevents.Generic, "del", k)
 		}
 	}
 	if n > 0 {
@@ -336,6 +341,8 @@ func keysRename(c *Ctx, nx bool) {
 	c.DB.Set(dst, &moved) // replaces dst, TTL included: the value keeps its own
 	keysSignal(c.DB, dst, &moved)
 	c.PropagateArgs()
+	c.notify(keyevents.Generic, "rename_from", src)
+	c.notify(keyevents.Generic, "rename_to", dst)
 	if nx {
 		c.Int(1)
 	} else {
@@ -386,6 +393,7 @@ func cmdCopy(c *Ctx) {
 	to.Set(dst, cp)
 	keysSignal(to, dst, cp)
 	c.PropagateArgs()
+	c.notifyDB(keyevents.Generic, "copy_to", dst, dbid)
 	c.Int(1)
 }
 
@@ -414,6 +422,8 @@ func cmdMove(c *Ctx) {
 	to.Set(key, &moved)
 	keysSignal(to, key, &moved)
 	c.PropagateArgs()
+	c.notify(keyevents.Generic, "move_from", key)
+	c.notifyDB(keyevents.Generic, "move_to", key, dbid)
 	c.Int(1)
 }
 
@@ -482,11 +492,13 @@ func keysExpire(c *Ctx, relative, seconds bool) {
 	if when <= c.DB.Now() {
 		c.DB.Delete(key)
 		c.Propagate([]byte("DEL"), key)
+		c.notify(keyevents.Generic, "del", key)
 		c.Int(1)
 		return
 	}
 	c.DB.SetExpire(key, when)
 	c.Propagate([]byte("PEXPIREAT"), key, strconv.AppendInt(nil, when, 10))
+	c.notify(keyevents.Generic, "expire", key)
 	c.Int(1)
 }
 
@@ -533,6 +545,7 @@ func cmdPersist(c *Ctx) {
 	}
 	c.DB.SetExpire(c.Args[1], 0)
 	c.PropagateArgs()
+	c.notify(keyevents.Generic, "persist", c.Args[1])
 	c.Int(1)
 }
 

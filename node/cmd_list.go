@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -152,6 +153,7 @@ func listPush(c *Ctx, side int, onlyExisting bool) {
 	}
 	c.DB.Signal(key)
 	c.PropagateArgs()
+	c.notify(keyevents.List, listPushEvent(side), key)
 	c.Int(int64(l.Len()))
 }
 
@@ -207,6 +209,8 @@ func listPop(c *Ctx, side int) {
 	c.DB.Touch(key)
 	c.DB.DeleteIfEmpty(key, o)
 	c.PropagateArgs()
+	c.notify(keyevents.List, listPopEvent(side), key)
+	c.notifyEmptied(key, o)
 }
 
 func cmdLPop(c *Ctx) { listPop(c, listLeft) }
@@ -404,6 +408,7 @@ func cmdLSet(c *Ctx) {
 	l.SetIndex(i, listCopy(c.Args[3]))
 	c.DB.Touch(key)
 	c.PropagateArgs()
+	c.notify(keyevents.List, "lset", key)
 	c.OK()
 }
 
@@ -481,6 +486,10 @@ func cmdLRem(c *Ctx) {
 	c.DB.Touch(key)
 	c.DB.DeleteIfEmpty(key, o)
 	c.PropagateArgs()
+	if removed > 0 {
+		c.notify(keyevents.List, "lrem", key)
+		c.notifyEmptied(key, o)
+	}
 	c.Int(int64(removed))
 }
 
@@ -525,6 +534,10 @@ func cmdLTrim(c *Ctx) {
 	}
 	if removed > 0 {
 		c.PropagateArgs()
+	}
+	c.notify(keyevents.List, "ltrim", key)
+	if !nonEmpty {
+		c.notify(keyevents.Generic, "del", key)
 	}
 	c.OK()
 }
@@ -572,6 +585,7 @@ func cmdLInsert(c *Ctx) {
 	c.DB.Touch(key)
 	c.DB.Signal(key)
 	c.PropagateArgs()
+	c.notify(keyevents.List, "linsert", key)
 	c.Int(int64(l.Len()))
 }
 
@@ -621,6 +635,7 @@ func lmove(c *Ctx, src, dst []byte, from, to int, argv [][]byte) {
 		return
 	}
 	c.Propagate(argv...)
+	c.s.notifyMove(c.DB.ID(), src, dst, o, from, to)
 	c.Bulk(val)
 }
 
@@ -722,6 +737,8 @@ func listMPopFrom(s *Server, v keyspace.View, key []byte, o *keyspace.Object, si
 	v.Touch(key)
 	v.DeleteIfEmpty(key, o)
 	s.propagate(v.ID(), [][]byte{listPopWord(side), key, []byte(strconv.Itoa(n))})
+	s.publishKeyEvent(keyevents.List, listPopEvent(side), key, v.ID())
+	s.notifyEmptied(v.ID(), key, o)
 	return &listMPopResult{key: key, vals: vals}
 }
 
@@ -787,6 +804,8 @@ func blockingPop(c *Ctx, side int) {
 		c.DB.Touch(k)
 		c.DB.DeleteIfEmpty(k, o)
 		c.Propagate(listPopWord(side), k)
+		c.notify(keyevents.List, listPopEvent(side), k)
+		c.notifyEmptied(k, o)
 		c.Array(2)
 		c.Bulk(k)
 		c.Bulk(val)
@@ -804,6 +823,8 @@ func blockingPop(c *Ctx, side int) {
 			v.Touch(key)
 			v.DeleteIfEmpty(key, o)
 			s.propagate(v.ID(), [][]byte{listPopWord(side), key})
+			s.publishKeyEvent(keyevents.List, listPopEvent(side), key, v.ID())
+			s.notifyEmptied(v.ID(), key, o)
 			return &listKV{key: key, val: val}
 		},
 		func(c *Ctx, res any) {
@@ -849,11 +870,13 @@ func blockingMove(c *Ctx, from, to int, timeoutArg []byte, rpoplpush bool) {
 	dstKey := append([]byte(nil), dst...)
 	c.Block(timeout, [][]byte{src}, [][]byte{dst}, listReady,
 		func(v keyspace.View, key []byte) any {
-			val, ok := listMove(v, key, dstKey, listNonEmpty(v, key), from, to)
+			so := listNonEmpty(v, key)
+			val, ok := listMove(v, key, dstKey, so, from, to)
 			if !ok {
 				return listWrongType{}
 			}
 			s.propagate(v.ID(), argv(key, dstKey))
+			s.notifyMove(v.ID(), key, dstKey, so, from, to)
 			return val
 		},
 		func(c *Ctx, res any) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -297,6 +298,7 @@ func cmdSAdd(c *Ctx) {
 	}
 	if added > 0 {
 		c.PropagateArgs()
+		c.notify(keyevents.Set, "sadd", key)
 	}
 	c.Int(int64(added))
 }
@@ -396,6 +398,8 @@ func cmdSPop(c *Ctx) {
 	c.DB.Touch(key)
 	c.DB.DeleteIfEmpty(key, o)
 	c.Propagate([]byte("SREM"), key, []byte(m))
+	c.notify(keyevents.Set, "spop", key)
+	c.notifyEmptied(key, o)
 }
 
 func spopCount(c *Ctx) {
@@ -418,6 +422,8 @@ func spopCount(c *Ctx) {
 		c.setsWriteSet(s, true)
 		c.DB.Delete(key)
 		c.Propagate([]byte("DEL"), key)
+		c.notify(keyevents.Set, "spop", key)
+		c.notify(keyevents.Generic, "del", key)
 		return
 	}
 	argv := make([][]byte, 0, n+2)
@@ -443,6 +449,7 @@ func spopCount(c *Ctx) {
 	}
 	c.DB.Touch(key)
 	c.Propagate(argv...)
+	c.notify(keyevents.Set, "spop", key)
 }
 
 func cmdSRandMember(c *Ctx) {
@@ -525,11 +532,15 @@ func cmdSMove(c *Ctx) {
 	delete(s, string(member))
 	c.DB.Touch(src)
 	c.DB.DeleteIfEmpty(src, so)
+	c.notify(keyevents.Set, "srem", src) // before dst's "new", as Redis
+	c.notifyEmptied(src, so)
 	if do == nil {
 		c.DB.Set(dst, setsNewObject(keyspace.Set{string(member): {}}))
+		c.notify(keyevents.Set, "sadd", dst)
 	} else if d := do.Set(); !setsHas(d, member) {
 		d[string(member)] = struct{}{}
 		c.DB.Touch(dst)
+		c.notify(keyevents.Set, "sadd", dst)
 	}
 	c.PropagateArgs()
 	c.Int(1)
@@ -713,12 +724,14 @@ func (c *Ctx) setsStore(dst []byte, result keyspace.Set) {
 	if len(result) == 0 {
 		if c.DB.Delete(dst) {
 			c.PropagateArgs()
+			c.notify(keyevents.Generic, "del", dst)
 		}
 		c.Int(0)
 		return
 	}
 	c.DB.Set(dst, setsNewObject(result))
 	c.PropagateArgs()
+	c.notify(keyevents.Set, c.cmd.Name, dst)
 	c.Int(int64(len(result)))
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -337,6 +338,7 @@ func sortGeneric(c *Ctx, readonly bool) {
 	if outLen == 0 {
 		if c.DB.Delete(store) {
 			c.PropagateArgs()
+			c.notify(keyevents.Generic, "del", store)
 		}
 		c.Int(0)
 		return
@@ -356,6 +358,7 @@ func sortGeneric(c *Ctx, readonly bool) {
 	}
 	c.DB.Set(store, lo)
 	c.DB.Signal(store)
-	c.PropagateArgs() // Redis propagates SORT as sent (checked in its AOF)
+	c.PropagateArgs()                            // Redis propagates SORT as sent (checked in its AOF)
+	c.notify(keyevents.List, "sortstore", store) // a list class event in Redis
 	c.Int(int64(outLen))
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"strconv"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/stream"
 )
@@ -374,8 +375,9 @@ func cmdXAdd(c *Ctx) {
 	c.DB.Touch(key)
 	idb := streamIDBulk(id)
 	c.Bulk(idb)
+	trimmed := int64(0)
 	if a.trim.Strategy != stream.TrimNone {
-		s.Trim(a.trim)
+		trimmed = s.Trim(a.trim)
 	}
 	argv := streamTrimArgv(c.Args, &a, s)
 	if !a.idGiven || !a.seqGiven {
@@ -386,6 +388,10 @@ func cmdXAdd(c *Ctx) {
 	}
 	c.DB.Signal(key)
 	c.Propagate(argv...)
+	c.notify(keyevents.Stream, "xadd", key)
+	if trimmed > 0 {
+		c.notify(keyevents.Stream, "xtrim", key)
+	}
 }
 
 func cmdXTrim(c *Ctx) {
@@ -410,6 +416,7 @@ func cmdXTrim(c *Ctx) {
 	if n > 0 {
 		c.DB.Touch(key)
 		c.Propagate(streamTrimArgv(c.Args, &a, s)...)
+		c.notify(keyevents.Stream, "xtrim", key)
 	}
 	c.Int(n)
 }
@@ -526,6 +533,9 @@ func (c *Ctx) streamRemoveIDs(key []byte, ids []stream.ID, remove func(stream.ID
 	if n > 0 {
 		c.DB.Touch(key)
 		c.PropagateArgs()
+		if c.cmd.Name == "xdel" { // XACK publishes nothing
+			c.notify(keyevents.Stream, "xdel", key)
+		}
 	}
 	c.Int(int64(n))
 }
@@ -597,6 +607,7 @@ func cmdXSetID(c *Ctx) {
 	}
 	c.DB.Touch(key)
 	c.PropagateArgs()
+	c.notify(keyevents.Stream, "xsetid", key)
 	c.OK()
 }
 
@@ -693,6 +704,7 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 		c.DB.Touch(key)
 		c.OK()
 		c.PropagateArgs() // "$" too, as Redis propagates it
+		c.notify(keyevents.Stream, "xgroup-create", key)
 		return
 	}
 	g := s.Group(string(gname))
@@ -705,6 +717,7 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 	c.DB.Touch(key)
 	c.OK()
 	c.PropagateArgs()
+	c.notify(keyevents.Stream, "xgroup-setid", key)
 }
 
 func cmdXGroupDestroy(c *Ctx) {
@@ -724,6 +737,7 @@ func cmdXGroupDestroy(c *Ctx) {
 	c.DB.Touch(key)
 	c.DB.Signal(key) // clients blocked on the group get NOGROUP
 	c.PropagateArgs()
+	c.notify(keyevents.Stream, "xgroup-destroy", key)
 	c.Int(1)
 }
 
@@ -756,6 +770,7 @@ func cmdXGroupCreateConsumer(c *Ctx) {
 	}
 	c.DB.Touch(key)
 	c.PropagateArgs()
+	c.notify(keyevents.Stream, "xgroup-createconsumer", key)
 	c.Int(1)
 }
 
@@ -773,6 +788,7 @@ func cmdXGroupDelConsumer(c *Ctx) {
 	n := g.DeleteConsumer(cons)
 	c.DB.Touch(key)
 	c.PropagateArgs()
+	c.notify(keyevents.Stream, "xgroup-delconsumer", key)
 	c.Int(int64(n))
 }
 
@@ -1001,13 +1017,14 @@ func streamDelAckArgv(key, group []byte, id stream.ID) [][]byte {
 // it seen at now. Its creation is propagated only when asked (XREADGROUP
 // NOACK): otherwise the XCLAIMs that follow create it on the replica, as
 // in Redis.
-func streamConsumer(g *stream.Group, key, gname, name []byte, now int64, b *streamBatch, propagate bool) *stream.Consumer {
+func streamConsumer(srv *Server, db int, g *stream.Group, key, gname, name []byte, now int64, b *streamBatch, propagate bool) *stream.Consumer {
 	cons := g.Consumer(string(name))
 	if cons == nil {
 		cons = g.CreateConsumer(string(name), now)
 		if propagate {
 			b.add([]byte("XGROUP"), []byte("CREATECONSUMER"), key, gname, name)
 		}
+		srv.publishKeyEvent(keyevents.Stream, "xgroup-createconsumer", key, db)
 	}
 	cons.SeenTime = now
 	return cons
@@ -1153,7 +1170,7 @@ func cmdXClaim(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = streamConsumer(g, key, gname, cname, now, &b, false)
+			cons = streamConsumer(c.s, c.DB.ID(), g, key, gname, cname, now, &b, false)
 		}
 		streamTakeOver(cons, id, nack)
 		nack.DeliveryTime = deliveryTime
@@ -1257,7 +1274,7 @@ func cmdXAutoClaim(c *Ctx) {
 			continue
 		}
 		if cons == nil {
-			cons = streamConsumer(g, key, gname, cname, now, &b, false)
+			cons = streamConsumer(c.s, c.DB.ID(), g, key, gname, cname, now, &b, false)
 		}
 		streamTakeOver(cons, id, nack)
 		nack.DeliveryTime = now

@@ -112,7 +112,7 @@ func xread(c *Ctx, xgroup bool) {
 	groups := make([]*stream.Group, nstreams)
 	for k := 0; k < nstreams; k++ {
 		key, arg := req.keys[k], c.Args[streamsArg+nstreams+k]
-		o := c.DB.Get(key)
+		o := c.Read(key) // Redis's lookupKeyRead: hit/miss counted, keymiss published
 		if o != nil && o.Type != keyspace.TStream {
 			c.Err(errWrongType)
 			return
@@ -160,7 +160,7 @@ func xread(c *Ctx, xgroup bool) {
 	var b streamBatch
 	now := c.DB.Now()
 	for k, key := range req.keys {
-		o := c.DB.Get(key)
+		o := c.Read(key) // looked up again, as Redis does
 		if o == nil {
 			continue
 		}
@@ -184,7 +184,7 @@ func xread(c *Ctx, xgroup bool) {
 		}
 		if groups[k] != nil {
 			// Redis 7.0 creates the consumer only when it serves it.
-			cons = streamConsumer(groups[k], key, req.group, req.consumer, now, &b, req.noack)
+			cons = streamConsumer(c.s, c.DB.ID(), groups[k], key, req.group, req.consumer, now, &b, req.noack)
 		}
 		k, key, s, gt, cons, history := k, key, s, gt, cons, history
 		// Collect now (the entries must be read in order with the PEL
@@ -269,7 +269,7 @@ func xread(c *Ctx, xgroup bool) {
 			if req.group != nil {
 				g = s.Group(string(req.group))
 				gt = g.LastID
-				cons = streamConsumer(g, key, req.group, req.consumer, now, &b, req.noack)
+				cons = streamConsumer(srv, v.ID(), g, key, req.group, req.consumer, now, &b, req.noack)
 			}
 			var res xreadResult
 			res.key = key

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -168,6 +169,10 @@ func cmdSet(c *Ctx) {
 	default:
 		c.Propagate([]byte("SET"), key, val)
 	}
+	c.notify(keyevents.String, "set", key)
+	if expire != 0 {
+		c.notify(keyevents.Generic, "expire", key)
+	}
 	if get {
 		c.bulkOrNull(oldVal, old != nil)
 		return
@@ -190,6 +195,7 @@ func cmdSetNX(c *Ctx) {
 	}
 	c.DB.SetString(c.Args[1], c.Args[2], 0, false)
 	c.Propagate([]byte("SET"), c.Args[1], c.Args[2])
+	c.notify(keyevents.String, "set", c.Args[1])
 	c.Int(1)
 }
 
@@ -200,6 +206,8 @@ func setWithTTL(c *Ctx, unit time.Duration, name string) {
 	}
 	c.DB.SetString(c.Args[1], c.Args[3], at, false)
 	c.Propagate([]byte("SET"), c.Args[1], c.Args[3], []byte("PXAT"), []byte(strconv.FormatInt(at, 10)))
+	c.notify(keyevents.String, "set", c.Args[1])
+	c.notify(keyevents.Generic, "expire", c.Args[1])
 	c.OK()
 }
 
@@ -225,6 +233,7 @@ func cmdMSet(c *Ctx) {
 	}
 	for i := 1; i < len(c.Args); i += 2 {
 		c.DB.SetString(c.Args[i], c.Args[i+1], 0, false)
+		c.notify(keyevents.String, "set", c.Args[i])
 	}
 	c.PropagateArgs()
 	c.OK()
@@ -243,6 +252,7 @@ func cmdMSetNX(c *Ctx) {
 	}
 	for i := 1; i < len(c.Args); i += 2 {
 		c.DB.SetString(c.Args[i], c.Args[i+1], 0, false)
+		c.notify(keyevents.String, "set", c.Args[i])
 	}
 	c.PropagateArgs()
 	c.Int(1)
@@ -259,6 +269,7 @@ func cmdGetSet(c *Ctx) {
 	}
 	c.DB.SetString(c.Args[1], c.Args[2], 0, false)
 	c.Propagate([]byte("SET"), c.Args[1], c.Args[2])
+	c.notify(keyevents.String, "set", c.Args[1])
 	c.bulkOrNull(old, o != nil)
 }
 
@@ -274,6 +285,7 @@ func cmdGetDel(c *Ctx) {
 	c.Bulk(v) // written to the reply buffer before the value is dropped
 	c.DB.Delete(c.Args[1])
 	c.Propagate([]byte("DEL"), c.Args[1])
+	c.notify(keyevents.Generic, "del", c.Args[1])
 }
 
 func cmdGetEx(c *Ctx) {
@@ -318,10 +330,16 @@ func cmdGetEx(c *Ctx) {
 		if o := c.DB.Get(key); o.Expire != 0 {
 			c.DB.SetExpire(key, 0)
 			c.Propagate([]byte("PERSIST"), key)
+			c.notify(keyevents.Generic, "persist", key)
 		}
+	case expire != 0 && expire <= c.DB.Now(): // Redis deletes at once
+		c.DB.Delete(key)
+		c.Propagate([]byte("DEL"), key)
+		c.notify(keyevents.Generic, "del", key)
 	case expire != 0:
 		c.DB.SetExpire(key, expire)
 		c.Propagate([]byte("PEXPIREAT"), key, []byte(strconv.FormatInt(expire, 10)))
+		c.notify(keyevents.Generic, "expire", key)
 	}
 }
 
@@ -333,6 +351,7 @@ func cmdAppend(c *Ctx) {
 	if o == nil {
 		c.DB.SetString(c.Args[1], c.Args[2], 0, false)
 		c.PropagateArgs()
+		c.notify(keyevents.String, "append", c.Args[1])
 		c.Int(int64(len(c.Args[2])))
 		return
 	}
@@ -342,6 +361,7 @@ func cmdAppend(c *Ctx) {
 	o.Str = append(o.Str, c.Args[2]...)
 	c.DB.Touch(c.Args[1])
 	c.PropagateArgs()
+	c.notify(keyevents.String, "append", c.Args[1])
 	c.Int(int64(len(o.Str)))
 }
 
@@ -377,6 +397,7 @@ func incrBy(c *Ctx, delta int64) {
 	val := strconv.AppendInt(buf[:0], cur, 10)
 	c.DB.SetString(key, val, 0, true)
 	c.PropagateArgs()
+	c.notify(keyevents.String, "incrby", key)
 	c.Int(cur)
 }
 
@@ -440,6 +461,7 @@ func cmdIncrByFloat(c *Ctx) {
 	val := hashFormatLD(cur)
 	c.DB.SetString(key, val, 0, true)
 	c.Propagate([]byte("SET"), key, val, []byte("KEEPTTL"))
+	c.notify(keyevents.String, "incrbyfloat", key)
 	c.Bulk(val)
 }
 
@@ -521,6 +543,7 @@ func cmdSetRange(c *Ctx) {
 		copy(o.Str[off:], val)
 		c.DB.Touch(key)
 		c.PropagateArgs()
+		c.notify(keyevents.String, "setrange", key)
 	}
 	c.Int(int64(len(o.Str)))
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -347,6 +348,7 @@ flags:
 		} else {
 			c.PropagateArgs()
 		}
+		c.notify(keyevents.ZSet, zaddEvent(incr), key)
 	}
 	switch {
 	case incr && processed > 0:
@@ -661,6 +663,7 @@ func (c *Ctx) zsetStore(dst []byte, o *keyspace.Object) {
 	c.DB.Set(dst, o)
 	c.DB.Signal(dst)
 	c.PropagateArgs()
+	c.notify(keyevents.ZSet, zstoreEvent(c.cmd.Name), dst)
 	c.Int(int64(o.ZSet().Len()))
 }
 
@@ -669,6 +672,7 @@ func (c *Ctx) zsetStore(dst []byte, o *keyspace.Object) {
 func (c *Ctx) zsetStoreEmpty(dst []byte) {
 	if c.DB.Delete(dst) {
 		c.PropagateArgs()
+		c.notify(keyevents.Generic, "del", dst)
 	}
 	c.Int(0)
 }
@@ -727,6 +731,8 @@ func zremrangeGeneric(c *Ctx, kind zrangeType) {
 		c.DB.Touch(key)
 		c.DB.DeleteIfEmpty(key, o)
 		c.PropagateArgs()
+		c.notify(keyevents.ZSet, c.cmd.Name, key)
+		c.notifyEmptied(key, o)
 	}
 	c.Int(int64(n))
 }
@@ -802,6 +808,7 @@ func zpopGeneric(c *Ctx, max bool) {
 	nested := c.resp3() && count != -1
 	es := zsetPop(c.DB, key, o, max, max64(count, 1))
 	c.PropagateArgs()
+	c.s.notifyZPop(c.DB.ID(), key, o, max)
 	c.zsetReplyPairs(es, nested)
 }
 
@@ -842,6 +849,7 @@ func bzpopGeneric(c *Ctx, max bool) {
 		}
 		es := zsetPop(c.DB, k, o, max, 1)
 		c.Propagate(zsetPopName(max), k)
+		c.s.notifyZPop(c.DB.ID(), k, o, max)
 		reply(c, &zsetPopResult{key: string(k), es: es})
 		return
 	}
@@ -862,12 +870,14 @@ func zsetReady(v keyspace.View, key []byte) bool {
 // key [count] (count < 0: without COUNT).
 func zsetServePop(s *Server, max bool, count int64) func(v keyspace.View, key []byte) any {
 	return func(v keyspace.View, key []byte) any {
-		es := zsetPop(v, key, v.Get(key), max, max64(count, 1))
+		o := v.Get(key)
+		es := zsetPop(v, key, o, max, max64(count, 1))
 		argv := [][]byte{zsetPopName(max), key}
 		if count >= 0 {
 			argv = append(argv, strconv.AppendInt(nil, count, 10))
 		}
 		s.propagate(v.ID(), argv)
+		s.notifyZPop(v.ID(), key, o, max)
 		return &zsetPopResult{key: string(key), es: es}
 	}
 }
@@ -942,6 +952,7 @@ func cmdZMPop(c *Ctx) {
 		}
 		es := zsetPop(c.DB, k, o, max, count)
 		c.Propagate(zsetPopName(max), k, strconv.AppendInt(nil, count, 10))
+		c.s.notifyZPop(c.DB.ID(), k, o, max)
 		c.zsetReplyMPop(&zsetPopResult{key: string(k), es: es})
 		return
 	}
@@ -968,6 +979,7 @@ func cmdBZMPop(c *Ctx) {
 		}
 		es := zsetPop(c.DB, k, o, max, count)
 		c.Propagate(zsetPopName(max), k, strconv.AppendInt(nil, count, 10))
+		c.s.notifyZPop(c.DB.ID(), k, o, max)
 		c.zsetReplyMPop(&zsetPopResult{key: string(k), es: es})
 		return
 	}

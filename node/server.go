@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/node/config"
@@ -38,6 +39,7 @@ type Server struct {
 	store *keyspace.Store
 	cmds  map[string]*Command
 	hub   *pubsubHub
+	notif keyEvents // notify-keyspace-events (notify.go)
 	stats stats
 	runID string
 	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
@@ -146,7 +148,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.store.OnExpire = func(db int, key []byte) {
 		s.stats.expiredKeys.Add(1)
 		s.propagate(db, [][]byte{[]byte("DEL"), key})
+		s.publishKeyEvent(keyevents.Expired, "expired", key, db)
 	}
+	s.store.OnNew = func(db int, key []byte) { s.publishKeyEvent(keyevents.New, "new", key, db) }
+	_ = s.notif.set(cfg.Get("notify-keyspace-events"))
+	cfg.OnSet("notify-keyspace-events", s.notif.set)
 	if dir := cfg.Get("dir"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create dir %s: %w", dir, err)

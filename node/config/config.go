@@ -38,6 +38,9 @@ type Directive struct {
 	Sensitive bool // not echoed in logs
 	// Validate, when set, checks a value beyond its Kind.
 	Validate func(string) error
+	// Canonical, when set, validates a value and rewrites it into the form
+	// CONFIG GET shows (as Redis prints notify-keyspace-events).
+	Canonical func(string) (string, error)
 }
 
 // Config holds the current value of every directive.
@@ -153,6 +156,9 @@ func normalize(d *Directive, val string) (string, error) {
 		if err := d.Validate(val); err != nil {
 			return "", err
 		}
+	}
+	if d.Canonical != nil {
+		return d.Canonical(val)
 	}
 	return val, nil
 }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/wardenkv/warden/keyevents"
 )
 
 // directives are the names warden knows, with Redis's defaults. Later
@@ -50,12 +52,7 @@ var directives = []Directive{
 	// local (only from 127.0.0.1, ::1 or a unix socket). Settable only at
 	// startup, so a client cannot turn it on.
 	{Name: "enable-debug-command", Usage: "allow DEBUG: no, yes or local (loopback only)", Default: "no", Kind: Enum, Enum: []string{"no", "yes", "local"}, Immutable: true},
-	{Name: "notify-keyspace-events", Usage: "not supported (must stay empty)", Default: "", Validate: func(v string) error {
-		if v != "" {
-			return fmt.Errorf("keyspace notifications are not supported")
-		}
-		return nil
-	}},
+	{Name: "notify-keyspace-events", Usage: "keyspace notification classes (Redis flag letters, e.g. KEA)", Default: "", Canonical: keyevents.Canonical},
 	// TLS, with Redis's names (node/tlsconf builds the tls.Configs). The
 	// listener and the two "which links" switches are fixed at startup;
 	// files, client auth, protocols and ciphers reload on CONFIG SET.
