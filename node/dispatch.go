@@ -265,6 +265,7 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	dur := time.Since(start)
 	cmd.usec.Add(dur.Microseconds())
 	s.slowlogRecord(c, cmd, args, dur)
+	s.latencyRecord(cmd, dur)
 	s.feedMonitors(c, cmd, args)
 	if c.failed {
 		cmd.failed.Add(1)

@@ -309,6 +309,15 @@ var multiCases = map[string][][]string{
 	"slowlog|len":   {{"SLOWLOG", "LEN"}},
 	"slowlog|reset": {{"SLOWLOG", "RESET"}},
 	"slowlog|help":  {{"SLOWLOG", "HELP"}},
+	// LATENCY (cmd_latency.go); the monitor is off (threshold 0) on both.
+	"latency":           {{"LATENCY"}, {"LATENCY", "NOSUCH"}},
+	"latency|doctor":    {{"LATENCY", "DOCTOR"}},
+	"latency|graph":     {{"LATENCY", "GRAPH", "command"}},
+	"latency|help":      {{"LATENCY", "HELP"}},
+	"latency|histogram": {{"LATENCY", "HISTOGRAM", "nosuch"}},
+	"latency|history":   {{"LATENCY", "HISTORY", "command"}},
+	"latency|latest":    {{"LATENCY", "LATEST"}},
+	"latency|reset":     {{"LATENCY", "RESET"}, {"LATENCY", "RESET", "a"}},
 	// MONITOR (cmd_monitor.go): refused inside EXEC, as Redis.
 	"monitor": {{"MONITOR"}},
 	// Geo (cmd_geo.go).
