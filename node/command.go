@@ -159,6 +159,7 @@ func buildCommandTable() map[string]*Command {
 	registerLCS(t)
 	registerSlowlog(t)
 	registerLatency(t)
+	registerMemory(t)
 	registerMonitor(t)
 	registerLists(t)
 	registerHashes(t)

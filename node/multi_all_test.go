@@ -318,6 +318,14 @@ var multiCases = map[string][][]string{
 	"latency|history":   {{"LATENCY", "HISTORY", "command"}},
 	"latency|latest":    {{"LATENCY", "LATEST"}},
 	"latency|reset":     {{"LATENCY", "RESET"}, {"LATENCY", "RESET", "a"}},
+	// MEMORY (cmd_memory.go).
+	"memory":              {{"MEMORY"}, {"MEMORY", "NOSUCH"}},
+	"memory|usage":        {{"MEMORY", "USAGE", "k"}, {"MEMORY", "USAGE", "k", "SAMPLES", "x"}},
+	"memory|stats":        {{"MEMORY", "STATS"}},
+	"memory|doctor":       {{"MEMORY", "DOCTOR"}},
+	"memory|malloc-stats": {{"MEMORY", "MALLOC-STATS"}},
+	"memory|purge":        {{"MEMORY", "PURGE"}},
+	"memory|help":         {{"MEMORY", "HELP"}},
 	// MONITOR (cmd_monitor.go): refused inside EXEC, as Redis.
 	"monitor": {{"MONITOR"}},
 	// Geo (cmd_geo.go).
