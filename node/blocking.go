@@ -98,11 +98,14 @@ func (s *Server) waitBlocked(c *Ctx) {
 	}
 	gone := make(chan struct{})
 	stopWatch := watchHangup(cl, gone)
+	unblock := make(chan bool, 1)
+	cl.unblock.Store(&unblock)
 	var res any
-	got := false
+	got, unblockErr := false, false
 	select {
 	case res = <-b.result:
 		got = true
+	case unblockErr = <-unblock:
 	case <-timer:
 	case <-cl.killed:
 	case <-gone:
@@ -113,6 +116,7 @@ func (s *Server) waitBlocked(c *Ctx) {
 	if !got && !b.w.Cancel() && b.w.Served() {
 		res = <-b.result
 	}
+	cl.unblock.Store(nil)
 	stopWatch()
 	if got {
 		// The element was moved and propagated by another goroutine: the
@@ -132,6 +136,10 @@ func (s *Server) waitBlocked(c *Ctx) {
 		v.RemoveWaiter(k, &b.w)
 	}
 	tx.Unlock()
+	if unblockErr && res == nil {
+		c.Err(errUnblocked)
+		return
+	}
 	b.reply(c, res)
 }
 

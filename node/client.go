@@ -82,6 +82,11 @@ type Client struct {
 	npsubs   atomic.Int64
 	noEvict  bool
 	noTouch  bool
+	// replyMode is CLIENT REPLY's state (cmd_clientreply.go).
+	replyMode uint8
+	// unblock is set while blocked on keys: CLIENT UNBLOCK sends on it
+	// (true: reply -UNBLOCKED, false: the timeout reply).
+	unblock atomic.Pointer[chan bool]
 }
 
 type multiState struct {

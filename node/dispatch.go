@@ -54,7 +54,11 @@ func (c *Ctx) afterUnlock(fn func()) {
 // handle is redcon's callback: one parsed command from one connection.
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	cl := conn.Context().(*Client)
-	s.call(cl, rc.Args)
+	if cl.replyMode != replyOn {
+		s.callWithReplyMode(cl, rc.Args)
+	} else {
+		s.call(cl, rc.Args)
+	}
 	if cl.authed != cl.rdAuthed { // AUTH, HELLO AUTH or RESET ran
 		cl.rdAuthed = cl.authed
 		redcon.SetAuthenticated(conn, cl.authed)

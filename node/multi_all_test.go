@@ -45,6 +45,8 @@ var multiCases = map[string][][]string{
 	"client|setname":          {{"CLIENT", "SETNAME", "x"}},
 	"client|pause":            {{"CLIENT", "PAUSE", "0", "NOSUCH"}}, // a mode error whatever the sweep puts in
 	"client|unpause":          {{"CLIENT", "UNPAUSE"}},
+	"client|reply":            {{"CLIENT", "REPLY", "ON"}, {"CLIENT", "REPLY", "FOO"}},
+	"client|unblock":          {{"CLIENT", "UNBLOCK", "99999"}, {"CLIENT", "UNBLOCK", "x"}},
 	"cluster":                 {{"CLUSTER"}},
 	"cluster|failover":        {{"CLUSTER", "FAILOVER"}},
 	"cluster|help":            {{"CLUSTER", "HELP"}},
