@@ -1,6 +1,8 @@
 package node
 
 import (
+	"strconv"
+
 	"github.com/tidwall/redcon"
 	"github.com/wardenkv/warden/keyspace"
 )
@@ -107,3 +109,32 @@ func cmdClientUnblock(c *Ctx) {
 }
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// noteMulti publishes the MULTI queue's length and memory for CLIENT LIST:
+// the queued arguments' bytes and their slice headers.
+func (cl *Client) noteMulti() {
+	if cl.multi == nil {
+		cl.multiLen.Store(0)
+		cl.multiMem.Store(0)
+		return
+	}
+	var mem int64
+	for _, q := range cl.multi.queue {
+		mem += 24 * int64(len(q)+1)
+		for _, a := range q {
+			mem += int64(len(a))
+		}
+	}
+	cl.multiLen.Store(int64(len(cl.multi.queue)) + 1)
+	cl.multiMem.Store(mem)
+}
+
+// respLen is the length of args encoded as a RESP multibulk: what the
+// query buffer holds while the command runs (CLIENT LIST qbuf=).
+func respLen(args [][]byte) int64 {
+	n := 1 + len(strconv.Itoa(len(args))) + 2
+	for _, a := range args {
+		n += 1 + len(strconv.Itoa(len(a))) + 2 + len(a) + 2
+	}
+	return int64(n)
+}

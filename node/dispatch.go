@@ -59,6 +59,9 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	} else {
 		s.call(cl, rc.Args)
 	}
+	if cl.multi != nil || cl.multiLen.Load() != 0 {
+		cl.noteMulti()
+	}
 	if cl.authed != cl.rdAuthed { // AUTH, HELLO AUTH or RESET ran
 		cl.rdAuthed = cl.authed
 		redcon.SetAuthenticated(conn, cl.authed)
@@ -220,6 +223,7 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			q[i] = append([]byte(nil), a...)
 		}
 		cl.multi.queue = append(cl.multi.queue, q)
+		cl.lastCmd.Store(cmd) // CLIENT LIST cmd= names the queued command, as Redis
 		c.Status("QUEUED")
 		return
 	}
