@@ -160,6 +160,7 @@ func buildCommandTable() map[string]*Command {
 	registerSlowlog(t)
 	registerLatency(t)
 	registerMemory(t)
+	registerLolwut(t)
 	registerMonitor(t)
 	registerLists(t)
 	registerHashes(t)

@@ -320,6 +320,8 @@ var multiCases = map[string][][]string{
 	"latency|history":   {{"LATENCY", "HISTORY", "command"}},
 	"latency|latest":    {{"LATENCY", "LATEST"}},
 	"latency|reset":     {{"LATENCY", "RESET"}, {"LATENCY", "RESET", "a"}},
+	// LOLWUT (cmd_lolwut.go).
+	"lolwut": {{"LOLWUT"}, {"LOLWUT", "VERSION", "5", "10", "2", "2"}},
 	// MEMORY (cmd_memory.go).
 	"memory":              {{"MEMORY"}, {"MEMORY", "NOSUCH"}},
 	"memory|usage":        {{"MEMORY", "USAGE", "k"}, {"MEMORY", "USAGE", "k", "SAMPLES", "x"}},
