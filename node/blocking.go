@@ -87,6 +87,9 @@ func (s *Server) waitBlocked(c *Ctx) {
 	b := c.block
 	c.block = nil
 	cl := c.cl
+	// CLIENT UNBLOCK finds the channel from the moment flags show b.
+	unblock := make(chan bool, 1)
+	cl.unblock.Store(&unblock)
 	cl.blocked.Store(true)
 	s.stats.blockedClients.Add(1)
 	cl.flush() // replies before the blocking command must reach the client
@@ -98,8 +101,6 @@ func (s *Server) waitBlocked(c *Ctx) {
 	}
 	gone := make(chan struct{})
 	stopWatch := watchHangup(cl, gone)
-	unblock := make(chan bool, 1)
-	cl.unblock.Store(&unblock)
 	var res any
 	got, unblockErr := false, false
 	select {
