@@ -87,6 +87,9 @@ func (s *Server) waitBlocked(c *Ctx) {
 	b := c.block
 	c.block = nil
 	cl := c.cl
+	// CLIENT UNBLOCK finds the channel from the moment flags show b.
+	unblock := make(chan bool, 1)
+	cl.unblock.Store(&unblock)
 	cl.blocked.Store(true)
 	s.stats.blockedClients.Add(1)
 	cl.flush() // replies before the blocking command must reach the client
@@ -99,10 +102,11 @@ func (s *Server) waitBlocked(c *Ctx) {
 	gone := make(chan struct{})
 	stopWatch := watchHangup(cl, gone)
 	var res any
-	got := false
+	got, unblockErr := false, false
 	select {
 	case res = <-b.result:
 		got = true
+	case unblockErr = <-unblock:
 	case <-timer:
 	case <-cl.killed:
 	case <-gone:
@@ -113,6 +117,7 @@ func (s *Server) waitBlocked(c *Ctx) {
 	if !got && !b.w.Cancel() && b.w.Served() {
 		res = <-b.result
 	}
+	cl.unblock.Store(nil)
 	stopWatch()
 	if got {
 		// The element was moved and propagated by another goroutine: the
@@ -132,6 +137,10 @@ func (s *Server) waitBlocked(c *Ctx) {
 		v.RemoveWaiter(k, &b.w)
 	}
 	tx.Unlock()
+	if unblockErr && res == nil {
+		c.Err(errUnblocked)
+		return
+	}
 	b.reply(c, res)
 }
 

@@ -82,6 +82,16 @@ type Client struct {
 	npsubs   atomic.Int64
 	noEvict  bool
 	noTouch  bool
+	// replyMode is CLIENT REPLY's state (cmd_clientreply.go).
+	replyMode uint8
+	// unblock is set while blocked on keys: CLIENT UNBLOCK sends on it
+	// (true: reply -UNBLOCKED, false: the timeout reply).
+	unblock atomic.Pointer[chan bool]
+	// multiLen and multiMem mirror the MULTI queue for CLIENT LIST
+	// (multi=, multi-mem=), updated after each command. multiLen is the
+	// queue's length plus one (0: not in MULTI, so the zero value is right).
+	multiLen atomic.Int64
+	multiMem atomic.Int64
 }
 
 type multiState struct {

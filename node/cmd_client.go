@@ -189,7 +189,12 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	case cl.pushMode.Load():
 		flags += "P"
 	}
-	if self && cl.multi != nil {
+	multi, multiMem := cl.multiLen.Load()-1, cl.multiMem.Load()
+	if self {
+		cl.noteMulti()
+		multi, multiMem = cl.multiLen.Load()-1, cl.multiMem.Load()
+	}
+	if multi >= 0 {
 		flags += "x"
 	}
 	if cl.blocked.Load() {
@@ -210,12 +215,14 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	} else if lc := cl.lastCmd.Load(); lc != nil {
 		cmd = lc.Name
 	}
-	var argvMem, qbufFree, rbs int64 = 0, 0, 1024
+	var argvMem, qbuf, qbufFree, rbs, rbp int64 = 0, 0, 0, 1024, 0
 	if self {
 		for _, a := range c.Args {
 			argvMem += int64(len(a))
 		}
-		qbufFree, rbs = 20474, 16384
+		qbuf = respLen(c.Args)
+		qbufFree, rbs = max(20474-qbuf, 0), 16384
+		rbp = rbs
 	}
 	cl.outMu.Lock()
 	omem := int64(len(cl.outbox))
@@ -248,16 +255,24 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	b = strconv.AppendInt(b, cl.npsubs.Load(), 10)
 	b = append(b, " ssub="...)
 	b = strconv.AppendInt(b, int64(c.s.hub.shardCount(cl)), 10)
-	b = append(b, " multi=-1 qbuf=0 qbuf-free="...)
+	b = append(b, " multi="...)
+	b = strconv.AppendInt(b, multi, 10)
+	b = append(b, " qbuf="...)
+	b = strconv.AppendInt(b, qbuf, 10)
+	b = append(b, " qbuf-free="...)
 	b = strconv.AppendInt(b, qbufFree, 10)
 	b = append(b, " argv-mem="...)
 	b = strconv.AppendInt(b, argvMem, 10)
-	b = append(b, " multi-mem=0 rbs="...)
+	b = append(b, " multi-mem="...)
+	b = strconv.AppendInt(b, multiMem, 10)
+	b = append(b, " rbs="...)
 	b = strconv.AppendInt(b, rbs, 10)
-	b = append(b, " rbp=0 obl=0 oll=0 omem="...)
+	b = append(b, " rbp="...)
+	b = strconv.AppendInt(b, rbp, 10)
+	b = append(b, " obl=0 oll=0 omem="...)
 	b = strconv.AppendInt(b, omem, 10)
 	b = append(b, " tot-mem="...)
-	b = strconv.AppendInt(b, 1024+rbs+qbufFree+argvMem+omem, 10)
+	b = strconv.AppendInt(b, 1024+rbs+qbuf+qbufFree+argvMem+multiMem+omem, 10)
 	b = append(b, " events=r cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " user=default redir=-1 resp="...)

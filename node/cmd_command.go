@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -480,18 +481,7 @@ func cmdCommandGetKeysAndFlags(c *Ctx) {
 	specs := cmdKeySpecs(cmd)
 	c.Array(len(keys))
 	for i, k := range keys {
-		var flags []string
-		// The spec a key came from: the last index spec starting at or
-		// before its position (the first spec otherwise).
-		if len(specs) > 0 {
-			best := specs[0]
-			for _, ks := range specs {
-				if ks.bsType == "i" && ks.bsNum <= pos[i] {
-					best = ks
-				}
-			}
-			flags = strings.Fields(best.flags)
-		}
+		flags := keyFlags(cmd, specs, c.Args[2:], pos[i])
 		c.Array(2)
 		c.Bulk(k)
 		c.statusSet(flags)
@@ -519,4 +509,107 @@ func cmdCommandHelp(c *Ctx) {
 		"GETKEYSANDFLAGS <full-command>",
 		"    Return the keys and the access flags from a full Redis command.",
 	)
+}
+
+// keyFlags returns the flags of the key at args[pos] (args[0] is the
+// command name) as Redis 7.0 derives them: from the getkeys procedure
+// where Redis takes flags from one (SET and BITFIELD, whose specs say
+// variable_flags; SORT, whose STORE spec is incomplete), else from the
+// key spec that covers the position.
+func keyFlags(cmd *Command, specs []serverKeySpec, args [][]byte, pos int) []string {
+	switch cmd.Name {
+	case "set": // setGetKeys
+		for _, a := range args[min(3, len(args)):] {
+			if eq(a, "get") {
+				return []string{"RW", "access", "update"}
+			}
+		}
+		return []string{"OW", "update"}
+	case "bitfield": // bitfieldGetKeys
+		if bitfieldReadOnly(args) {
+			return []string{"RO", "access"}
+		}
+		return []string{"RW", "access", "update"}
+	case "sort": // sortGetKeys
+		if pos > 1 && eq(args[pos-1], "store") {
+			return []string{"OW", "update"}
+		}
+		return []string{"RO", "access"}
+	}
+	if len(specs) == 0 {
+		return nil
+	}
+	for _, ks := range specs {
+		if specCovers(ks, args, pos) {
+			return strings.Fields(ks.flags)
+		}
+	}
+	// A spec the walk above cannot evaluate: the last index spec starting
+	// at or before the key.
+	best := specs[0]
+	for _, ks := range specs {
+		if ks.bsType == "i" && ks.bsNum <= pos {
+			best = ks
+		}
+	}
+	return strings.Fields(best.flags)
+}
+
+// specCovers reports whether key spec ks finds a key at pos.
+func specCovers(ks serverKeySpec, args [][]byte, pos int) bool {
+	start := -1
+	switch ks.bsType {
+	case "i":
+		start = ks.bsNum
+	case "k":
+		if ks.bsNum < 0 {
+			return false
+		}
+		for j := ks.bsNum; j < pos; j++ {
+			if eq(args[j], ks.bsKeyword) {
+				start = j + 1 // the last occurrence before pos
+			}
+		}
+	}
+	if start < 0 || pos < start {
+		return false
+	}
+	step := max(ks.b, 1)
+	switch ks.fkType {
+	case "r": // range: a = last key (negative: from the end), b = step
+		last := start + ks.a
+		if ks.a < 0 {
+			last = len(args) + ks.a
+		}
+		return pos <= last && (pos-start)%step == 0
+	case "k": // keynum: a = numkeys index, b = first key, c = step
+		if start+ks.a >= len(args) {
+			return false
+		}
+		n, err := strconv.Atoi(string(args[start+ks.a]))
+		ok := err == nil
+		first := start + ks.b
+		step = max(ks.c, 1)
+		return ok && pos >= first && pos < first+int(n)*step && (pos-first)%step == 0
+	}
+	return false
+}
+
+// bitfieldReadOnly is bitfieldGetKeys' test: only GET and OVERFLOW
+// operations, each complete.
+func bitfieldReadOnly(args [][]byte) bool {
+	for i := 2; i < len(args); i++ {
+		rem := len(args) - i - 1
+		switch {
+		case eq(args[i], "get") && rem >= 2:
+			i += 2
+		case (eq(args[i], "set") || eq(args[i], "incrby")) && rem >= 3:
+			return false
+		case eq(args[i], "overflow") && rem >= 1:
+			i++
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -84,6 +84,7 @@ func resetCommandStats(cmd *Command) {
 	cmd.usec.Store(0)
 	cmd.rejected.Store(0)
 	cmd.failed.Store(0)
+	cmd.latency.Store(nil)
 }
 
 func cmdConfigRewrite(c *Ctx) {

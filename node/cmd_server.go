@@ -45,6 +45,8 @@ func registerServer(t table) {
 			&Command{Name: "getredir", Arity: 2, Flags: cl, Run: cmdClientGetRedir, Group: "connection"},
 			&Command{Name: "pause", Arity: -3, Flags: adm, Run: cmdClientPause, Group: "connection"},
 			&Command{Name: "unpause", Arity: 2, Flags: adm, Run: cmdClientUnpause, Group: "connection"},
+			&Command{Name: "reply", Arity: 3, Flags: cl, Run: cmdClientReply, Group: "connection"},
+			&Command{Name: "unblock", Arity: -3, Flags: adm, Run: cmdClientUnblock, Group: "connection"},
 			&Command{Name: "help", Arity: 2, Flags: fLoading | fStale, Run: cmdClientHelp, Group: "connection"},
 		)},
 	)

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"github.com/wardenkv/warden/latency"
 )
 
 // Flags describe a command as COMMAND INFO reports it, plus how dispatch
@@ -72,6 +74,7 @@ type Command struct {
 	usec     atomic.Int64
 	rejected atomic.Int64
 	failed   atomic.Int64
+	latency  atomic.Pointer[latency.Histogram] // LATENCY HISTOGRAM, set on first call
 }
 
 // keys returns the key arguments of one invocation.
@@ -155,6 +158,9 @@ func buildCommandTable() map[string]*Command {
 	registerSort(t)
 	registerLCS(t)
 	registerSlowlog(t)
+	registerLatency(t)
+	registerMemory(t)
+	registerLolwut(t)
 	registerMonitor(t)
 	registerLists(t)
 	registerHashes(t)

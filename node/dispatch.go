@@ -54,7 +54,14 @@ func (c *Ctx) afterUnlock(fn func()) {
 // handle is redcon's callback: one parsed command from one connection.
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	cl := conn.Context().(*Client)
-	s.call(cl, rc.Args)
+	if cl.replyMode != replyOn {
+		s.callWithReplyMode(cl, rc.Args)
+	} else {
+		s.call(cl, rc.Args)
+	}
+	if cl.multi != nil || cl.multiLen.Load() != 0 {
+		cl.noteMulti()
+	}
 	if cl.authed != cl.rdAuthed { // AUTH, HELLO AUTH or RESET ran
 		cl.rdAuthed = cl.authed
 		redcon.SetAuthenticated(conn, cl.authed)
@@ -216,6 +223,7 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			q[i] = append([]byte(nil), a...)
 		}
 		cl.multi.queue = append(cl.multi.queue, q)
+		cl.lastCmd.Store(cmd) // CLIENT LIST cmd= names the queued command, as Redis
 		c.Status("QUEUED")
 		return
 	}
@@ -265,6 +273,7 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	dur := time.Since(start)
 	cmd.usec.Add(dur.Microseconds())
 	s.slowlogRecord(c, cmd, args, dur)
+	s.latencyRecord(cmd, dur)
 	s.feedMonitors(c, cmd, args)
 	if c.failed {
 		cmd.failed.Add(1)

@@ -56,7 +56,7 @@ var infoGenerators = map[string]func(s *Server, w *infoWriter){
 	"modules":      func(*Server, *infoWriter) {},
 	"commandstats": infoCommandStats,
 	"errorstats":   infoErrorStats,
-	"latencystats": func(*Server, *infoWriter) {},
+	"latencystats": infoLatencyStats,
 	"cluster": func(s *Server, w *infoWriter) {
 		enabled := int64(0)
 		if s.cluster != nil {

@@ -45,6 +45,8 @@ var multiCases = map[string][][]string{
 	"client|setname":          {{"CLIENT", "SETNAME", "x"}},
 	"client|pause":            {{"CLIENT", "PAUSE", "0", "NOSUCH"}}, // a mode error whatever the sweep puts in
 	"client|unpause":          {{"CLIENT", "UNPAUSE"}},
+	"client|reply":            {{"CLIENT", "REPLY", "ON"}, {"CLIENT", "REPLY", "FOO"}},
+	"client|unblock":          {{"CLIENT", "UNBLOCK", "99999"}, {"CLIENT", "UNBLOCK", "x"}},
 	"cluster":                 {{"CLUSTER"}},
 	"cluster|failover":        {{"CLUSTER", "FAILOVER"}},
 	"cluster|help":            {{"CLUSTER", "HELP"}},
@@ -309,6 +311,25 @@ var multiCases = map[string][][]string{
 	"slowlog|len":   {{"SLOWLOG", "LEN"}},
 	"slowlog|reset": {{"SLOWLOG", "RESET"}},
 	"slowlog|help":  {{"SLOWLOG", "HELP"}},
+	// LATENCY (cmd_latency.go); the monitor is off (threshold 0) on both.
+	"latency":           {{"LATENCY"}, {"LATENCY", "NOSUCH"}},
+	"latency|doctor":    {{"LATENCY", "DOCTOR"}},
+	"latency|graph":     {{"LATENCY", "GRAPH", "command"}},
+	"latency|help":      {{"LATENCY", "HELP"}},
+	"latency|histogram": {{"LATENCY", "HISTOGRAM", "nosuch"}},
+	"latency|history":   {{"LATENCY", "HISTORY", "command"}},
+	"latency|latest":    {{"LATENCY", "LATEST"}},
+	"latency|reset":     {{"LATENCY", "RESET"}, {"LATENCY", "RESET", "a"}},
+	// LOLWUT (cmd_lolwut.go).
+	"lolwut": {{"LOLWUT"}, {"LOLWUT", "VERSION", "5", "10", "2", "2"}},
+	// MEMORY (cmd_memory.go).
+	"memory":              {{"MEMORY"}, {"MEMORY", "NOSUCH"}},
+	"memory|usage":        {{"MEMORY", "USAGE", "k"}, {"MEMORY", "USAGE", "k", "SAMPLES", "x"}},
+	"memory|stats":        {{"MEMORY", "STATS"}},
+	"memory|doctor":       {{"MEMORY", "DOCTOR"}},
+	"memory|malloc-stats": {{"MEMORY", "MALLOC-STATS"}},
+	"memory|purge":        {{"MEMORY", "PURGE"}},
+	"memory|help":         {{"MEMORY", "HELP"}},
 	// MONITOR (cmd_monitor.go): refused inside EXEC, as Redis.
 	"monitor": {{"MONITOR"}},
 	// Geo (cmd_geo.go).

@@ -44,6 +44,8 @@ type Server struct {
 	runID string
 	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
 	slowlog slowlogState
+	// latency is LATENCY's monitor and histogram settings (cmd_latency.go).
+	latency latencyState
 	// monitors are the clients in MONITOR mode (cmd_monitor.go).
 	monitors monitorHub
 	// clientPause is CLIENT PAUSE's state (cmd_pause.go).
@@ -121,6 +123,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.loadReplicaLimits()
 	s.initSlowlog()
+	s.initLatency()
 	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
 	s.replica.serveStale.Store(cfg.Bool("replica-serve-stale-data"))
 	cfg.OnSet("replica-serve-stale-data", func(v string) error { s.replica.serveStale.Store(v == "yes"); return nil })

@@ -45,6 +45,9 @@ var directives = []Directive{
 	{Name: "client-query-buffer-limit", Usage: "largest pending query of a client, bytes", Default: "1073741824", Kind: Memory, Min: 1 << 20, Max: 1 << 62},
 	{Name: "slowlog-log-slower-than", Usage: "log commands slower than this, microseconds (-1: off)", Default: "10000", Kind: Int, Min: -1, Max: 1 << 62},
 	{Name: "slowlog-max-len", Usage: "entries kept in the slow log", Default: "128", Kind: Int, Min: 0, Max: 1 << 31},
+	{Name: "latency-monitor-threshold", Usage: "record events slower than this in the latency monitor, ms (0: off)", Default: "0", Kind: Int, Min: 0, Max: 1<<63 - 1},
+	{Name: "latency-tracking", Usage: "keep per-command latency histograms", Default: "yes", Kind: Bool},
+	{Name: "latency-tracking-info-percentiles", Usage: "percentiles INFO latencystats prints", Default: "50 99 99.9", Validate: validPercentiles},
 	{Name: "lua-time-limit", Usage: "alias of busy-reply-threshold, milliseconds", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
 	{Name: "hll-sparse-max-bytes", Usage: "largest sparse HyperLogLog before it turns dense, bytes", Default: "3000", Kind: Memory, Min: 0, Max: 1 << 62},
 	{Name: "busy-reply-threshold", Usage: "script run time after which others get BUSY, milliseconds", Default: "5000", Kind: Int, Min: 0, Max: 1 << 62},
@@ -208,6 +211,21 @@ func plainFileName(v string) error {
 func noEncryptedKeys(v string) error {
 	if v != "" {
 		return fmt.Errorf("encrypted private keys are not supported: decrypt the key file")
+	}
+	return nil
+}
+
+// validPercentiles checks latency-tracking-info-percentiles: numbers in
+// [0, 100] separated by spaces.
+func validPercentiles(v string) error {
+	for _, f := range strings.Fields(v) {
+		p, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return fmt.Errorf("Invalid latency-tracking-info-percentiles parameters")
+		}
+		if p < 0 || p > 100 {
+			return fmt.Errorf("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+		}
 	}
 	return nil
 }

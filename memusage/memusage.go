@@ -1,0 +1,162 @@
+// Package memusage estimates the bytes a key and its value take in
+// warden's Go data structures, for MEMORY USAGE and MEMORY STATS.
+//
+// How: each allocation is rounded up to the Go allocator's size class, and
+// fixed per-structure overheads are counted from the structures' layouts
+// (string and slice headers, map entries, skiplist nodes). Collections are
+// sampled as Redis samples them: the first `samples` elements are sized
+// and their average is multiplied by the element count (samples 0: all).
+// Map entry overhead is an average over Go's swiss-table groups
+// (mapEntryOverhead), so results are estimates, as Redis's are.
+package memusage
+
+import (
+	"github.com/wardenkv/warden/keyspace"
+	"github.com/wardenkv/warden/keyspace/stream"
+)
+
+const (
+	ptrSize    = 8
+	strHeader  = 16 // Go string header
+	sliceHdr   = 24 // Go slice header
+	objectSize = 48 // keyspace.Object
+	// mapEntryOverhead is a map slot's control byte and the free slots a
+	// swiss table keeps (7/8 load), averaged per entry.
+	mapEntryOverhead = 8
+	// DictEntry is what one key costs in a database's map besides its
+	// bytes: the key's string header, the *Object and the slot overhead.
+	DictEntry = strHeader + ptrSize + mapEntryOverhead
+	// DefaultSamples is MEMORY USAGE's default SAMPLES.
+	DefaultSamples = 5
+)
+
+// sizeClasses are the Go runtime's small allocation size classes.
+var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
+	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
+	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
+
+// Alloc is the bytes the Go allocator hands out for a request of n bytes.
+func Alloc(n int) int64 {
+	if n <= 0 {
+		return 0
+	}
+	if n <= sizeClasses[len(sizeClasses)-1] {
+		lo, hi := 0, len(sizeClasses)-1
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if sizeClasses[mid] >= n {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		return int64(sizeClasses[lo])
+	}
+	const page = 8192 // large objects take whole pages
+	return int64((n + page - 1) / page * page)
+}
+
+// Key estimates MEMORY USAGE of key holding o: the value, the object
+// header, the key's bytes and its database map entry. samples <= 0 sizes
+// every element.
+func Key(key string, o *keyspace.Object, samples int) int64 {
+	return Alloc(len(key)) + DictEntry + Value(o, samples)
+}
+
+// Value estimates the object and its payload.
+func Value(o *keyspace.Object, samples int) int64 {
+	n := objectSize
+	size := int64(n)
+	if samples <= 0 {
+		samples = int(^uint(0) >> 1)
+	}
+	// scale extrapolates the sampled elements' bytes to all of them.
+	scale := func(sum int64, seen, total int) int64 {
+		if seen == 0 {
+			return 0
+		}
+		return sum * int64(total) / int64(seen)
+	}
+	switch o.Type {
+	case keyspace.TString:
+		size += Alloc(cap(o.Str))
+	case keyspace.TList:
+		l := o.List()
+		size += ptrSize*3 + Alloc(l.Len()*sliceHdr) // the ring buffer of slice headers (at least)
+		var sum int64
+		seen := min(samples, l.Len())
+		for i := range seen {
+			sum += Alloc(cap(l.Index(i)))
+		}
+		size += scale(sum, seen, l.Len())
+	case keyspace.THash:
+		h := o.Hash()
+		// Per field: an entry in the ordered slice (string + slice
+		// headers) and one in the index map (string header, int32, slot).
+		size += int64(h.Len()) * (strHeader + sliceHdr + strHeader + 4 + mapEntryOverhead)
+		var sum int64
+		seen := 0
+		h.Range(func(f string, v []byte) bool {
+			if seen >= samples {
+				return false
+			}
+			sum += Alloc(len(f)) + Alloc(cap(v))
+			seen++
+			return true
+		})
+		size += scale(sum, seen, h.Len())
+	case keyspace.TSet:
+		s := o.Set()
+		size += int64(len(s)) * (strHeader + mapEntryOverhead)
+		var sum int64
+		seen := 0
+		for m := range s {
+			if seen >= samples {
+				break
+			}
+			sum += Alloc(len(m))
+			seen++
+		}
+		size += scale(sum, seen, len(s))
+	case keyspace.TZSet:
+		z := o.ZSet()
+		// Per member: the dict entry (string header, score, slot) and a
+		// skiplist node (member header, score, backward pointer, level
+		// slice of 1.33 levels on average at p=1/4).
+		node := Alloc(strHeader+8+ptrSize+sliceHdr) + Alloc(2*16)
+		size += int64(z.Len()) * (strHeader + 8 + mapEntryOverhead + node)
+		var sum int64
+		es := z.ByRank(0, min(samples, z.Len())-1, false)
+		for _, e := range es {
+			sum += Alloc(len(e.Member))
+		}
+		size += scale(sum, len(es), z.Len())
+	case keyspace.TStream:
+		s := o.Val.(*stream.Stream)
+		var sum int64
+		seen, nodes := 0, 0
+		s.EachNode(func(_ stream.ID, master [][]byte, _ int, es []stream.NodeEntry) {
+			nodes++
+			if seen >= samples {
+				return
+			}
+			sum += Alloc(len(master) * sliceHdr)
+			for _, f := range master {
+				sum += Alloc(cap(f))
+			}
+			sum += Alloc(len(es) * (16 + 8 + sliceHdr))
+			for _, e := range es {
+				sum += Alloc(len(e.Fields) * sliceHdr)
+				for _, f := range e.Fields {
+					sum += Alloc(cap(f))
+				}
+			}
+			seen++
+		})
+		size += scale(sum, seen, nodes)
+		size += int64(s.NumGroups()) * 256 // a group's header and its maps' roots
+
+	}
+	return size
+}
