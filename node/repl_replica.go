@@ -208,9 +208,19 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 		return fmt.Errorf("connect to master %s: %w", addr, err)
 	}
 	defer conn.Close()
+	// stopLink closes the link's connection, but it may have read
+	// masterConn before this dial returned (a stale one or nil): without
+	// this, a link cancelled just as its dial completed would go on
+	// syncing and streaming from a master the record no longer names until
+	// repl-timeout, and stopLink (so Follow, so the control plane's
+	// reconcile) would wait for it all along.
+	defer context.AfterFunc(ctx, func() { socketOf(conn).Close() })()
 	s.replica.mu.Lock()
 	s.replica.masterConn = conn
 	s.replica.mu.Unlock()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	timeout := time.Duration(max(s.cfg.Int("repl-timeout"), 1)) * time.Second
 	mr := &masterReader{r: bufio.NewReaderSize(conn, 1<<16)}
 	w := bufio.NewWriter(conn)
@@ -439,6 +449,11 @@ func (s *Server) streamFromMaster(ctx context.Context, mr *masterReader, conn ne
 	lastDeadline := time.Now()
 	var argvBuf [][]byte
 	for {
+		if ctx.Err() != nil {
+			// Replaced: not one more command from a master the record
+			// no longer names, even one already buffered.
+			return nil
+		}
 		if mr.r.Buffered() == 0 {
 			if _, err := mr.r.Peek(1); err != nil {
 				if ctx.Err() != nil {

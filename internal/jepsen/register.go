@@ -226,7 +226,11 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 			// A read from a node the record had already replaced (seen
 			// before the read began) may be stale itself: what other reads
 			// saw before it says nothing about the order, only writes do.
-			replaced := tl.replacedBefore(r.Node, r.Start)
+			// A node the monitor sees named master within recordSlack
+			// after the read was already the new master (the monitor polls:
+			// seed 104's r:553 was read on the promoted n2 133 ms before
+			// the monitor saw its epoch).
+			replaced := tl.replacedBefore(r.Node, r.Start) && !tl.master(r.Node, r.Start, r.End)
 			// Rolled back: a later read sees a value older than this one.
 			// From a node the record no longer named master, that is a
 			// deposed master's stale read; from the master, the write is
@@ -237,6 +241,14 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 				// before r began saw it (so it preceded v in any order).
 				fs, seenBefore := firstSeen[r3.Value]
 				if flagged[k] || r3.Value == r.Value || !(olderThan(r3.Value, w) || (!replaced && seenBefore && fs < r.Start)) {
+					continue
+				}
+				// Unless the writes say otherwise: r3's write began after
+				// r's had taken effect, so r3's value is newer and r was
+				// the stale one (an asynchronous write rolled back, then
+				// back again: seed 104's r:1573, a master named in the
+				// record still applying its deposed predecessor's stream).
+				if w3, ok := writes[r3.Value]; ok && olderThan(r.Value, w3) {
 					continue
 				}
 				flagged[k] = true
