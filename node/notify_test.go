@@ -66,27 +66,35 @@ func (p *eventPair) events(t *testing.T, lines ...string) (warden, redis_ []stri
 			// command published what.
 			p.cmd[i].Publish(ctx, "__key_mark__:x", l)
 		}
-		p.cmd[i].Publish(ctx, "__key_end__:x", "end")
-		ch := p.sub[i].Channel()
-		deadline := time.After(30 * time.Second)
-	recv:
-		for {
-			select {
-			case m := <-ch:
-				if m.Channel == "__key_end__:x" {
-					break recv
-				}
-				if m.Channel == "__key_mark__:x" {
-					out[i] = append(out[i], "> "+m.Payload)
-					continue
-				}
-				out[i] = append(out[i], m.Channel+" "+m.Payload)
-			case <-deadline:
-				t.Fatalf("no end marker from server %d", i)
-			}
-		}
+		out[i] = eventsUntilEnd(t, p.cmd[i], p.sub[i], fmt.Sprintf("server %d", i))
 	}
 	return out[0], out[1]
+}
+
+// eventsUntilEnd publishes an end marker through pub and returns what sub
+// received before it, as "channel payload" lines ("> command" for the
+// per-command marks the side-by-side corpus publishes).
+func eventsUntilEnd(t *testing.T, pub *redis.Client, sub *redis.PubSub, who string) []string {
+	t.Helper()
+	pub.Publish(context.Background(), "__key_end__:x", "end")
+	ch := sub.Channel()
+	deadline := time.After(30 * time.Second)
+	var got []string
+	for {
+		select {
+		case m := <-ch:
+			switch m.Channel {
+			case "__key_end__:x":
+				return got
+			case "__key_mark__:x":
+				got = append(got, "> "+m.Payload)
+			default:
+				got = append(got, m.Channel+" "+m.Payload)
+			}
+		case <-deadline:
+			t.Fatalf("no end marker from %s; got %q", who, got)
+		}
+	}
 }
 
 func (p *eventPair) same(t *testing.T, lines ...string) {
@@ -372,24 +380,10 @@ func TestNotifyConfigTakesEffect(t *testing.T) {
 	c.ConfigSet(ctx, "notify-keyspace-events", "Kg") // keyspace channel, generic only
 	c.Set(ctx, "c", "1", 0)                          // not published: $ is off
 	c.Del(ctx, "c")                                  // published
-	c.Publish(ctx, "__key_end__:x", "end")
-	var got []string
-	ch := sub.Channel()
-	deadline := time.After(30 * time.Second)
-	for {
-		select {
-		case m := <-ch:
-			if m.Channel == "__key_end__:x" {
-				want := []string{"__keyevent@0__:set a", "__keyspace@0__:c del"}
-				if fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Fatalf("got %q, want %q", got, want)
-				}
-				return
-			}
-			got = append(got, m.Channel+" "+m.Payload)
-		case <-deadline:
-			t.Fatalf("no end marker; got %q", got)
-		}
+	got := eventsUntilEnd(t, c, sub, "the server")
+	want := []string{"__keyevent@0__:set a", "__keyspace@0__:c del"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
 
@@ -435,21 +429,7 @@ func TestNotifyOnReplica(t *testing.T) {
 		if n, err := p.cmd[i].Do(ctx, "wait", "1", "30000").Int(); err != nil || n != 1 {
 			t.Fatalf("WAIT: %v %v", n, err)
 		}
-		replicas[i].Publish(ctx, "__key_end__:x", "end")
-		ch := p.sub[i].Channel()
-		deadline := time.After(30 * time.Second)
-	recv:
-		for {
-			select {
-			case m := <-ch:
-				if m.Channel == "__key_end__:x" {
-					break recv
-				}
-				out[i] = append(out[i], m.Channel+" "+m.Payload)
-			case <-deadline:
-				t.Fatalf("no end marker from replica %d", i)
-			}
-		}
+		out[i] = eventsUntilEnd(t, replicas[i], p.sub[i], fmt.Sprintf("replica %d", i))
 	}
 	if strings.Join(out[0], "\n") != strings.Join(out[1], "\n") {
 		t.Errorf("replica events differ\n warden:\n  %s\n redis:\n  %s", strings.Join(out[0], "\n  "), strings.Join(out[1], "\n  "))
@@ -474,24 +454,10 @@ func TestNotifyEvictedHook(t *testing.T) {
 	s.notifyEvicted(2, []byte("k"))
 	c.ConfigSet(ctx, "notify-keyspace-events", "KEg")
 	s.notifyEvicted(0, []byte("k2")) // e is off now
-	c.Publish(ctx, "__key_end__:x", "end")
-	var got []string
-	ch := sub.Channel()
-	deadline := time.After(30 * time.Second)
-	for {
-		select {
-		case m := <-ch:
-			if m.Channel == "__key_end__:x" {
-				want := []string{"__keyspace@2__:k evicted", "__keyevent@2__:evicted k"}
-				if fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Fatalf("got %q, want %q", got, want)
-				}
-				return
-			}
-			got = append(got, m.Channel+" "+m.Payload)
-		case <-deadline:
-			t.Fatalf("no end marker; got %q", got)
-		}
+	got := eventsUntilEnd(t, c, sub, "the server")
+	want := []string{"__keyspace@2__:k evicted", "__keyevent@2__:evicted k"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
 
