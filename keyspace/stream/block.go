@@ -1,6 +1,10 @@
 package stream
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/wardenkv/warden/keyspace"
+)
 
 // Node limits, Redis's stream-node-max-bytes and stream-node-max-entries
 // defaults. Blocks split where Redis's listpack nodes split, so approximate
@@ -136,7 +140,7 @@ func backlen(l int) int {
 func lpIntSize(v int64) int { e := lpIntEnc(v); return e + backlen(e) }
 
 func lpStrSize(s []byte) int {
-	if v, ok := canonicalInt(s); ok {
+	if v, ok := keyspace.ParseInt(s); ok {
 		return lpIntSize(v)
 	}
 	var e int
@@ -160,45 +164,6 @@ func (b *block) setMaster(mf [][]byte) {
 	for _, f := range mf {
 		b.masterBytes += lpStrSize(f)
 	}
-}
-
-// canonicalInt is string2ll: what a listpack stores as an integer.
-func canonicalInt(s []byte) (int64, bool) {
-	n := len(s)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && s[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if s[0] == '-' {
-		if n == 1 {
-			return 0, false
-		}
-		neg, i = true, 1
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		d := s[i] - '0'
-		if d > 9 || v > (1<<64-1-uint64(d))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(d)
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // seek returns the index of the first entry >= id in b.
