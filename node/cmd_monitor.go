@@ -100,7 +100,7 @@ func (s *Server) feedMonitors(c *Ctx, cmd *Command, args [][]byte) {
 	b = append(b, ' ')
 	b = append(b, c.cl.addr...)
 	b = append(b, "] "...)
-	for i, a := range args {
+	for i, a := range redactArgs(cmd, args) {
 		if i > 0 {
 			b = append(b, ' ')
 		}

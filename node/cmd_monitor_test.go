@@ -43,7 +43,9 @@ func TestMonitorSideBySide(t *testing.T) {
 		}
 	}
 	p.same(t, cmds("set k v", "get k", "config get maxmemory", "client setname mon", "select 2", "set x y", "select 0",
-		"multi", "set a 1", "incr a", "exec", "geoadd g 1 2 m", "ping", "hset h f v")...)
+		"multi", "set a 1", "incr a", "exec", "geoadd g 1 2 m", "ping", "hset h f v",
+		"auth secret", "auth user secret", "migrate 127.0.0.1 1 nokey 0 10 auth secret",
+		"migrate 127.0.0.1 1 nokey 0 10 auth2 user secret copy", "migrate 127.0.0.1 1 nokey 0 10 replace auth")...)
 	p.same(t, []string{"set", "bin", "a\"b\\c\nd\r\te\x00\x7f\xff é"}, []string{"pfadd", "h2", "x"}, []string{"nosuch"}, []string{"get"})
 	p.same(t, []string{"ECHO", "END"})
 	if g, w := monitorLines(t, mw), monitorLines(t, mr); strings.Join(g, "\n") != strings.Join(w, "\n") {

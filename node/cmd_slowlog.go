@@ -54,13 +54,27 @@ func (s *Server) slowlogRecord(c *Ctx, cmd *Command, args [][]byte, d time.Durat
 }
 
 // redactArgs replaces secrets as Redis's redactClientCommandArgument does
-// (AUTH's arguments, HELLO's AUTH username and password).
+// (AUTH's arguments, HELLO's AUTH username and password, MIGRATE's AUTH
+// and AUTH2 credentials).
 func redactArgs(cmd *Command, args [][]byte) [][]byte {
 	var red []int
 	switch cmd.Name {
 	case "auth":
 		for i := 1; i < len(args); i++ {
 			red = append(red, i)
+		}
+	case "migrate":
+		for i := 6; i < len(args); i++ {
+			switch {
+			case eq(args[i], "auth") && i+1 < len(args):
+				red = append(red, i+1)
+				i++
+			case eq(args[i], "auth2") && i+2 < len(args):
+				red = append(red, i+1, i+2)
+				i += 2
+			case eq(args[i], "keys"):
+				i = len(args)
+			}
 		}
 	case "hello":
 		for i := 2; i < len(args); i++ {

@@ -172,6 +172,7 @@ func buildCommandTable() map[string]*Command {
 	registerTransactions(t)
 	registerPubsub(t)
 	registerDump(t)
+	registerMigrate(t)
 	registerPersistence(t)
 	registerReplication(t)
 	registerReplicaCommands(t)

@@ -48,6 +48,8 @@ type Server struct {
 	latency latencyState
 	// monitors are the clients in MONITOR mode (cmd_monitor.go).
 	monitors monitorHub
+	// migrateConns are MIGRATE's cached connections (cmd_migrate.go).
+	migrateConns migrateConns
 	// clientPause is CLIENT PAUSE's state (cmd_pause.go).
 	clientPause clientPause
 	start       time.Time
@@ -283,6 +285,7 @@ func (s *Server) close() {
 		}
 		s.clientMu.Unlock()
 		s.scripting.engine.Abort() // a busy script would hold its locks forever
+		s.migrateConns.closeAll()  // a MIGRATE waiting on its target holds locks too
 		s.stopLink()
 		// After SHUTDOWN or a signal this is done already; if ctx ended
 		// instead, flush the AOF and save as a forced shutdown would.
@@ -409,6 +412,7 @@ func (s *Server) cron() {
 		if tick%max(hz, 1) == 0 {
 			s.dropSilentReplicas(time.Duration(s.cfg.Int("repl-timeout")) * time.Second)
 			s.expireBacklog(time.Duration(s.cfg.Int("repl-backlog-ttl")) * time.Second)
+			s.migrateConns.closeIdle(time.Now())
 		}
 		tick++
 		// Redis spends at most 25% of a cron tick on active expiry.
