@@ -173,6 +173,7 @@ func buildCommandTable() map[string]*Command {
 	registerPubsub(t)
 	registerDump(t)
 	registerMigrate(t)
+	registerFailover(t)
 	registerPersistence(t)
 	registerReplication(t)
 	registerReplicaCommands(t)

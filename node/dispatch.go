@@ -227,7 +227,7 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Status("QUEUED")
 		return
 	}
-	if !s.awaitWritePause(c, cmd) || !s.awaitClientPause(c, cmd) {
+	if !s.awaitWritePause(c, cmd) || !s.awaitClientPause(c, cmd) || !s.awaitFailoverPause(c, cmd) {
 		return // killed while writes or clients were paused: it never runs
 	}
 	s.execute(c, cmd, args)

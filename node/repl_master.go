@@ -181,6 +181,26 @@ func cmdPsync(c *Ctx) {
 		c.Err("ERR Replica can't sync in a transaction")
 		return
 	}
+	if len(c.Args) > 3 && c.cmd.Name == "psync" && eq(c.Args[3], "failover") {
+		// FAILOVER's handover: the master this node follows orders it to
+		// take over (never in cluster mode, where only the record does).
+		switch {
+		case c.s.cluster != nil:
+			c.Err("ERR PSYNC FAILOVER not allowed in cluster mode.")
+			return
+		case string(c.Args[1]) != c.s.replID():
+			c.Err("ERR PSYNC FAILOVER replid must match my replid.")
+			return
+		}
+		if c.s.isReplica() {
+			c.s.promote()
+			c.s.log.Info("MASTER MODE enabled (failover request)", "from", c.cl.addr)
+		}
+	}
+	if c.s.failover.state.Load() != failoverNone {
+		c.Err("NOMASTERLINK Can't SYNC while failing over")
+		return
+	}
 	reqID, reqOff := "?", int64(-1)
 	if c.cmd.Name == "psync" {
 		reqID = string(c.Args[1])
@@ -524,7 +544,7 @@ func infoReplication(s *Server, w *infoWriter) {
 	l.mu.Lock()
 	off, histlen, size, active := l.offset, l.histlen, int(l.size), l.active.Load()
 	l.mu.Unlock()
-	w.str("master_failover_state", "no-failover")
+	w.str("master_failover_state", s.failoverStateName())
 	l.mu.Lock()
 	id, id2, second := l.id, l.id2, l.secondOff
 	l.mu.Unlock()

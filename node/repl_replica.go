@@ -36,6 +36,9 @@ type replicaState struct {
 	lastIO     atomic.Int64 // unix ms of the last byte from the master
 	linkErr    atomic.Pointer[string]
 	masterConn net.Conn
+	// failoverPsync: the next PSYNC is FAILOVER's (failover.go), which
+	// hands the mastership to the master being followed.
+	failoverPsync atomic.Pointer[failoverRun]
 	// applyMu is held while one command from the master is applied and
 	// forwarded, so a snapshot sees applied at a command boundary.
 	applyMu sync.Mutex
@@ -66,6 +69,10 @@ func registerReplicaCommands(t table) {
 func cmdReplicaof(c *Ctx) {
 	if c.s.cluster != nil { // the control plane decides who follows whom
 		c.Err("ERR REPLICAOF not allowed in cluster mode.")
+		return
+	}
+	if c.s.failover.state.Load() != failoverNone {
+		c.Err("ERR REPLICAOF not allowed while failing over.")
 		return
 	}
 	// Changing the link waits for the link's goroutine, which may be
@@ -201,7 +208,17 @@ func (m *masterReader) rawLine() ([]byte, error) {
 }
 
 // syncWithMaster runs one link: handshake, sync, stream.
-func (s *Server) syncWithMaster(ctx context.Context, host string, port int) error {
+func (s *Server) syncWithMaster(ctx context.Context, host string, port int) (err error) {
+	// FAILOVER's attempt: whatever stops it before the PSYNC is answered
+	// fails the handover, and the old master takes its role back.
+	failover := s.replica.failoverPsync.Swap(nil)
+	if failover != nil {
+		defer func() {
+			if err != nil {
+				s.failoverPsyncDone(failover, false)
+			}
+		}()
+	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	conn, err := s.dialMaster(ctx, addr)
 	if err != nil {
@@ -283,13 +300,19 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) erro
 	}
 	l := &s.repl
 	psyncID, psyncOff := l.psyncTarget()
-	s.replica.syncing.Store(true)
-	if reply, err = send("PSYNC", psyncID, strconv.FormatInt(psyncOff, 10)); err != nil {
-		return fmt.Errorf("PSYNC: %w", err)
+	psync := []string{"PSYNC", psyncID, strconv.FormatInt(psyncOff, 10)}
+	if failover != nil {
+		// The replica promotes itself only for its own master's history.
+		psync = []string{"PSYNC", s.replID(), strconv.FormatInt(s.replOffset()+1, 10), "FAILOVER"}
 	}
+	s.replica.syncing.Store(true)
+	reply, err = send(psync...)
 	for reply == "" && err == nil { // newlines keep the link alive while the master prepares
 		conn.SetReadDeadline(time.Now().Add(timeout))
 		reply, err = mr.line()
+	}
+	if failover != nil {
+		s.failoverPsyncDone(failover, err == nil && (strings.HasPrefix(reply, "+FULLRESYNC") || strings.HasPrefix(reply, "+CONTINUE")))
 	}
 	if err != nil {
 		return fmt.Errorf("PSYNC: %w", err)

@@ -50,6 +50,8 @@ type Server struct {
 	monitors monitorHub
 	// migrateConns are MIGRATE's cached connections (cmd_migrate.go).
 	migrateConns migrateConns
+	// failover is FAILOVER's state (failover.go).
+	failover failoverState
 	// clientPause is CLIENT PAUSE's state (cmd_pause.go).
 	clientPause clientPause
 	start       time.Time
@@ -406,7 +408,8 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		s.persistCron()
-		if period := s.cfg.Int("repl-ping-replica-period"); period > 0 && tick%(period*max(hz, 1)) == 0 {
+		// No pings while a FAILOVER waits for the stream's end to be acknowledged.
+		if period := s.cfg.Int("repl-ping-replica-period"); period > 0 && tick%(period*max(hz, 1)) == 0 && s.failover.state.Load() == failoverNone {
 			s.pingReplicas()
 		}
 		if tick%max(hz, 1) == 0 {

@@ -86,6 +86,11 @@ func (s *Server) replListeningPort() string {
 			return strconv.Itoa(t.Port)
 		}
 	}
+	if s.cfg.Get("port") == "0" && s.ln != nil { // an ephemeral port: the one bound
+		if t, ok := s.ln.Addr().(*net.TCPAddr); ok {
+			return strconv.Itoa(t.Port)
+		}
+	}
 	return s.cfg.Get("port")
 }
 
