@@ -174,18 +174,7 @@ func cmdDebug(c *Ctx) {
 	n := len(c.Args)
 	switch {
 	case sub == "help" && n == 2:
-		serverHelp(c, "debug",
-			"ERROR <string>",
-			"    Return a Redis protocol error with <string> as message. Useful for clients",
-			"    unit tests to simulate Redis errors.",
-			"LOG <message>",
-			"    Write <message> to the server log.",
-			"POPULATE <count> [<prefix>] [<size>]",
-			"    Create <count> string keys named key:<num>. If <prefix> is specified it is",
-			"    used instead of the 'key' prefix. These are not propagated to replica.",
-			"SLEEP <seconds>",
-			"    Stop the server for <seconds>. Decimals allowed.",
-		)
+		serverHelp(c, "debug", debugHelp...)
 	case sub == "populate" && n >= 3 && n <= 5:
 		debugPopulate(c)
 	case sub == "sleep" && n == 3:
@@ -206,6 +195,7 @@ func cmdDebug(c *Ctx) {
 		c.OK()
 	case sub == "error" && n == 3:
 		c.Err(string(c.Args[2]))
+	case debugMore(c, sub):
 	default:
 		serverSubSyntaxErr(c, "debug")
 	}

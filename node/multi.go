@@ -123,7 +123,7 @@ func cmdExec(c *Ctx) {
 			if n, ok := keyspace.ParseInt(args[1]); ok && n >= 0 && n < int64(s.store.NumDBs()) {
 				db = int(n)
 			}
-		case cmd.Name == "swapdb":
+		case cmd.Name == "swapdb" || cmd.Name == "debug" && debugAllDBs(args):
 			whole, allDBs = true, nil
 		case cmd.Name == "debug" && len(args) > 2 && eq(args[1], "populate"):
 			// It writes keys it derives from its arguments: hold the

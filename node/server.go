@@ -52,6 +52,9 @@ type Server struct {
 	migrateConns migrateConns
 	// failover is FAILOVER's state (failover.go).
 	failover failoverState
+	// noActiveExpire and cronPaused are DEBUG SET-ACTIVE-EXPIRE 0 and
+	// DEBUG PAUSE-CRON 1 (cmd_debug.go).
+	noActiveExpire, cronPaused atomic.Bool
 	// clientPause is CLIENT PAUSE's state (cmd_pause.go).
 	clientPause clientPause
 	start       time.Time
@@ -407,6 +410,9 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 		}
+		if s.cronPaused.Load() {
+			continue
+		}
 		s.persistCron()
 		// No pings while a FAILOVER waits for the stream's end to be acknowledged.
 		if period := s.cfg.Int("repl-ping-replica-period"); period > 0 && tick%(period*max(hz, 1)) == 0 && s.failover.state.Load() == failoverNone {
@@ -419,7 +425,9 @@ func (s *Server) cron() {
 		}
 		tick++
 		// Redis spends at most 25% of a cron tick on active expiry.
-		s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
+		if !s.noActiveExpire.Load() {
+			s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
+		}
 		if to := s.cfg.Int("timeout"); to > 0 {
 			cut := time.Now().Add(-time.Duration(to) * time.Second).UnixMilli()
 			for _, cl := range s.clientList() {
