@@ -40,6 +40,8 @@ func cmdConfigSet(c *Ctx) {
 	cfg := c.s.cfg
 	names := make([]string, 0, len(args)/2)
 	for i := 0; i < len(args); i += 2 {
+		// Redis 7.0 finds duplicates by the name given: a directive and
+		// its old name in one CONFIG SET are both applied, the last wins.
 		name := strings.ToLower(string(args[i]))
 		if !cfg.Known(name) {
 			c.Err(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
@@ -131,7 +133,7 @@ func configRewrite(cfg *config.Config) error {
 			out = append(out, l)
 			continue
 		}
-		name := strings.ToLower(args[0])
+		name := cfg.Canonical(args[0]) // an old name is rewritten as the current one
 		if !cfg.Known(name) {
 			out = append(out, l)
 			continue
@@ -146,7 +148,7 @@ func configRewrite(cfg *config.Config) error {
 	var extra []string
 	for _, kv := range cfg.Match("*") {
 		name, val := kv[0], kv[1]
-		if done[name] || !defaults.Known(name) || defaults.Get(name) == val {
+		if done[name] || !defaults.Known(name) || defaults.IsAlias(name) || defaults.Get(name) == val {
 			continue
 		}
 		extra = append(extra, name+" "+configRewriteValue(val))

@@ -116,6 +116,14 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		started:  make(chan struct{}),
 	}
 	s.cmds = buildCommandTable()
+	// Redis directives warden accepts but does not act on: say so when set.
+	ignored := func(name, val, why string) {
+		log.Warn("directive has no effect in warden", "directive", name, "value", val, "reason", why)
+	}
+	for _, d := range cfg.IgnoredSettings() {
+		ignored(d[0], d[1], d[2])
+	}
+	cfg.OnIgnoredSet(ignored)
 	s.initScripting()
 	var err error
 	if s.tls.m, err = tlsconf.New(cfg, log); err != nil {

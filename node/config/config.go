@@ -41,16 +41,34 @@ type Directive struct {
 	// Canonical, when set, validates a value and rewrites it into the form
 	// CONFIG GET shows (as Redis prints notify-keyspace-events).
 	Canonical func(string) (string, error)
+	// Merge, when set, combines a new value with the current one (a
+	// client-output-buffer-limit line names only the classes it changes).
+	Merge func(old, val string) (string, error)
+	// NoEffect, when set, says why warden accepts this Redis directive
+	// without acting on it (compat.go); setting it is logged.
+	NoEffect string
 }
 
 // Config holds the current value of every directive.
 type Config struct {
-	mu    sync.RWMutex
-	dirs  map[string]*Directive
-	names []string
-	vals  map[string]string
-	hooks map[string][]func(string) error
-	File  string // the config file given at startup, if any
+	mu      sync.RWMutex
+	dirs    map[string]*Directive
+	names   []string
+	vals    map[string]string
+	hooks   map[string][]func(string) error
+	aliases map[string]string // Redis's old names (slave-read-only...) to the current ones
+	File    string            // the config file given at startup, if any
+	// ignoredSet, when set, is told when a NoEffect directive is set to a
+	// value other than its default, so the node can log it.
+	ignoredSet func(name, val, why string)
+}
+
+// OnIgnoredSet registers fn to be told when a directive warden accepts
+// without acting on it (NoEffect) is set to a value other than its default.
+func (c *Config) OnIgnoredSet(fn func(name, val, why string)) {
+	c.mu.Lock()
+	c.ignoredSet = fn
+	c.mu.Unlock()
 }
 
 // ErrUnknown is returned for a directive warden does not know.
@@ -58,12 +76,38 @@ var ErrUnknown = errors.New("unknown directive")
 
 // New returns a Config with every directive at its default.
 func New() *Config {
-	c := &Config{dirs: map[string]*Directive{}, vals: map[string]string{}, hooks: map[string][]func(string) error{}}
+	c := &Config{dirs: map[string]*Directive{}, vals: map[string]string{}, hooks: map[string][]func(string) error{}, aliases: map[string]string{}}
 	for i := range directives {
 		c.Register(directives[i])
 	}
+	for i := range compatDirectives {
+		if !c.Known(compatDirectives[i].Name) {
+			c.Register(compatDirectives[i])
+		}
+	}
+	for alias, name := range aliases {
+		if c.Known(name) {
+			c.aliases[alias] = name
+			c.names = append(c.names, alias)
+		}
+	}
+	slices.Sort(c.names)
 	return c
 }
+
+// Canonical is the current name of a directive given by any of its names.
+func (c *Config) Canonical(name string) string {
+	name = strings.ToLower(name)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if n, ok := c.aliases[name]; ok {
+		return n
+	}
+	return name
+}
+
+// IsAlias reports whether name is an old name of another directive.
+func (c *Config) IsAlias(name string) bool { return c.Canonical(name) != strings.ToLower(name) }
 
 // Register adds a directive (later packages add theirs).
 func (c *Config) Register(d Directive) {
@@ -81,6 +125,7 @@ func (c *Config) Register(d Directive) {
 // OnSet registers fn to run when name changes at run time; an error from fn
 // rejects the change.
 func (c *Config) OnSet(name string, fn func(string) error) {
+	name = c.Canonical(name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.hooks[name] = append(c.hooks[name], fn)
@@ -88,6 +133,7 @@ func (c *Config) OnSet(name string, fn func(string) error) {
 
 // Get returns the value of name ("" when unknown).
 func (c *Config) Get(name string) string {
+	name = c.Canonical(name)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.vals[name]
@@ -108,6 +154,7 @@ func (c *Config) Bool(name string) bool { return c.Get(name) == "yes" }
 
 // Known reports whether name is a directive.
 func (c *Config) Known(name string) bool {
+	name = c.Canonical(name)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	_, ok := c.dirs[name]
@@ -115,7 +162,13 @@ func (c *Config) Known(name string) bool {
 }
 
 // normalize validates val for d and returns its canonical form.
-func normalize(d *Directive, val string) (string, error) {
+func normalize(d *Directive, old, val string) (string, error) {
+	if d.Merge != nil {
+		var err error
+		if val, err = d.Merge(old, val); err != nil {
+			return "", err
+		}
+	}
 	switch d.Kind {
 	case Int:
 		n, err := strconv.ParseInt(val, 10, 64)
@@ -166,7 +219,7 @@ func normalize(d *Directive, val string) (string, error) {
 // Set changes a directive at startup (running=false) or at run time
 // (CONFIG SET, running=true), where immutable ones are refused.
 func (c *Config) Set(name, val string, running bool) error {
-	name = strings.ToLower(name)
+	name = c.Canonical(name)
 	c.mu.Lock()
 	d, ok := c.dirs[name]
 	if !ok {
@@ -177,15 +230,19 @@ func (c *Config) Set(name, val string, running bool) error {
 		c.mu.Unlock()
 		return fmt.Errorf("can't set immutable config")
 	}
-	v, err := normalize(d, val)
+	old := c.vals[name]
+	v, err := normalize(d, old, val)
 	if err != nil {
 		c.mu.Unlock()
 		return err
 	}
 	hooks := c.hooks[name]
-	old := c.vals[name]
 	c.vals[name] = v
+	ignored := c.ignoredSet
 	c.mu.Unlock()
+	if d.NoEffect != "" && v != d.Default && ignored != nil {
+		ignored(name, v, d.NoEffect)
+	}
 	if running {
 		for _, h := range hooks {
 			if err := h(v); err != nil {
@@ -206,7 +263,11 @@ func (c *Config) Match(pattern string) [][2]string {
 	var out [][2]string
 	for _, n := range c.names {
 		if ok, _ := path.Match(strings.ToLower(pattern), n); ok || pattern == n {
-			out = append(out, [2]string{n, c.vals[n]})
+			v, ok := c.vals[n]
+			if !ok { // an alias
+				v = c.vals[c.aliases[n]]
+			}
+			out = append(out, [2]string{n, v})
 		}
 	}
 	return out

@@ -29,5 +29,19 @@ func WriteHelp(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, def, usage)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var names []string
+	implemented := map[string]bool{}
+	for _, d := range directives {
+		implemented[d.Name] = true
+	}
+	for _, d := range compatDirectives {
+		if !implemented[d.Name] {
+			names = append(names, d.Name)
+		}
+	}
+	_, err := fmt.Fprintf(w, "\nAlso accepted with Redis's defaults, for redis.conf compatibility, but with no\neffect in warden (setting one logs why): %s\n", strings.Join(names, ", "))
+	return err
 }

@@ -20,7 +20,11 @@ func TestWriteHelp(t *testing.T) {
 	if err := WriteHelp(&b); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	table, compat, _ := strings.Cut(b.String(), "\n\n")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if !strings.Contains(compat, "activedefrag, ") {
+		t.Errorf("help does not list the directives accepted without effect:\n%s", compat)
+	}
 	if len(lines) != len(directives)+1 {
 		t.Fatalf("%d lines for %d directives:\n%s", len(lines), len(directives), b.String())
 	}

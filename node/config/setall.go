@@ -19,8 +19,12 @@ func (c *Config) SetAll(pairs [][2]string) (failed string, err, rollback error) 
 	old := make([]string, len(pairs))
 	hooks := make([][]func(string) error, len(pairs))
 	c.mu.Lock()
+	ignored := c.ignoredSet
 	for i, p := range pairs {
 		name := strings.ToLower(p[0])
+		if n, ok := c.aliases[name]; ok {
+			name = n
+		}
 		d, ok := c.dirs[name]
 		if !ok {
 			c.mu.Unlock()
@@ -30,7 +34,7 @@ func (c *Config) SetAll(pairs [][2]string) (failed string, err, rollback error) 
 			c.mu.Unlock()
 			return name, fmt.Errorf("can't set immutable config"), nil
 		}
-		v, err := normalize(d, p[1])
+		v, err := normalize(d, c.vals[name], p[1])
 		if err != nil {
 			c.mu.Unlock()
 			return name, err, nil
@@ -41,13 +45,17 @@ func (c *Config) SetAll(pairs [][2]string) (failed string, err, rollback error) 
 		old[i] = c.vals[name]
 		c.vals[name] = vals[i]
 	}
+	var noEffect []*Directive
+	for _, name := range names {
+		noEffect = append(noEffect, c.dirs[name])
+	}
 	c.mu.Unlock()
 	for i := range names {
 		for _, h := range hooks[i] {
 			if err := h(vals[i]); err != nil {
 				c.mu.Lock()
-				for j, name := range names {
-					c.vals[name] = old[j]
+				for j := len(names) - 1; j >= 0; j-- { // an alias and its name: the first old value
+					c.vals[names[j]] = old[j]
 				}
 				c.mu.Unlock()
 				var rerrs []error
@@ -60,6 +68,11 @@ func (c *Config) SetAll(pairs [][2]string) (failed string, err, rollback error) 
 				}
 				return names[i], err, errors.Join(rerrs...)
 			}
+		}
+	}
+	for i, d := range noEffect {
+		if d.NoEffect != "" && vals[i] != d.Default && ignored != nil {
+			ignored(names[i], vals[i], d.NoEffect)
 		}
 	}
 	return "", nil, nil
