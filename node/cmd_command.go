@@ -315,7 +315,59 @@ func cmdCommandDocs(c *Ctx) {
 	}
 }
 
-// commandDoc writes one COMMAND DOCS entry (without the argument tree).
+// docArg is one node of a COMMAND DOCS argument tree (commanddocs_args.go,
+// generated from redis-server by internal/gencmddocs).
+type docArg struct {
+	name, typ                         string
+	keySpec                           int // -1: none
+	token, summary, since, deprecated string
+	flags                             string // space-separated
+	args                              []docArg
+}
+
+// emptyToken marks a token that is present and empty (MIGRATE's "" key).
+const emptyToken = "\x00"
+
+// docArgs writes an argument tree in Redis's order of fields.
+func (c *Ctx) docArgs(args []docArg) {
+	c.Array(len(args))
+	for _, a := range args {
+		n := 2
+		for _, present := range []bool{a.keySpec >= 0, a.token != "", a.summary != "", a.since != "", a.deprecated != "", a.flags != "", a.args != nil} {
+			if present {
+				n++
+			}
+		}
+		c.Map(n)
+		c.BulkString("name")
+		c.BulkString(a.name)
+		c.BulkString("type")
+		c.BulkString(a.typ)
+		if a.keySpec >= 0 {
+			c.BulkString("key_spec_index")
+			c.Int(int64(a.keySpec))
+		}
+		for _, f := range [][2]string{{"token", a.token}, {"summary", a.summary}, {"since", a.since}, {"deprecated_since", a.deprecated}} {
+			if f[1] == emptyToken {
+				f[1] = ""
+			} else if f[1] == "" {
+				continue
+			}
+			c.BulkString(f[0])
+			c.BulkString(f[1])
+		}
+		if a.flags != "" {
+			c.BulkString("flags")
+			c.statusSet(strings.Fields(a.flags))
+		}
+		if a.args != nil {
+			c.BulkString("arguments")
+			c.docArgs(a.args)
+		}
+	}
+}
+
+// commandDoc writes one COMMAND DOCS entry.
 func (c *Ctx) commandDoc(cmd *Command) {
 	m, known := serverCmdTable[cmd.Name]
 	if !known {
@@ -324,8 +376,9 @@ func (c *Ctx) commandDoc(cmd *Command) {
 	docFlags := strings.Fields(m.docFlags)
 	subs := commandSubsOf(cmd)
 	n := 1
+	args := serverCmdArgs[cmd.Name]
 	for _, present := range []bool{m.summary != "", m.since != "", m.complexity != "", len(docFlags) > 0,
-		m.deprecatedSince != "", m.replacedBy != "", len(m.history) > 0, len(subs) > 0} {
+		m.deprecatedSince != "", m.replacedBy != "", len(m.history) > 0, args != nil, len(subs) > 0} {
 		if present {
 			n++
 		}
@@ -365,6 +418,10 @@ func (c *Ctx) commandDoc(cmd *Command) {
 			c.BulkString(h[0])
 			c.BulkString(h[1])
 		}
+	}
+	if args != nil {
+		c.BulkString("arguments")
+		c.docArgs(args)
 	}
 	if len(subs) > 0 {
 		c.BulkString("subcommands")

@@ -51,22 +51,19 @@ func TestGetKeysAndFlagsSideBySide(t *testing.T) {
 	}
 }
 
-// docsWithoutArgs renders a COMMAND DOCS entry (RESP2: flat key/value
-// arrays) without its "arguments" trees and with subcommands sorted by
-// name (Redis lists them in its dict's random order), keeping those keep
-// accepts.
-func docsWithoutArgs(v respVal, keep func(string) bool) string {
+// docsCanonical renders a COMMAND DOCS entry (RESP2: flat key/value
+// arrays) with subcommands sorted by name (Redis lists them in its dict's
+// random order), keeping those keep accepts.
+func docsCanonical(v respVal, keep func(string) bool) string {
 	var parts []string
 	for i := 0; i+1 < len(v.Elems); i += 2 {
 		k, val := v.Elems[i].Str, v.Elems[i+1]
 		switch k {
-		case "arguments":
-			continue
 		case "subcommands":
 			var subs []string
 			for j := 0; j+1 < len(val.Elems); j += 2 {
 				if keep(val.Elems[j].Str) {
-					subs = append(subs, val.Elems[j].Str+"="+docsWithoutArgs(val.Elems[j+1], keep))
+					subs = append(subs, val.Elems[j].Str+"="+docsCanonical(val.Elems[j+1], keep))
 				}
 			}
 			sort.Strings(subs)
@@ -80,9 +77,8 @@ func docsWithoutArgs(v respVal, keep func(string) bool) string {
 
 // TestCommandDocsSideBySide compares COMMAND DOCS of every command Redis
 // 7.0 has (with its subcommands) between warden and Redis: summary, since,
-// group, complexity, history, deprecation, doc flags and subcommands.
-// Argument trees are not compared: warden's table does not hold them yet.
-// Commands and subcommands warden lacks are logged.
+// group, complexity, history, deprecation, doc flags, argument trees and
+// subcommands. Commands and subcommands warden lacks are logged.
 func TestCommandDocsSideBySide(t *testing.T) {
 	p := newPair(t)
 	names := p.r.mustDo(t, "COMMAND", "LIST")
@@ -104,7 +100,7 @@ func TestCommandDocsSideBySide(t *testing.T) {
 		has := func(name string) bool {
 			return len(p.w.mustDo(t, "COMMAND", "DOCS", name).Elems) > 0 && len(p.r.mustDo(t, "COMMAND", "DOCS", name).Elems) > 0
 		}
-		if g, w := docsWithoutArgs(got.Elems[1], has), docsWithoutArgs(want.Elems[1], has); g != w {
+		if g, w := docsCanonical(got.Elems[1], has), docsCanonical(want.Elems[1], has); g != w {
 			t.Errorf("COMMAND DOCS %s:\n warden %.600s\n redis  %.600s", n.Str, g, w)
 		}
 	}

@@ -66,6 +66,9 @@ func FuzzConfigLine(f *testing.F) {
 	f.Add("port 6379")
 	f.Add(`save "900 1"`)
 	f.Add(`requirepass "\x41\"'`)
+	f.Add("client-output-buffer-limit normal 1mb 2 3 replica 0 0 0")
+	f.Add("slave-read-only no")
+	f.Add("oom-score-adj-values 0 -2000 2000")
 	f.Fuzz(func(t *testing.T, line string) {
 		c := New()
 		_ = c.applyLine(line) // must never panic
