@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"github.com/tidwall/redcon"
 	"strconv"
 	"strings"
 	"syscall"
@@ -223,6 +224,11 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 		qbuf = respLen(c.Args)
 		qbufFree, rbs = max(20474-qbuf, 0), 16384
 		rbp = rbs
+	} else if cl.conn != nil {
+		// Another client: what its reader holds of a command not yet
+		// whole (a big upload in progress shows here), and its buffer.
+		held, size := redcon.QueryBuffer(cl.conn)
+		qbuf, qbufFree = held, max(size-held, 0)
 	}
 	cl.outMu.Lock()
 	omem := int64(len(cl.outbox))

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,4 +70,47 @@ func TestClientListFieldsSideBySide(t *testing.T) {
 	if len(g) != 4 {
 		t.Errorf("%d clients listed: %v", len(g), g)
 	}
+}
+
+// TestClientListQbufOfAnUploadInProgress: a client halfway through sending
+// a large argument shows those bytes as qbuf in another client's CLIENT
+// LIST (and in its tot-mem), as in Redis; once the command is whole and
+// has run, qbuf is 0 again.
+func TestClientListQbufOfAnUploadInProgress(t *testing.T) {
+	_, addr := startServer(t)
+	up := dialResp(t, addr)
+	const size, sent = 1 << 20, 600_000
+	head := "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$" + strconv.Itoa(size) + "\r\n"
+	if _, err := up.c.Write([]byte(head + strings.Repeat("x", sent))); err != nil {
+		t.Fatal(err)
+	}
+	watcher := dialResp(t, addr)
+	field := func(line, name string) int64 {
+		for _, f := range strings.Fields(line) {
+			if k, v, _ := strings.Cut(f, "="); k == name {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		return -1
+	}
+	uploader := func() string {
+		for _, line := range strings.Split(watcher.mustDo(t, "client", "list").Str, "\n") {
+			if strings.Contains(line, "addr="+up.c.LocalAddr().String()) {
+				return line
+			}
+		}
+		return ""
+	}
+	waitFor(t, func() bool { return field(uploader(), "qbuf") >= sent }, "the uploader's qbuf to hold what it sent")
+	if line := uploader(); field(line, "tot-mem") < sent {
+		t.Fatalf("tot-mem below the held input: %s", line)
+	}
+	if _, err := up.c.Write([]byte(strings.Repeat("x", size-sent) + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := readResp(up.r); err != nil || v.String() != "+OK" {
+		t.Fatalf("SET after the upload: %v %v", v, err)
+	}
+	waitFor(t, func() bool { return field(uploader(), "qbuf") == 0 }, "qbuf back to 0 after the command ran")
 }

@@ -148,6 +148,35 @@ type Reader struct {
 
 	authRequired bool  // see SetAuthenticated
 	err          error // a protocol error met after the commands returned with it
+
+	// warden: the unparsed input held and the buffer's size, published
+	// after each read for other goroutines (CLIENT LIST's qbuf of another
+	// client, QueryBuffer).
+	held, size atomic.Int64
+}
+
+// QueryBuffer reports the input c's reader holds that is not yet a whole
+// command, and its buffer's size, as of its last read: what Redis's
+// CLIENT LIST shows as qbuf and qbuf + qbuf-free. Safe from any goroutine.
+// (warden addition.)
+func QueryBuffer(c Conn) (held, size int64) {
+	var rd *Reader
+	switch c := c.(type) {
+	case *conn:
+		rd = c.rd
+	case *detachedConn:
+		rd = c.rd
+	}
+	if rd == nil {
+		return 0, 0
+	}
+	return rd.held.Load(), rd.size.Load()
+}
+
+// publish makes the buffer's state visible to QueryBuffer.
+func (rd *Reader) publish() {
+	rd.held.Store(int64(rd.end - rd.start))
+	rd.size.Store(int64(len(rd.buf)))
 }
 
 // NewReader returns a command reader which will read RESP or telnet commands.
@@ -579,6 +608,7 @@ func (rd *Reader) fill() error {
 	}
 	n, err := rd.rd.Read(rd.buf[rd.end:])
 	rd.end += n
+	rd.publish()
 	return err
 }
 
@@ -626,6 +656,7 @@ func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
 	if leftover != nil {
 		*leftover = rd.end - rd.start
 	}
+	rd.publish()
 	if len(cmds) > 0 {
 		return cmds, nil
 	}
