@@ -1,0 +1,182 @@
+package acl
+
+import (
+	"strings"
+
+	"github.com/wardenkv/warden/glob"
+)
+
+// Reason is why a command was refused, in Redis's order of relevance
+// (ACL_DENIED_CMD < KEY < AUTH < CHANNEL).
+type Reason int
+
+const (
+	OK Reason = iota
+	DeniedCommand
+	DeniedKey
+	DeniedAuth
+	DeniedChannel
+)
+
+// String is the reason as ACL LOG reports it.
+func (r Reason) String() string {
+	switch r {
+	case DeniedCommand:
+		return "command"
+	case DeniedKey:
+		return "key"
+	case DeniedAuth:
+		return "auth"
+	case DeniedChannel:
+		return "channel"
+	}
+	return "ok"
+}
+
+// KeyRef is one key argument and what the command does with it.
+type KeyRef struct {
+	Pos  int // index in the argument vector
+	Perm KeyPerm
+}
+
+// ChannelRef is one channel argument; Pattern for PSUBSCRIBE's, which must
+// equal an allowed pattern literally.
+type ChannelRef struct {
+	Pos     int
+	Pattern bool
+}
+
+// Request is one command invocation to check.
+type Request struct {
+	ID   int      // catalog ID of the command (or subcommand)
+	Sub  bool     // ID is a subcommand: its first argument is Args[2]
+	// NoAuth commands (AUTH, HELLO, QUIT) pass the command check.
+	NoAuth bool
+	Args [][]byte // the whole argument vector
+	// Keys and Channels return the key and channel arguments; they are
+	// called only when a selector restricts keys or channels.
+	Keys     func() []KeyRef
+	Channels func() []ChannelRef
+}
+
+// Check is ACLCheckAllUserCommandPerm: OK if any selector allows the
+// command, else the most relevant refusal and the argument it concerns.
+func (u *User) Check(cat *Catalog, r *Request) (Reason, int) {
+	st := u.state()
+	if st.allowAll {
+		return OK, 0
+	}
+	var (
+		keys      []KeyRef
+		keysDone  bool
+		best      = DeniedCommand
+		bestPos   = 0
+		haveChans bool
+		chans     []ChannelRef
+	)
+	for _, s := range st.sels {
+		res, pos := s.check(cat, r, &keys, &keysDone, &chans, &haveChans)
+		if res == OK {
+			return OK, 0
+		}
+		if res > best || res == best && pos > bestPos {
+			best, bestPos = res, pos
+		}
+	}
+	return best, bestPos
+}
+
+func (s *selector) check(cat *Catalog, r *Request, keys *[]KeyRef, keysDone *bool, chans *[]ChannelRef, chansDone *bool) (Reason, int) {
+	if !s.allCommands && !r.NoAuth && !s.bit(r.ID) {
+		idx := 1
+		if r.Sub {
+			idx = 2
+		}
+		args := s.firstArgs[r.ID]
+		if len(args) == 0 || len(r.Args) <= idx {
+			return DeniedCommand, 0
+		}
+		found := false
+		for _, a := range args {
+			if strings.EqualFold(a, string(r.Args[idx])) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return DeniedCommand, 0
+		}
+	}
+	if !s.allKeys && r.Keys != nil {
+		if !*keysDone {
+			*keys, *keysDone = r.Keys(), true
+		}
+		for _, k := range *keys {
+			if !s.keyAllowed(r.Args[k.Pos], k.Perm) {
+				return DeniedKey, k.Pos
+			}
+		}
+	}
+	if !s.allChannels && r.Channels != nil {
+		if !*chansDone {
+			*chans, *chansDone = r.Channels(), true
+		}
+		for _, c := range *chans {
+			if !s.channelAllowed(r.Args[c.Pos], c.Pattern) {
+				return DeniedChannel, c.Pos
+			}
+		}
+	}
+	return OK, 0
+}
+
+// keyAllowed is ACLSelectorCheckKey.
+func (s *selector) keyAllowed(key []byte, need KeyPerm) bool {
+	if s.allKeys {
+		return true
+	}
+	for _, p := range s.keys {
+		if p.perm&need != need {
+			continue
+		}
+		if glob.Match(p.pattern, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// channelAllowed is ACLCheckChannelAgainstList.
+func (s *selector) channelAllowed(ch []byte, literal bool) bool {
+	if s.allChannels {
+		return true
+	}
+	for _, p := range s.channels {
+		if literal && p == string(ch) || !literal && glob.Match(p, ch) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckKey reports whether any selector lets the user touch key with perm
+// (scripts and DRYRUN-like callers).
+func (u *User) CheckKey(key []byte, perm KeyPerm) bool {
+	for _, s := range u.state().sels {
+		if s.keyAllowed(key, perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// ChannelsAllowed reports whether the user may use channel (or pattern,
+// literal) in every selector sense Redis checks on SUBSCRIBE.
+func (u *User) ChannelAllowed(ch []byte, literal bool) bool {
+	for _, s := range u.state().sels {
+		if s.channelAllowed(ch, literal) {
+			return true
+		}
+	}
+	return false
+}
