@@ -110,7 +110,9 @@ func TestCheck(t *testing.T) {
 	u := s.User("u")
 	id := func(n string) int { i, _ := cat.ID(n); return i }
 	key1 := func(perm KeyPerm) func() []KeyRef { return func() []KeyRef { return []KeyRef{{Pos: 1, Perm: perm}} } }
-	ch1 := func(pat bool) func() []ChannelRef { return func() []ChannelRef { return []ChannelRef{{Pos: 1, Pattern: pat}} } }
+	ch1 := func(pat bool) func() []ChannelRef {
+		return func() []ChannelRef { return []ChannelRef{{Pos: 1, Pattern: pat}} }
+	}
 	cases := []struct {
 		name string
 		r    Request

@@ -48,11 +48,11 @@ type ChannelRef struct {
 
 // Request is one command invocation to check.
 type Request struct {
-	ID   int      // catalog ID of the command (or subcommand)
-	Sub  bool     // ID is a subcommand: its first argument is Args[2]
+	ID  int  // catalog ID of the command (or subcommand)
+	Sub bool // ID is a subcommand: its first argument is Args[2]
 	// NoAuth commands (AUTH, HELLO, QUIT) pass the command check.
 	NoAuth bool
-	Args [][]byte // the whole argument vector
+	Args   [][]byte // the whole argument vector
 	// Keys and Channels return the key and channel arguments; they are
 	// called only when a selector restricts keys or channels.
 	Keys     func() []KeyRef

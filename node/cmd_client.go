@@ -275,7 +275,13 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	b = strconv.AppendInt(b, 1024+rbs+qbuf+qbufFree+argvMem+multiMem+omem, 10)
 	b = append(b, " events=r cmd="...)
 	b = append(b, cmd...)
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user="...)
+	if u := cl.user.Load(); u != nil {
+		b = append(b, u.Name()...)
+	} else {
+		b = append(b, "default"...)
+	}
+	b = append(b, " redir=-1 resp="...)
 	b = strconv.AppendInt(b, int64(proto), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, libName...)

@@ -69,6 +69,7 @@ type Command struct {
 	Run     func(c *Ctx)
 	Subs    map[string]*Command
 	Group   string // COMMAND DOCS group (string, list, ...)
+	aclID   int    // index in the ACL catalog (user command bitmaps)
 
 	calls    atomic.Int64
 	usec     atomic.Int64
@@ -177,6 +178,7 @@ func buildCommandTable() map[string]*Command {
 	registerReplicaCommands(t)
 	registerCluster(t)
 	registerScripting(t)
+	registerACL(t)
 	markAllowBusy(t)
 	return t
 }

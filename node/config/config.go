@@ -51,6 +51,9 @@ type Config struct {
 	vals  map[string]string
 	hooks map[string][]func(string) error
 	File  string // the config file given at startup, if any
+	// Users are the "user" directives (name and rules each), which may
+	// repeat; the ACL store applies them at start.
+	Users []string
 }
 
 // ErrUnknown is returned for a directive warden does not know.
@@ -304,6 +307,12 @@ func (c *Config) applyLine(line string) error {
 		return nil
 	}
 	name := strings.ToLower(args[0])
+	if name == "user" && len(args) >= 2 {
+		c.mu.Lock()
+		c.Users = append(c.Users, strings.Join(args[1:], " "))
+		c.mu.Unlock()
+		return nil
+	}
 	if !c.Known(name) {
 		return fmt.Errorf("%w '%s'", ErrUnknown, args[0])
 	}
