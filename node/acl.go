@@ -168,27 +168,71 @@ func aclKeys(cmd *Command, args [][]byte) []acl.KeyRef {
 	return out
 }
 
-// aclDenied answers a refused command with Redis's NOPERM text and logs
-// it; it returns "" when cl may run cmd.
-func (s *Server) aclDenied(cl *Client, cmd *Command, args [][]byte, context string) string {
+// aclCheck runs the permission check for cl (its user) and logs a
+// refusal with context (toplevel, multi, lua); it returns acl.OK or the
+// reason and the command's full name.
+func (s *Server) aclCheck(cl *Client, cmd *Command, args [][]byte, context string) (acl.Reason, string) {
 	u := cl.user.Load()
 	if u == nil || u.AllowsAll() {
-		return ""
+		return acl.OK, ""
 	}
 	r := s.aclRequest(cl, cmd, args)
 	reason, pos := u.Check(s.acl.Catalog(), &r)
 	if reason == acl.OK {
-		return ""
+		return acl.OK, ""
 	}
 	name := s.acl.Catalog().Name(r.ID)
 	s.aclLogDenial(cl, reason, context, aclObject(reason, name, args, pos), u.Name())
+	return reason, name
+}
+
+// aclDenied answers a refused command with Redis's NOPERM text (and logs
+// it); it returns "" when cl may run cmd.
+func (s *Server) aclDenied(cl *Client, cmd *Command, args [][]byte, context string) string {
+	reason, name := s.aclCheck(cl, cmd, args, context)
 	switch reason {
+	case acl.OK:
+		return ""
 	case acl.DeniedKey:
 		return "NOPERM this user has no permissions to access one of the keys used as arguments"
 	case acl.DeniedChannel:
 		return "NOPERM this user has no permissions to access one of the channels used as arguments"
 	}
 	return fmt.Sprintf("NOPERM this user has no permissions to run the '%s' command", name)
+}
+
+// aclExecDenied is EXEC's check of each queued command (the rules may
+// have changed since it was queued).
+func (s *Server) aclExecDenied(cl *Client, cmd *Command, args [][]byte) string {
+	reason, _ := s.aclCheck(cl, cmd, args, "multi")
+	why := "no permission"
+	switch reason {
+	case acl.OK:
+		return ""
+	case acl.DeniedCommand:
+		why = "no permission to execute the command or subcommand"
+	case acl.DeniedKey:
+		why = "no permission to touch the specified keys"
+	case acl.DeniedChannel:
+		why = "no permission to access one of the channels used as arguments"
+	}
+	return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + why
+}
+
+// aclScriptDenied is redis.call's check, as the script's caller.
+func (s *Server) aclScriptDenied(caller *Client, cmd *Command, args [][]byte) string {
+	reason, _ := s.aclCheck(caller, cmd, args, "lua")
+	switch reason {
+	case acl.OK:
+		return ""
+	case acl.DeniedCommand:
+		return "The user executing the script can't run this command or subcommand"
+	case acl.DeniedKey:
+		return "The user executing the script can't access at least one of the keys mentioned in the command arguments"
+	case acl.DeniedChannel:
+		return "The user executing the script can't publish to the channel mentioned in the command"
+	}
+	return "The user executing the script is lacking the permissions for the command"
 }
 
 func aclObject(reason acl.Reason, name string, args [][]byte, pos int) string {

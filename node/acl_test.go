@@ -197,6 +197,21 @@ func TestACLSideBySide(t *testing.T) {
 	}
 	hp.same(t, cmds("ACL WHOAMI", "GET other", "CLIENT ID")[:2]...)
 
+	// EXEC checks each queued command again; scripts check as the caller.
+	p.both(t, "ACL", "SETUSER", "mx", "on", ">pw", "~*", "&*", "+get", "+set", "+multi", "+exec", "+eval", "+publish")
+	mw, mr := dialResp(t, p.wAddr(t)), dialResp(t, p.rAddr(t))
+	mp := &pair{w: mw, r: mr}
+	mp.same(t, cmds("AUTH mx pw", "MULTI", "GET k", "SET k v", "GET k")...)
+	p.both(t, "ACL", "SETUSER", "mx", "-get", "resetkeys", "%R~k")
+	mp.same(t, cmds("EXEC")...)
+	mp.same(t, [][]string{
+		{"EVAL", "return redis.pcall('get', 'k')", "0"},
+		{"EVAL", "return redis.pcall('set', 'k', 'v')", "0"},
+		{"EVAL", "return redis.pcall('hset', 'k', 'f', 'v')", "0"},
+		{"EVAL", "return redis.pcall('publish', 'c', 'm')", "0"},
+	}...)
+	p.sameLog(t)
+
 	// Deleting a user closes its connections.
 	p.both(t, "ACL", "DELUSER", "lim")
 	for _, c := range []*respClient{hw} {

@@ -445,6 +445,11 @@ func (h *scriptHost) Call(argv [][]byte, resp int, repl int) []byte {
 	if cmd.Flags&fNoScript != 0 || cmd.Subs != nil {
 		return []byte("-ERR This Redis command is not allowed from script\r\n")
 	}
+	if h.caller != nil && !h.cl.internal {
+		if msg := s.aclScriptDenied(h.caller.cl, cmd, argv); msg != "" {
+			return []byte("-ERR " + msg + "\r\n")
+		}
+	}
 	write := cmd.Flags&fWrite != 0
 	if write {
 		if h.readOnly {
