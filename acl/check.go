@@ -180,3 +180,20 @@ func (u *User) ChannelAllowed(ch []byte, literal bool) bool {
 	}
 	return false
 }
+
+// AllowsCommand reports whether some selector lets the user run the named
+// command regardless of arguments; a name outside the catalog needs a
+// selector that allows future commands (+@all).
+func (u *User) AllowsCommand(cat *Catalog, name string) bool {
+	st := u.state()
+	if st.deleted {
+		return false
+	}
+	id, known := cat.ID(name)
+	for _, s := range st.sels {
+		if s.allCommands || known && s.bit(id) || !known && s.bit(futureBit) {
+			return true
+		}
+	}
+	return false
+}

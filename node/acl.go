@@ -625,3 +625,16 @@ func cmdACLHelp(c *Ctx) {
 		"    Return the current connection username.",
 	)
 }
+
+// SentinelUsers authenticates an ACL user on the Sentinel port and
+// returns its command check there: Sentinel's own commands (not in the
+// catalog) need a user that may run every command (+@all), the rest are
+// checked as on the data port.
+func (s *Server) SentinelUsers(user string, pass []byte) (func(cmd string) bool, bool) {
+	u := s.acl.Authenticate(user, pass)
+	if u == nil {
+		return nil, false
+	}
+	cat := s.acl.Catalog()
+	return func(cmd string) bool { return u.AllowsCommand(cat, cmd) }, true
+}
