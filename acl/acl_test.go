@@ -255,3 +255,30 @@ func FuzzSetUser(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheck is the per-command cost: the default user (one atomic
+// load) and a limited user (bitmap test plus one key pattern).
+func BenchmarkCheck(b *testing.B) {
+	cat := testCatalog(b)
+	s := NewStore(cat)
+	if err := s.SetUser("u", []string{"on", "nopass", "~k*", "+@read", "+@write"}); err != nil {
+		b.Fatal(err)
+	}
+	id, _ := cat.ID("get")
+	args := [][]byte{[]byte("get"), []byte("k1")}
+	keys := []KeyRef{{Pos: 1, Perm: PermRead}}
+	r := &Request{ID: id, Args: args, Keys: func() []KeyRef { return keys }}
+	for _, bc := range []struct {
+		name string
+		u    *User
+	}{{"default", s.Default()}, {"limited", s.User("u")}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if res, _ := bc.u.Check(cat, r); res != OK {
+					b.Fatal(res)
+				}
+			}
+		})
+	}
+}

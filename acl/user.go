@@ -162,6 +162,12 @@ func (st *userState) apply(cat *Catalog, op string, pubsubAll bool) errCode {
 				if a == "" {
 					continue
 				}
+				// A rule ending in ')' inside a selector would end it
+				// early when ACL LIST / ACL SAVE output is read back
+				// (Redis accepts it and writes a file it cannot load).
+				if strings.HasSuffix(a, ")") {
+					return errSyntax
+				}
 				if code := s.apply(cat, a); code != 0 {
 					return code
 				}

@@ -638,3 +638,14 @@ func (s *Server) SentinelUsers(user string, pass []byte) (func(cmd string) bool,
 	cat := s.acl.Catalog()
 	return func(cmd string) bool { return u.AllowsCommand(cat, cmd) }, true
 }
+
+// aclAllowed is the check without logging (redis.acl_check_cmd).
+func (s *Server) aclAllowed(cl *Client, cmd *Command, args [][]byte) bool {
+	u := cl.user.Load()
+	if u == nil || u.AllowsAll() {
+		return true
+	}
+	r := s.aclRequest(cl, cmd, args)
+	reason, _ := u.Check(s.acl.Catalog(), &r)
+	return reason == acl.OK
+}

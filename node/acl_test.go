@@ -209,6 +209,9 @@ func TestACLSideBySide(t *testing.T) {
 		{"EVAL", "return redis.pcall('set', 'k', 'v')", "0"},
 		{"EVAL", "return redis.pcall('hset', 'k', 'f', 'v')", "0"},
 		{"EVAL", "return redis.pcall('publish', 'c', 'm')", "0"},
+		{"EVAL", "return redis.acl_check_cmd('get', 'k')", "0"},
+		{"EVAL", "return redis.acl_check_cmd('set', 'k', 'v')", "0"},
+		{"EVAL", "return redis.acl_check_cmd('set', 'x', 'v')", "0"},
 	}...)
 	p.sameLog(t)
 
