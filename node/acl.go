@@ -649,3 +649,60 @@ func (s *Server) aclAllowed(cl *Client, cmd *Command, args [][]byte) bool {
 	reason, _ := u.Check(s.acl.Catalog(), &r)
 	return reason == acl.OK
 }
+
+// rewriteConfigUsers is CONFIG REWRITE's part for users (Redis's
+// rewriteConfigUserOption): without an aclfile, the config file's "user"
+// lines become the current users, where the first one was (else at the
+// end, when there is more than the default user).
+func (s *Server) rewriteConfigUsers(file string) error {
+	if s.cfg.Get("aclfile") != "" {
+		return nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	users := s.acl.List()
+	var out []string
+	placed := false
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if args, err := config.SplitArgs(l); err == nil && len(args) > 0 && strings.EqualFold(args[0], "user") {
+			if !placed {
+				out = append(out, users...)
+				placed = true
+			}
+			continue
+		}
+		out = append(out, l)
+	}
+	if !placed {
+		if len(users) <= 1 {
+			// Only the default user, which requirepass already
+			// describes: the file stays as it was.
+			return nil
+		}
+		out = append(out, users...)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".warden-conf-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(strings.Join(out, "\n") + "\n")
+	if err2 := tmp.Sync(); err == nil {
+		err = err2
+	}
+	if err2 := tmp.Close(); err == nil {
+		err = err2
+	}
+	if st, serr := os.Stat(file); serr == nil && err == nil {
+		err = os.Chmod(tmp.Name(), st.Mode().Perm())
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("rewrite users: %w", err)
+	}
+	return nil
+}

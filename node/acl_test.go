@@ -447,7 +447,7 @@ func startWithConfig(t *testing.T, file string, args ...string) (*Server, string
 func TestACLConfigUsers(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "warden.conf")
-	os.WriteFile(conf, []byte("user alice on >apw ~a* +get +set\nuser default off\n"), 0o600)
+	os.WriteFile(conf, []byte("user alice on >apw ~a* +get +set +acl +config|rewrite\nuser default off\n"), 0o600)
 	_, addr, err := startWithConfig(t, conf)
 	if err != nil {
 		t.Fatal(err)
@@ -463,6 +463,21 @@ func TestACLConfigUsers(t *testing.T) {
 	}
 	if err := alice.Set(ctx, "b1", "v", 0).Err(); err == nil {
 		t.Fatal("alice wrote b1")
+	}
+	// CONFIG REWRITE writes the current users; a restart has them.
+	if v := dialAuthed(t, addr, "alice", "apw").mustDo(t, "ACL", "SETUSER", "carol", "on", ">cpw", "+@read", "~c*"); v.isErr() {
+		t.Fatal(v)
+	}
+	before := dialAuthed(t, addr, "alice", "apw").mustDo(t, "ACL", "LIST")
+	if v := dialAuthed(t, addr, "alice", "apw").mustDo(t, "CONFIG", "REWRITE"); v.isErr() {
+		t.Fatal(v)
+	}
+	_, addr2, err := startWithConfig(t, conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := dialAuthed(t, addr2, "alice", "apw").mustDo(t, "ACL", "LIST"); after.String() != before.String() {
+		t.Fatalf("after CONFIG REWRITE and a restart: %v, before %v", after, before)
 	}
 	os.WriteFile(filepath.Join(dir, "users.acl"), nil, 0o600)
 	if _, _, err := startWithConfig(t, conf, "--aclfile", filepath.Join(dir, "users.acl")); err == nil || !strings.Contains(err.Error(), "not both") {
@@ -595,4 +610,14 @@ func TestACLMasterUser(t *testing.T) {
 	if err := ru.Get(ctx, "k").Err(); err == nil || err.Error() != "NOPERM this user has no permissions to run the 'get' command" {
 		t.Fatalf("repl user GET: %v", err)
 	}
+}
+
+// dialAuthed is dialResp logged in as user.
+func dialAuthed(t *testing.T, addr, user, pass string) *respClient {
+	t.Helper()
+	c := dialResp(t, addr)
+	if v := c.mustDo(t, "AUTH", user, pass); v.isErr() {
+		t.Fatalf("AUTH %s: %v", user, v)
+	}
+	return c
 }
