@@ -346,6 +346,9 @@ func cmdACLSetUser(c *Ctx) {
 		c.Err("ERR " + err.Error())
 		return
 	}
+	if u := c.s.acl.User(name); u != nil {
+		c.s.killRevokedSubscribers(u)
+	}
 	c.OK()
 }
 
@@ -705,4 +708,35 @@ func (s *Server) rewriteConfigUsers(file string) error {
 		return fmt.Errorf("rewrite users: %w", err)
 	}
 	return nil
+}
+
+// killRevokedSubscribers is Redis 7.0's ACLKillPubsubClientsIfNeeded:
+// after a rule change, a client of u subscribed to a channel (or pattern,
+// compared literally) its rules no longer allow is disconnected.
+func (s *Server) killRevokedSubscribers(u *acl.User) {
+	var victims []*Client
+	h := s.hub
+	h.mu.RLock()
+	for cl, sub := range h.clients {
+		if cl.user.Load() != u {
+			continue
+		}
+		ok := true
+		for ch := range cl.subs {
+			ok = ok && u.ChannelAllowed([]byte(ch), false)
+		}
+		for ch := range sub.shard {
+			ok = ok && u.ChannelAllowed([]byte(ch), false)
+		}
+		for p := range cl.psubs {
+			ok = ok && u.ChannelAllowed([]byte(p), true)
+		}
+		if !ok {
+			victims = append(victims, cl)
+		}
+	}
+	h.mu.RUnlock()
+	for _, cl := range victims {
+		cl.Kill()
+	}
 }

@@ -367,6 +367,17 @@ func TestACLGoRedisLimitedUser(t *testing.T) {
 	}
 	sub.Close()
 
+	// Revoking a subscribed channel disconnects the subscriber.
+	sub2 := app.Subscribe(ctx, "news.x")
+	if _, err := sub2.Receive(ctx); err != nil {
+		t.Fatalf("SUBSCRIBE news.x: %v", err)
+	}
+	must(admin.Do(ctx, "ACL", "SETUSER", "app", "resetchannels", "&other").Err())
+	if _, err := sub2.ReceiveTimeout(ctx, 10*time.Second); err == nil || strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("a subscriber to a revoked channel was not disconnected: %v", err)
+	}
+	sub2.Close()
+
 	reader := newClient(t, addr, func(o *redis.Options) { o.Username, o.Password = "reader", "rpw" })
 	if v, err := reader.Get(ctx, "secret").Result(); err != nil || v != "s" {
 		t.Fatalf("reader GET = %q, %v", v, err)
