@@ -255,9 +255,9 @@ func (s *Server) aclLogDenial(cl *Client, reason acl.Reason, context, object, us
 
 // killUserClients closes the connections authenticated as users that ACL
 // DELUSER or ACL LOAD removed.
-func (s *Server) killUserClients(users []*acl.User, except *Client) {
+func (s *Server) killUserClients(users []*acl.User, except *Client) (self bool) {
 	if len(users) == 0 {
-		return
+		return false
 	}
 	gone := map[*acl.User]bool{}
 	for _, u := range users {
@@ -274,12 +274,15 @@ func (s *Server) killUserClients(users []*acl.User, except *Client) {
 	for _, cl := range victims {
 		cl.user.Store(s.acl.Default())
 		if cl == except {
-			// The caller gets its reply; it is no longer authenticated.
+			// The caller gets its reply, then is closed (Redis's
+			// CLIENT_CLOSE_AFTER_COMMAND).
 			cl.authed = false
+			self = true
 			continue
 		}
 		cl.Kill()
 	}
+	return self
 }
 
 // authenticate is AUTH/HELLO AUTH: it logs a failure as Redis does.
@@ -395,8 +398,11 @@ func cmdACLDelUser(c *Ctx) {
 		c.Err(err.Error())
 		return
 	}
-	c.s.killUserClients(gone, c.cl)
+	self := c.s.killUserClients(gone, c.cl)
 	c.Int(int64(len(gone)))
+	if self {
+		c.clientKillOne(c.cl)
+	}
 }
 
 func cmdACLUsers(c *Ctx) { c.BulkStrings(c.s.acl.Names()) }
@@ -507,8 +513,11 @@ func cmdACLLoad(c *Ctx) {
 		c.Err("ERR " + err.Error())
 		return
 	}
-	c.s.killUserClients(retired, c.cl)
+	self := c.s.killUserClients(retired, c.cl)
 	c.OK()
+	if self {
+		c.clientKillOne(c.cl)
+	}
 }
 
 func errText(err error) string {

@@ -134,6 +134,8 @@ func TestACLSideBySide(t *testing.T) {
 		"ACL LOG x",
 		"ACL LOG RESET",
 		"ACL NOSUCH",
+		"CLIENT KILL USER nouser",
+		"CLIENT KILL USER u1",
 	)...)
 	if got := p.w.mustDo(t, "ACL", "GENPASS", "5"); len(got.Str) != 2 {
 		t.Errorf("ACL GENPASS 5 = %q, want 2 hex digits", got.Str)
@@ -397,6 +399,12 @@ func TestACLGoRedisLimitedUser(t *testing.T) {
 	must(err)
 	if !strings.Contains(list, "user=reader") || !strings.Contains(list, "user=app") {
 		t.Fatalf("CLIENT LIST does not name the users:\n%s", list)
+	}
+	if n, err := admin.ClientKillByFilter(ctx, "USER", "reader").Result(); err != nil || n < 1 {
+		t.Fatalf("CLIENT KILL USER reader = %d, %v", n, err)
+	}
+	if list, _ := admin.ClientList(ctx).Result(); strings.Contains(list, "user=reader") {
+		t.Fatalf("CLIENT KILL USER left a reader connection:\n%s", list)
 	}
 }
 

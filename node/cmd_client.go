@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"github.com/wardenkv/warden/acl"
 	"strconv"
 	"strings"
 	"syscall"
@@ -312,6 +313,7 @@ func cmdClientKill(c *Ctx) {
 		typ         = -1
 		addr, laddr []byte
 		skipMe      = true
+		user        *acl.User
 	)
 	for i := 0; i < len(args); i += 2 {
 		opt, val := args[i], args[i+1]
@@ -335,7 +337,7 @@ func cmdClientKill(c *Ctx) {
 		case eq(opt, "laddr"):
 			laddr = val
 		case eq(opt, "user"):
-			if string(val) != "default" {
+			if user = c.s.acl.User(string(val)); user == nil {
 				c.Err(fmt.Sprintf("ERR No such user '%s'", val))
 				return
 			}
@@ -361,6 +363,7 @@ func cmdClientKill(c *Ctx) {
 			addr != nil && cl.addr != string(addr) ||
 			laddr != nil && cl.laddr != string(laddr) ||
 			typ >= 0 && clientType(cl) != typ ||
+			user != nil && cl.user.Load() != user ||
 			cl == c.cl && skipMe {
 			continue
 		}
