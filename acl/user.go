@@ -3,6 +3,7 @@ package acl
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -117,40 +118,24 @@ func (st *userState) apply(cat *Catalog, op string, pubsubAll bool) errCode {
 	case strings.EqualFold(op, "resetpass"):
 		st.nopass, st.passwords = false, nil
 	case op[0] == '>' || op[0] == '#':
-		var h string
-		if op[0] == '>' {
-			h = HashPassword([]byte(op[1:]))
-		} else {
-			if !validHash(op[1:]) {
-				return errBadHash
-			}
-			h = op[1:]
+		h, code := passwordHash(op)
+		if code != 0 {
+			return code
 		}
-		found := false
-		for _, p := range st.passwords {
-			found = found || p == h
-		}
-		if !found {
+		if !slices.Contains(st.passwords, h) {
 			st.passwords = append(st.passwords, h)
 		}
 		st.nopass = false
 	case op[0] == '<' || op[0] == '!':
-		var h string
-		if op[0] == '<' {
-			h = HashPassword([]byte(op[1:]))
-		} else {
-			if !validHash(op[1:]) {
-				return errBadHash
-			}
-			h = op[1:]
+		h, code := passwordHash(op)
+		if code != 0 {
+			return code
 		}
-		for i, p := range st.passwords {
-			if p == h {
-				st.passwords = append(st.passwords[:i], st.passwords[i+1:]...)
-				return 0
-			}
+		i := slices.Index(st.passwords, h)
+		if i < 0 {
+			return errNoSuchPass
 		}
-		return errNoSuchPass
+		st.passwords = slices.Delete(st.passwords, i, i+1)
 	case op[0] == '(' && op[len(op)-1] == ')':
 		s := &selector{allChannels: pubsubAll}
 		if len(op) >= 2 {
@@ -189,6 +174,18 @@ func (st *userState) apply(cat *Catalog, op string, pubsubAll bool) errCode {
 		return st.sels[0].apply(cat, op)
 	}
 	return 0
+}
+
+// passwordHash is the stored hash a password rule names: hashed from a
+// clear-text password (> and <) or given as a hash (# and !).
+func passwordHash(op string) (string, errCode) {
+	if op[0] == '>' || op[0] == '<' {
+		return HashPassword([]byte(op[1:])), 0
+	}
+	if !validHash(op[1:]) {
+		return "", errBadHash
+	}
+	return op[1:], 0
 }
 
 // Describe is ACLDescribeUser: the user's rules as ACL LIST and the ACL

@@ -30,39 +30,32 @@ func (s *Server) aclCatalog() (*acl.Catalog, error) {
 		defs = append(defs, acl.CommandDef{Name: name, Categories: strings.Fields(m.acl), Hidden: newerThan70(m.since)})
 		seen[name] = true
 	}
-	add := func(c *Command) {
+	forEachCommand(s.cmds, func(c *Command) {
 		if !seen[c.Name] {
 			defs = append(defs, acl.CommandDef{Name: c.Name, Categories: cmdACL(c), Hidden: true})
 			seen[c.Name] = true
 		}
-	}
-	for _, c := range s.cmds {
-		add(c)
-		for _, sub := range c.Subs {
-			add(sub)
-		}
-	}
-	for _, sub := range serverCommandSubs {
-		add(sub)
-	}
+	})
 	cat, err := acl.NewCatalog(defs)
 	if err != nil {
 		return nil, err
 	}
-	setID := func(c *Command) {
-		id, _ := cat.ID(c.Name)
-		c.aclID = id
-	}
-	for _, c := range s.cmds {
-		setID(c)
+	forEachCommand(s.cmds, func(c *Command) { c.aclID, _ = cat.ID(c.Name) })
+	return cat, nil
+}
+
+// forEachCommand calls fn for every command and subcommand, COMMAND's
+// included.
+func forEachCommand(cmds map[string]*Command, fn func(*Command)) {
+	for _, c := range cmds {
+		fn(c)
 		for _, sub := range c.Subs {
-			setID(sub)
+			fn(sub)
 		}
 	}
 	for _, sub := range serverCommandSubs {
-		setID(sub)
+		fn(sub)
 	}
-	return cat, nil
 }
 
 // newerThan70 reports whether a "since" version is after Redis 7.0.
@@ -540,22 +533,7 @@ func cmdACLSave(c *Ctx) {
 	}
 	// Written to a temporary file and renamed, so a crash never leaves a
 	// truncated ACL file.
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".acl-save-*")
-	if err == nil {
-		_, err = tmp.Write(c.s.acl.Save())
-		if err2 := tmp.Sync(); err == nil {
-			err = err2
-		}
-		if err2 := tmp.Close(); err == nil {
-			err = err2
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), file)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}
+	err := writeFileAtomic(file, c.s.acl.Save(), 0o600)
 	if err != nil {
 		c.s.log.Warn("ACL SAVE failed", "file", file, "err", err)
 		c.Err("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
@@ -695,25 +673,11 @@ func (s *Server) rewriteConfigUsers(file string) error {
 		}
 		out = append(out, users...)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".warden-conf-*")
-	if err != nil {
-		return err
+	perm := os.FileMode(0o644)
+	if st, err := os.Stat(file); err == nil {
+		perm = st.Mode().Perm()
 	}
-	_, err = tmp.WriteString(strings.Join(out, "\n") + "\n")
-	if err2 := tmp.Sync(); err == nil {
-		err = err2
-	}
-	if err2 := tmp.Close(); err == nil {
-		err = err2
-	}
-	if st, serr := os.Stat(file); serr == nil && err == nil {
-		err = os.Chmod(tmp.Name(), st.Mode().Perm())
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := writeFileAtomic(file, []byte(strings.Join(out, "\n")+"\n"), perm); err != nil {
 		return fmt.Errorf("rewrite users: %w", err)
 	}
 	return nil
@@ -748,4 +712,30 @@ func (s *Server) killRevokedSubscribers(u *acl.User) {
 	for _, cl := range victims {
 		cl.Kill()
 	}
+}
+
+// writeFileAtomic replaces path with data through a synced temporary
+// file and a rename, so a crash leaves the old file or the new one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".warden-tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err2 := tmp.Sync(); err == nil {
+		err = err2
+	}
+	if err2 := tmp.Close(); err == nil {
+		err = err2
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), perm)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
