@@ -109,10 +109,8 @@ func TestCheck(t *testing.T) {
 	}
 	u := s.User("u")
 	id := func(n string) int { i, _ := cat.ID(n); return i }
-	key1 := func(perm KeyPerm) func() []KeyRef { return func() []KeyRef { return []KeyRef{{Pos: 1, Perm: perm}} } }
-	ch1 := func(pat bool) func() []ChannelRef {
-		return func() []ChannelRef { return []ChannelRef{{Pos: 1, Pattern: pat}} }
-	}
+	key1 := func(perm KeyPerm) []KeyRef { return []KeyRef{{Pos: 1, Perm: perm}} }
+	ch1 := func(pat bool) []ChannelRef { return []ChannelRef{{Pos: 1, Pattern: pat}} }
 	cases := []struct {
 		name string
 		r    Request
@@ -267,7 +265,7 @@ func BenchmarkCheck(b *testing.B) {
 	id, _ := cat.ID("get")
 	args := [][]byte{[]byte("get"), []byte("k1")}
 	keys := []KeyRef{{Pos: 1, Perm: PermRead}}
-	r := &Request{ID: id, Args: args, Keys: func() []KeyRef { return keys }}
+	r := &Request{ID: id, Args: args, Keys: keys}
 	for _, bc := range []struct {
 		name string
 		u    *User

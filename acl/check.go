@@ -53,10 +53,11 @@ type Request struct {
 	// NoAuth commands (AUTH, HELLO, QUIT) pass the command check.
 	NoAuth bool
 	Args   [][]byte // the whole argument vector
-	// Keys and Channels return the key and channel arguments; they are
-	// called only when a selector restricts keys or channels.
-	Keys     func() []KeyRef
-	Channels func() []ChannelRef
+	// Keys and Channels are the key and channel arguments; callers fill
+	// them only when the user restricts keys (channels): see
+	// RestrictsKeys, RestrictsChannels.
+	Keys     []KeyRef
+	Channels []ChannelRef
 }
 
 // Check is ACLCheckAllUserCommandPerm: OK if any selector allows the
@@ -66,16 +67,9 @@ func (u *User) Check(cat *Catalog, r *Request) (Reason, int) {
 	if st.allowAll {
 		return OK, 0
 	}
-	var (
-		keys      []KeyRef
-		keysDone  bool
-		best      = DeniedCommand
-		bestPos   = 0
-		haveChans bool
-		chans     []ChannelRef
-	)
+	best, bestPos := DeniedCommand, 0
 	for _, s := range st.sels {
-		res, pos := s.check(cat, r, &keys, &keysDone, &chans, &haveChans)
+		res, pos := s.check(r)
 		if res == OK {
 			return OK, 0
 		}
@@ -86,7 +80,7 @@ func (u *User) Check(cat *Catalog, r *Request) (Reason, int) {
 	return best, bestPos
 }
 
-func (s *selector) check(cat *Catalog, r *Request, keys *[]KeyRef, keysDone *bool, chans *[]ChannelRef, chansDone *bool) (Reason, int) {
+func (s *selector) check(r *Request) (Reason, int) {
 	if !s.allCommands && !r.NoAuth && !s.bit(r.ID) {
 		idx := 1
 		if r.Sub {
@@ -107,21 +101,15 @@ func (s *selector) check(cat *Catalog, r *Request, keys *[]KeyRef, keysDone *boo
 			return DeniedCommand, 0
 		}
 	}
-	if !s.allKeys && r.Keys != nil {
-		if !*keysDone {
-			*keys, *keysDone = r.Keys(), true
-		}
-		for _, k := range *keys {
+	if !s.allKeys {
+		for _, k := range r.Keys {
 			if !s.keyAllowed(r.Args[k.Pos], k.Perm) {
 				return DeniedKey, k.Pos
 			}
 		}
 	}
-	if !s.allChannels && r.Channels != nil {
-		if !*chansDone {
-			*chans, *chansDone = r.Channels(), true
-		}
-		for _, c := range *chans {
+	if !s.allChannels {
+		for _, c := range r.Channels {
 			if !s.channelAllowed(r.Args[c.Pos], c.Pattern) {
 				return DeniedChannel, c.Pos
 			}
@@ -192,6 +180,27 @@ func (u *User) AllowsCommand(cat *Catalog, name string) bool {
 	id, known := cat.ID(name)
 	for _, s := range st.sels {
 		if s.allCommands || known && s.bit(id) || !known && s.bit(futureBit) {
+			return true
+		}
+	}
+	return false
+}
+
+// RestrictsKeys reports whether some selector limits keys (the caller
+// must then fill Request.Keys).
+func (u *User) RestrictsKeys() bool {
+	for _, s := range u.state().sels {
+		if !s.allKeys {
+			return true
+		}
+	}
+	return false
+}
+
+// RestrictsChannels is RestrictsKeys for channels.
+func (u *User) RestrictsChannels() bool {
+	for _, s := range u.state().sels {
+		if !s.allChannels {
 			return true
 		}
 	}

@@ -40,7 +40,10 @@ func (s *Server) aclCatalog() (*acl.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	forEachCommand(s.cmds, func(c *Command) { c.aclID, _ = cat.ID(c.Name) })
+	forEachCommand(s.cmds, func(c *Command) {
+		c.aclID, _ = cat.ID(c.Name)
+		setKeyPerm(c)
+	})
 	return cat, nil
 }
 
@@ -102,8 +105,15 @@ func (s *Server) initACL(cfg *config.Config) error {
 // ACL returns the user store (tests, the sentinel listener).
 func (s *Server) ACL() *acl.Store { return s.acl }
 
-// aclRequest describes one invocation for the check.
-func (s *Server) aclRequest(cl *Client, cmd *Command, args [][]byte) acl.Request {
+// aclBufs are a client's reused key and channel lists for the check.
+type aclBufs struct {
+	keys  []acl.KeyRef
+	chans []acl.ChannelRef
+}
+
+// aclRequest describes one invocation for u's check: the key and channel
+// arguments are extracted only when u's rules restrict them.
+func (s *Server) aclRequest(cl *Client, u *acl.User, cmd *Command, args [][]byte) acl.Request {
 	id, isSub := cmd.aclID, strings.Contains(cmd.Name, "|")
 	if cmd.Name == "command" && len(args) > 1 {
 		if sub := serverCommandSubs[strings.ToLower(string(args[1]))]; sub != nil {
@@ -111,54 +121,87 @@ func (s *Server) aclRequest(cl *Client, cmd *Command, args [][]byte) acl.Request
 		}
 	}
 	r := acl.Request{ID: id, Sub: isSub, Args: args, NoAuth: cmd.Flags&fNoAuth != 0}
-	if (cmd.FirstKey > 0 || cmd.KeyFn != nil) && cmd.Flags&fNotKey == 0 {
-		r.Keys = func() []acl.KeyRef { return aclKeys(cmd, args) }
+	if (cmd.FirstKey > 0 || cmd.KeyFn != nil) && cmd.Flags&fNotKey == 0 && u.RestrictsKeys() {
+		cl.aclBuf.keys = aclKeys(cl.aclBuf.keys[:0], cmd, args)
+		r.Keys = cl.aclBuf.keys
 	}
 	switch cmd.Name {
-	case "publish", "spublish":
-		r.Channels = func() []acl.ChannelRef { return []acl.ChannelRef{{Pos: 1}} }
-	case "subscribe", "ssubscribe", "psubscribe":
-		pat := cmd.Name == "psubscribe"
-		r.Channels = func() []acl.ChannelRef {
-			out := make([]acl.ChannelRef, 0, len(args)-1)
-			for i := 1; i < len(args); i++ {
-				out = append(out, acl.ChannelRef{Pos: i, Pattern: pat})
-			}
-			return out
+	case "publish", "spublish", "subscribe", "ssubscribe", "psubscribe":
+		if !u.RestrictsChannels() {
+			break
 		}
+		out := cl.aclBuf.chans[:0]
+		last := len(args) - 1
+		if cmd.Name == "publish" || cmd.Name == "spublish" {
+			last = 1
+		}
+		for i := 1; i <= last; i++ {
+			out = append(out, acl.ChannelRef{Pos: i, Pattern: cmd.Name == "psubscribe"})
+		}
+		cl.aclBuf.chans = out
+		r.Channels = out
 	}
 	return r
 }
 
-// aclKeys returns the key positions of an invocation with the access each
-// needs, from the key specs (as Redis's getKeysFromCommandWithSpecs).
-func aclKeys(cmd *Command, args [][]byte) []acl.KeyRef {
+// aclKeys appends the key positions of an invocation with the access
+// each needs, from the key specs (as Redis's getKeysFromCommandWithSpecs).
+func aclKeys(out []acl.KeyRef, cmd *Command, args [][]byte) []acl.KeyRef {
 	keys := cmd.keys(args, nil)
-	if len(keys) == 0 {
-		return nil
-	}
-	specs := cmdKeySpecs(cmd)
-	out := make([]acl.KeyRef, 0, len(keys))
 	p := 0
-	for _, k := range keys {
-		for j := p + 1; j < len(args); j++ {
-			if string(args[j]) == string(k) {
-				p = j
-				break
+	for i, k := range keys {
+		if cmd.KeyFn == nil {
+			p = cmd.FirstKey + i*max(cmd.Step, 1)
+		} else {
+			for j := p + 1; j < len(args); j++ {
+				if string(args[j]) == string(k) {
+					p = j
+					break
+				}
 			}
 		}
-		var perm acl.KeyPerm
-		for _, f := range keyFlags(cmd, specs, args, p) {
-			switch f {
-			case "access":
-				perm |= acl.PermRead
-			case "insert", "delete", "update":
-				perm |= acl.PermWrite
-			}
+		perm := cmd.aclKeyPerm
+		if !cmd.aclKeyUniform {
+			perm = specPerm(keyFlags(cmd, cmdKeySpecs(cmd), args, p))
 		}
 		out = append(out, acl.KeyRef{Pos: p, Perm: perm})
 	}
 	return out
+}
+
+// specPerm is what Redis's ACLSelectorCheckKey requires for a key spec's
+// flags: read for access, write for insert, delete and update.
+func specPerm(flags []string) acl.KeyPerm {
+	var perm acl.KeyPerm
+	for _, f := range flags {
+		switch f {
+		case "access":
+			perm |= acl.PermRead
+		case "insert", "delete", "update":
+			perm |= acl.PermWrite
+		}
+	}
+	return perm
+}
+
+// setKeyPerm precomputes the key access of commands whose key specs all
+// need the same (nearly all), so the check skips keyFlags.
+func setKeyPerm(c *Command) {
+	switch c.Name {
+	case "set", "bitfield", "sort": // flags depend on the arguments
+		return
+	}
+	specs := cmdKeySpecs(c)
+	if len(specs) == 0 {
+		return
+	}
+	p := specPerm(strings.Fields(specs[0].flags))
+	for _, ks := range specs[1:] {
+		if specPerm(strings.Fields(ks.flags)) != p {
+			return
+		}
+	}
+	c.aclKeyPerm, c.aclKeyUniform = p, true
 }
 
 // aclCheck runs the permission check for cl (its user) and logs a
@@ -169,7 +212,7 @@ func (s *Server) aclCheck(cl *Client, cmd *Command, args [][]byte, context strin
 	if u == nil || u.AllowsAll() {
 		return acl.OK, ""
 	}
-	r := s.aclRequest(cl, cmd, args)
+	r := s.aclRequest(cl, u, cmd, args)
 	reason, pos := u.Check(s.acl.Catalog(), &r)
 	if reason == acl.OK {
 		return acl.OK, ""
@@ -474,7 +517,7 @@ func cmdACLDryRun(c *Ctx) {
 		c.Err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name))
 		return
 	}
-	r := c.s.aclRequest(c.cl, cmd, args)
+	r := c.s.aclRequest(c.cl, u, cmd, args)
 	reason, pos := u.Check(c.s.acl.Catalog(), &r)
 	switch reason {
 	case acl.OK:
@@ -635,7 +678,7 @@ func (s *Server) aclAllowed(cl *Client, cmd *Command, args [][]byte) bool {
 	if u == nil || u.AllowsAll() {
 		return true
 	}
-	r := s.aclRequest(cl, cmd, args)
+	r := s.aclRequest(cl, u, cmd, args)
 	reason, _ := u.Check(s.acl.Catalog(), &r)
 	return reason == acl.OK
 }

@@ -640,3 +640,34 @@ func dialAuthed(t *testing.T, addr, user, pass string) *respClient {
 	}
 	return c
 }
+
+// TestACLKeyPermMatchesKeySpecs: the precomputed key access of every
+// command gives, for every sample invocation of multiCases, what the key
+// specs give per key (COMMAND GETKEYSANDFLAGS's flags).
+func TestACLKeyPermMatchesKeySpecs(t *testing.T) {
+	srv, _ := startServer(t, "save", "")
+	for name, cases := range multiCases {
+		cmd := srv.lookupCommandName(name)
+		if cmd == nil || !cmd.aclKeyUniform {
+			continue
+		}
+		for _, argv := range cases {
+			args := make([][]byte, len(argv))
+			for i, a := range argv {
+				args[i] = []byte(a)
+			}
+			if cmd.Subs != nil || (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+				continue
+			}
+			keys := cmd.keys(args, nil)
+			for i, k := range aclKeys(nil, cmd, args) {
+				if string(args[k.Pos]) != string(keys[i]) {
+					t.Errorf("%q key %d at position %d is %q, want %q", argv, i, k.Pos, args[k.Pos], keys[i])
+				}
+				if want := specPerm(keyFlags(cmd, cmdKeySpecs(cmd), args, k.Pos)); want != k.Perm {
+					t.Errorf("%q key at %d: precomputed access %d, key specs %d", argv, k.Pos, k.Perm, want)
+				}
+			}
+		}
+	}
+}

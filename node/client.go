@@ -62,6 +62,7 @@ type Client struct {
 	protoShared     atomic.Int32 // proto, for CLIENT LIST from other goroutines
 	lastCmd         atomic.Pointer[Command]
 	user            atomic.Pointer[acl.User] // the ACL user (AUTH, HELLO AUTH)
+	aclBuf          aclBufs                  // this goroutine's: the check's key lists
 	killed          chan struct{}
 	killOnce        sync.Once
 

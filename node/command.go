@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/wardenkv/warden/acl"
 	"github.com/wardenkv/warden/latency"
 )
 
@@ -70,6 +71,10 @@ type Command struct {
 	Subs    map[string]*Command
 	Group   string // COMMAND DOCS group (string, list, ...)
 	aclID   int    // index in the ACL catalog (user command bitmaps)
+	// aclKeyPerm is the key access every key of the command needs, when
+	// aclKeyUniform (else derived per call from the key specs).
+	aclKeyPerm    acl.KeyPerm
+	aclKeyUniform bool
 
 	calls    atomic.Int64
 	usec     atomic.Int64
