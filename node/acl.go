@@ -373,7 +373,7 @@ func registerACL(t table) {
 
 func cmdACLSetUser(c *Ctx) {
 	name := string(c.Args[2])
-	if strings.ContainsAny(name, " \t\r\n") {
+	if strings.ContainsAny(name, " \t\r\n\x00") {
 		c.Err("ERR Usernames can't contain spaces or null characters")
 		return
 	}

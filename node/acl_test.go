@@ -137,6 +137,10 @@ func TestACLSideBySide(t *testing.T) {
 		"CLIENT KILL USER nouser",
 		"CLIENT KILL USER u1",
 	)...)
+	// RESP3: GETUSER is a map with a set of flags.
+	p.both(t, "HELLO", "3")
+	p.sameACL(t, cmds("ACL GETUSER u1", "ACL GETUSER u2", "ACL GETUSER nouser")...)
+	p.both(t, "HELLO", "2")
 	if got := p.w.mustDo(t, "ACL", "GENPASS", "5"); len(got.Str) != 2 {
 		t.Errorf("ACL GENPASS 5 = %q, want 2 hex digits", got.Str)
 	}
