@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/acl"
 	"github.com/wardenkv/warden/keyspace"
 )
 
@@ -60,6 +61,8 @@ type Client struct {
 	blocked         atomic.Bool
 	protoShared     atomic.Int32 // proto, for CLIENT LIST from other goroutines
 	lastCmd         atomic.Pointer[Command]
+	user            atomic.Pointer[acl.User] // the ACL user (AUTH, HELLO AUTH)
+	aclBuf          aclBufs                  // this goroutine's: the check's key lists
 	killed          chan struct{}
 	killOnce        sync.Once
 

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/acl"
 	"strconv"
 	"strings"
 	"syscall"
@@ -281,7 +282,13 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	b = strconv.AppendInt(b, 1024+rbs+qbuf+qbufFree+argvMem+multiMem+omem, 10)
 	b = append(b, " events=r cmd="...)
 	b = append(b, cmd...)
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user="...)
+	if u := cl.user.Load(); u != nil {
+		b = append(b, u.Name()...)
+	} else {
+		b = append(b, "default"...)
+	}
+	b = append(b, " redir=-1 resp="...)
 	b = strconv.AppendInt(b, int64(proto), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, libName...)
@@ -312,6 +319,7 @@ func cmdClientKill(c *Ctx) {
 		typ         = -1
 		addr, laddr []byte
 		skipMe      = true
+		user        *acl.User
 	)
 	for i := 0; i < len(args); i += 2 {
 		opt, val := args[i], args[i+1]
@@ -335,7 +343,7 @@ func cmdClientKill(c *Ctx) {
 		case eq(opt, "laddr"):
 			laddr = val
 		case eq(opt, "user"):
-			if string(val) != "default" {
+			if user = c.s.acl.User(string(val)); user == nil {
 				c.Err(fmt.Sprintf("ERR No such user '%s'", val))
 				return
 			}
@@ -361,6 +369,7 @@ func cmdClientKill(c *Ctx) {
 			addr != nil && cl.addr != string(addr) ||
 			laddr != nil && cl.laddr != string(laddr) ||
 			typ >= 0 && clientType(cl) != typ ||
+			user != nil && cl.user.Load() != user ||
 			cl == c.cl && skipMe {
 			continue
 		}

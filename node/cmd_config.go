@@ -94,7 +94,11 @@ func cmdConfigRewrite(c *Ctx) {
 		c.Err("ERR The server is running without a config file")
 		return
 	}
-	if err := configRewrite(c.s.cfg); err != nil {
+	err := configRewrite(c.s.cfg)
+	if err == nil {
+		err = c.s.rewriteConfigUsers(c.s.cfg.File)
+	}
+	if err != nil {
 		c.s.log.Warn("CONFIG REWRITE failed", "err", err)
 		c.Err("ERR Rewriting config file: " + err.Error())
 		return

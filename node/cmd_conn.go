@@ -1,9 +1,6 @@
 package node
 
-import (
-	"crypto/subtle"
-	"strconv"
-)
+import "strconv"
 
 func registerConnection(t table) {
 	const g = "connection"
@@ -59,25 +56,12 @@ func cmdSelect(c *Ctx) {
 	c.OK()
 }
 
-// checkAuth verifies credentials for the default user (requirepass), or
-// for the replication user of a cluster with a secret (repl).
-func (c *Ctx) checkAuth(user, pass []byte) (ok, repl bool) {
-	if c.s.isReplicationCredential(user, pass) {
-		return true, true
-	}
-	want := *c.s.requirePass.Load()
-	if user != nil && string(user) != "default" {
-		return false, false
-	}
-	return want == "" && user != nil || subtle.ConstantTimeCompare([]byte(want), pass) == 1 && want != "", false
-}
-
 func cmdAuth(c *Ctx) {
 	var user, pass []byte
 	switch len(c.Args) {
 	case 2:
 		pass = c.Args[1]
-		if *c.s.requirePass.Load() == "" {
+		if c.s.acl.Default().NoPass() {
 			c.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -87,12 +71,10 @@ func cmdAuth(c *Ctx) {
 		c.Err(errSyntax)
 		return
 	}
-	ok, repl := c.checkAuth(user, pass)
-	if !ok {
+	if !c.authenticate(user, pass) {
 		c.Err("WRONGPASS invalid username-password pair or user is disabled.")
 		return
 	}
-	c.cl.authed, c.cl.replAuthed = true, repl
 	c.OK()
 }
 
@@ -113,16 +95,15 @@ func cmdHello(c *Ctx) {
 		args = args[1:]
 	}
 	var name []byte
-	authed, replAuthed := c.cl.authed, c.cl.replAuthed
 	for len(args) > 0 {
 		switch {
 		case eq(args[0], "auth") && len(args) >= 3:
-			ok, repl := c.checkAuth(args[1], args[2])
-			if !ok {
+			// Redis 7.0 authenticates as it parses: a later syntax
+			// error leaves the connection authenticated.
+			if !c.authenticate(args[1], args[2]) {
 				c.Err("WRONGPASS invalid username-password pair or user is disabled.")
 				return
 			}
-			authed, replAuthed = true, repl
 			args = args[3:]
 		case eq(args[0], "setname") && len(args) >= 2:
 			if !validClientName(args[1]) {
@@ -136,11 +117,10 @@ func cmdHello(c *Ctx) {
 			return
 		}
 	}
-	if !authed {
+	if !c.cl.authed {
 		c.Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
-	c.cl.authed, c.cl.replAuthed = true, replAuthed
 	c.cl.setProto(proto)
 	if name != nil {
 		c.cl.mu.Lock()
@@ -188,7 +168,8 @@ func cmdReset(c *Ctx) {
 	cl.db = 0
 	cl.dbShared.Store(0)
 	cl.setProto(2)
-	cl.authed, cl.replAuthed = *c.s.requirePass.Load() == "", false
+	cl.user.Store(c.s.acl.Default())
+	cl.authed, cl.replAuthed = c.s.defaultAuthed(), false
 	cl.mu.Lock()
 	cl.name = ""
 	cl.mu.Unlock()

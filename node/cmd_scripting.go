@@ -445,6 +445,11 @@ func (h *scriptHost) Call(argv [][]byte, resp int, repl int) []byte {
 	if cmd.Flags&fNoScript != 0 || cmd.Subs != nil {
 		return []byte("-ERR This Redis command is not allowed from script\r\n")
 	}
+	if h.caller != nil && !h.cl.internal {
+		if msg := s.aclScriptDenied(h.caller.cl, cmd, argv); msg != "" {
+			return []byte("-ERR " + msg + "\r\n")
+		}
+	}
 	write := cmd.Flags&fWrite != 0
 	if write {
 		if h.readOnly {
@@ -495,16 +500,24 @@ func (h *scriptHost) Call(argv [][]byte, resp int, repl int) []byte {
 	return h.conn.b
 }
 
-// Allowed is redis.acl_check_cmd: warden's one user may run every command.
+// Allowed is redis.acl_check_cmd: the caller's user's full check
+// (command, keys, channels), not logged.
 func (h *scriptHost) Allowed(argv [][]byte) (allowed, ok bool) {
 	cmd := h.s.cmds[strings.ToLower(string(argv[0]))]
 	if cmd == nil {
 		return false, false
 	}
-	if cmd.Subs != nil && len(argv) > 1 && cmd.Subs[strings.ToLower(string(argv[1]))] == nil {
-		return false, false
+	if cmd.Subs != nil && len(argv) > 1 {
+		sub := cmd.Subs[strings.ToLower(string(argv[1]))]
+		if sub == nil {
+			return false, false
+		}
+		cmd = sub
 	}
-	return true, true
+	if h.caller == nil {
+		return true, true
+	}
+	return h.s.aclAllowed(h.caller.cl, cmd, argv), true
 }
 
 // captureConn is the script client's connection: replies accumulate in b.

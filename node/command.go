@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/wardenkv/warden/acl"
 	"github.com/wardenkv/warden/latency"
 )
 
@@ -69,6 +70,11 @@ type Command struct {
 	Run     func(c *Ctx)
 	Subs    map[string]*Command
 	Group   string // COMMAND DOCS group (string, list, ...)
+	aclID   int    // index in the ACL catalog (user command bitmaps)
+	// aclKeyPerm is the key access every key of the command needs, when
+	// aclKeyUniform (else derived per call from the key specs).
+	aclKeyPerm    acl.KeyPerm
+	aclKeyUniform bool
 
 	calls    atomic.Int64
 	usec     atomic.Int64
@@ -179,6 +185,7 @@ func buildCommandTable() map[string]*Command {
 	registerReplicaCommands(t)
 	registerCluster(t)
 	registerScripting(t)
+	registerACL(t)
 	markAllowBusy(t)
 	return t
 }

@@ -189,6 +189,21 @@ func (s *Server) call(cl *Client, args [][]byte) {
 		c.Err("ERR Command not allowed inside a transaction")
 		return
 	}
+	// ACL permissions, where Redis checks them: after NOAUTH and
+	// no_multi, before cluster redirects and MULTI queueing.
+	if !cl.internal {
+		ctx := "toplevel"
+		if cl.multi != nil {
+			ctx = "multi"
+		}
+		if msg := s.aclDenied(cl, cmd, args, ctx); msg != "" {
+			if cl.multi != nil {
+				cl.multi.aborted = true
+			}
+			c.Err(msg)
+			return
+		}
+	}
 	if cl.proto == 2 && cl.subscribed() && cmd.Flags&fPubsubOK == 0 {
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.Name))
 		return

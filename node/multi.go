@@ -183,6 +183,12 @@ func cmdExec(c *Ctx) {
 			c.Err(unknownCommand(args))
 			continue
 		}
+		if !cl.internal {
+			if msg := s.aclExecDenied(cl, cmd, args); msg != "" {
+				c.Err(msg)
+				continue
+			}
+		}
 		s.execute(c, cmd, args)
 	}
 	c.inExec = false

@@ -24,7 +24,7 @@ const errDenied = "DENIED Redis is running in protected mode because protected m
 // default user, a connection from anywhere but loopback gets DENIED and is
 // closed, whatever bind says. It reports whether conn was refused.
 func (s *Server) protectedRefuse(conn redcon.Conn) bool {
-	if *s.requirePass.Load() != "" || !s.cfg.Bool("protected-mode") || peerIsLoopback(conn.NetConn()) {
+	if !s.acl.Default().NoPass() || !s.cfg.Bool("protected-mode") || peerIsLoopback(conn.NetConn()) {
 		return false
 	}
 	s.stats.rejectedConns.Add(1)

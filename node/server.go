@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tidwall/redcon"
+	"github.com/wardenkv/warden/acl"
 	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/aof"
@@ -74,6 +75,8 @@ type Server struct {
 	onStopMu    sync.Mutex
 	done        chan struct{}
 	requirePass atomic.Pointer[string]
+	acl         *acl.Store // users (the default one follows requirepass)
+	aclLog      acl.Log
 	replAuth    atomic.Pointer[replAuth] // cluster with a secret: the replication credential
 	// feed receives every applied write in apply order (AOF, replication).
 	feed atomic.Pointer[func(db int, argv [][]byte)]
@@ -132,7 +135,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.repl.id, s.repl.id2, s.repl.secondOff = newReplID(), noReplID, -1
 	s.lastSave.Store(time.Now().Unix())
 	s.setRequirePass(cfg.Get("requirepass"))
-	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); return nil })
+	if err := s.initACL(cfg); err != nil {
+		return nil, err
+	}
+	cfg.OnSet("requirepass", func(v string) error { s.setRequirePass(v); s.acl.SetDefaultPassword(v); return nil })
 	for _, name := range []string{"min-replicas-to-write", "min-replicas-max-lag"} {
 		cfg.OnSet(name, func(string) error { s.loadReplicaLimits(); return nil })
 	}
@@ -350,8 +356,8 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	cl.laddr = cl.netConn.LocalAddr().String()
 	cl.setProto(2)
 	cl.lastInteraction.Store(time.Now().UnixMilli())
-	pass := *s.requirePass.Load()
-	cl.authed = pass == ""
+	cl.user.Store(s.acl.Default())
+	cl.authed = s.defaultAuthed()
 	cl.rdAuthed = cl.authed
 	if !cl.authed {
 		redcon.SetAuthenticated(conn, false) // Redis's limits until AUTH

@@ -58,6 +58,9 @@ type Config struct {
 	hooks   map[string][]func(string) error
 	aliases map[string]string // Redis's old names (slave-read-only...) to the current ones
 	File    string            // the config file given at startup, if any
+	// Users are the "user" directives (name and rules each), which may
+	// repeat; the ACL store applies them at start.
+	Users []string
 	// ignoredSet, when set, is told when a NoEffect directive is set to a
 	// value other than its default, so the node can log it.
 	ignoredSet func(name, val, why string)
@@ -365,6 +368,12 @@ func (c *Config) applyLine(line string) error {
 		return nil
 	}
 	name := strings.ToLower(args[0])
+	if name == "user" && len(args) >= 2 {
+		c.mu.Lock()
+		c.Users = append(c.Users, strings.Join(args[1:], " "))
+		c.mu.Unlock()
+		return nil
+	}
 	if !c.Known(name) {
 		return fmt.Errorf("%w '%s'", ErrUnknown, args[0])
 	}

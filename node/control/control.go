@@ -281,7 +281,7 @@ func (c *Control) Start() error {
 	if c.cfg.sentinelBind != "" {
 		c.sent = sentinel.New(c.cfg.sentinelBind, sentinelView{c}, c.baseLog)
 		c.sent.SetMaxClients(c.srv.MaxClients)
-		c.sent.SetAuth(sentinel.Auth{Password: sentinelPassword(c.conf), Guarded: c.cfg.secret != ""})
+		c.sent.SetAuth(sentinel.Auth{Password: sentinelPassword(c.conf), Guarded: c.cfg.secret != "", Users: c.srv.SentinelUsers})
 		if c.cfg.tlsData {
 			c.sent.TLS = c.srv.TLS().Server(tlsconf.AuthConfigured)
 		}

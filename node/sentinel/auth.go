@@ -17,6 +17,9 @@ type Auth struct {
 	// while no password is set: the node belongs to a cluster with a
 	// secret, and a listener anyone may use must not be a way around it.
 	Guarded bool
+	// Users, when set, authenticates the node's ACL users other than
+	// "default" (AUTH user pass) and returns what each may run here.
+	Users func(user string, pass []byte) (allowed func(cmd string) bool, ok bool)
 }
 
 // Redis's error texts.
@@ -38,12 +41,30 @@ func (s *Server) password() string {
 	return s.auth.Password()
 }
 
-// checkAuth verifies user/pass for the default user, Redis's rule: a
-// default user without a password accepts any password.
-func (s *Server) checkAuth(user, pass []byte) bool {
-	if string(user) != "default" {
+// authenticate is AUTH/HELLO AUTH: the default user (the listener's
+// password) or, with Auth.Users, one of the node's ACL users, whose
+// command permissions then apply on this port.
+func (s *Server) authenticate(c *client, user, pass []byte) bool {
+	if string(user) == "default" {
+		if !s.checkDefault(pass) {
+			return false
+		}
+		c.allowed = nil
+		return true
+	}
+	if s.auth.Users == nil {
 		return false
 	}
+	allowed, ok := s.auth.Users(string(user), pass)
+	if ok {
+		c.allowed = allowed
+	}
+	return ok
+}
+
+// checkDefault checks the default user's password, Redis's rule: a
+// default user without a password accepts any password.
+func (s *Server) checkDefault(pass []byte) bool {
 	want := s.password()
 	if want == "" {
 		return true
@@ -60,6 +81,10 @@ func (s *Server) mayRun(c *client, noAuth, mutates bool, name string) bool {
 	pass := s.password()
 	if pass != "" && !c.authed && !noAuth {
 		c.err(errNoAuth)
+		return false
+	}
+	if c.allowed != nil && !noAuth && !c.allowed(name) {
+		c.err(fmt.Sprintf("NOPERM this user has no permissions to run the '%s' command", name))
 		return false
 	}
 	if mutates && pass == "" && s.auth.Guarded {

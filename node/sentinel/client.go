@@ -25,8 +25,11 @@ type client struct {
 	conn redcon.Conn
 	nc   net.Conn
 
-	name     string
-	authed   bool // AUTH passed, or no password when it connected
+	name   string
+	authed bool // AUTH passed, or no password when it connected
+	// allowed is the ACL user's command check (nil: the default user,
+	// who may run everything).
+	allowed  func(cmd string) bool
 	quitting bool // QUIT seen: ignore the rest of the pipeline
 
 	// Subscriptions, changed under pubsub.mu by this client's goroutine.

@@ -109,7 +109,7 @@ func cmdAuth(s *Server, c *client, args [][]byte) {
 		c.err("ERR syntax error")
 		return
 	}
-	if !s.checkAuth(user, pass) {
+	if !s.authenticate(c, user, pass) {
 		s.log.Debug("AUTH failed", "client", c.nc.RemoteAddr().String())
 		c.err(errWrongPass)
 		return
@@ -140,7 +140,7 @@ func cmdHello(s *Server, c *client, args [][]byte) {
 		opt := strings.ToLower(string(args[i]))
 		switch {
 		case opt == "auth" && i+2 < len(args):
-			if !s.checkAuth(args[i+1], args[i+2]) {
+			if !s.authenticate(c, args[i+1], args[i+2]) {
 				s.log.Debug("HELLO AUTH failed", "client", c.nc.RemoteAddr().String())
 				c.err(errWrongPass)
 				return
