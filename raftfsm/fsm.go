@@ -187,7 +187,13 @@ func (s *State) apply(c Command) error {
 		sh.Handoff = nil
 		return nil
 	}
+	if err := s.refuseRemovedShard(c); err != nil {
+		return err
+	}
 	if ok, err := s.applyMigration(c); ok {
+		return err
+	}
+	if ok, err := s.applyShard(c); ok {
 		return err
 	}
 	return fmt.Errorf("unknown command %q", c.Op)
