@@ -28,7 +28,8 @@ type Config struct {
 	TLS *tlsconf.Manager
 	// MaxClients bounds the connections served at once (maxclients); past
 	// it new ones wait in the listen backlog. 0: no limit.
-	MaxClients int
+	MaxClients int	// Shards, when set, serves POST /shards and DELETE /shards/N (shards.go).
+	Shards ShardAdmin
 }
 
 // Server timeouts. Writes get a long budget because a graceful failover waits
@@ -96,6 +97,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /join", s.guard(s.handleJoin))
 	mux.HandleFunc("POST /failover", s.guard(s.handleFailover))
 	mux.Handle("GET /metrics", newMetricsHandler(s.cfg.Metrics, s.log))
+	s.shardRoutes(mux)
 	return mux
 }
 
