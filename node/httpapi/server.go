@@ -28,8 +28,8 @@ type Config struct {
 	TLS *tlsconf.Manager
 	// MaxClients bounds the connections served at once (maxclients); past
 	// it new ones wait in the listen backlog. 0: no limit.
-	MaxClients int	// Shards, when set, serves POST /shards and DELETE /shards/N (shards.go).
-	Shards ShardAdmin
+	MaxClients int // Shards, when set, serves POST /shards and DELETE /shards/N (shards.go).
+	Shards     ShardAdmin
 }
 
 // Server timeouts. Writes get a long budget because a graceful failover waits
