@@ -504,6 +504,9 @@ func plannerInput(ctx context.Context, c *opsClient) ([]reshard.Shard, error) {
 		return nil, err
 	}
 	ms, err := c.migrations(ctx)
+	if errors.Is(err, errNoMigrations) {
+		return shards, nil // nothing can be under way; submitting will say so
+	}
 	if err != nil {
 		return nil, err
 	}
