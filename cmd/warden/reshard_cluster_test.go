@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,21 @@ func waitShards(t *testing.T, c *clustertest.Cluster, n *clustertest.Node, what 
 		return err == nil && ok(st)
 	})
 	return st
+}
+
+// clusterCheck runs redis-cli --cluster check through n: every slot
+// covered, no error, no warning.
+func clusterCheck(t *testing.T, n *clustertest.Node, when string) {
+	t.Helper()
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Logf("no redis-cli: skipping its --cluster check %s", when)
+		return
+	}
+	out, err := exec.Command("redis-cli", "--cluster", "check", n.Addr()).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] All 16384 slots covered.") || strings.Contains(string(out), "[ERR]") ||
+		strings.Contains(string(out), "[WARNING]") {
+		t.Errorf("redis-cli --cluster check %s: %v\n%s", when, err, out)
+	}
 }
 
 func slotsText(sh clustertest.Shard) string {
@@ -98,6 +114,7 @@ func TestClusterAddRemoveShard(t *testing.T) {
 			t.Errorf("%s: the new shard owns slots %q before any rebalance", n.ID, s)
 		}
 	}
+	clusterCheck(t, c.Nodes[0], "with the new, empty shard")
 	// The new master is a cluster master with no slots.
 	nodes, err := c.Node("n7").Client().ClusterNodes(ctx).Result()
 	if err != nil {
@@ -126,7 +143,12 @@ func TestClusterAddRemoveShard(t *testing.T) {
 			return sh != nil && sh.Removed && sh.Master == "" && m7 != nil && m8 != nil && m7.Shard == -1 && m8.Shard == -1
 		})
 	}
+	clusterCheck(t, c.Nodes[0], "with shard 3 removed")
+	if shards, err := c.Nodes[0].Client().ClusterShards(ctx).Result(); err != nil || len(shards) != 3 {
+		t.Errorf("CLUSTER SHARDS with shard 3 removed: %d shards, %v; want 3", len(shards), err)
+	}
 	err = c.Node("n7").Client().Set(ctx, "spare-write", "x", 0).Err()
+	t.Logf("SET on a spare: %v", err)
 	if err == nil {
 		t.Error("a spare node took a write")
 	}
