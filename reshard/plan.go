@@ -31,13 +31,7 @@ type Move struct {
 func (m Move) Count() int { return Count(m.Slots) }
 
 // Count is the number of slots in rs.
-func Count(rs []slotmap.Range) int {
-	n := 0
-	for _, r := range rs {
-		n += r.End - r.Start + 1
-	}
-	return n
-}
+func Count(rs []slotmap.Range) int { return slotmap.Count(rs) }
 
 // Errors of the planners.
 var (
@@ -67,28 +61,10 @@ func Highest(owned []slotmap.Range, n int) ([]slotmap.Range, error) {
 }
 
 // Subtract returns a without the slots of b.
-func Subtract(a, b []slotmap.Range) []slotmap.Range {
-	set := bitmap(a)
-	for _, r := range b {
-		for i := r.Start; i <= r.End; i++ {
-			set[i] = false
-		}
-	}
-	return fromBitmap(set)
-}
+func Subtract(a, b []slotmap.Range) []slotmap.Range { return slotmap.Subtract(a, b) }
 
 // Contains reports whether owned holds every slot of want.
-func Contains(owned, want []slotmap.Range) bool {
-	set := bitmap(owned)
-	for _, r := range want {
-		for i := r.Start; i <= r.End; i++ {
-			if i < 0 || i >= slotmap.NumSlots || !set[i] {
-				return false
-			}
-		}
-	}
-	return true
-}
+func Contains(owned, want []slotmap.Range) bool { return slotmap.ContainsAll(owned, want) }
 
 // PlanSlots moves the n highest-numbered slots of shard from to shard to
 // (`warden reshard --slots N`).
@@ -293,29 +269,4 @@ func find(shards []Shard, id int) (Shard, bool) {
 }
 
 // normalize sorts and merges rs, dropping slots out of range.
-func normalize(rs []slotmap.Range) []slotmap.Range { return fromBitmap(bitmap(rs)) }
-
-func bitmap(rs []slotmap.Range) *[slotmap.NumSlots]bool {
-	var set [slotmap.NumSlots]bool
-	for _, r := range rs {
-		for i := max(r.Start, 0); i <= r.End && i < slotmap.NumSlots; i++ {
-			set[i] = true
-		}
-	}
-	return &set
-}
-
-func fromBitmap(set *[slotmap.NumSlots]bool) []slotmap.Range {
-	var out []slotmap.Range
-	for i, in := range set {
-		if !in {
-			continue
-		}
-		if n := len(out); n > 0 && out[n-1].End+1 == i {
-			out[n-1].End = i
-			continue
-		}
-		out = append(out, slotmap.Range{Start: i, End: i})
-	}
-	return out
-}
+func normalize(rs []slotmap.Range) []slotmap.Range { return slotmap.Union(rs) }

@@ -280,13 +280,13 @@ func (p *plainProgress) finished(m migrationInfo, slots int, took time.Duration)
 	p.bytes += m.BytesMoved
 	p.slots += slots
 	fmt.Fprintf(p.out, "migration %d: slots %s shard %d -> %d: %s, %d slots, %d keys, %s in %s (%s/s)\n",
-		m.ID, rangesText(m.Ranges), m.From, m.To, m.State, slots, m.KeysMoved, humanBytes(m.BytesMoved),
-		took.Round(time.Millisecond), humanBytes(rate(m.BytesMoved, took)))
+		m.ID, rangesText(m.Ranges), m.From, m.To, m.State, slots, m.KeysMoved, bytesHuman(m.BytesMoved),
+		took.Round(time.Millisecond), bytesHuman(rate(m.BytesMoved, took)))
 }
 
 func (p *plainProgress) close() {
 	took := time.Since(p.start)
-	fmt.Fprintf(p.out, "moved %d slots, %d keys, %s in %s\n", p.slots, p.keys, humanBytes(p.bytes), took.Round(time.Millisecond))
+	fmt.Fprintf(p.out, "moved %d slots, %d keys, %s in %s\n", p.slots, p.keys, bytesHuman(p.bytes), took.Round(time.Millisecond))
 }
 
 type barProgress struct {
@@ -313,7 +313,7 @@ func newBar(out io.Writer, total int) *barProgress {
 
 func (b *barProgress) update(slotsDone int, keys, bytes int64) {
 	took := time.Since(b.start)
-	b.bar.Describe(fmt.Sprintf("%d keys, %s (%s/s)", keys, humanBytes(bytes), humanBytes(rate(bytes, took))))
+	b.bar.Describe(fmt.Sprintf("%d keys, %s (%s/s)", keys, bytesHuman(bytes), bytesHuman(rate(bytes, took))))
 	b.bar.Set(slotsDone)
 }
 
@@ -326,18 +326,6 @@ func rate(n int64, d time.Duration) int64 {
 		return 0
 	}
 	return int64(float64(n) / d.Seconds())
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return strconv.FormatInt(n, 10) + " B"
 }
 
 func rangesText(ps [][2]int) string {
@@ -470,26 +458,44 @@ func runReshard(args []string, out io.Writer) error {
 			return fmt.Errorf("reshard: --slot-range: %w", err)
 		}
 	}
-	c, err := of.client()
+	s, err := of.open("reshard")
 	if err != nil {
 		return err
 	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	shards, err := plannerInput(ctx, c)
-	if err != nil {
-		return fmt.Errorf("reshard: %w", err)
-	}
+	defer s.cancel()
 	var mv reshard.Move
 	if *slotRange != "" {
-		mv, err = reshard.PlanRange(shards, *from, *to, r)
+		mv, err = reshard.PlanRange(s.shards, *from, *to, r)
 	} else {
-		mv, err = reshard.PlanSlots(shards, *from, *to, *slots)
+		mv, err = reshard.PlanSlots(s.shards, *from, *to, *slots)
 	}
 	if err != nil {
 		return fmt.Errorf("reshard: %w", err)
 	}
-	return execute(ctx, c, []reshard.Move{mv}, *batch, out)
+	return execute(s.ctx, s.c, []reshard.Move{mv}, *batch, out)
+}
+
+// session is one run of a planning tool: its client, a context that
+// SIGINT/SIGTERM cancel, and the shards to plan over.
+type session struct {
+	c      *opsClient
+	ctx    context.Context
+	cancel context.CancelFunc
+	shards []reshard.Shard
+}
+
+func (f opsFlags) open(tool string) (*session, error) {
+	c, err := f.client()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := signalContext()
+	shards, err := plannerInput(ctx, c)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("%s: %w", tool, err)
+	}
+	return &session{c: c, ctx: ctx, cancel: cancel, shards: shards}, nil
 }
 
 // plannerInput reads /status and /migrations: the shards, once no
@@ -525,22 +531,17 @@ func runRebalance(args []string, out io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("rebalance: unexpected arguments %q", fs.Args())
 	}
-	c, err := of.client()
+	s, err := of.open("rebalance")
 	if err != nil {
 		return err
 	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	shards, err := plannerInput(ctx, c)
-	if err != nil {
-		return fmt.Errorf("rebalance: %w", err)
-	}
-	moves := reshard.Rebalance(shards)
+	defer s.cancel()
+	moves := reshard.Rebalance(s.shards)
 	printPlan(out, moves)
 	if *dryRun {
 		return nil
 	}
-	return execute(ctx, c, moves, *batch, out)
+	return execute(s.ctx, s.c, moves, *batch, out)
 }
 
 func printPlan(out io.Writer, moves []reshard.Move) {
@@ -612,25 +613,20 @@ func runRemoveShard(args []string, out io.Writer) error {
 	if err != nil || id < 0 {
 		return fmt.Errorf("cluster remove-shard: want a shard id, got %q", idArg)
 	}
-	c, err := of.client()
+	s, err := of.open("cluster remove-shard")
 	if err != nil {
 		return err
 	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	shards, err := plannerInput(ctx, c)
-	if err != nil {
-		return fmt.Errorf("cluster remove-shard: %w", err)
-	}
-	moves, err := reshard.Drain(shards, id)
+	defer s.cancel()
+	moves, err := reshard.Drain(s.shards, id)
 	if err != nil {
 		return fmt.Errorf("cluster remove-shard: %w", err)
 	}
 	printPlan(out, moves)
-	if err := execute(ctx, c, moves, *batch, out); err != nil {
+	if err := execute(s.ctx, s.c, moves, *batch, out); err != nil {
 		return fmt.Errorf("cluster remove-shard %d: draining: %w", id, err)
 	}
-	if _, _, err := c.do(ctx, http.MethodDelete, "/shards/"+strconv.Itoa(id), nil); err != nil {
+	if _, _, err := s.c.do(s.ctx, http.MethodDelete, "/shards/"+strconv.Itoa(id), nil); err != nil {
 		return fmt.Errorf("cluster remove-shard %d: %w", id, err)
 	}
 	_, err = fmt.Fprintf(out, "shard %d removed: its nodes are spares now (they serve no slot; the next add-shard places them)\n", id)
