@@ -92,12 +92,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /leader", s.handleLeader)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.shardRoutes(mux) // POST /shards, DELETE /shards/N (guarded)
 	// Every state-changing route needs the secret (when one is set); the
 	// read-only ones stay open so operators and probes can scrape them.
 	mux.HandleFunc("POST /join", s.guard(s.handleJoin))
 	mux.HandleFunc("POST /failover", s.guard(s.handleFailover))
 	mux.Handle("GET /metrics", newMetricsHandler(s.cfg.Metrics, s.log))
-	s.shardRoutes(mux)
 	return mux
 }
 
