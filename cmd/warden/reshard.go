@@ -81,7 +81,25 @@ func (f opsFlags) client() (*opsClient, error) {
 
 // do sends a request (signed unless a GET) and returns the body of a 2xx
 // answer; other answers become an error naming the status and message.
+// While the cluster has no Raft leader (an election: the node did not
+// forward, so nothing was done) it retries, for up to pollGrace.
 func (c *opsClient) do(ctx context.Context, method, path string, body []byte) ([]byte, int, error) {
+	deadline := time.Now().Add(pollGrace)
+	for {
+		msg, code, err := c.once(ctx, method, path, body)
+		if code != http.StatusServiceUnavailable || !bytes.HasPrefix(bytes.TrimSpace(msg), []byte("no raft leader")) ||
+			time.Now().After(deadline) {
+			return msg, code, err
+		}
+		select {
+		case <-ctx.Done():
+			return msg, code, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (c *opsClient) once(ctx context.Context, method, path string, body []byte) ([]byte, int, error) {
 	u := c.base + path
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {

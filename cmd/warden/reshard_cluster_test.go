@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -152,8 +153,13 @@ func TestClusterAddRemoveShard(t *testing.T) {
 	if err == nil {
 		t.Error("a spare node took a write")
 	}
-	if out, code := runCLI(t, env, "cluster", "remove-shard", "0", "--http", via.HTTP()); code == 0 {
-		t.Errorf("remove-shard 0 without a slot mover succeeded: %s", out)
+	// A shard that owns slots is not retired (remove-shard drains first).
+	oc := &opsClient{hc: httpClient(10 * time.Second), base: via.HTTP(), secret: reshardSecret}
+	if msg, code, err := oc.do(ctx, http.MethodDelete, "/shards/0", nil); code != http.StatusConflict || !strings.Contains(string(msg), "still owns slots") {
+		t.Errorf("DELETE /shards/0 while it owns slots: %d %s (%v), want 409", code, msg, err)
+	}
+	if msg, code, _ := oc.do(ctx, http.MethodDelete, "/shards/9", nil); code != http.StatusNotFound {
+		t.Errorf("DELETE /shards/9: %d %s, want 404", code, msg)
 	}
 	// The spares fill the next shard.
 	out, code = runCLI(t, env, "cluster", "add-shard", "--http", c.Nodes[0].HTTP())
@@ -174,9 +180,12 @@ func TestClusterAddRemoveShard(t *testing.T) {
 	}
 }
 
-// TestClusterReshardEndToEnd moves 100 slots from shard 0 to shard 1 with
-// `warden reshard` on real processes while the keys stay readable. It
-// needs the slot mover (POST /migrations); without it, it is skipped.
+// TestClusterReshardEndToEnd, on real processes holding 2000 keys: moves
+// 100 slots from shard 0 to shard 1 with `warden reshard` and back with
+// --slot-range; adds a fourth shard (add-shard, two nodes join,
+// rebalance: 4096 slots each) and retires it (remove-shard drains it);
+// every key stays readable throughout. It needs the slot mover (POST
+// /migrations); without it, it is skipped.
 func TestClusterReshardEndToEnd(t *testing.T) {
 	c := startShardedCluster(t)
 	ctx := context.Background()
@@ -218,6 +227,58 @@ func TestClusterReshardEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "nothing to move") {
 		t.Fatalf("rebalance of a balanced cluster: exit %d: %s", code, out)
 	}
+
+	// A fourth shard: add it, join its two nodes, rebalance onto it.
+	if out, code := runCLI(t, env, "cluster", "add-shard", "--http", c.Nodes[0].HTTP()); code != 0 {
+		t.Fatalf("add-shard: exit %d: %s", code, out)
+	}
+	c.Add(t, "n7", "--voter", "no")
+	c.Add(t, "n8", "--voter", "no")
+	waitShards(t, c, c.Nodes[0], "shard 3 with master and replica", func(st clustertest.Status) bool {
+		sh := st.Shard(3)
+		return sh != nil && sh.Master == "n7" && len(sh.Replicas) == 1
+	})
+	out, code = runCLI(t, env, "rebalance", "--http", c.Nodes[0].HTTP())
+	if code != 0 {
+		t.Fatalf("rebalance onto the new shard: exit %d: %s", code, out)
+	}
+	t.Logf("rebalance:\n%s", out)
+	want := map[int]string{0: "0-4095", 1: "5461-9556", 2: "10922-15017", 3: "4096-5460 9557-10921 15018-16383"}
+	for _, n := range c.Nodes {
+		waitShards(t, c, n, "4 shards of 4096 slots", func(st clustertest.Status) bool {
+			for id, slots := range want {
+				if sh := st.Shard(id); sh == nil || slotsText(*sh) != slots {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	readAll := func(when string) {
+		t.Helper()
+		for i := range 2000 {
+			v, err := cl.Get(ctx, fmt.Sprintf("k%d", i)).Int()
+			if err != nil || v != i {
+				t.Fatalf("GET k%d %s: %d, %v", i, when, v, err)
+			}
+		}
+	}
+	readAll("after rebalancing onto shard 3")
+	if n, err := c.Node("n7").Client().DBSize(ctx).Result(); err != nil || n == 0 {
+		t.Errorf("the new shard's master holds %d keys (%v), want some", n, err)
+	}
+
+	// And retire it again: its slots drain to the others.
+	out, code = runCLI(t, env, "cluster", "remove-shard", "3", "--http", c.Nodes[1].HTTP())
+	if code != 0 || !strings.Contains(out, "shard 3 removed") {
+		t.Fatalf("remove-shard 3: exit %d: %s", code, out)
+	}
+	waitShards(t, c, c.Nodes[0], "shard 3 removed, its slots with the others", func(st clustertest.Status) bool {
+		sh := st.Shard(3)
+		return sh != nil && sh.Removed && slotsText(*sh) == ""
+	})
+	readAll("after draining shard 3")
+	clusterCheck(t, c.Nodes[0], "after remove-shard")
 }
 
 // jsonString decodes a JSON string (the /status slots field).

@@ -38,6 +38,9 @@ type fakeCluster struct {
 	// cancel: migration id -> reason to cancel it with.
 	cancel   map[uint64]string
 	pollsFor int
+	// leaderless: state-changing requests answered 503 "no raft leader"
+	// (an election) before one is served.
+	leaderless int
 	noMover  bool
 	requests []string // "METHOD path" of the state-changing requests
 	unsigned int      // state-changing requests without a signature
@@ -166,6 +169,12 @@ func (f *fakeCluster) serve() *httptest.Server {
 func (f *fakeCluster) signed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
+		if f.leaderless > 0 {
+			f.leaderless--
+			f.mu.Unlock()
+			http.Error(w, "no raft leader", http.StatusServiceUnavailable)
+			return
+		}
 		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
 		if !strings.HasPrefix(r.Header.Get("Authorization"), httpapi.SignatureScheme+" ") {
 			f.unsigned++
@@ -265,7 +274,9 @@ func TestRebalanceCLI(t *testing.T) {
 	f := newFakeCluster(t, "0-5460", "5461-10922", "10923-16383")
 	srv := f.serve()
 	var out bytes.Buffer
-	// add-shard, then a rebalance that leaves the masterless new shard out.
+	// add-shard (through an election: retried), then a rebalance that
+	// leaves the masterless new shard out.
+	f.leaderless = 2
 	if err := runCluster([]string{"add-shard", "--http", srv.URL}, &out); err != nil {
 		t.Fatal(err)
 	}
