@@ -78,7 +78,8 @@ func usage(w io.Writer) {
   warden rebalance [--http host:port] [--dry-run]       even out the slots across shards
   warden cluster add-shard [--http host:port]           add an empty shard; the next 2 nodes to join fill it
   warden cluster remove-shard N [--http host:port]      drain shard N's slots, then retire it
-    (reshard, rebalance, cluster take --secret-file as failover does; reshard, rebalance, remove-shard --batch N)
+    (reshard, rebalance, cluster take --secret-file as failover does; reshard, rebalance,
+     remove-shard take --batch N (slots per migration) and --parallel N (migrations at once))
     (these take --tls --cacert file --cert file --key file for tls-cluster nodes)
   warden version                                        print the version`)
 }

@@ -9,6 +9,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,7 +33,7 @@ import (
 )
 
 // pollEvery is how often the tools read GET /migrations (a test shortens it).
-var pollEvery = 250 * time.Millisecond
+var pollEvery = 100 * time.Millisecond
 
 // pollGrace is how long GET /migrations may keep failing (a leader
 // change, a node restarting) before the tools give up.
@@ -354,13 +355,33 @@ func rangesText(ps [][2]int) string {
 	return strings.Join(parts, " ")
 }
 
+// runOpts shape how moves are carried out.
+type runOpts struct {
+	batch    int // slots per migration at most (<= 0: a move is one migration)
+	parallel int // migrations under way at once (>= 1)
+}
+
+// job is one migration to submit and follow.
+type job struct {
+	from, to int
+	slots    []slotmap.Range
+	id       uint64
+	start    time.Time
+	last     migrationInfo // latest sighting
+}
+
 // execute submits moves (each cut into migrations of at most batch
-// slots), one migration at a time, and follows each to its end. It
-// returns nil only when every slot moved.
-func execute(ctx context.Context, c *opsClient, moves []reshard.Move, batch int, out io.Writer) error {
+// slots), up to parallel at a time, and follows them to their end. It
+// returns nil only when every slot moved; after a failure it submits no
+// more but lets the migrations under way finish, then reports.
+func execute(ctx context.Context, c *opsClient, moves []reshard.Move, o runOpts, out io.Writer) error {
+	var queue []*job
 	total := 0
 	for _, m := range moves {
 		total += m.Count()
+		for _, chunk := range reshard.Split(m.Slots, o.batch) {
+			queue = append(queue, &job{from: m.From, to: m.To, slots: chunk})
+		}
 	}
 	if total == 0 {
 		fmt.Fprintln(out, "nothing to move: the slots are already where they should be")
@@ -368,77 +389,79 @@ func execute(ctx context.Context, c *opsClient, moves []reshard.Move, batch int,
 	}
 	p := newProgress(out, total)
 	defer p.close()
-	var done int
-	var keys, bytes int64
-	for _, mv := range moves {
-		for _, chunk := range reshard.Split(mv.Slots, batch) {
-			n := reshard.Count(chunk)
-			id, err := c.submit(ctx, mv.From, mv.To, chunk)
-			if err != nil {
-				return fmt.Errorf("%d of %d slots moved; submitting slots %s (shard %d -> %d): %w",
-					done, total, rangesText(pairs(chunk)), mv.From, mv.To, err)
-			}
-			start := time.Now()
-			m, err := follow(ctx, c, id, func(m migrationInfo) { p.update(done, keys+m.KeysMoved, bytes+m.BytesMoved) })
-			if err != nil {
-				return fmt.Errorf("%d of %d slots moved; migration %d: %w", done, total, id, err)
-			}
-			keys, bytes = keys+m.KeysMoved, bytes+m.BytesMoved
-			if m.State != raftfsm.MigrationDone {
-				p.finished(m, 0, time.Since(start))
-				reason := m.Reason
-				if reason == "" {
-					reason = "no reason given"
-				}
-				return fmt.Errorf("%d of %d slots moved; migration %d (slots %s, shard %d -> %d) was %s: %s",
-					done, total, id, rangesText(pairs(chunk)), mv.From, mv.To, m.State, reason)
-			}
-			done += n
-			p.finished(m, n, time.Since(start))
-			p.update(done, keys, bytes)
-		}
-	}
-	return nil
-}
-
-// follow polls GET /migrations until migration id ends, calling seen on
-// every sighting; brief failures (a leader change) are retried.
-func follow(ctx context.Context, c *opsClient, id uint64, seen func(migrationInfo)) (migrationInfo, error) {
+	var active []*job
+	var failed error
+	done := 0
+	var keys, bytes int64 // of the finished migrations
 	var failingSince time.Time
-	for {
-		list, err := c.migrations(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return migrationInfo{}, ctx.Err()
+	for len(active) > 0 || (len(queue) > 0 && failed == nil) {
+		for failed == nil && len(queue) > 0 && len(active) < max(o.parallel, 1) {
+			j := queue[0]
+			id, err := c.submit(ctx, j.from, j.to, j.slots)
+			if err != nil {
+				failed = fmt.Errorf("submitting slots %s (shard %d -> %d): %w", rangesText(pairs(j.slots)), j.from, j.to, err)
+				break
 			}
-			if failingSince.IsZero() {
-				failingSince = time.Now()
-			} else if time.Since(failingSince) > pollGrace {
-				return migrationInfo{}, fmt.Errorf("following it: %w", err)
-			}
-		} else {
-			failingSince = time.Time{}
-			found := false
-			for _, m := range list {
-				if m.ID != id {
-					continue
-				}
-				found = true
-				seen(m)
-				if m.terminal() {
-					return m, nil
-				}
-			}
-			if !found {
-				return migrationInfo{}, fmt.Errorf("not listed by GET /migrations any more")
-			}
+			queue = queue[1:]
+			j.id, j.start = id, time.Now()
+			active = append(active, j)
+		}
+		if len(active) == 0 {
+			break
 		}
 		select {
 		case <-ctx.Done():
-			return migrationInfo{}, ctx.Err()
+			return fmt.Errorf("%d of %d slots moved; stopped following %d migrations under way: %w", done, total, len(active), ctx.Err())
 		case <-time.After(pollEvery):
 		}
+		list, err := c.migrations(ctx)
+		if err != nil {
+			// A leader change or a restarting node: keep trying a while.
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if time.Since(failingSince) > pollGrace {
+				return fmt.Errorf("%d of %d slots moved; following migrations: %w", done, total, err)
+			}
+			continue
+		}
+		failingSince = time.Time{}
+		byID := make(map[uint64]migrationInfo, len(list))
+		for _, m := range list {
+			byID[m.ID] = m
+		}
+		var still []*job
+		var akeys, abytes int64
+		for _, j := range active {
+			m, ok := byID[j.id]
+			if !ok {
+				failed = cmp.Or(failed, fmt.Errorf("migration %d is no longer listed by GET /migrations", j.id))
+				continue
+			}
+			j.last = m
+			if !m.terminal() {
+				still = append(still, j)
+				akeys, abytes = akeys+m.KeysMoved, abytes+m.BytesMoved
+				continue
+			}
+			keys, bytes = keys+m.KeysMoved, bytes+m.BytesMoved
+			if m.State == raftfsm.MigrationDone {
+				n := reshard.Count(j.slots)
+				done += n
+				p.finished(m, n, time.Since(j.start))
+				continue
+			}
+			p.finished(m, 0, time.Since(j.start))
+			failed = cmp.Or(failed, fmt.Errorf("migration %d (slots %s, shard %d -> %d) was %s: %s",
+				j.id, rangesText(pairs(j.slots)), j.from, j.to, m.State, cmp.Or(m.Reason, "no reason given")))
+		}
+		active = still
+		p.update(done, keys+akeys, bytes+abytes)
 	}
+	if failed != nil {
+		return fmt.Errorf("%d of %d slots moved; %w", done, total, failed)
+	}
+	return nil
 }
 
 // signalContext is cancelled on SIGINT/SIGTERM: the tool stops following
@@ -456,7 +479,7 @@ func runReshard(args []string, out io.Writer) error {
 	to := fs.Int("to", -1, "target shard id")
 	slots := fs.Int("slots", 0, "move this many slots: the source's highest-numbered ones")
 	slotRange := fs.String("slot-range", "", "move exactly these slots, A-B (the source must own them all)")
-	batch := fs.Int("batch", defaultBatch, "slots per migration at most")
+	ro := addRunFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -490,8 +513,20 @@ func runReshard(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reshard: %w", err)
 	}
-	return execute(s.ctx, s.c, []reshard.Move{mv}, *batch, out)
+	return execute(s.ctx, s.c, []reshard.Move{mv}, ro.opts(), out)
 }
+
+// runFlags are --batch and --parallel.
+type runFlags struct{ batch, parallel *int }
+
+func addRunFlags(fs *flag.FlagSet) runFlags {
+	return runFlags{
+		batch:    fs.Int("batch", defaultBatch, "slots per migration at most"),
+		parallel: fs.Int("parallel", 1, "migrations under way at once"),
+	}
+}
+
+func (f runFlags) opts() runOpts { return runOpts{batch: *f.batch, parallel: max(*f.parallel, 1)} }
 
 // session is one run of a planning tool: its client, a context that
 // SIGINT/SIGTERM cancel, and the shards to plan over.
@@ -541,7 +576,7 @@ func plannerInput(ctx context.Context, c *opsClient) ([]reshard.Shard, error) {
 func runRebalance(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("rebalance", flag.ContinueOnError)
 	of := addOpsFlags(fs)
-	batch := fs.Int("batch", defaultBatch, "slots per migration at most")
+	ro := addRunFlags(fs)
 	dryRun := fs.Bool("dry-run", false, "print the plan and move nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -559,7 +594,7 @@ func runRebalance(args []string, out io.Writer) error {
 	if *dryRun {
 		return nil
 	}
-	return execute(s.ctx, s.c, moves, *batch, out)
+	return execute(s.ctx, s.c, moves, ro.opts(), out)
 }
 
 func printPlan(out io.Writer, moves []reshard.Move) {
@@ -613,7 +648,7 @@ func runAddShard(args []string, out io.Writer) error {
 func runRemoveShard(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("cluster remove-shard", flag.ContinueOnError)
 	of := addOpsFlags(fs)
-	batch := fs.Int("batch", defaultBatch, "slots per migration at most")
+	ro := addRunFlags(fs)
 	// The shard id comes first (remove-shard 3 --http ...) or last.
 	var idArg string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -641,7 +676,7 @@ func runRemoveShard(args []string, out io.Writer) error {
 		return fmt.Errorf("cluster remove-shard: %w", err)
 	}
 	printPlan(out, moves)
-	if err := execute(s.ctx, s.c, moves, *batch, out); err != nil {
+	if err := execute(s.ctx, s.c, moves, ro.opts(), out); err != nil {
 		return fmt.Errorf("cluster remove-shard %d: draining: %w", id, err)
 	}
 	if _, _, err := s.c.do(s.ctx, http.MethodDelete, "/shards/"+strconv.Itoa(id), nil); err != nil {

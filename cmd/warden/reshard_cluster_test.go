@@ -238,7 +238,7 @@ func TestClusterReshardEndToEnd(t *testing.T) {
 		sh := st.Shard(3)
 		return sh != nil && sh.Master == "n7" && len(sh.Replicas) == 1
 	})
-	out, code = runCLI(t, env, "rebalance", "--http", c.Nodes[0].HTTP())
+	out, code = runCLI(t, env, "rebalance", "--http", c.Nodes[0].HTTP(), "--parallel", "3")
 	if code != 0 {
 		t.Fatalf("rebalance onto the new shard: exit %d: %s", code, out)
 	}

@@ -41,6 +41,7 @@ type fakeCluster struct {
 	// leaderless: state-changing requests answered 503 "no raft leader"
 	// (an election) before one is served.
 	leaderless int
+	maxBusy    int // most migrations under way at once
 	noMover  bool
 	requests []string // "METHOD path" of the state-changing requests
 	unsigned int      // state-changing requests without a signature
@@ -100,12 +101,20 @@ func (f *fakeCluster) serve() *httptest.Server {
 			http.Error(w, "source does not own the slots", http.StatusConflict)
 			return
 		}
+		busy := 0
 		for _, m := range f.ms {
-			if !m.terminal() {
-				http.Error(w, "slots are already being migrated", http.StatusConflict)
-				return
+			if m.terminal() {
+				continue
+			}
+			busy++
+			for _, p := range m.Ranges {
+				if reshard.Contains(rs, []slotmap.Range{{Start: p[0], End: p[0]}}) || reshard.Contains(rs, []slotmap.Range{{Start: p[1], End: p[1]}}) {
+					http.Error(w, "slots are already being migrated", http.StatusConflict)
+					return
+				}
 			}
 		}
+		f.maxBusy = max(f.maxBusy, busy+1)
 		m := &migrationInfo{ID: uint64(len(f.ms) + 1), From: req.From, To: req.To, Ranges: req.Ranges, State: raftfsm.MigrationCopying}
 		f.ms = append(f.ms, m)
 		w.WriteHeader(http.StatusCreated)
@@ -323,6 +332,29 @@ func TestRebalanceCLI(t *testing.T) {
 	}
 	if strings.Join(f.requests, ",") != strings.Join(want, ",") || f.unsigned != 0 {
 		t.Errorf("requests %q (%d unsigned), want %q", f.requests, f.unsigned, want)
+	}
+}
+
+// TestRebalanceCLIParallel: --parallel 3 keeps up to three migrations
+// under way, and still moves every slot.
+func TestRebalanceCLIParallel(t *testing.T) {
+	fastPolls(t)
+	f := newFakeCluster(t, "0-16383", "", "", "")
+	srv := f.serve()
+	var out bytes.Buffer
+	if err := runRebalance([]string{"--http", srv.URL, "--parallel", "3", "--batch", "512"}, &out); err != nil {
+		t.Fatalf("rebalance: %v\n%s", err, out.String())
+	}
+	for i, n := range f.counts() {
+		if n != 4096 {
+			t.Errorf("shard %d has %d slots", i, n)
+		}
+	}
+	if f.maxBusy != 3 {
+		t.Errorf("at most %d migrations were under way at once, want 3", f.maxBusy)
+	}
+	if got := strings.Count(out.String(), ": done, 512 slots"); got != 24 {
+		t.Errorf("%d lines of 512 slots done, want 24:\n%s", got, out.String())
 	}
 }
 
