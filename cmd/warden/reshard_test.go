@@ -42,10 +42,10 @@ type fakeCluster struct {
 	// (an election) before one is served.
 	leaderless int
 	maxBusy    int // most migrations under way at once
-	noMover  bool
-	requests []string // "METHOD path" of the state-changing requests
-	unsigned int      // state-changing requests without a signature
-	removed  map[int]bool
+	noMover    bool
+	requests   []string // "METHOD path" of the state-changing requests
+	unsigned   int      // state-changing requests without a signature
+	removed    map[int]bool
 }
 
 func newFakeCluster(t *testing.T, slots ...string) *fakeCluster {
