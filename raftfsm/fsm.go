@@ -85,6 +85,9 @@ func (f *FSM) Apply(l *raft.Log) any {
 
 // apply mutates s; on error s is unchanged.
 func (s *State) apply(c Command) error {
+	if err := s.refuseRemovedShard(c); err != nil {
+		return err
+	}
 	switch c.Op {
 	case OpMark:
 		return nil
@@ -186,9 +189,6 @@ func (s *State) apply(c Command) error {
 		}
 		sh.Handoff = nil
 		return nil
-	}
-	if err := s.refuseRemovedShard(c); err != nil {
-		return err
 	}
 	if ok, err := s.applyMigration(c); ok {
 		return err

@@ -109,19 +109,23 @@ func (s *State) removeShard(p ShardRemove) error {
 	return nil
 }
 
-// refuseRemovedShard keeps migrations away from removed shards (they
-// have no master to stream from or to).
+// refuseRemovedShard keeps a removed shard retired: no master named in
+// it, no handoff, no migration from or to it (it has no nodes).
 func (s *State) refuseRemovedShard(c Command) error {
-	if c.Op != OpMigrationStart {
-		return nil
+	var ids []int
+	switch c.Op {
+	case OpSetMaster, OpBeginHandoff:
+		ids = []int{c.Shard}
+	case OpMigrationStart:
+		p, err := payload[MigrationStart](c)
+		if err != nil {
+			return nil // applyMigration reports it
+		}
+		ids = []int{p.From, p.To}
 	}
-	p, err := payload[MigrationStart](c)
-	if err != nil {
-		return nil // applyMigration reports it
-	}
-	for _, id := range []int{p.From, p.To} {
+	for _, id := range ids {
 		if sh := s.Shard(id); sh != nil && sh.Removed {
-			return fmt.Errorf("migration %d -> %d: shard %d: %w", p.From, p.To, id, ErrShardRemoved)
+			return fmt.Errorf("%s: shard %d: %w", c.Op, id, ErrShardRemoved)
 		}
 	}
 	return nil

@@ -97,6 +97,10 @@ func TestShardAddRemove(t *testing.T) {
 	if err := h.apply(shardCmd(t, OpShardRemove, 9)); !errors.Is(err, ErrNoShard) {
 		t.Fatalf("remove of no shard: %v, want ErrNoShard", err)
 	}
+	// Nobody can be named master of the removed shard, not even a spare.
+	if err := h.apply(Command{Op: OpSetMaster, Shard: 3, ID: "g", PrevEpoch: h.f.State().Shards[3].Epoch}); !errors.Is(err, ErrShardRemoved) {
+		t.Fatalf("set_master in a removed shard: %v, want ErrShardRemoved", err)
+	}
 	// A node joining now must not land in the removed shard.
 	h.add("y", "h")
 	if s := h.f.State().Nodes["y"].Shard; s == 3 {
