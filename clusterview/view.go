@@ -319,6 +319,9 @@ func Shards(t *slotmap.Table, live Live, offset func(name string) int64) []Shard
 		for _, r := range sh.Replicas {
 			add(r, "replica")
 		}
+		if len(v.Nodes) == 0 {
+			continue // a shard added but not yet joined, or removed: Redis lists none such
+		}
 		out = append(out, v)
 	}
 	return out

@@ -85,6 +85,9 @@ func (f *FSM) Apply(l *raft.Log) any {
 
 // apply mutates s; on error s is unchanged.
 func (s *State) apply(c Command) error {
+	if err := s.refuseRemovedShard(c); err != nil {
+		return err
+	}
 	switch c.Op {
 	case OpMark:
 		return nil
@@ -188,6 +191,9 @@ func (s *State) apply(c Command) error {
 		return nil
 	}
 	if ok, err := s.applyMigration(c); ok {
+		return err
+	}
+	if ok, err := s.applyShard(c); ok {
 		return err
 	}
 	return fmt.Errorf("unknown command %q", c.Op)

@@ -17,12 +17,18 @@ type Placement struct {
 // replica together; ties go to the lowest shard id.
 func Place(s *State, n *Node) Placement {
 	for _, sh := range s.Shards {
+		if sh.Removed {
+			continue
+		}
 		if sh.Master == "" && len(sh.Replicas) == 0 {
 			return Placement{Shard: sh.ID, Master: true}
 		}
 	}
 	best, bestScore := -1, 0
 	for _, sh := range s.Shards {
+		if sh.Removed {
+			continue
+		}
 		score := len(sh.Replicas) * 2
 		if m := s.Nodes[sh.Master]; m != nil && m.Host == n.Host && n.Host != "" {
 			score++

@@ -36,7 +36,13 @@ func randomCommand(r *rand.Rand, st *State) Command {
 		}
 		return propIDs[r.IntN(len(propIDs))]
 	}
-	switch r.IntN(15) {
+	switch r.IntN(17) {
+	case 15:
+		c, _ := WithPayload(OpShardAdd, ShardAdd{ID: len(st.Shards) - r.IntN(2)})
+		return c
+	case 16:
+		c, _ := WithPayload(OpShardRemove, ShardRemove{ID: shard()})
+		return c
 	case 11:
 		return Command{Op: OpMark}
 	case 12:

@@ -48,6 +48,8 @@ type Shard struct {
 	// Unsynced: Master was promoted without ever having synced from the
 	// master it replaced (see Command.Unsynced).
 	Unsynced bool `json:"unsynced,omitempty"`
+	// Removed: retired by shard_remove (shards.go); it keeps its id.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // State is the whole replicated record.

@@ -34,6 +34,12 @@ func main() {
 		exit(runStatus(os.Args[2:], os.Stdout))
 	case "failover":
 		exit(runFailover(os.Args[2:], os.Stdout))
+	case "reshard":
+		exit(runReshard(os.Args[2:], os.Stdout))
+	case "rebalance":
+		exit(runRebalance(os.Args[2:], os.Stdout))
+	case "cluster":
+		exit(runCluster(os.Args[2:], os.Stdout))
 	case "healthcheck":
 		exit(runHealthcheck(os.Args[2:]))
 	case "version", "--version", "-v":
@@ -67,6 +73,13 @@ func usage(w io.Writer) {
   warden failover [--http host:port] [--shard N] [--to node] [--force] [--secret-file file]
                                                         manual failover, signed with the cluster
                                                         secret (--secret-file or $WARDEN_CLUSTER_SECRET)
+  warden reshard [--http host:port] --from S --to T (--slots N | --slot-range A-B)
+                                                        move slots between shards (N: the source's highest)
+  warden rebalance [--http host:port] [--dry-run]       even out the slots across shards
+  warden cluster add-shard [--http host:port]           add an empty shard; the next 2 nodes to join fill it
+  warden cluster remove-shard N [--http host:port]      drain shard N's slots, then retire it
+    (reshard, rebalance, cluster take --secret-file as failover does; reshard, rebalance,
+     remove-shard take --batch N (slots per migration) and --parallel N (migrations at once))
     (these take --tls --cacert file --cert file --key file for tls-cluster nodes)
   warden version                                        print the version`)
 }

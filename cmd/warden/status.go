@@ -163,6 +163,10 @@ func printStatus(out io.Writer, st *httpapi.Status) error {
 		byID[m.ID] = m
 	}
 	for _, sh := range st.Shards {
+		if sh.Removed {
+			fmt.Fprintf(ew, "\nshard %d %s  (removed)\n", sh.ID, sh.Name)
+			continue
+		}
 		fmt.Fprintf(ew, "\nshard %d %s  (epoch %d, slots %s)\n", sh.ID, sh.Name, sh.Epoch, orDash(sh.Slots))
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		if sh.Master == "" {

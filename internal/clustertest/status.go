@@ -44,6 +44,7 @@ type Shard struct {
 	Epoch      uint64          `json:"epoch"`
 	Slots      json.RawMessage `json:"slots"`
 	Reason     string          `json:"reason"` // set when the master was promoted without having synced
+	Removed    bool            `json:"removed"`
 }
 
 // Member is one entry of Status.Members.

@@ -272,7 +272,7 @@ func (c *Control) Start() error {
 	}
 	c.detReady.Store(c.det)
 	c.http = httpapi.New(httpapi.Config{Addr: c.cfg.httpBind, Secret: c.cfg.secret, View: httpView{c}, Metrics: metricsView{c}, Logger: c.baseLog, TLS: c.tls,
-		MaxClients: c.srv.MaxClients()})
+		MaxClients: c.srv.MaxClients(), Shards: shardAdmin{c}})
 	if err := c.http.Listen(); err != nil {
 		c.det.Close()
 		host.Close()

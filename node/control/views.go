@@ -46,6 +46,7 @@ func (c *Control) status() httpapi.Status {
 		if sh.Unsynced {
 			s.Reason = unsyncedReason
 		}
+		s.Removed = sh.Removed
 		if m := st.Nodes[sh.Master]; m != nil {
 			s.MasterAddr = m.RedisAddr
 		}
@@ -259,6 +260,9 @@ func (v sentinelView) Masters() []sentinel.Master {
 	}
 	var out []sentinel.Master
 	for _, sh := range st.Shards {
+		if sh.Removed {
+			continue // retired: no master to discover
+		}
 		m := sentinel.Master{Name: sh.Name, ID: sh.Master, Epoch: sh.Epoch, Quorum: voters/2 + 1,
 			FailoverInProgress: sh.Handoff != nil, DownAfterMs: c.cfg.downAfter.Milliseconds()}
 		if n := st.Nodes[sh.Master]; n != nil {

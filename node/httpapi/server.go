@@ -28,7 +28,8 @@ type Config struct {
 	TLS *tlsconf.Manager
 	// MaxClients bounds the connections served at once (maxclients); past
 	// it new ones wait in the listen backlog. 0: no limit.
-	MaxClients int
+	MaxClients int // Shards, when set, serves POST /shards and DELETE /shards/N (shards.go).
+	Shards     ShardAdmin
 }
 
 // Server timeouts. Writes get a long budget because a graceful failover waits
@@ -91,6 +92,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /leader", s.handleLeader)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.shardRoutes(mux) // POST /shards, DELETE /shards/N (guarded)
 	// Every state-changing route needs the secret (when one is set); the
 	// read-only ones stay open so operators and probes can scrape them.
 	mux.HandleFunc("POST /join", s.guard(s.handleJoin))

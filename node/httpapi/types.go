@@ -41,6 +41,8 @@ type Shard struct {
 	// attention: it was promoted without ever having synced from the
 	// master it replaced.
 	Reason string `json:"reason,omitempty"`
+	// Removed: the shard was retired (DELETE /shards/N); it keeps its id.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Member is one node as seen by the FSM and gossip.
