@@ -78,8 +78,6 @@ func cmdClientNoTouch(c *Ctx) {
 	}
 }
 
-func cmdClientGetRedir(c *Ctx) { c.Int(-1) }
-
 // cmdClientUnpause: warden never pauses clients, so there is nothing to
 // resume.
 func cmdClientInfo(c *Ctx) {
@@ -186,7 +184,7 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	switch {
 	case cl.monitor.Load():
 		flags += "O"
-	case cl.pushMode.Load():
+	case cl.subscribed():
 		flags += "P"
 	}
 	multi, multiMem := cl.multiLen.Load()-1, cl.multiMem.Load()
@@ -200,6 +198,8 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	if cl.blocked.Load() {
 		flags += "b"
 	}
+	tflags, redir := c.s.trackingFlags(cl)
+	flags += tflags
 	if self && cl.noEvict {
 		flags += "e"
 	}
@@ -275,7 +275,9 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	b = strconv.AppendInt(b, 1024+rbs+qbuf+qbufFree+argvMem+multiMem+omem, 10)
 	b = append(b, " events=r cmd="...)
 	b = append(b, cmd...)
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user=default redir="...)
+	b = strconv.AppendInt(b, redir, 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(proto), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, libName...)

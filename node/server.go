@@ -24,6 +24,7 @@ import (
 	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/node/config"
 	"github.com/wardenkv/warden/node/tlsconf"
+	"github.com/wardenkv/warden/tracking"
 )
 
 // Version is the Redis version warden reports (the command set it follows).
@@ -39,7 +40,8 @@ type Server struct {
 	store *keyspace.Store
 	cmds  map[string]*Command
 	hub   *pubsubHub
-	notif keyEvents // notify-keyspace-events (notify.go)
+	track *tracking.Table // client-side caching (tracking.go)
+	notif keyEvents       // notify-keyspace-events (notify.go)
 	stats stats
 	runID string
 	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
@@ -124,6 +126,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.loadReplicaLimits()
 	s.initSlowlog()
 	s.initLatency()
+	s.initTracking()
 	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
 	s.replica.serveStale.Store(cfg.Bool("replica-serve-stale-data"))
 	cfg.OnSet("replica-serve-stale-data", func(v string) error { s.replica.serveStale.Store(v == "yes"); return nil })
@@ -373,6 +376,7 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 	s.monitors.remove(cl)
 	s.hub.unsubscribeAll(cl)
 	s.unwatchAll(cl)
+	s.track.Gone(cl.ID)
 	s.clientMu.Lock()
 	delete(s.clients, cl.ID)
 	s.clientMu.Unlock()
@@ -413,6 +417,7 @@ func (s *Server) cron() {
 		tick++
 		// Redis spends at most 25% of a cron tick on active expiry.
 		s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
+		s.track.Broadcast() // keys expired under BCAST prefixes
 		if to := s.cfg.Int("timeout"); to > 0 {
 			cut := time.Now().Add(-time.Duration(to) * time.Second).UnixMilli()
 			for _, cl := range s.clientList() {
