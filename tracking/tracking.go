@@ -52,7 +52,7 @@ var (
 	ErrPrefixNeedsBcast = errors.New("ERR PREFIX option requires BCAST mode to be enabled")
 	ErrBcastSwitch      = errors.New("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
 	ErrOptBcast         = errors.New("ERR OPTIN and OPTOUT are not compatible with BCAST")
-	ErrOptInOut         = errors.New("ERR You can't use both OPTIN and OPTOUT")
+	ErrOptInOut         = errors.New("ERR You can't specify both OPTIN mode and OPTOUT mode")
 	ErrOptSwitch        = errors.New("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
 	ErrCachingMode      = errors.New("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
 	ErrCachingYes       = errors.New("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
