@@ -180,7 +180,7 @@ func (s *Server) trackEnd(cl *Client, began bool, args [][]byte) {
 // trackingRememberKeys); scripts' own commands are remembered for their
 // caller (the script client carries the caller's id).
 func (s *Server) trackRead(c *Ctx, cmd *Command, args [][]byte) {
-	if cmd.Flags&fReadonly == 0 || cmd.Flags&(fScript|fPubsub) != 0 || !s.track.Used() {
+	if cmd.Flags&fReadonly == 0 || cmd.Flags&(fScript|fPubsub) != 0 || !c.cl.tracking.Load() {
 		return
 	}
 	s.track.Remember(c.cl.ID, cmd.keys(args, nil))

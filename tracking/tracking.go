@@ -106,6 +106,10 @@ type Table struct {
 	bcastDirt atomic.Bool
 	maxKeys   atomic.Int64
 	over      atomic.Bool // the table may hold more than maxKeys keys
+	// idle: no key remembered and no prefix followed, so a modification
+	// has nothing to do (kept under mu, read without it by Invalidate: a
+	// key is remembered under the key's lock, which the writer holds too).
+	idle atomic.Bool
 }
 
 // New returns an empty table.
@@ -116,6 +120,7 @@ func New() *Table {
 		prefixes: map[string]*prefix{},
 	}
 	t.maxKeys.Store(1000000)
+	t.idle.Store(true)
 	return t
 }
 
@@ -231,6 +236,7 @@ func (t *Table) follow(c *client, p string) {
 		t.prefixes[p] = bs
 	}
 	bs.clients[c.id] = c
+	t.noteIdle()
 }
 
 // Disable is CLIENT TRACKING OFF. The keys the client read stay in the
@@ -255,6 +261,7 @@ func (t *Table) disable(c *client) {
 		}
 	}
 	c.prefixes = nil
+	t.noteIdle()
 	if c.on {
 		t.nclients.Add(-1)
 	}
@@ -416,6 +423,7 @@ func (t *Table) Remember(id int64, keys [][]byte) {
 			t.items++
 		}
 	}
+	t.noteIdle()
 	if m := t.maxKeys.Load(); m > 0 && int64(len(t.keys)) > m {
 		t.over.Store(true)
 	}
@@ -426,13 +434,17 @@ func (t *Table) Remember(id int64, keys [][]byte) {
 // read key are told, and key is queued for the broadcast of the prefixes it
 // matches. Call it with the key's lock held.
 func (t *Table) Invalidate(owner int64, key []byte) {
-	if !t.used.Load() {
+	if !t.used.Load() || t.idle.Load() {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.invalidate(owner, key, true)
+	t.noteIdle()
 }
+
+// noteIdle refreshes idle; t.mu must be held.
+func (t *Table) noteIdle() { t.idle.Store(len(t.keys) == 0 && len(t.prefixes) == 0) }
 
 func (t *Table) invalidate(owner int64, key []byte, bcast bool) {
 	if bcast && len(t.prefixes) > 0 {
@@ -476,6 +488,7 @@ func (t *Table) Flush() {
 	}
 	t.keys = map[string]map[int64]struct{}{}
 	t.items = 0
+	t.noteIdle()
 }
 
 // send delivers (or, while c's command runs, queues) one invalidation of
@@ -646,6 +659,7 @@ func (t *Table) Limit() {
 	max := t.maxKeys.Load()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	defer t.noteIdle()
 	if max == 0 || int64(len(t.keys)) <= max {
 		t.limitRun = 0
 		t.over.Store(false)
