@@ -421,7 +421,7 @@ func (s *Server) cron() {
 		if to := s.cfg.Int("timeout"); to > 0 {
 			cut := time.Now().Add(-time.Duration(to) * time.Second).UnixMilli()
 			for _, cl := range s.clientList() {
-				if !cl.blocked.Load() && !cl.pushMode.Load() && cl.lastInteraction.Load() < cut {
+				if !cl.blocked.Load() && !cl.subscribed() && !cl.monitor.Load() && cl.lastInteraction.Load() < cut {
 					cl.Kill()
 				}
 			}

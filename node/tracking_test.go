@@ -603,3 +603,44 @@ func TestTrackingGoRedisRedirectRESP2(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackingSideBySideWrites: every family's writes invalidate (and the
+// writes that change nothing do not), compared with redis-server.
+func TestTrackingSideBySideWrites(t *testing.T) {
+	setup := [][]string{
+		{"SET", "s", "hello"}, {"SET", "n", "10"}, {"RPUSH", "l", "a", "b", "c"},
+		{"HSET", "h", "f", "v", "g", "1"}, {"SADD", "st", "a", "b"}, {"ZADD", "z", "1", "a", "2", "b"},
+		{"XADD", "x", "1-1", "f", "v"}, {"PFADD", "hll", "a"}, {"SET", "bits", "a"},
+		{"GEOADD", "geo", "13.36", "38.11", "p"},
+	}
+	writes := [][]string{
+		{"SETRANGE", "s", "1", "E"}, {"APPEND", "s", "!"}, {"GETSET", "s", "x"}, {"GETDEL", "s"},
+		{"SET", "s", "y", "NX"}, {"SET", "s", "z", "XX"}, {"GETEX", "s", "EX", "100"}, {"PERSIST", "s"},
+		{"INCRBY", "n", "2"}, {"INCRBYFLOAT", "n", "1.5"}, {"DECR", "nonum"},
+		{"LPUSH", "l", "z"}, {"LPOP", "l"}, {"LSET", "l", "0", "q"}, {"LREM", "l", "0", "nothere"}, {"LTRIM", "l", "0", "0"},
+		{"LMOVE", "l", "l2", "LEFT", "RIGHT"}, {"RPOPLPUSH", "l2", "l"}, {"LINSERT", "l", "BEFORE", "q", "p"},
+		{"HSET", "h", "f", "v"}, {"HSETNX", "h", "f", "w"}, {"HINCRBY", "h", "g", "1"}, {"HDEL", "h", "nope"}, {"HDEL", "h", "f"},
+		{"SADD", "st", "a"}, {"SADD", "st", "c"}, {"SREM", "st", "a"}, {"SPOP", "st"}, {"SMOVE", "st", "st2", "b"},
+		{"SINTERSTORE", "st3", "st", "st2"}, {"SUNIONSTORE", "st3", "st", "st2"},
+		{"ZADD", "z", "1", "a"}, {"ZADD", "z", "5", "a"}, {"ZINCRBY", "z", "1", "b"}, {"ZREM", "z", "nope"}, {"ZPOPMIN", "z"},
+		{"ZREMRANGEBYSCORE", "z", "-inf", "+inf"}, {"ZUNIONSTORE", "z2", "1", "z"},
+		{"XADD", "x", "2-1", "f", "v"}, {"XTRIM", "x", "MAXLEN", "0"}, {"XDEL", "x", "1-1"}, {"XGROUP", "CREATE", "x", "g", "0"}, {"XGROUP", "SETID", "x", "g", "1-1"}, {"XGROUP", "CREATE", "xm", "g", "$", "MKSTREAM"},
+		{"PFADD", "hll", "a"}, {"PFADD", "hll", "b"}, {"PFMERGE", "hll2", "hll"},
+		{"SETBIT", "bits", "0", "1"}, {"SETBIT", "bits", "0", "1"}, {"SETBIT", "bits", "1", "1"}, {"SETBIT", "bits", "100", "0"}, {"BITOP", "NOT", "bits2", "bits"},
+		{"GEOADD", "geo", "13.36", "38.11", "p"}, {"GEOADD", "geo", "15.08", "37.50", "q"},
+		{"COPY", "geo", "geo2"}, {"RENAME", "geo2", "geo3"}, {"RENAMENX", "geo3", "geo"}, {"MOVE", "geo3", "1"},
+		{"EXPIRE", "h", "100"}, {"EXPIRE", "nope", "100"}, {"PEXPIRE", "h", "0"}, {"UNLINK", "st", "nope"},
+		{"SORT", "l", "ALPHA", "STORE", "l3"}, {"RESTORE", "s", "0", "\x00\x01a\n\x00\xbe\xe6,\xee\x93\x1f\x97\x13", "REPLACE"},
+		{"SWAPDB", "0", "1"},
+	}
+	keys := []string{"s", "n", "nonum", "l", "l2", "l3", "h", "st", "st2", "st3", "z", "z2", "x", "xm", "hll", "hll2", "bits", "bits2", "geo", "geo2", "geo3", "nope"}
+	var steps []trackStep
+	steps = append(steps, ts("r", "HELLO", "3"), ts("r", "CLIENT", "TRACKING", "ON"))
+	for _, s := range setup {
+		steps = append(steps, ts("w", s...))
+	}
+	for _, w := range writes {
+		steps = append(steps, ts("r", append([]string{"EXISTS"}, keys...)...), ts("w", w...))
+	}
+	compareTracking(t, []string{"r", "w"}, steps)
+}
