@@ -298,3 +298,33 @@ func TestConcurrent(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// BenchmarkRememberInvalidate: one tracked read and the write that
+// invalidates it (a push to a RESP3 connection).
+func BenchmarkRememberInvalidate(b *testing.B) {
+	tb := New()
+	a := &conn{resp3: true}
+	tb.Enable(1, a, Options{})
+	k := [][]byte{[]byte("key:1")}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tb.Remember(1, k)
+		tb.Invalidate(2, k[0])
+		if len(a.frames) > 1024 {
+			a.take()
+		}
+	}
+}
+
+// BenchmarkInvalidateUntracked: a write to a key nobody read while a
+// client tracks others (the common write path once tracking is used).
+func BenchmarkInvalidateUntracked(b *testing.B) {
+	tb := New()
+	tb.Enable(1, &conn{resp3: true}, Options{})
+	tb.Remember(1, [][]byte{[]byte("other")})
+	k := []byte("key:1")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tb.Invalidate(2, k)
+	}
+}
