@@ -352,6 +352,17 @@ func TestTrackingSideBySideRESP3(t *testing.T) {
 		ts("r", "CLIENT", "GETREDIR", "x"),
 		ts("r", "CLIENT", "TRACKINGINFO"),
 		ts("w", "#info"),
+		ts("w", "CONFIG", "GET", "tracking-table-max-keys"),
+		ts("w", "CONFIG", "SET", "tracking-table-max-keys", "-1"),
+		ts("w", "CONFIG", "SET", "tracking-table-max-keys", "x"),
+		ts("w", "CONFIG", "SET", "tracking-table-max-keys", "10"),
+		ts("w", "CONFIG", "GET", "tracking-table-max-keys"),
+		// RESET turns tracking off.
+		ts("r", "CLIENT", "TRACKING", "ON", "BCAST"),
+		ts("r", "RESET"),
+		ts("r", "CLIENT", "TRACKINGINFO"),
+		ts("w", "SET", "after-reset", "1"),
+		ts("w", "#info"),
 	}
 	compareTracking(t, []string{"r", "w"}, steps)
 }
