@@ -655,3 +655,126 @@ func TestTrackingSideBySideWrites(t *testing.T) {
 	}
 	compareTracking(t, []string{"r", "w"}, steps)
 }
+
+// cacheReader is a RESP3 connection keeping a client-side cache the way a
+// caching client library does: values from GET replies, dropped on
+// invalidate pushes, read in the order the server sent them.
+type cacheReader struct {
+	rc    *respClient
+	cache map[string]string
+	optin bool
+}
+
+func (cr *cacheReader) frame(t *testing.T) respVal {
+	for {
+		v, err := readResp(cr.rc.r)
+		if err != nil {
+			t.Error(err)
+			return respVal{Kind: '-', Str: err.Error()}
+		}
+		if v.Kind != '>' {
+			return v
+		}
+		if len(v.Elems) == 2 && v.Elems[0].Str == "invalidate" {
+			if v.Elems[1].Null {
+				clear(cr.cache)
+			}
+			for _, k := range v.Elems[1].Elems {
+				delete(cr.cache, k.Str)
+			}
+		}
+	}
+}
+
+func (cr *cacheReader) do(t *testing.T, args ...string) respVal {
+	cr.rc.c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := cr.rc.c.Write(respCommand(args...)); err != nil {
+		t.Error(err)
+		return respVal{}
+	}
+	return cr.frame(t)
+}
+
+func (cr *cacheReader) get(t *testing.T, key string) {
+	if _, ok := cr.cache[key]; ok {
+		return
+	}
+	if cr.optin {
+		cr.do(t, "CLIENT", "CACHING", "YES")
+	}
+	v := cr.do(t, "GET", key)
+	if !v.Null && v.Kind == '$' {
+		cr.cache[key] = v.Str
+	}
+}
+
+// TestTrackingCacheCoherence: readers cache what they read while writers
+// change the keys with plain commands, MULTI/EXEC and scripts; once the
+// writers are done, no cache may hold a value the server no longer has (an
+// invalidation lost, or overtaking the reply it invalidates).
+func TestTrackingCacheCoherence(t *testing.T) {
+	_, addr := startServer(t)
+	keys := []string{"c:0", "c:1", "c:2", "c:3", "c:4", "c:5"}
+	modes := [][]string{{}, {}, {"BCAST", "PREFIX", "c:"}, {"OPTIN"}, {"NOLOOP"}}
+	var readers []*cacheReader
+	for _, m := range modes {
+		cr := &cacheReader{rc: dialResp(t, addr), cache: map[string]string{}, optin: len(m) == 1 && m[0] == "OPTIN"}
+		cr.do(t, "HELLO", "3")
+		if v := cr.do(t, append([]string{"CLIENT", "TRACKING", "ON"}, m...)...); v.Kind != '+' {
+			t.Fatalf("%v: %v", m, v)
+		}
+		readers = append(readers, cr)
+	}
+	const rounds = 400
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rc := dialResp(t, addr)
+			for i := 0; i < rounds; i++ {
+				k, v := keys[(i*7+w)%len(keys)], strconv.Itoa(w*100000+i)
+				var err error
+				switch w {
+				case 0:
+					_, err = rc.do(30*time.Second, "SET", k, v)
+				case 1:
+					rc.do(30*time.Second, "MULTI")
+					rc.do(30*time.Second, "SET", k, v)
+					rc.do(30*time.Second, "APPEND", keys[(i+1)%len(keys)], "x")
+					_, err = rc.do(30*time.Second, "EXEC")
+				case 2:
+					_, err = rc.do(30*time.Second, "EVAL", "redis.call('set', KEYS[1], ARGV[1]) return 1", "1", k, v)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	for i, cr := range readers {
+		wg.Add(1)
+		go func(i int, cr *cacheReader) {
+			defer wg.Done()
+			for n := 0; n < rounds*2; n++ {
+				k := keys[(n*5+i)%len(keys)]
+				cr.get(t, k)
+				if i == 4 && n%10 == 0 { // NOLOOP: its own writes must drop its own cache
+					cr.do(t, "SET", k, "self"+strconv.Itoa(n))
+					delete(cr.cache, k)
+				}
+			}
+		}(i, cr)
+	}
+	wg.Wait()
+	check := dialResp(t, addr)
+	for i, cr := range readers {
+		cr.do(t, "PING") // every invalidation of the writes is queued before its answer
+		for k, v := range cr.cache {
+			if got := check.mustDo(t, "GET", k); got.Str != v {
+				t.Errorf("reader %d (%v): cached %s=%q, server has %q", i, modes[i], k, v, got.Str)
+			}
+		}
+	}
+}
