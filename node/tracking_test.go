@@ -620,7 +620,7 @@ func TestTrackingGoRedisRedirectRESP2(t *testing.T) {
 func TestTrackingSideBySideWrites(t *testing.T) {
 	setup := [][]string{
 		{"SET", "s", "hello"}, {"SET", "n", "10"}, {"RPUSH", "l", "a", "b", "c"},
-		{"HSET", "h", "f", "v", "g", "1"}, {"SADD", "st", "a", "b"}, {"ZADD", "z", "1", "a", "2", "b"},
+		{"HSET", "h", "f", "v", "g", "1"}, {"SADD", "st", "a", "b"}, {"SADD", "one", "m"}, {"ZADD", "z", "1", "a", "2", "b"},
 		{"XADD", "x", "1-1", "f", "v"}, {"PFADD", "hll", "a"}, {"SET", "bits", "a"},
 		{"GEOADD", "geo", "13.36", "38.11", "p"},
 	}
@@ -631,7 +631,7 @@ func TestTrackingSideBySideWrites(t *testing.T) {
 		{"LPUSH", "l", "z"}, {"LPOP", "l"}, {"LSET", "l", "0", "q"}, {"LREM", "l", "0", "nothere"}, {"LTRIM", "l", "0", "0"},
 		{"LMOVE", "l", "l2", "LEFT", "RIGHT"}, {"RPOPLPUSH", "l2", "l"}, {"LINSERT", "l", "BEFORE", "q", "p"},
 		{"HSET", "h", "f", "v"}, {"HSETNX", "h", "f", "w"}, {"HINCRBY", "h", "g", "1"}, {"HDEL", "h", "nope"}, {"HDEL", "h", "f"},
-		{"SADD", "st", "a"}, {"SADD", "st", "c"}, {"SREM", "st", "a"}, {"SPOP", "st"}, {"SMOVE", "st", "st2", "b"},
+		{"SADD", "st", "a"}, {"SADD", "st", "c"}, {"SREM", "st", "a"}, {"SPOP", "one"}, {"SMOVE", "st", "st2", "b"},
 		{"SINTERSTORE", "st3", "st", "st2"}, {"SUNIONSTORE", "st3", "st", "st2"},
 		{"ZADD", "z", "1", "a"}, {"ZADD", "z", "5", "a"}, {"ZINCRBY", "z", "1", "b"}, {"ZREM", "z", "nope"}, {"ZPOPMIN", "z"},
 		{"ZREMRANGEBYSCORE", "z", "-inf", "+inf"}, {"ZUNIONSTORE", "z2", "1", "z"},
@@ -644,7 +644,7 @@ func TestTrackingSideBySideWrites(t *testing.T) {
 		{"SORT", "l", "ALPHA", "STORE", "l3"}, {"RESTORE", "s", "0", "\x00\x01a\n\x00\xbe\xe6,\xee\x93\x1f\x97\x13", "REPLACE"},
 		{"SWAPDB", "0", "1"},
 	}
-	keys := []string{"s", "n", "nonum", "l", "l2", "l3", "h", "st", "st2", "st3", "z", "z2", "x", "xm", "hll", "hll2", "bits", "bits2", "geo", "geo2", "geo3", "nope"}
+	keys := []string{"s", "n", "nonum", "l", "l2", "l3", "h", "st", "st2", "st3", "one", "z", "z2", "x", "xm", "hll", "hll2", "bits", "bits2", "geo", "geo2", "geo3", "nope"}
 	var steps []trackStep
 	steps = append(steps, ts("r", "HELLO", "3"), ts("r", "CLIENT", "TRACKING", "ON"))
 	for _, s := range setup {
