@@ -778,3 +778,33 @@ func TestTrackingCacheCoherence(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackingOnReplica: clients tracking on a warden replica are
+// invalidated by the master's writes (default and BCAST), expiries included.
+func TestTrackingOnReplica(t *testing.T) {
+	_, maddr := startServer(t, "save", "")
+	_, mport, _ := strings.Cut(maddr, ":")
+	_, raddr := startServer(t, "save", "", "replicaof", "127.0.0.1 "+mport)
+	ctx := context.Background()
+	master, replica := newClient(t, maddr), newClient(t, raddr)
+	waitLinkUp(t, replica)
+	c, inv := trackingRESP3Client(t, raddr)
+	if err := c.Do(ctx, "CLIENT", "TRACKING", "ON").Err(); err != nil {
+		t.Fatal(err)
+	}
+	master.Set(ctx, "a", "1", 0)
+	master.Set(ctx, "e", "1", 200*time.Millisecond)
+	waitFor(t, func() bool { return replica.Exists(ctx, "a", "e").Val() == 2 }, "the keys on the replica")
+	c.Get(ctx, "a")
+	c.Get(ctx, "e")
+	master.Set(ctx, "a", "2", 0)
+	waitInvalidations(t, c, inv, "a")
+	waitFor(t, func() bool { return master.Exists(ctx, "e").Val() == 0 }, "expiry on the master")
+	waitInvalidations(t, c, inv, "e") // the master's DEL
+	b, binv := trackingRESP3Client(t, raddr)
+	if err := b.Do(ctx, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "p:").Err(); err != nil {
+		t.Fatal(err)
+	}
+	master.MSet(ctx, "p:1", "x", "q:1", "y")
+	waitInvalidations(t, b, binv, "p:1")
+}
