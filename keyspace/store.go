@@ -29,6 +29,12 @@ type Store struct {
 	// key is added that did not exist, for the "new" keyspace event.
 	OnNew func(db int, key []byte)
 
+	// OnTouch, when set, is called (with the key's partition locked) for
+	// every modification of a key, where WATCH is invalidated: Redis's
+	// signalModifiedKey, for client-side caching. owner is the Tx's owner
+	// (SetOwner), 0 for the server's own work (active expiry).
+	OnTouch func(owner int64, key []byte)
+
 	// NoExpire makes lookups hide expired keys without deleting them: a
 	// replica waits for its master's DEL, as in Redis.
 	NoExpire atomic.Bool
@@ -98,7 +104,11 @@ type Tx struct {
 	slotCache [16]slotEntry
 	slotNext  int
 	ready     []ReadyKey
+	owner     int64
 }
+
+// SetOwner names the client whose command runs under tx (OnTouch's owner).
+func (tx *Tx) SetOwner(id int64) { tx.owner = id }
 
 func (s *Store) partOf(tx *Tx, db int, key []byte) *part {
 	slot := tx.slot(key)
@@ -225,6 +235,7 @@ func (tx *Tx) Unlock() []ReadyKey {
 	tx.parts = tx.parts[:0]
 	tx.ready = nil
 	tx.now = 0
+	tx.owner = 0
 	clear(tx.slotCache[:])
 	tx.slotNext = 0
 	tx.s.txPool.Put(tx)
@@ -318,7 +329,7 @@ func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
 	}
 	delete(m, string(key))
 	p.nkeys.Add(-1)
-	touchWatched(p, key)
+	v.touched(p, key)
 	v.streamGone(p, key, o.Type)
 }
 
@@ -351,7 +362,7 @@ func (v View) Set(key []byte, o *Object) {
 			fn(v.db.ID, key)
 		}
 	}
-	touchWatched(p, key)
+	v.touched(p, key)
 }
 
 // SetString stores a string value (copied), keeping the TTL if keepTTL.
@@ -387,7 +398,7 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		}
 		v.fixVolatile(p, key, wasVolatile, old.Expire != 0)
 	}
-	touchWatched(p, key)
+	v.touched(p, key)
 }
 
 func (v View) fixVolatile(p *part, key []byte, was, is bool) {
@@ -435,14 +446,22 @@ func (v View) SetExpire(key []byte, at int64) bool {
 	was := o.Expire != 0
 	o.Expire = at
 	v.fixVolatile(p, key, was, at != 0)
-	touchWatched(p, key)
+	v.touched(p, key)
 	return true
+}
+
+// touched reports a modification of key: WATCH and client-side caching.
+func (v View) touched(p *part, key []byte) {
+	touchWatched(p, key)
+	if fn := v.tx.s.OnTouch; fn != nil {
+		fn(v.tx.owner, key)
+	}
 }
 
 // Touch records that key was modified in place (invalidates WATCH).
 func (v View) Touch(key []byte) {
 	p, _ := v.locate(key)
-	touchWatched(p, key)
+	v.touched(p, key)
 }
 
 // DeleteIfEmpty removes a collection key that has no elements left, as Redis

@@ -83,8 +83,14 @@ type Client struct {
 	writing  bool
 	nsubs    atomic.Int64
 	npsubs   atomic.Int64
-	noEvict  bool
-	noTouch  bool
+	nssubs   atomic.Int64 // shard channels
+	// tracking: CLIENT TRACKING is on. trackPush: push mode was entered for
+	// tracking (own invalidations or as a redirect target), so it outlives
+	// the client's subscriptions and does not make it a subscriber.
+	tracking  atomic.Bool
+	trackPush atomic.Bool
+	noEvict   bool
+	noTouch   bool
 	// replyMode is CLIENT REPLY's state (cmd_clientreply.go).
 	replyMode uint8
 	// unblock is set while blocked on keys: CLIENT UNBLOCK sends on it

@@ -72,8 +72,8 @@ func cmdSetBit(c *Ctx) {
 		o.Str[byteIdx] ^= mask
 		changed = true
 	}
-	c.DB.Touch(key) // Redis 7.0 signals the key even when nothing changed
-	if changed {
+	if changed { // Redis 7.0.15 signals the key only then (WATCH, tracking)
+		c.DB.Touch(key)
 		c.PropagateArgs()
 		c.notify(keyevents.String, "setbit", key)
 	}

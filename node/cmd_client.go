@@ -80,8 +80,6 @@ func cmdClientNoTouch(c *Ctx) {
 	}
 }
 
-func cmdClientGetRedir(c *Ctx) { c.Int(-1) }
-
 // cmdClientUnpause: warden never pauses clients, so there is nothing to
 // resume.
 func cmdClientInfo(c *Ctx) {
@@ -188,7 +186,7 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	switch {
 	case cl.monitor.Load():
 		flags += "O"
-	case cl.pushMode.Load():
+	case cl.subscribed():
 		flags += "P"
 	}
 	multi, multiMem := cl.multiLen.Load()-1, cl.multiMem.Load()
@@ -202,6 +200,8 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	if cl.blocked.Load() {
 		flags += "b"
 	}
+	tflags, redir := c.s.trackingFlags(cl)
+	flags += tflags
 	if self && cl.noEvict {
 		flags += "e"
 	}
@@ -288,7 +288,9 @@ func (c *Ctx) clientLine(b []byte, cl *Client) []byte {
 	} else {
 		b = append(b, "default"...)
 	}
-	b = append(b, " redir=-1 resp="...)
+	b = append(b, " redir="...)
+	b = strconv.AppendInt(b, redir, 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(proto), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, libName...)

@@ -165,6 +165,8 @@ func cmdReset(c *Ctx) {
 	c.s.unwatchAll(cl)
 	c.s.monitors.remove(cl) // RESET ends MONITOR mode; push mode ends below
 	c.s.hub.unsubscribeAll(cl)
+	c.s.track.Disable(cl.ID) // RESET turns CLIENT TRACKING off
+	cl.tracking.Store(false)
 	cl.db = 0
 	cl.dbShared.Store(0)
 	cl.setProto(2)

@@ -50,7 +50,13 @@ func (h *monitorHub) remove(cl *Client) bool {
 
 // subscribed reports whether cl is in RESP2's subscribed mode: push mode
 // for pub/sub, not for MONITOR.
-func (cl *Client) subscribed() bool { return cl.pushMode.Load() && !cl.monitor.Load() }
+func (cl *Client) subscribed() bool {
+	if !cl.pushMode.Load() || cl.monitor.Load() {
+		return false
+	}
+	// Push mode entered for client-side caching is no subscription.
+	return !cl.trackPush.Load() || cl.nsubs.Load()+cl.npsubs.Load()+cl.nssubs.Load() > 0
+}
 
 func registerMonitor(t table) {
 	t.add(&Command{Name: "monitor", Arity: 1, Flags: fAdmin | fNoScript | fLoading | fStale, Run: cmdMonitor, Group: "server"})

@@ -384,6 +384,7 @@ func (h *scriptHost) begin(caller *Ctx, keys [][]byte, readOnly bool) {
 	h.caller, h.readOnly = caller, readOnly
 	h.cl.db, h.cl.internal = caller.cl.db, caller.cl.internal
 	h.cl.ID = caller.cl.ID
+	h.cl.tracking.Store(caller.cl.tracking.Load()) // its reads are the caller's (client-side caching)
 	// Redis Cluster's script rules apply with cluster-enabled only: a
 	// Sentinel-style node (control plane, no slot routing) is a plain Redis.
 	h.cluster = h.s.slots.on.Load() && !caller.cl.internal

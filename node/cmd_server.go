@@ -43,6 +43,9 @@ func registerServer(t table) {
 			&Command{Name: "no-touch", Arity: 3, Flags: cl, Run: cmdClientNoTouch, Group: "connection"},
 			&Command{Name: "setinfo", Arity: 4, Flags: cl, Run: cmdClientSetInfo, Group: "connection"},
 			&Command{Name: "getredir", Arity: 2, Flags: cl, Run: cmdClientGetRedir, Group: "connection"},
+			&Command{Name: "tracking", Arity: -3, Flags: cl, Run: cmdClientTracking, Group: "connection"},
+			&Command{Name: "caching", Arity: 3, Flags: cl, Run: cmdClientCaching, Group: "connection"},
+			&Command{Name: "trackinginfo", Arity: 2, Flags: cl, Run: cmdClientTrackingInfo, Group: "connection"},
 			&Command{Name: "pause", Arity: -3, Flags: adm, Run: cmdClientPause, Group: "connection"},
 			&Command{Name: "unpause", Arity: 2, Flags: adm, Run: cmdClientUnpause, Group: "connection"},
 			&Command{Name: "reply", Arity: 3, Flags: cl, Run: cmdClientReply, Group: "connection"},
@@ -93,6 +96,7 @@ func cmdFlushDB(c *Ctx) {
 		return
 	}
 	c.DB.Flush()
+	c.s.track.Flush() // Redis's trackingInvalidateKeysOnFlush
 	c.PropagateArgs()
 	c.OK()
 }
@@ -104,6 +108,7 @@ func cmdFlushAll(c *Ctx) {
 	for i := 0; i < c.s.store.NumDBs(); i++ {
 		c.tx.DB(i).Flush()
 	}
+	c.s.track.Flush()
 	c.PropagateArgs()
 	c.OK()
 }

@@ -701,7 +701,8 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 			c.Err("BUSYGROUP Consumer Group name already exists")
 			return
 		}
-		c.DB.Touch(key)
+		// No signalModifiedKey, as Redis 7.0 (WATCH, client-side caching):
+		// a group is not the stream's content.
 		c.OK()
 		c.PropagateArgs() // "$" too, as Redis propagates it
 		c.notify(keyevents.Stream, "xgroup-create", key)
@@ -714,7 +715,6 @@ func xgroupCreateOrSetID(c *Ctx, create bool) {
 	}
 	g.LastID = id
 	g.EntriesRead = entriesRead
-	c.DB.Touch(key)
 	c.OK()
 	c.PropagateArgs()
 	c.notify(keyevents.Stream, "xgroup-setid", key)

@@ -54,6 +54,7 @@ func (c *Ctx) afterUnlock(fn func()) {
 // handle is redcon's callback: one parsed command from one connection.
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	cl := conn.Context().(*Client)
+	tracked := s.trackBegin(cl)
 	if cl.replyMode != replyOn {
 		s.callWithReplyMode(cl, rc.Args)
 	} else {
@@ -75,6 +76,7 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	if cl.pushMode.Load() {
 		cl.flushToOutbox()
 	}
+	s.trackEnd(cl, tracked, rc.Args)
 }
 
 // lookup finds the command for args, resolving subcommands and checking
@@ -282,7 +284,13 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 		} else {
 			c.DB = c.tx.DB(c.cl.db)
 		}
+		if c.tx != nil {
+			c.tx.SetOwner(c.cl.ID) // client-side caching's NOLOOP
+		}
 		cmd.Run(c)
+		// Remembered before the locks go: a write cannot slip between
+		// the read and the registration.
+		s.trackRead(c, cmd, args)
 	}()
 	cmd.calls.Add(1)
 	dur := time.Since(start)

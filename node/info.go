@@ -363,7 +363,7 @@ func infoClients(s *Server, w *infoWriter) {
 	w.int("client_recent_max_input_buffer", 0)
 	w.int("client_recent_max_output_buffer", 0)
 	w.int("blocked_clients", s.stats.blockedClients.Load())
-	w.int("tracking_clients", 0)
+	w.int("tracking_clients", s.track.Stats().Clients)
 	w.int("clients_in_timeout_table", 0)
 }
 
@@ -493,9 +493,10 @@ func infoStats(s *Server, w *infoWriter) {
 	w.int("active_defrag_key_misses", 0)
 	w.int("total_active_defrag_time", 0)
 	w.int("current_active_defrag_time", 0)
-	w.int("tracking_total_keys", 0)
-	w.int("tracking_total_items", 0)
-	w.int("tracking_total_prefixes", 0)
+	ts := s.track.Stats()
+	w.int("tracking_total_keys", ts.Keys)
+	w.int("tracking_total_items", ts.Items)
+	w.int("tracking_total_prefixes", ts.Prefixes)
 	w.int("unexpected_error_replies", 0)
 	w.int("total_error_replies", st.totalErrors.Load())
 	w.int("dump_payload_sanitizations", 0)

@@ -170,6 +170,7 @@ func (h *pubsubHub) subscribe(c *Ctx, kind int, names [][]byte) {
 	}
 	cl.nsubs.Store(int64(len(cl.subs)))
 	cl.npsubs.Store(int64(len(cl.psubs)))
+	cl.nssubs.Store(int64(len(sub.shard)))
 	cl.flushToOutbox()
 	h.mu.Unlock()
 }
@@ -218,6 +219,7 @@ func (h *pubsubHub) unsubscribe(c *Ctx, kind int, names [][]byte) {
 	}
 	cl.nsubs.Store(int64(len(cl.subs)))
 	cl.npsubs.Store(int64(len(cl.psubs)))
+	cl.nssubs.Store(int64(len(sub.shard)))
 	last := sub.total() == 0
 	if last {
 		delete(h.clients, cl)
@@ -265,6 +267,7 @@ func (h *pubsubHub) unsubscribeAll(cl *Client) {
 	}
 	cl.nsubs.Store(0)
 	cl.npsubs.Store(0)
+	cl.nssubs.Store(0)
 	h.mu.Unlock()
 	select {
 	case <-cl.killed: // disconnecting: nothing more to send
@@ -280,6 +283,9 @@ func (h *pubsubHub) unsubscribeAll(cl *Client) {
 // and returns it to direct replies. No publisher can queue anything new: the
 // client has no subscription left.
 func pubsubLeavePushMode(cl *Client) {
+	if cl.trackPush.Load() {
+		return // client-side caching keeps it in push mode
+	}
 	d := 10 * time.Microsecond
 	for {
 		cl.outMu.Lock()

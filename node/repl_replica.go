@@ -575,6 +575,7 @@ func (s *Server) applyFromMaster(cl *Client, argv [][]byte) (getack bool) {
 	}
 	if !eq(argv[0], "ping") {
 		s.call(cl, argv)
+		s.track.Broadcast() // BCAST clients of the replica see the master's writes
 	}
 	return false
 }

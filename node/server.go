@@ -25,6 +25,7 @@ import (
 	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/node/config"
 	"github.com/wardenkv/warden/node/tlsconf"
+	"github.com/wardenkv/warden/tracking"
 )
 
 // Version is the Redis version warden reports (the command set it follows).
@@ -40,7 +41,8 @@ type Server struct {
 	store *keyspace.Store
 	cmds  map[string]*Command
 	hub   *pubsubHub
-	notif keyEvents // notify-keyspace-events (notify.go)
+	track *tracking.Table // client-side caching (tracking.go)
+	notif keyEvents       // notify-keyspace-events (notify.go)
 	stats stats
 	runID string
 	// slowlog is SLOWLOG's log and settings (cmd_slowlog.go).
@@ -145,6 +147,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.loadReplicaLimits()
 	s.initSlowlog()
 	s.initLatency()
+	s.initTracking()
 	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
 	s.replica.serveStale.Store(cfg.Bool("replica-serve-stale-data"))
 	cfg.OnSet("replica-serve-stale-data", func(v string) error { s.replica.serveStale.Store(v == "yes"); return nil })
@@ -395,6 +398,7 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 	s.monitors.remove(cl)
 	s.hub.unsubscribeAll(cl)
 	s.unwatchAll(cl)
+	s.track.Gone(cl.ID)
 	s.clientMu.Lock()
 	delete(s.clients, cl.ID)
 	s.clientMu.Unlock()
@@ -442,10 +446,11 @@ func (s *Server) cron() {
 		if !s.noActiveExpire.Load() {
 			s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
 		}
+		s.track.Broadcast() // keys expired under BCAST prefixes
 		if to := s.cfg.Int("timeout"); to > 0 {
 			cut := time.Now().Add(-time.Duration(to) * time.Second).UnixMilli()
 			for _, cl := range s.clientList() {
-				if !cl.blocked.Load() && !cl.pushMode.Load() && cl.lastInteraction.Load() < cut {
+				if !cl.blocked.Load() && !cl.subscribed() && !cl.monitor.Load() && cl.lastInteraction.Load() < cut {
 					cl.Kill()
 				}
 			}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"runtime"
 	"strconv"
@@ -34,6 +35,7 @@ var directives = []Directive{
 	{Name: "maxclients", Usage: "most clients connected at once", Default: "10000", Kind: Int, Min: 1, Max: 1 << 31},
 	{Name: "maxmemory", Usage: "memory limit for data in bytes (0: none)", Default: "0", Kind: Memory, Min: 0, Max: 1 << 62},
 	{Name: "maxmemory-policy", Usage: "what to do at maxmemory (only noeviction)", Default: "noeviction", Kind: Enum, Enum: []string{"noeviction"}},
+	{Name: "tracking-table-max-keys", Usage: "keys remembered for client-side caching before some are invalidated (0: no limit)", Default: "1000000", Kind: Int, Min: 0, Max: math.MaxInt64},
 	{Name: "hz", Usage: "background task frequency, per second", Default: "10", Kind: Int, Min: 1, Max: 500},
 	{Name: "stream-node-max-bytes", Usage: "largest stream node (listpack) in bytes (0: no limit)", Default: "4096", Kind: Memory, Min: 0, Max: 1 << 62},
 	{Name: "stream-node-max-entries", Usage: "most entries in one stream node (0: no limit)", Default: "100", Kind: Int, Min: 0, Max: 1 << 62},
