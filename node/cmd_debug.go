@@ -285,6 +285,7 @@ func debugReload(c *Ctx) {
 			for i := range c.s.store.NumDBs() {
 				tx.DB(i).Flush()
 			}
+			c.s.track.Flush() // as emptyData: tracking clients drop their caches
 		}
 		loadErr = c.s.loadRDBInto(tx, path, merge)
 	})

@@ -397,6 +397,7 @@ func (s *Server) loadFromMaster(mr *masterReader, conn net.Conn, timeout time.Du
 	for i := 0; i < s.store.NumDBs(); i++ {
 		tx.DB(i).Flush()
 	}
+	s.track.Flush() // the data set is replaced: tracking clients drop their caches
 	tx.Unlock()
 	conn.SetReadDeadline(time.Time{})
 	var body *bufio.Reader

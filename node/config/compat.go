@@ -30,9 +30,6 @@ const (
 )
 
 var compatDirectives = []Directive{
-	{Name: "acl-pubsub-default", Default: "resetchannels", Kind: Enum, Enum: []string{"allchannels", "resetchannels"}, NoEffect: "warden has one user, who may use every channel"},
-	{Name: "aclfile", Default: "", Immutable: true, NoEffect: "warden has one user (requirepass)"},
-	{Name: "acllog-max-len", Default: "128", Kind: Int, Min: 0, Max: math.MaxInt64, NoEffect: "warden has one user: nothing is denied by ACL"},
 	{Name: "active-defrag-cycle-max", Default: "25", Kind: Int, Min: 1, Max: 99, NoEffect: noDefrag},
 	{Name: "active-defrag-cycle-min", Default: "1", Kind: Int, Min: 1, Max: 99, NoEffect: noDefrag},
 	{Name: "active-defrag-ignore-bytes", Default: "104857600", Kind: Memory, Min: 1, Max: math.MaxInt64, NoEffect: noDefrag},
@@ -111,7 +108,6 @@ var compatDirectives = []Directive{
 	{Name: "shutdown-on-sigint", Default: "default", Validate: shutdownFlags, NoEffect: "SIGINT and SIGTERM always shut down as SHUTDOWN does (save if save points are set)"},
 	{Name: "shutdown-on-sigterm", Default: "default", Validate: shutdownFlags, NoEffect: "SIGINT and SIGTERM always shut down as SHUTDOWN does (save if save points are set)"},
 	{Name: "socket-mark-id", Default: "0", Kind: Int, Min: 0, Max: math.MaxUint32, Immutable: true, NoEffect: "warden sets no socket marks"},
-	{Name: "tracking-table-max-keys", Default: "1000000", Kind: Int, Min: 0, Max: math.MaxInt64, NoEffect: "client-side caching (CLIENT TRACKING) is not implemented"},
 	{Name: "unixsocket", Default: "", Immutable: true, NoEffect: noUnix},
 	{Name: "unixsocketperm", Default: "0", Kind: Int, Min: 0, Max: 0o777, Immutable: true, NoEffect: noUnix},
 	{Name: "zset-max-listpack-entries", Default: "128", Kind: Int, Min: 0, Max: math.MaxInt64, NoEffect: noEncoding},
