@@ -590,12 +590,21 @@ func cmdObjectIdletime(c *Ctx) {
 		c.Null()
 		return
 	}
+	if c.s.store.LFUMode() {
+		c.Err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		return
+	}
 	c.Int(o.IdleSeconds())
 }
 
 func cmdObjectFreq(c *Ctx) {
-	if c.keysLookupNoTouch(c.Args[2]) == nil {
+	o := c.keysLookupNoTouch(c.Args[2])
+	if o == nil {
 		c.Null()
+		return
+	}
+	if c.s.store.LFUMode() {
+		c.Int(int64(c.DB.Freq(o)))
 		return
 	}
 	c.Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")

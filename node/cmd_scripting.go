@@ -289,6 +289,7 @@ func (s *Server) runScript(j *scriptJob) {
 			lk = append(lk, keyspace.Key{DB: c.cl.db, Key: k})
 		}
 		c.tx = s.store.Lock(lk)
+		c.tx.TrackWrites() // a script may write in place
 		clear(lk)
 		c.lockBuf = lk[:0]
 		c.tx.SetNow(time.Now().UnixMilli())

@@ -336,7 +336,7 @@ func TestConfig(t *testing.T) {
 	run(t, c, []step{
 		{args: []any{"config", "get", "hz"}, want: []any{"hz", "10"}},
 		{args: []any{"config", "get", "maxmemory", "HZ", "hz"}, want: []any{"maxmemory", "0", "hz", "10"}},
-		{args: []any{"config", "get", "max*"}, want: []any{"maxclients", "10000", "maxmemory", "0", "maxmemory-policy", "noeviction"}},
+		{args: []any{"config", "get", "max*"}, want: []any{"maxclients", "10000", "maxmemory", "0", "maxmemory-eviction-tenacity", "10", "maxmemory-policy", "noeviction", "maxmemory-samples", "5"}},
 		{args: []any{"config", "get", "nosuch"}, want: []any{}},
 		{args: []any{"config", "get"}, wantErr: "ERR wrong number of arguments for 'config|get' command"},
 		{args: []any{"config", "set", "hz", "20", "maxmemory", "10mb"}, want: "OK"},
