@@ -147,8 +147,9 @@ func (e *Evictor) round() Result {
 	start := time.Now()
 	var freed int64
 	keys, misses := 0, 0
+	dbs := e.candidateDBs(c) // once per round: counting keys reads every partition
 	for freed < toFree {
-		db, key, ok := e.pick(c)
+		db, key, ok := e.pick(c, dbs)
 		if !ok || misses > 1000 {
 			return Fail
 		}
@@ -184,26 +185,18 @@ func (e *Evictor) countEvict(db int, key []byte) {
 // pick returns the next key to evict. The random policies sample one key of
 // the next non-empty database; the others refresh the pool with
 // maxmemory-samples keys of every database and take its best entry.
-func (e *Evictor) pick(c *Config) (int, string, bool) {
+func (e *Evictor) pick(c *Config, dbs []int) (int, string, bool) {
 	vol := c.Policy.Volatile()
-	n := e.store.NumDBs()
-	has := func(db int) bool {
-		d := e.store.DB(db)
-		if vol {
-			return d.Volatile() > 0
-		}
-		return d.Len() > 0
+	if len(dbs) == 0 {
+		return 0, "", false
 	}
 	if c.Policy.Random() {
-		for i := range n {
-			db := (e.nextDB + i) % n
-			if !has(db) {
-				continue
-			}
+		for i := range dbs {
+			db := dbs[(e.nextDB+i)%len(dbs)]
 			var key string
 			e.store.Sample(db, vol, 1, func(k string, _ *keyspace.Object) { key = k })
 			if key != "" {
-				e.nextDB = db + 1
+				e.nextDB = (e.nextDB + i + 1) % len(dbs)
 				return db, key, true
 			}
 		}
@@ -211,18 +204,13 @@ func (e *Evictor) pick(c *Config) (int, string, bool) {
 	}
 	for tries := 0; tries < 4; tries++ {
 		now := time.Now().UnixMilli()
-		any := false
-		for db := range n {
-			if !has(db) {
-				continue
-			}
-			any = true
-			e.store.Sample(db, vol, c.Samples, func(k string, o *keyspace.Object) {
+		found := false
+		for _, db := range dbs {
+			found = e.store.Sample(db, vol, c.Samples, func(k string, o *keyspace.Object) {
 				e.offer(entry{score: c.Policy.Score(o, now, c.LFUDecay), db: db, key: k})
-			})
+			}) || found
 		}
-		if !any {
-			e.pool = e.pool[:0]
+		if !found && len(e.pool) == 0 {
 			return 0, "", false
 		}
 		if len(e.pool) > 0 {
@@ -232,6 +220,18 @@ func (e *Evictor) pick(c *Config) (int, string, bool) {
 		}
 	}
 	return 0, "", false
+}
+
+// candidateDBs lists the databases holding candidates.
+func (e *Evictor) candidateDBs(c *Config) []int {
+	var dbs []int
+	for db := range e.store.NumDBs() {
+		d := e.store.DB(db)
+		if c.Policy.Volatile() && d.Volatile() > 0 || !c.Policy.Volatile() && d.Len() > 0 {
+			dbs = append(dbs, db)
+		}
+	}
+	return dbs
 }
 
 // offer inserts a candidate into the pool, as evictionPoolPopulate: kept

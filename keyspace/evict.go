@@ -108,34 +108,32 @@ func (tx *Tx) forget(db int) {
 	tx.acct.touched = keep
 }
 
-// Sample offers up to n keys of one random non-empty partition of db to
-// fn (under the partition's lock): keys with a TTL when volatile, else any.
-// It reports whether the database had such keys.
+// Sample offers up to n keys of db to fn, each under its partition's
+// lock: keys with a TTL when volatile, else any. It starts at a random
+// partition and slot (and Go starts map iteration at random) and walks on
+// until it has n keys, so sparse databases are sampled as well as dense
+// ones. It reports whether it found any.
 func (s *Store) Sample(db int, volatile bool, n int, fn func(key string, o *Object)) bool {
 	d := s.dbs[db]
-	count := func(p *part) int64 {
-		if volatile {
-			return p.nvol.Load()
-		}
-		return p.nkeys.Load()
-	}
 	start := rand.IntN(NumParts)
-	var p *part
-	for i := range NumParts {
-		q := &d.parts[(start+i)%NumParts]
-		if count(q) > 0 {
-			p = q
-			break
+	seen := 0
+	for i := 0; i < NumParts && seen < n; i++ {
+		p := &d.parts[(start+i)%NumParts]
+		if volatile && p.nvol.Load() == 0 || !volatile && p.nkeys.Load() == 0 {
+			continue
 		}
+		p.mu.Lock()
+		seen += p.sample(volatile, n-seen, fn)
+		p.mu.Unlock()
 	}
-	if p == nil {
-		return false
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	return seen > 0
+}
+
+// sample offers up to n keys of p (locked) to fn and returns how many.
+func (p *part) sample(volatile bool, n int, fn func(key string, o *Object)) int {
 	seen := 0
 	if volatile {
-		for k := range p.volatile { // Go starts map iteration at random
+		for k := range p.volatile {
 			if seen >= n {
 				break
 			}
@@ -144,7 +142,7 @@ func (s *Store) Sample(db int, volatile bool, n int, fn func(key string, o *Obje
 				seen++
 			}
 		}
-		return true
+		return seen
 	}
 	first := rand.IntN(SlotsPerPart)
 	for i := 0; i < SlotsPerPart && seen < n; i++ {
@@ -156,7 +154,7 @@ func (s *Store) Sample(db int, volatile bool, n int, fn func(key string, o *Obje
 			seen++
 		}
 	}
-	return true
+	return seen
 }
 
 // Evict removes key from db for the eviction loop and calls fn (with the

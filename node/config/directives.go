@@ -35,7 +35,7 @@ var directives = []Directive{
 	{Name: "maxmemory", Usage: "memory limit for data in bytes (0: none)", Default: "0", Kind: Memory, Min: 0, Max: 1 << 62},
 	{Name: "maxmemory-policy", Usage: "what to evict at maxmemory (noeviction: refuse writes with -OOM)", Default: "noeviction", Kind: Enum,
 		Enum: []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}},
-	{Name: "maxmemory-samples", Usage: "keys sampled per database to pick an eviction candidate", Default: "5", Kind: Int, Min: 1, Max: 64},
+	{Name: "maxmemory-samples", Usage: "keys sampled per database to pick an eviction candidate", Default: "5", Kind: Int, Min: 1, Max: 1<<31 - 1},
 	{Name: "maxmemory-eviction-tenacity", Usage: "how long one eviction round may run before the background takes over (0-100)", Default: "10", Kind: Int, Min: 0, Max: 100},
 	{Name: "lfu-log-factor", Usage: "LFU counter's logarithm factor (higher: slower growth)", Default: "10", Kind: Int, Min: 0, Max: 1<<31 - 1},
 	{Name: "lfu-decay-time", Usage: "minutes per decrement of an idle key's LFU counter (0: never)", Default: "1", Kind: Int, Min: 0, Max: 1<<31 - 1},
