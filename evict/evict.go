@@ -67,12 +67,17 @@ func New(st Store, used func() int64, onEvict func(db int, key []byte), onReady 
 }
 
 // SetConfig replaces the configuration; a policy change empties the pool.
+// When memory is over the new limit, eviction starts in the background at
+// once, as Redis's updateMaxmemory starts its eviction timer.
 func (e *Evictor) SetConfig(c Config) {
 	old := e.cfg.Swap(&c)
 	if old.Policy != c.Policy {
 		e.mu.Lock()
 		e.pool = e.pool[:0]
 		e.mu.Unlock()
+	}
+	if c.Policy != NoEviction && e.Over() && e.bg.CompareAndSwap(false, true) {
+		go e.background()
 	}
 }
 
