@@ -63,12 +63,14 @@ func (s *Server) onEvicted(db int, key []byte) {
 // and an EXEC of a transaction holding one) are refused. Replicas never
 // evict: they apply their master's DELs (replica-ignore-maxmemory).
 func (s *Server) oomRefusal(cl *Client, cmd *Command) string {
+	cl.preOOM = false
 	if !s.evictor.Over() || s.replica.active.Load() {
 		return ""
 	}
 	if s.evictor.Perform() != evict.Fail {
 		return ""
 	}
+	cl.preOOM = true
 	deny := cmd.Flags&fDenyOOM != 0
 	if cl.multi != nil && cmd.Flags&fTxCtl == 0 {
 		deny = true

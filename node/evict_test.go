@@ -365,3 +365,25 @@ func TestEvictPropagatesDEL(t *testing.T) {
 		t.Errorf("AOF DELs %d, evicted_keys %d", got, ev)
 	}
 }
+
+// TestEvictScriptOOMSideBySide: scripts over maxmemory as Redis 7.0 treats
+// them: a flagged script without allow-oom is refused, a compat script's
+// first denyoom command fails, reads and allow-oom scripts run.
+func TestEvictScriptOOMSideBySide(t *testing.T) {
+	_, addr := startServer(t)
+	w := newClient(t, addr, oneConn)
+	r := redistest.Start(t, "").Client(t, 0)
+	sideBySide(t, w, r,
+		[]any{"set", "k", "v"},
+		[]any{"config", "set", "maxmemory", "1"},
+		[]any{"eval", "return redis.call('get', KEYS[1])", "1", "k"},
+		[]any{"eval", "return redis.call('set', KEYS[1], 'x')", "1", "k"},
+		[]any{"eval", "return redis.pcall('set', KEYS[1], 'x')", "1", "k"},
+		[]any{"eval", "redis.call('del', KEYS[1]); return redis.call('set', KEYS[1], 'x')", "1", "k"},
+		[]any{"eval", "#!lua\nreturn redis.call('set', KEYS[1], 'y')", "1", "k"},
+		[]any{"eval", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "k"},
+		[]any{"eval", "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'z')", "1", "k"},
+		[]any{"get", "k"},
+		[]any{"config", "set", "maxmemory", "0"},
+	)
+}
