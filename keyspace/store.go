@@ -365,6 +365,7 @@ func (v View) Set(key []byte, o *Object) {
 		(*m)[string(key)] = o
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, o.Expire != 0)
+		o.acct = 0 // a copy of a stored object (RENAME, MOVE) carries its count
 		v.tx.s.account(p, len(key), o)
 		if fn := v.tx.s.OnNew; fn != nil {
 			fn(v.db.ID, key)

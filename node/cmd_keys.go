@@ -339,6 +339,9 @@ func keysRename(c *Ctx, nx bool) {
 	moved := *o
 	c.DB.Delete(src)
 	c.DB.Set(dst, &moved) // replaces dst, TTL included: the value keeps its own
+	if st := c.DB.Peek(dst); st != nil {
+		st.LRU = o.LRU // and its LRU/LFU stamp, as Redis's dbAdd of the same object
+	}
 	keysSignal(c.DB, dst, &moved)
 	c.PropagateArgs()
 	c.notify(keyevents.Generic, "rename_from", src)
@@ -420,6 +423,9 @@ func cmdMove(c *Ctx) {
 	moved := *o
 	c.DB.Delete(key)
 	to.Set(key, &moved)
+	if st := to.Peek(key); st != nil {
+		st.LRU = o.LRU // the object keeps its LRU/LFU stamp
+	}
 	keysSignal(to, key, &moved)
 	c.PropagateArgs()
 	c.notify(keyevents.Generic, "move_from", key)

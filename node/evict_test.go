@@ -186,6 +186,24 @@ func TestEvictAccounting(t *testing.T) {
 	if ds := memInfo(t, c, "memory", "used_memory_dataset"); ds != sum {
 		t.Errorf("used_memory_dataset %d, sum of MEMORY USAGE %d", ds, sum)
 	}
+	// RENAME and MOVE carry a key's count along: deleting every key one
+	// by one afterwards returns to the startup figure exactly.
+	c.Rename(ctx, "k100", "renamed:k100")
+	c.Rename(ctx, "k101", "k102") // over an existing key
+	c.Move(ctx, "k103", 1)
+	c.FlushAll(ctx)
+	c.Set(ctx, "a", strings.Repeat("a", 500), 0)
+	c.Set(ctx, "b", strings.Repeat("b", 50), 0)
+	c.Rename(ctx, "a", "renamed")
+	c.Rename(ctx, "b", "renamed")
+	c.Set(ctx, "m", "moved", 0)
+	c.Move(ctx, "m", 1)
+	c.Del(ctx, "renamed")
+	c1 := newClient(t, addr, func(o *redis.Options) { o.DB = 1 })
+	c1.Del(ctx, "m")
+	if got := used(); got != start {
+		t.Errorf("after RENAME/MOVE and DEL of everything: used_memory %d, want %d", got, start)
+	}
 	c.FlushAll(ctx)
 	if got := used(); got != start {
 		t.Errorf("after FLUSHALL: used_memory %d, want %d", got, start)
