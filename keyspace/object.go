@@ -47,8 +47,9 @@ type Object struct {
 	Str    []byte // TString
 	Val    any    // *List, *Hash, Set or *ZSet for the other types
 	Expire int64  // absolute unix ms; 0 = no TTL
-	LRU    uint32 // LRUClock() at last access, for OBJECT IDLETIME
+	LRU    uint32 // LRUClock() at last access; under an LFU policy an LFU stamp (lfu.go)
 	Type   Type
+	acct   uint32 // bytes counted for it in used_memory, /8 (evict.go); 0: not stored
 }
 
 // NewString returns a string object holding a copy of b.
@@ -153,11 +154,25 @@ var (
 	startMs   = startTime.UnixMilli()
 )
 
-// LRUClock is a seconds clock for idle-time tracking.
-func LRUClock() uint32 { return uint32(time.Since(startTime) / time.Second) }
+// LRUTicksPerSecond is the LRU clock's resolution. Redis ticks once a
+// second; warden ticks every 10 ms so eviction can tell a key read a moment
+// ago from one written a moment before (a write burst turns a small
+// maxmemory over in well under a second). uint32 ticks wrap after 497 days
+// (Redis's 24-bit clock: 194).
+const LRUTicksPerSecond = 100
+
+// LRUClock is the idle-time clock, in 1/LRUTicksPerSecond s.
+func LRUClock() uint32 {
+	return uint32(time.Since(startTime) / (time.Second / LRUTicksPerSecond))
+}
+
+// LRUIdle returns the LRU stamp of a key last accessed idle seconds ago.
+func LRUIdle(idle int64) uint32 {
+	return LRUClock() - uint32(idle)*LRUTicksPerSecond // wraps like the clock
+}
 
 // IdleSeconds returns how long ago o was last accessed.
-func (o *Object) IdleSeconds() int64 { return int64(LRUClock() - o.LRU) }
+func (o *Object) IdleSeconds() int64 { return int64(LRUClock()-o.LRU) / LRUTicksPerSecond }
 
 // ParseInt parses b as Redis's string2ll does: optional '-', no '+', no
 // leading zeros, no spaces, within int64. Redis stores such strings as

@@ -42,6 +42,7 @@ type Store struct {
 	txPool       sync.Pool
 	expireCursor atomic.Int64
 	snap         atomic.Pointer[Snapshot]
+	ev           evictState // accounting and LRU/LFU mode (evict.go, lfu.go)
 }
 
 // DB is one numbered database.
@@ -58,6 +59,7 @@ type part struct {
 	volatile map[string]struct{} // keys with a TTL, for active expiry
 	nkeys    atomic.Int64
 	nvol     atomic.Int64
+	mem      atomic.Int64 // bytes counted for its keys (evict.go)
 	watched  map[string][]*Watch
 	waiters  map[string][]*Waiter
 }
@@ -105,6 +107,7 @@ type Tx struct {
 	slotNext  int
 	ready     []ReadyKey
 	owner     int64
+	acct      txAcct // objects to re-size before unlocking (evict.go)
 }
 
 // SetOwner names the client whose command runs under tx (OnTouch's owner).
@@ -227,6 +230,10 @@ func (s *Store) LockAll(dbs ...int) *Tx {
 // Unlock releases the locks and returns the keys that became ready for
 // blocked clients; the Tx must not be used afterwards.
 func (tx *Tx) Unlock() []ReadyKey {
+	if tx.acct.track {
+		tx.settle()
+		tx.acct.track = false
+	}
 	for i := len(tx.parts) - 1; i >= 0; i-- {
 		tx.parts[i].mu.Unlock()
 	}
@@ -270,7 +277,7 @@ func (tx *Tx) Now() int64 {
 // SetNow fixes the Tx's clock to ms (the dispatcher's command start time).
 func (tx *Tx) SetNow(ms int64) { tx.now = ms }
 
-func (tx *Tx) lru() uint32 { return uint32((tx.Now() - startMs) / 1000) }
+func (tx *Tx) lru() uint32 { return uint32((tx.Now() - startMs) / (1000 / LRUTicksPerSecond)) }
 
 func (v View) locate(key []byte) (*part, *map[string]*Object) {
 	slot := v.tx.slot(key)
@@ -297,7 +304,8 @@ func (v View) Get(key []byte) *Object {
 		}
 		return nil
 	}
-	o.LRU = v.tx.lru()
+	v.touch(o)
+	v.tx.noteAccess(p, o, len(key))
 	return o
 }
 
@@ -329,6 +337,7 @@ func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
 	}
 	delete(m, string(key))
 	p.nkeys.Add(-1)
+	v.tx.s.unaccount(p, o)
 	v.touched(p, key)
 	v.streamGone(p, key, o.Type)
 }
@@ -352,12 +361,23 @@ func (v View) Set(key []byte, o *Object) {
 		v.streamGone(p, key, old.Type)
 		// Reuse the stored object so the map key is not reallocated.
 		wasVolatile := old.Expire != 0
+		acct, lru := old.acct, old.LRU
 		*old = *o
+		old.acct = acct
+		if v.tx.s.ev.lfu.Load() {
+			old.LRU = lru // Redis's dbOverwrite keeps the LFU counter
+		}
 		v.fixVolatile(p, key, wasVolatile, o.Expire != 0)
+		v.tx.s.account(p, len(key), old)
 	} else {
+		if v.tx.s.ev.lfu.Load() {
+			o.LRU = v.newStamp()
+		}
 		(*m)[string(key)] = o
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, o.Expire != 0)
+		o.acct = 0 // a copy of a stored object (RENAME, MOVE) carries its count
+		v.tx.s.account(p, len(key), o)
 		if fn := v.tx.s.OnNew; fn != nil {
 			fn(v.db.ID, key)
 		}
@@ -377,10 +397,11 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		old = nil
 	}
 	if old == nil {
-		o := &Object{Type: TString, Str: append([]byte(nil), val...), Expire: expire, LRU: v.tx.lru()}
+		o := &Object{Type: TString, Str: append([]byte(nil), val...), Expire: expire, LRU: v.newStamp()}
 		(*m)[string(key)] = o
 		p.nkeys.Add(1)
 		v.fixVolatile(p, key, false, expire != 0)
+		v.tx.s.account(p, len(key), o)
 		if fn := v.tx.s.OnNew; fn != nil {
 			fn(v.db.ID, key)
 		}
@@ -392,11 +413,13 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		} else {
 			old.Str = append([]byte(nil), val...)
 		}
-		old.Type, old.Val, old.LRU = TString, nil, v.tx.lru()
+		old.Type, old.Val = TString, nil
+		v.touch(old)
 		if !keepTTL {
 			old.Expire = expire
 		}
 		v.fixVolatile(p, key, wasVolatile, old.Expire != 0)
+		v.tx.s.account(p, len(key), old)
 	}
 	v.touched(p, key)
 }
@@ -506,6 +529,7 @@ func (s *Store) DB(i int) *DB { return s.dbs[i] }
 
 // Flush empties the database; the Tx must hold all its partitions.
 func (v View) Flush() {
+	v.tx.forget(v.db.ID)
 	if sn := v.tx.s.snap.Load(); sn != nil {
 		sn.captureAll(v.db)
 	}
@@ -529,6 +553,7 @@ func (v View) Flush() {
 		p.volatile = nil
 		p.nkeys.Store(0)
 		p.nvol.Store(0)
+		v.tx.s.ev.used.Add(-p.mem.Swap(0))
 		// Clients blocked on a stream that went get an error (XREADGROUP).
 		for k := range p.waiters {
 			v.tx.ready = append(v.tx.ready, ReadyKey{DB: v.db.ID, Key: k})
@@ -539,6 +564,7 @@ func (v View) Flush() {
 // Swap exchanges the contents of two databases (SWAPDB); the Tx must hold all
 // partitions of both. Clients blocked on either database are re-checked.
 func (v View) Swap(o View) {
+	v.tx.settle() // counted in the parts the objects leave
 	if sn := v.tx.s.snap.Load(); sn != nil {
 		sn.captureAll(v.db)
 		sn.captureAll(o.db)
@@ -553,6 +579,9 @@ func (v View) Swap(o View) {
 		an, bn = a.nvol.Load(), b.nvol.Load()
 		a.nvol.Store(bn)
 		b.nvol.Store(an)
+		an, bn = a.mem.Load(), b.mem.Load()
+		a.mem.Store(bn)
+		b.mem.Store(an)
 		for _, p := range []*part{a, b} {
 			for _, ws := range p.watched {
 				for _, w := range ws {

@@ -127,11 +127,14 @@ func Value(o *keyspace.Object, samples int) int64 {
 		node := Alloc(strHeader+8+ptrSize+sliceHdr) + Alloc(2*16)
 		size += int64(z.Len()) * (strHeader + 8 + mapEntryOverhead + node)
 		var sum int64
-		es := z.ByRank(0, min(samples, z.Len())-1, false)
-		for _, e := range es {
-			sum += Alloc(len(e.Member))
+		seen := 0
+		// An iterator, not ByRank: no allocation (used_memory re-sizes a
+		// set after every write to it).
+		for it := z.IterAt(0, false); it.Valid() && seen < samples; it.Next() {
+			sum += Alloc(len(it.Member()))
+			seen++
 		}
-		size += scale(sum, len(es), z.Len())
+		size += scale(sum, seen, z.Len())
 	case keyspace.TStream:
 		s := o.Val.(*stream.Stream)
 		var sum int64

@@ -3,6 +3,7 @@ package memusage
 import (
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -109,4 +110,27 @@ func TestAlloc(t *testing.T) {
 			t.Errorf("Alloc(%d) = %d, want %d", n, got, want)
 		}
 	}
+}
+
+// BenchmarkValue is the cost used_memory's accounting adds to a write (one
+// Value per key written): a string and a 100k-member sorted set.
+func BenchmarkValue(b *testing.B) {
+	str := keyspace.NewString(make([]byte, 100))
+	z := keyspace.NewZSet()
+	for i := range 100000 {
+		z.Add("member:"+strconv.Itoa(i), float64(i))
+	}
+	zo := &keyspace.Object{Type: keyspace.TZSet, Val: z}
+	b.Run("string", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			Value(str, DefaultSamples)
+		}
+	})
+	b.Run("zset100k", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			Value(zo, DefaultSamples)
+		}
+	})
 }

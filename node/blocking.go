@@ -165,6 +165,7 @@ func (s *Server) serveReady(ready []keyspace.ReadyKey) {
 // It reports keys made ready in turn and whether to try the next client.
 func (s *Server) serveOne(db int, key []byte) (ready []keyspace.ReadyKey, again bool) {
 	tx := s.store.Lock1(db, key)
+	tx.TrackWrites() // a served pop changes the value in place
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("serving a blocked client panicked", "key", string(key), "panic", r, "stack", string(debug.Stack()))
@@ -191,6 +192,7 @@ func (s *Server) serveOne(db int, key []byte) (ready []keyspace.ReadyKey, again 
 			lk = append(lk, keyspace.Key{DB: b.db, Key: k})
 		}
 		tx = s.store.Lock(lk)
+		tx.TrackWrites()
 		if tx.DB(db).FirstReadyWaiter(key, readyOn(tx.DB(db))) != w {
 			return ready, true
 		}

@@ -91,6 +91,9 @@ type Client struct {
 	trackPush atomic.Bool
 	noEvict   bool
 	noTouch   bool
+	// preOOM: over maxmemory with nothing evictable when the current
+	// command started (Redis's pre_command_oom_state; scripts check it).
+	preOOM bool
 	// replyMode is CLIENT REPLY's state (cmd_clientreply.go).
 	replyMode uint8
 	// unblock is set while blocked on keys: CLIENT UNBLOCK sends on it

@@ -72,6 +72,7 @@ func cmdConfigSet(c *Ctx) {
 func cmdConfigResetStat(c *Ctx) {
 	s := c.s
 	s.stats.reset()
+	s.evictor.ResetStats()
 	for _, cmd := range s.cmds {
 		resetCommandStats(cmd)
 		for _, sub := range cmd.Subs {

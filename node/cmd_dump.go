@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/wardenkv/warden/keyevents"
-	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/rdb"
 )
 
@@ -99,10 +98,10 @@ func cmdRestore(c *Ctx) {
 		return
 	}
 	o.Expire = ttl
-	if idle >= 0 {
-		o.LRU = keyspace.LRUClock() - uint32(min(idle, 1<<31))
-	}
 	c.DB.Set(key, o)
+	if st := c.DB.Peek(key); st != nil {
+		c.DB.SetAccess(st, min(idle, 1<<31), int(freq)) // objectSetLRUOrLFU
+	}
 	keysSignal(c.DB, key, o)
 	if ttl != 0 && !absTTL {
 		argv := make([][]byte, 0, len(c.Args)+1)

@@ -339,6 +339,9 @@ func keysRename(c *Ctx, nx bool) {
 	moved := *o
 	c.DB.Delete(src)
 	c.DB.Set(dst, &moved) // replaces dst, TTL included: the value keeps its own
+	if st := c.DB.Peek(dst); st != nil {
+		st.LRU = o.LRU // and its LRU/LFU stamp, as Redis's dbAdd of the same object
+	}
 	keysSignal(c.DB, dst, &moved)
 	c.PropagateArgs()
 	c.notify(keyevents.Generic, "rename_from", src)
@@ -420,6 +423,9 @@ func cmdMove(c *Ctx) {
 	moved := *o
 	c.DB.Delete(key)
 	to.Set(key, &moved)
+	if st := to.Peek(key); st != nil {
+		st.LRU = o.LRU // the object keeps its LRU/LFU stamp
+	}
 	keysSignal(to, key, &moved)
 	c.PropagateArgs()
 	c.notify(keyevents.Generic, "move_from", key)
@@ -590,12 +596,21 @@ func cmdObjectIdletime(c *Ctx) {
 		c.Null()
 		return
 	}
+	if c.s.store.LFUMode() {
+		c.Err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		return
+	}
 	c.Int(o.IdleSeconds())
 }
 
 func cmdObjectFreq(c *Ctx) {
-	if c.keysLookupNoTouch(c.Args[2]) == nil {
+	o := c.keysLookupNoTouch(c.Args[2])
+	if o == nil {
 		c.Null()
+		return
+	}
+	if c.s.store.LFUMode() {
+		c.Int(int64(c.DB.Freq(o)))
 		return
 	}
 	c.Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")

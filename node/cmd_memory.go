@@ -69,9 +69,10 @@ func (s *Server) memStats() memStats {
 	st := s.infoState()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	m := memStats{used: int64(ms.HeapAlloc), rss: rssBytes(), active: int64(ms.HeapInuse), resident: int64(ms.HeapSys - ms.HeapReleased)}
+	// used is used_memory (INFO): the store's tables plus the data set.
+	m := memStats{used: s.usedMemory(), rss: rssBytes(), active: int64(ms.HeapInuse), resident: int64(ms.HeapSys - ms.HeapReleased)}
 	st.notePeak(uint64(m.used))
-	m.peak, m.startup = int64(st.peakMem.Load()), min(int64(st.startupMem), m.used)
+	m.peak, m.startup = int64(st.peakMem.Load()), s.store.Overhead()
 	m.overhead = m.startup
 	for i := 0; i < s.store.NumDBs(); i++ {
 		db := s.store.DB(i)

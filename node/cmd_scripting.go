@@ -189,7 +189,7 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 		return
 	}
 	job := scriptJob{c: c, script: script, fn: fn, keys: keys, args: args,
-		readOnly: ro || flags&scripting.FlagNoWrites != 0}
+		readOnly: ro || flags&scripting.FlagNoWrites != 0, allowOOM: flags&scripting.FlagAllowOOM != 0}
 	if c.tx != nil { // inside EXEC: EXEC holds the script lock and the keys
 		s.runScript(&job)
 		c.afterExec = append(c.afterExec, job.after...)
@@ -238,6 +238,7 @@ type scriptJob struct {
 	fn         *scripting.Function
 	keys, args [][]byte
 	readOnly   bool
+	allowOOM   bool // allow-oom: denyoom commands run even over maxmemory
 	done       chan struct{}
 	// results
 	res   scripting.Result
@@ -289,12 +290,14 @@ func (s *Server) runScript(j *scriptJob) {
 			lk = append(lk, keyspace.Key{DB: c.cl.db, Key: k})
 		}
 		c.tx = s.store.Lock(lk)
+		c.tx.TrackWrites() // a script may write in place
 		clear(lk)
 		c.lockBuf = lk[:0]
 		c.tx.SetNow(time.Now().UnixMilli())
 	}
 	h := st.hosts.Get().(*scriptHost)
 	h.begin(c, j.keys, j.readOnly)
+	h.allowOOM = j.allowOOM
 	req := scripting.Request{Keys: j.keys, Args: j.args, ReadOnly: j.readOnly, Proto: c.cl.proto, Host: h}
 	if j.fn != nil {
 		// FUNCTION STATS shows it from other goroutines: a copy.
@@ -346,7 +349,11 @@ func (s *Server) scriptRefusal(c *Ctx, flags scripting.Flags, ro bool) string {
 	}
 	if flags&scripting.FlagNoWrites == 0 {
 		// Redis counts such a script as a write command (its
-		// getCommandFlags): processCommand's refusals apply.
+		// getCommandFlags): processCommand's refusals apply, and
+		// without allow-oom it is denyoom.
+		if flags&scripting.FlagAllowOOM == 0 && c.cl.preOOM && !c.cl.internal {
+			return errOOM
+		}
 		if replica && s.replica.readOnly.Load() && !c.cl.internal {
 			return "READONLY You can't write against a read only replica."
 		}
@@ -364,6 +371,7 @@ type scriptHost struct {
 	s        *Server
 	caller   *Ctx
 	readOnly bool
+	allowOOM bool // the script's allow-oom flag
 	cluster  bool // check keys as Redis 7.0's scriptVerifyClusterState
 	cl       Client
 	conn     captureConn
@@ -459,6 +467,13 @@ func (h *scriptHost) Call(argv [][]byte, resp int, repl int) []byte {
 		if !h.cl.internal {
 			if msg := s.refuse(cmd); msg != "" {
 				return []byte("-" + msg + "\r\n")
+			}
+		}
+		// Redis's scriptVerifyOOM: over maxmemory at the script's start,
+		// a denyoom command is refused until the script has written.
+		if cmd.Flags&fDenyOOM != 0 && !h.allowOOM && !h.cl.internal && h.caller.cl.preOOM {
+			if r := s.scripting.engine.Current(); r == nil || !r.Wrote() {
+				return []byte("-" + errOOM + "\r\n")
 			}
 		}
 	}

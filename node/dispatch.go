@@ -226,6 +226,13 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			c.Err(msg)
 			return
 		}
+		if msg := s.oomRefusal(cl, cmd); msg != "" {
+			if cl.multi != nil {
+				cl.multi.aborted = true
+			}
+			c.Err(msg)
+			return
+		}
 	}
 	if msg := s.busyRefusal(cmd, args); msg != "" {
 		if cl.multi != nil {
@@ -337,6 +344,9 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 			clear(lk)
 			c.lockBuf = lk[:0]
 		}
+	}
+	if cmd.Flags&fWrite != 0 {
+		c.tx.TrackWrites() // re-size what it changed in place (used_memory)
 	}
 	c.DB = c.tx.DB(db)
 	return true

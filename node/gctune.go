@@ -10,7 +10,8 @@ import (
 // lets the heap grow to twice the live data before collecting; for a data
 // store whose live heap is the data set that doubles memory use. Instead the
 // headroom is kept at max(minHeadroom, live/4): small heaps still collect
-// rarely, a large data set costs about 1.25x its size. An explicit GOGC in
+// rarely, a large data set costs about 1.25x its size (with maxmemory set
+// the floor is a quarter of maxmemory). An explicit GOGC in
 // the environment disables the tuner.
 func (s *Server) tuneGC(env string) {
 	if env != "" {
@@ -32,9 +33,15 @@ func (s *Server) tuneGC(env string) {
 			return
 		}
 		live := sample[0].Value.Uint64()
+		floor := uint64(minHeadroom)
+		if m := s.evictor.Config().MaxMemory; m > 0 {
+			// Under maxmemory the floor shrinks with the limit (a
+			// quarter of it, at least 4 MB), so RSS stays near it.
+			floor = min(floor, max(4<<20, uint64(m)/4))
+		}
 		pct := 100
 		if live > 0 {
-			headroom := max(uint64(minHeadroom), live/4)
+			headroom := max(floor, live/4)
 			pct = int(min(100, max(10, headroom*100/live)))
 		}
 		if pct != last {

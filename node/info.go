@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,7 +160,7 @@ func (s *Server) infoState() *serverInfoState {
 	}
 	id := make([]byte, 20)
 	rand.Read(id)
-	st := &serverInfoState{replID: hex.EncodeToString(id), startupMem: heapBytes()}
+	st := &serverInfoState{replID: hex.EncodeToString(id), startupMem: uint64(s.usedMemory())}
 	st.peakMem.Store(st.startupMem)
 	v, loaded := serverInfoStates.LoadOrStore(s, st)
 	if !loaded {
@@ -194,7 +193,7 @@ func (st *serverInfoState) sample(s *Server) {
 			st.samples[st.sampleIdx] = rate
 			st.sampleIdx = (st.sampleIdx + 1) % len(st.samples)
 			st.mu.Unlock()
-			st.notePeak(heapBytes())
+			st.notePeak(uint64(s.usedMemory()))
 		}
 	}
 }
@@ -216,16 +215,6 @@ func (st *serverInfoState) notePeak(used uint64) {
 			return
 		}
 	}
-}
-
-// heapBytes reads live heap bytes without stopping the world.
-func heapBytes() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	if sample[0].Value.Kind() == metrics.KindUint64 {
-		return sample[0].Value.Uint64()
-	}
-	return 0
 }
 
 // ---- host facts, computed once.
@@ -371,16 +360,16 @@ func infoMemory(s *Server, w *infoWriter) {
 	st := s.infoState()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	used := int64(ms.HeapAlloc)
+	// used_memory is what maxmemory is enforced against (node/evict.go):
+	// the store's tables plus the data set's running size; the Go heap
+	// (garbage included) shows in allocator_* and used_memory_rss.
+	startup := s.store.Overhead()
+	dataset := s.store.Used()
+	used := startup + dataset
 	st.notePeak(uint64(used))
 	peak := int64(st.peakMem.Load())
 	rss := rssBytes()
-	startup := int64(st.startupMem)
 	overhead := startup
-	if overhead > used {
-		overhead = used
-	}
-	dataset := used - overhead
 	maxmem := s.cfg.Int("maxmemory")
 	pct := func(a, b int64) string {
 		if b <= 0 {
@@ -407,7 +396,7 @@ func infoMemory(s *Server, w *infoWriter) {
 	w.int("used_memory_startup", startup)
 	w.int("used_memory_dataset", dataset)
 	w.str("used_memory_dataset_perc", pct(dataset, used-startup))
-	w.int("allocator_allocated", used)
+	w.int("allocator_allocated", int64(ms.HeapAlloc))
 	w.int("allocator_active", active)
 	w.int("allocator_resident", resident)
 	w.int("total_system_memory", infoHost.totalMem)
@@ -430,8 +419,8 @@ func infoMemory(s *Server, w *infoWriter) {
 	w.int("maxmemory", maxmem)
 	w.str("maxmemory_human", bytesToHuman(maxmem))
 	w.str("maxmemory_policy", s.cfg.Get("maxmemory-policy"))
-	w.float("allocator_frag_ratio", ratio(active, used), 2)
-	w.int("allocator_frag_bytes", active-used)
+	w.float("allocator_frag_ratio", ratio(active, int64(ms.HeapAlloc)), 2)
+	w.int("allocator_frag_bytes", active-int64(ms.HeapAlloc))
 	w.float("allocator_rss_ratio", ratio(resident, active), 2)
 	w.int("allocator_rss_bytes", resident-active)
 	w.float("rss_overhead_ratio", ratio(rss, resident), 2)
@@ -474,7 +463,7 @@ func infoStats(s *Server, w *infoWriter) {
 	w.str("expired_stale_perc", "0.00")
 	w.int("expired_time_cap_reached_count", 0)
 	w.int("expire_cycle_cpu_milliseconds", 0)
-	w.int("evicted_keys", 0)
+	w.int("evicted_keys", s.evictor.Evicted())
 	w.int("evicted_clients", 0)
 	w.int("total_eviction_exceeded_time", 0)
 	w.int("current_eviction_exceeded_time", 0)

@@ -165,6 +165,7 @@ func cmdExec(c *Ctx) {
 	default:
 		tx = s.store.Lock(keys)
 	}
+	tx.TrackWrites() // queued writes may change values in place
 	if watchFailed(cl, tx) {
 		tx.Unlock()
 		s.unwatchAll(cl)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tidwall/redcon"
 	"github.com/wardenkv/warden/acl"
+	"github.com/wardenkv/warden/evict"
 	"github.com/wardenkv/warden/keyevents"
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/aof"
@@ -96,7 +97,8 @@ type Server struct {
 	cluster       Cluster     // nil: standalone
 	slots         slotRouting // cluster-enabled: the slot table commands are routed by
 	scripting     scriptState
-	started       chan struct{} // closed once data is loaded and clients are accepted
+	started       chan struct{}  // closed once data is loaded and clients are accepted
+	evictor       *evict.Evictor // maxmemory enforcement (evict.go)
 }
 
 // New builds a server from cfg; call Serve to accept clients.
@@ -130,6 +132,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	cfg.OnIgnoredSet(ignored)
 	s.initScripting()
+	s.initEviction()
 	var err error
 	if s.tls.m, err = tlsconf.New(cfg, log); err != nil {
 		return nil, err

@@ -199,7 +199,7 @@ func (l *loader) entry(db int, typ byte, expire, idle int64) error {
 	}
 	o.Expire = expire
 	if idle >= 0 {
-		o.LRU -= uint32(idle) // wraps like the clock: IdleSeconds gives idle back
+		o.LRU -= uint32(idle) * keyspace.LRUTicksPerSecond // wraps like the clock: IdleSeconds gives idle back
 	}
 	if err := l.fn(LoadedEntry{DB: db, Key: key, Obj: o}); err != nil {
 		return l.fail(err, "loading key %s (db %d)", quoteKey(key), db)

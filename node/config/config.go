@@ -184,7 +184,7 @@ func normalize(d *Directive, old, val string) (string, error) {
 		val = strconv.FormatInt(n, 10)
 	case Memory:
 		n, err := ParseMemory(val)
-		if err != nil {
+		if err != nil || n < 0 { // Redis's memtoull takes no sign
 			return "", fmt.Errorf("argument must be a memory value")
 		}
 		if (d.Min != 0 || d.Max != 0) && (n < d.Min || n > d.Max) {
