@@ -51,9 +51,10 @@ type Client struct {
 	internal bool
 	// importer: the stream of a slot migration's source (CLUSTER
 	// SYNCSLOTS): it writes slots this node imports, so it is not routed.
-	importer bool
-	ctx      Ctx
-	rdAuthed bool // what the reader was last told (redcon.SetAuthenticated)
+	importer    bool
+	importSlots *SlotSet
+	ctx         Ctx
+	rdAuthed    bool // what the reader was last told (redcon.SetAuthenticated)
 	// scriptDone is where the script executor signals this client's
 	// EVAL/FCALL finished (made on first use).
 	scriptDone chan struct{}

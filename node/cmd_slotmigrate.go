@@ -24,7 +24,7 @@ type SlotMigrations interface {
 	// AcceptSlotImport checks that this node masters the target of active
 	// migration id and clears the migration's slots here, before the
 	// source streams them (CLUSTER SYNCSLOTS).
-	AcceptSlotImport(ctx context.Context, id uint64) error
+	AcceptSlotImport(ctx context.Context, id uint64) ([]slotmap.Range, error)
 }
 
 // MigrationInfo is one migration as CLUSTER GETSLOTMIGRATIONS shows it.
@@ -153,6 +153,13 @@ func cmdClusterSyncSlots(c *Ctx) {
 	if sm == nil {
 		return
 	}
+	if len(c.Args) == 3 && eq(c.Args[2], "final") && c.cl.importer {
+		// The source paused the slots and the flip comes next: clients
+		// this node would send back to the source wait for it instead.
+		c.s.slots.final.Store(c.cl.importSlots)
+		c.OK()
+		return
+	}
 	if len(c.Args) != 4 || !eq(c.Args[2], "establish") {
 		c.Err(errSyntax)
 		return
@@ -167,10 +174,18 @@ func cmdClusterSyncSlots(c *Ctx) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := sm.AcceptSlotImport(ctx, id); err != nil {
+	c.s.slots.final.Store(nil)
+	rs, err := sm.AcceptSlotImport(ctx, id)
+	if err != nil {
 		c.Err("ERR " + err.Error())
 		return
 	}
-	c.cl.importer = true
+	set := new(SlotSet)
+	for _, r := range rs {
+		for i := max(r.Start, 0); i <= r.End && i < slotmap.NumSlots; i++ {
+			set[i] = true
+		}
+	}
+	c.cl.importer, c.cl.importSlots = true, set
 	c.OK()
 }

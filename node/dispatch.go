@@ -197,7 +197,11 @@ func (s *Server) call(cl *Client, args [][]byte) {
 	// master's stream): what they apply was already accepted. Cluster
 	// redirects come first, and before MULTI queues, as in Redis.
 	if !cl.internal && !cl.importer {
-		if msg := s.route(cl, cmd, args); msg != "" {
+		msg := s.route(cl, cmd, args)
+		if msg != "" && s.slots.final.Load() != nil {
+			msg = s.awaitFlip(cl, cmd, args, msg)
+		}
+		if msg != "" {
 			s.routeRefused(cl, cmd)
 			c.Err(msg)
 			return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/aof"
@@ -302,4 +303,45 @@ func (s *Server) ReplicationCredential() (user, pass string) {
 		return ra.user, ra.pass
 	}
 	return s.cfg.Get("masteruser"), s.cfg.Get("masterauth")
+}
+
+// flipWait bounds how long a command waits here for a migration's flip
+// to be applied, rather than bouncing between source and target.
+const flipWait = 2 * time.Second
+
+// awaitFlip runs on the target of a migration whose source has paused:
+// a command on one of its slots would be sent back to the source, which
+// (having applied the flip already) would send it here again. It waits
+// for this node's table to change and routes again; msg is the redirect
+// route gave.
+func (s *Server) awaitFlip(cl *Client, cmd *Command, args [][]byte, msg string) string {
+	final := s.slots.final.Load()
+	slot := s.cmdSlot(cl, cmd, args)
+	if final == nil || slot < 0 || !final[slot] {
+		return msg
+	}
+	deadline := time.NewTimer(flipWait)
+	defer deadline.Stop()
+	for {
+		t := s.slots.table.Load()
+		if t == nil {
+			return msg
+		}
+		if _, importing := t.Migrating[slot]; !importing {
+			s.slots.final.CompareAndSwap(final, nil) // resolved
+			return s.route(cl, cmd, args)
+		}
+		ch := s.tableChanged()
+		if s.slots.table.Load() != t {
+			continue
+		}
+		cl.flush()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return s.route(cl, cmd, args)
+		case <-cl.killed:
+			return msg
+		}
+	}
 }

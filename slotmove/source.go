@@ -197,6 +197,9 @@ func (s *Source) Run(ctx context.Context) error {
 		return fmt.Errorf("pause slots: %w", err)
 	}
 	paused := time.Now()
+	s.mu.Lock()
+	s.push(aof.AppendCommand(nil, []byte("CLUSTER"), []byte("SYNCSLOTS"), []byte("FINAL")))
+	s.mu.Unlock()
 	if s.cfg.Replicas > 0 {
 		s.mu.Lock()
 		s.push(aof.AppendCommand(nil, []byte("WAIT"), []byte(strconv.Itoa(s.cfg.Replicas)), []byte("1000")))

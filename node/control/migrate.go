@@ -255,15 +255,15 @@ func (c *Control) keepsSlot(shard, slot int) bool {
 }
 
 // AcceptSlotImport implements node.SlotMigrations on the target master.
-func (c *Control) AcceptSlotImport(ctx context.Context, id uint64) error {
+func (c *Control) AcceptSlotImport(ctx context.Context, id uint64) ([]slotmap.Range, error) {
 	st := c.host.FSM.State()
 	m := st.Migration(id)
 	sh, master, ok := st.Role(c.cfg.id)
 	switch {
 	case m == nil || !m.Active():
-		return fmt.Errorf("migration %d is not active here (yet)", id)
+		return nil, fmt.Errorf("migration %d is not active here (yet)", id)
 	case !ok || !master || !c.fsmMaster.Load() || m.To != sh.ID:
-		return fmt.Errorf("this node is not the master of migration %d's target shard %d", id, m.To)
+		return nil, fmt.Errorf("this node is not the master of migration %d's target shard %d", id, m.To)
 	}
 	c.mig.mu.Lock()
 	defer c.mig.mu.Unlock()
@@ -276,10 +276,10 @@ func (c *Control) AcceptSlotImport(ctx context.Context, id uint64) error {
 	}
 	n, err := c.srv.DropSlots(ctx, slots, nil)
 	if err != nil {
-		return fmt.Errorf("clear slots for migration %d: %w", id, err)
+		return nil, fmt.Errorf("clear slots for migration %d: %w", id, err)
 	}
 	c.log.Info("slot migration: importing", "migration", id, "slots", rangesString(m.Slots), "cleared", n)
-	return nil
+	return m.Slots, nil
 }
 
 // startMigration commits a new migration (leader) and returns its id.

@@ -1,0 +1,321 @@
+package control_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/clustertest"
+	"github.com/wardenkv/warden/slotmap"
+)
+
+// wireMigration is GET /migrations' entry, as the wire carries it.
+type wireMigration struct {
+	ID         uint64   `json:"id"`
+	From       int      `json:"from"`
+	To         int      `json:"to"`
+	Ranges     [][2]int `json:"ranges"`
+	State      string   `json:"state"`
+	KeysMoved  int64    `json:"keys_moved"`
+	BytesMoved int64    `json:"bytes_moved"`
+	Started    int64    `json:"started"`
+	Finished   int64    `json:"finished"`
+	Reason     string   `json:"reason"`
+}
+
+func getMigrations(t *testing.T, n *clustertest.Node) ([]wireMigration, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, code, err := n.Get(ctx, "/migrations")
+	if err != nil {
+		return nil, err
+	}
+	if code != http.StatusOK {
+		return nil, fmt.Errorf("GET /migrations: %d %s", code, body)
+	}
+	var ms []wireMigration
+	return ms, json.Unmarshal(body, &ms)
+}
+
+// startMigration POSTs a migration and returns its id.
+func startMigration(t *testing.T, n *clustertest.Node, from, to int, ranges [][2]int) uint64 {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"from": from, "to": to, "ranges": ranges})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code, body, err := n.PostJSON(ctx, "/migrations", b)
+	if err != nil || code != http.StatusCreated {
+		t.Fatalf("POST /migrations: %d %s %v", code, body, err)
+	}
+	var resp struct {
+		ID uint64 `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(body), &resp); err != nil || resp.ID == 0 {
+		t.Fatalf("POST /migrations answered %q: %v", body, err)
+	}
+	return resp.ID
+}
+
+// waitMigration waits until migration id is no longer copying and
+// returns it.
+func waitMigration(t *testing.T, c *clustertest.Cluster, id uint64, timeout time.Duration) wireMigration {
+	t.Helper()
+	var got wireMigration
+	c.WaitFor(t, timeout, fmt.Sprintf("migration %d to finish", id), func() bool {
+		for _, n := range c.Nodes {
+			if !n.Running() {
+				continue
+			}
+			ms, err := getMigrations(t, n)
+			if err != nil {
+				continue
+			}
+			for _, m := range ms {
+				if m.ID == id && m.State != "copying" {
+					got = m
+					return true
+				}
+			}
+			return false
+		}
+		return false
+	})
+	return got
+}
+
+// loadWriters runs clients writing through go-redis ClusterClients:
+// each SETs its own keys to increasing values and records the last
+// acknowledged value of each; any error a client returns is kept (go-redis
+// follows MOVED itself, so an error is one the application would see).
+type loadWriters struct {
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	acked   map[string]int
+	errs    []error
+	writes  atomic.Int64
+	clients []*redis.ClusterClient
+}
+
+func startWriters(t *testing.T, c *clustertest.Cluster, n, keysPer int) *loadWriters {
+	w := &loadWriters{stop: make(chan struct{}), acked: map[string]int{}}
+	for i := range n {
+		cl := clusterClient(c, func(o *redis.ClusterOptions) {
+			o.MaxRedirects = 16
+			o.ReadTimeout = 10 * time.Second
+			o.WriteTimeout = 10 * time.Second
+		})
+		w.clients = append(w.clients, cl)
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			r := rand.New(rand.NewPCG(uint64(i), 7))
+			seq := 0
+			for {
+				select {
+				case <-w.stop:
+					return
+				default:
+				}
+				seq++
+				key := fmt.Sprintf("load:%d:%d", i, r.IntN(keysPer))
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				err := cl.Set(ctx, key, seq, 0).Err()
+				cancel()
+				w.writes.Add(1)
+				w.mu.Lock()
+				if err != nil {
+					w.errs = append(w.errs, fmt.Errorf("SET %s: %w", key, err))
+				} else {
+					w.acked[key] = seq
+				}
+				w.mu.Unlock()
+			}
+		}()
+	}
+	t.Cleanup(func() {
+		for _, cl := range w.clients {
+			cl.Close()
+		}
+	})
+	return w
+}
+
+func (w *loadWriters) halt() {
+	close(w.stop)
+	w.wg.Wait()
+}
+
+// verify reads every acknowledged key back through a fresh ClusterClient.
+func (w *loadWriters) verify(t *testing.T, c *clustertest.Cluster) {
+	t.Helper()
+	cl := clusterClient(c, nil)
+	defer cl.Close()
+	ctx := context.Background()
+	lost := 0
+	for k, v := range w.acked {
+		got, err := cl.Get(ctx, k).Result()
+		if err != nil || got != strconv.Itoa(v) {
+			lost++
+			if lost <= 10 {
+				t.Errorf("key %s (slot %d): got %q %v, want the last acknowledged %d", k, slotmap.Slot([]byte(k)), got, err, v)
+			}
+		}
+	}
+	if lost > 0 {
+		t.Fatalf("%d of %d acknowledged keys lost or stale", lost, len(w.acked))
+	}
+}
+
+// ownersAgree checks every running node's CLUSTER SLOTS covers each slot
+// exactly once, and that the slots in rs are served by wantAddr.
+func ownersAgree(t *testing.T, c *clustertest.Cluster, rs [][2]int, wantAddr string) {
+	t.Helper()
+	var last error
+	c.WaitFor(t, 30*time.Second, "every node's CLUSTER SLOTS to agree on the migrated slots' owner", func() bool {
+		for _, n := range c.Nodes {
+			if !n.Running() {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			slots, err := n.Client().ClusterSlots(ctx).Result()
+			cancel()
+			if err != nil {
+				last = err
+				return false
+			}
+			var owner [slotmap.NumSlots]int
+			for _, s := range slots {
+				for i := s.Start; i <= s.End; i++ {
+					owner[i]++
+				}
+				for _, r := range rs {
+					if int(s.Start) <= r[1] && int(s.End) >= r[0] && s.Nodes[0].Addr != wantAddr {
+						last = fmt.Errorf("%s: range %d-%d served by %s, want %s", n.ID, s.Start, s.End, s.Nodes[0].Addr, wantAddr)
+						return false
+					}
+				}
+			}
+			for i, k := range owner {
+				if k != 1 {
+					last = fmt.Errorf("%s: slot %d has %d owners", n.ID, i, k)
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if last != nil {
+		t.Logf("last: %v", last)
+	}
+}
+
+// shardMaster is the node the record names master of shard.
+func shardMaster(t *testing.T, c *clustertest.Cluster, shard int) *clustertest.Node {
+	t.Helper()
+	st, err := c.Nodes[0].Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := st.Shard(shard)
+	if sh == nil || sh.Master == "" {
+		t.Fatalf("shard %d has no master in %+v", shard, st.Shards)
+	}
+	return c.Node(sh.Master)
+}
+
+func TestSlotMigrationUnderLoad(t *testing.T) {
+	c := startRedisCluster(t)
+	ctx := context.Background()
+	src, dst := shardMaster(t, c, 0), shardMaster(t, c, 1)
+
+	// Data in the slots before the move, so there is a snapshot to copy.
+	pre := clusterClient(c, nil)
+	defer pre.Close()
+	for i := range 3000 {
+		if err := pre.Set(ctx, "pre:"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatalf("SET pre:%d: %v", i, err)
+		}
+	}
+	w := startWriters(t, c, 4, 500)
+	c.WaitFor(t, 30*time.Second, "writers to get going", func() bool { return w.writes.Load() > 400 })
+
+	ranges := [][2]int{{2000, 5460}}
+	id := startMigration(t, src, 0, 1, ranges)
+	// /status shows it while it runs (or it already finished).
+	m := waitMigration(t, c, id, 120*time.Second)
+	if m.State != "done" {
+		t.Fatalf("migration %d ended %s: %s", id, m.State, m.Reason)
+	}
+	if m.KeysMoved == 0 || m.BytesMoved == 0 || m.Finished < m.Started {
+		t.Errorf("migration record %+v: want keys and bytes moved and a finish time", m)
+	}
+	t.Logf("migration %d: %d keys, %d bytes in %v", id, m.KeysMoved, m.BytesMoved, time.Duration(m.Finished-m.Started)*time.Millisecond)
+	// Writes go on against the new owner for a while.
+	before := w.writes.Load()
+	c.WaitFor(t, 30*time.Second, "writes after the flip", func() bool { return w.writes.Load() > before+400 })
+	w.halt()
+	if len(w.errs) > 0 {
+		for _, e := range w.errs[:min(len(w.errs), 10)] {
+			t.Errorf("client error: %v", e)
+		}
+		t.Fatalf("%d client errors in %d writes", len(w.errs), w.writes.Load())
+	}
+	t.Logf("%d writes, %d keys acknowledged, 0 client errors", w.writes.Load(), len(w.acked))
+	ownersAgree(t, c, ranges, dst.Addr())
+	w.verify(t, c)
+	for i := range 3000 {
+		got, err := pre.Get(ctx, "pre:"+strconv.Itoa(i)).Result()
+		if err != nil || got != strconv.Itoa(i) {
+			t.Fatalf("pre:%d = %q %v after the move", i, got, err)
+		}
+	}
+	// The source sweeps the moved slots (DELs its replica follows).
+	c.WaitFor(t, 60*time.Second, "the source to drop the moved slots' keys", func() bool {
+		for _, slot := range []int{2000, 3000, 4000, 5460} {
+			n, err := src.Client().ClusterCountKeysInSlot(ctx, slot).Result()
+			if err != nil || n != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	// The target's replica holds the moved keys.
+	var moved []string
+	for k := range w.acked {
+		if s := slotmap.Slot([]byte(k)); s >= 2000 && s <= 5460 {
+			moved = append(moved, k)
+		}
+	}
+	if len(moved) == 0 {
+		t.Fatal("no written key fell in the moved slots")
+	}
+	st, err := dst.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := c.Node(st.Shard(1).Replicas[0])
+	rc := rep.Client().Conn() // READONLY is per connection
+	defer rc.Close()
+	if err := rc.ReadOnly(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitFor(t, 30*time.Second, "the target's replica to hold the moved keys", func() bool {
+		for _, k := range moved {
+			got, err := rc.Get(ctx, k).Result()
+			if err != nil || got != strconv.Itoa(w.acked[k]) {
+				return false
+			}
+		}
+		return true
+	})
+}
