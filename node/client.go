@@ -52,7 +52,7 @@ type Client struct {
 	// importer: the stream of a slot migration's source (CLUSTER
 	// SYNCSLOTS): it writes slots this node imports, so it is not routed.
 	importer    bool
-	importSlots *SlotSet
+	importSlots atomic.Pointer[SlotSet] // read by KillImporters
 	ctx         Ctx
 	rdAuthed    bool // what the reader was last told (redcon.SetAuthenticated)
 	// scriptDone is where the script executor signals this client's

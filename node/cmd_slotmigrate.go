@@ -156,7 +156,7 @@ func cmdClusterSyncSlots(c *Ctx) {
 	if len(c.Args) == 3 && eq(c.Args[2], "final") && c.cl.importer {
 		// The source paused the slots and the flip comes next: clients
 		// this node would send back to the source wait for it instead.
-		c.s.slots.final.Store(c.cl.importSlots)
+		c.s.slots.final.Store(c.cl.importSlots.Load())
 		c.OK()
 		return
 	}
@@ -186,6 +186,7 @@ func cmdClusterSyncSlots(c *Ctx) {
 			set[i] = true
 		}
 	}
-	c.cl.importer, c.cl.importSlots = true, set
+	c.cl.importer = true
+	c.cl.importSlots.Store(set)
 	c.OK()
 }

@@ -214,6 +214,12 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			return
 		}
 	}
+	if cl.importer {
+		if msg := s.importRefusal(cl, cmd, args); msg != "" {
+			c.Err(msg)
+			return
+		}
+	}
 	if msg := s.busyRefusal(cmd, args); msg != "" {
 		if cl.multi != nil {
 			cl.multi.aborted = true

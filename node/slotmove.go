@@ -345,3 +345,48 @@ func (s *Server) awaitFlip(cl *Client, cmd *Command, args [][]byte, msg string) 
 		}
 	}
 }
+
+// importRefusal refuses a migration stream's write to a slot this node's
+// shard neither imports nor owns any more (the migration was cancelled:
+// its keys are being swept), or "".
+func (s *Server) importRefusal(cl *Client, cmd *Command, args [][]byte) string {
+	slot := s.cmdSlot(cl, cmd, args)
+	if slot < 0 {
+		return ""
+	}
+	t := s.slots.table.Load()
+	me := t.SelfNode()
+	if me == nil {
+		return "ERR slot import: this node is not in the slot table"
+	}
+	if to, ok := t.Migrating[slot]; ok && to == me.Shard {
+		return ""
+	}
+	if o := t.Owner(slot); o != slotmap.NoShard && t.Shards[o].ID == me.Shard {
+		return ""
+	}
+	return "ERR slot import: slot " + fmt.Sprint(slot) + " is no longer migrating to this shard"
+}
+
+// KillImporters disconnects the migration streams into this node that
+// write any of slots (a cancelled migration: nothing more of it may land).
+func (s *Server) KillImporters(slots []slotmap.Range) int {
+	n := 0
+	for _, cl := range s.clientList() {
+		set := cl.importSlots.Load()
+		if set == nil {
+			continue
+		}
+		hit := false
+		for _, r := range slots {
+			for i := max(r.Start, 0); i <= r.End && i < slotmap.NumSlots && !hit; i++ {
+				hit = set[i]
+			}
+		}
+		if hit {
+			cl.Kill()
+			n++
+		}
+	}
+	return n
+}

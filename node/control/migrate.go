@@ -215,6 +215,9 @@ func (c *Control) sweep(ctx context.Context, shard int, ms []*raftfsm.Migration)
 		c.mig.rmu.Unlock()
 	}()
 	for _, m := range ms {
+		if m.State == raftfsm.MigrationCancelled && m.To == shard {
+			c.srv.KillImporters(m.Slots) // nothing more of it may land
+		}
 		total := 0
 		for _, r := range m.Slots {
 			for slot := r.Start; slot <= r.End; slot++ {

@@ -107,6 +107,12 @@ type loadWriters struct {
 }
 
 func startWriters(t *testing.T, c *clustertest.Cluster, n, keysPer int) *loadWriters {
+	return startWritersIn(t, c, n, keysPer, nil)
+}
+
+// startWritersIn is startWriters with keys only in slots for which in
+// holds (nil: any slot).
+func startWritersIn(t *testing.T, c *clustertest.Cluster, n, keysPer int, in func(slot int) bool) *loadWriters {
 	w := &loadWriters{stop: make(chan struct{}), acked: map[string]int{}}
 	for i := range n {
 		cl := clusterClient(c, func(o *redis.ClusterOptions) {
@@ -128,6 +134,9 @@ func startWriters(t *testing.T, c *clustertest.Cluster, n, keysPer int) *loadWri
 				}
 				seq++
 				key := fmt.Sprintf("load:%d:%d", i, r.IntN(keysPer))
+				if in != nil && !in(slotmap.Slot([]byte(key))) {
+					continue
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 				err := cl.Set(ctx, key, seq, 0).Err()
 				cancel()
@@ -317,5 +326,159 @@ func TestSlotMigrationUnderLoad(t *testing.T) {
 			}
 		}
 		return true
+	})
+}
+
+// writePre writes n keys and waits until every shard's replica has them
+// (WAIT on each master), so a failover cannot lose them.
+func writePre(t *testing.T, c *clustertest.Cluster, n int) {
+	t.Helper()
+	ctx := context.Background()
+	cl := clusterClient(c, nil)
+	defer cl.Close()
+	for i := range n {
+		if err := cl.Set(ctx, "pre:"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatalf("SET pre:%d: %v", i, err)
+		}
+	}
+	for shard := range 3 {
+		m := shardMaster(t, c, shard).Client().Conn()
+		if got, err := m.Do(ctx, "WAIT", 1, 10000).Int(); err != nil || got < 1 {
+			t.Fatalf("WAIT on shard %d's master: %d %v", shard, got, err)
+		}
+		m.Close()
+	}
+}
+
+func checkPre(t *testing.T, c *clustertest.Cluster, n int) {
+	t.Helper()
+	cl := clusterClient(c, nil)
+	defer cl.Close()
+	for i := range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		got, err := cl.Get(ctx, "pre:"+strconv.Itoa(i)).Result()
+		cancel()
+		if err != nil || got != strconv.Itoa(i) {
+			t.Fatalf("pre:%d (slot %d) = %q %v", i, slotmap.Slot([]byte("pre:"+strconv.Itoa(i))), got, err)
+		}
+	}
+}
+
+// holdTarget pauses the target's writes (CLIENT PAUSE WRITE), so the
+// migration stream stalls mid-copy; it returns the unpause.
+func holdTarget(t *testing.T, dst *clustertest.Node) func() {
+	t.Helper()
+	ctx := context.Background()
+	if err := dst.Client().Do(ctx, "CLIENT", "PAUSE", 60000, "WRITE").Err(); err != nil {
+		t.Fatalf("CLIENT PAUSE on the target: %v", err)
+	}
+	return func() { dst.Client().Do(ctx, "CLIENT", "UNPAUSE") }
+}
+
+// slotsEmptyOn waits until node holds no key in sample slots.
+func slotsEmptyOn(t *testing.T, c *clustertest.Cluster, n *clustertest.Node, slots ...int) {
+	t.Helper()
+	c.WaitFor(t, 60*time.Second, n.ID+" to drop the keys of slots it does not own", func() bool {
+		for _, slot := range slots {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			k, err := n.Client().ClusterCountKeysInSlot(ctx, slot).Result()
+			cancel()
+			if err != nil || k != 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func inShard0(slot int) bool { return slot <= 5460 }
+
+// TestSlotMigrationCancel: CLUSTER MIGRATESLOTS on the source, the copy
+// held mid-way, CLUSTER CANCELSLOTMIGRATIONS: the source keeps the slots,
+// the target drops its partial copy, no write is lost.
+func TestSlotMigrationCancel(t *testing.T) {
+	c := startRedisCluster(t)
+	ctx := context.Background()
+	src, dst := shardMaster(t, c, 0), shardMaster(t, c, 1)
+	writePre(t, c, 3000)
+	w := startWritersIn(t, c, 3, 300, inShard0)
+	unpause := holdTarget(t, dst)
+	defer unpause()
+	dstID, err := dst.Client().ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Client().Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 1000, 1999, 3000, 3999, "NODE", dstID).Err(); err != nil {
+		t.Fatalf("CLUSTER MIGRATESLOTS: %v", err)
+	}
+	var mig []any
+	c.WaitFor(t, 30*time.Second, "CLUSTER GETSLOTMIGRATIONS to show the export", func() bool {
+		mig, err = src.Client().Do(ctx, "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+		return err == nil && len(mig) == 1
+	})
+	t.Logf("CLUSTER GETSLOTMIGRATIONS: %v", mig)
+	time.Sleep(500 * time.Millisecond) // let the stream start into the paused target
+	if err := src.Client().Do(ctx, "CLUSTER", "CANCELSLOTMIGRATIONS").Err(); err != nil {
+		t.Fatalf("CLUSTER CANCELSLOTMIGRATIONS: %v", err)
+	}
+	ms, err := getMigrations(t, src)
+	if err != nil || len(ms) != 1 || ms[0].State != "cancelled" {
+		t.Fatalf("GET /migrations after the cancel: %+v %v", ms, err)
+	}
+	unpause()
+	c.WaitFor(t, 10*time.Second, "more writes", func() bool { return w.writes.Load() > 300 })
+	w.halt()
+	if len(w.errs) > 0 {
+		t.Fatalf("%d client errors, first: %v", len(w.errs), w.errs[0])
+	}
+	ownersAgree(t, c, [][2]int{{1000, 1999}, {3000, 3999}}, src.Addr())
+	slotsEmptyOn(t, c, dst, 1000, 1500, 1999, 3000, 3500, 3999)
+	w.verify(t, c)
+	checkPre(t, c, 3000)
+}
+
+// migrationFault kills one process mid-migration (the copy held at the
+// paused target) and checks the migration ends (done or rolled back),
+// each slot has one owner, and no acknowledged write is lost.
+func migrationFault(t *testing.T, victim func(c *clustertest.Cluster, src, dst *clustertest.Node) *clustertest.Node) {
+	c := startRedisCluster(t)
+	src, dst := shardMaster(t, c, 0), shardMaster(t, c, 1)
+	writePre(t, c, 3000)
+	unpause := holdTarget(t, dst)
+	ranges := [][2]int{{3000, 4999}}
+	id := startMigration(t, src, 0, 1, ranges)
+	time.Sleep(500 * time.Millisecond) // the stream is under way into the paused target
+	v := victim(c, src, dst)
+	t.Logf("kill -9 %s mid-migration", v.ID)
+	v.Kill()
+	if v != dst {
+		unpause()
+	}
+	m := waitMigration(t, c, id, 120*time.Second)
+	t.Logf("migration %d ended %s (%s)", id, m.State, m.Reason)
+	owner := shardMaster(t, c, 0)
+	if m.State == "done" {
+		owner = shardMaster(t, c, 1)
+	}
+	c.WaitFor(t, 30*time.Second, "the owning shard's master to be up", func() bool { return owner.Running() })
+	ownersAgree(t, c, ranges, owner.Addr())
+	checkPre(t, c, 3000)
+}
+
+func TestSlotMigrationKillTarget(t *testing.T) {
+	migrationFault(t, func(_ *clustertest.Cluster, _, dst *clustertest.Node) *clustertest.Node { return dst })
+}
+
+func TestSlotMigrationKillSource(t *testing.T) {
+	migrationFault(t, func(_ *clustertest.Cluster, src, _ *clustertest.Node) *clustertest.Node { return src })
+}
+
+func TestSlotMigrationKillLeader(t *testing.T) {
+	migrationFault(t, func(c *clustertest.Cluster, _, _ *clustertest.Node) *clustertest.Node {
+		st, err := c.Nodes[0].Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Node(st.Leader.NodeID)
 	})
 }
