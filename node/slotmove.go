@@ -51,6 +51,7 @@ type slotGate struct {
 	cond     *sync.Cond
 	resumed  chan struct{} // closed by resume
 	once     sync.Once
+	pausedAt atomic.Int64 // unix ns
 }
 
 // ErrSlotStreamRunning refuses a second slot stream on one node.
@@ -112,11 +113,17 @@ func (s *Server) beginSlotSnapshot(tx *keyspace.Tx, mv *slotMove, between func()
 
 // StopSlotStream ends the tap and releases any command held by the gate
 // (they route again: after a flip they get MOVED).
-func (s *Server) StopSlotStream() {
+// It returns how long the slots were paused (0: never).
+func (s *Server) StopSlotStream() time.Duration {
 	mv := s.move.Swap(nil)
-	if mv != nil {
-		mv.gate.resume()
+	if mv == nil {
+		return 0
 	}
+	mv.gate.resume()
+	if at := mv.gate.pausedAt.Load(); at != 0 {
+		return time.Since(time.Unix(0, at))
+	}
+	return 0
 }
 
 // PauseSlots holds new commands on the streaming slots and waits until
@@ -128,6 +135,7 @@ func (s *Server) PauseSlots(ctx context.Context) error {
 		return errors.New("no slot stream running")
 	}
 	g := &mv.gate
+	g.pausedAt.Store(time.Now().UnixNano())
 	g.paused.Store(true)
 	done := make(chan struct{})
 	go func() {

@@ -39,6 +39,9 @@ type migrations struct {
 	running  map[uint64]context.CancelFunc
 	swept    map[uint64]bool
 	sweeping bool
+	// kick wakes the loop at once: a caught-up report is the flip's cue,
+	// and every moment until it commits the source's slots are paused.
+	kick chan struct{}
 }
 
 func (c *Control) migrationLoop(ctx context.Context) {
@@ -53,6 +56,12 @@ func (c *Control) migrationLoop(ctx context.Context) {
 	c.mig.reports = map[uint64]migration.Report{}
 	c.mig.running = map[uint64]context.CancelFunc{}
 	c.mig.swept = map[uint64]bool{}
+	c.mig.rmu.Lock()
+	if c.mig.kick == nil {
+		c.mig.kick = make(chan struct{}, 1)
+	}
+	kick := c.mig.kick
+	c.mig.rmu.Unlock()
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -67,6 +76,7 @@ func (c *Control) migrationLoop(ctx context.Context) {
 			c.mig.rmu.Unlock()
 			return
 		case <-changed:
+		case <-kick:
 		case <-t.C:
 		}
 	}
@@ -82,8 +92,13 @@ func (c *Control) tendMigrations(ctx context.Context) {
 	c.mig.rmu.Lock()
 	for id, cancel := range c.mig.running {
 		if m := st.Migration(id); m == nil || !m.Active() || !master {
-			c.srv.StopSlotStream()
+			paused := c.srv.StopSlotStream()
 			cancel()
+			state := "gone"
+			if m != nil {
+				state = m.State
+			}
+			c.log.Info("slot migration stream ended", "migration", id, "state", state, "slots_paused", paused)
 			delete(c.mig.running, id)
 		}
 	}
@@ -203,6 +218,15 @@ func (c *Control) reportMigration(rep httpapi.MigrationReport) error {
 		r.Progress = time.Now()
 	}
 	c.mig.reports[rep.ID] = r
+	if r.CaughtUp {
+		if c.mig.kick == nil {
+			c.mig.kick = make(chan struct{}, 1)
+		}
+		select {
+		case c.mig.kick <- struct{}{}:
+		default:
+		}
+	}
 	return nil
 }
 
