@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -433,7 +434,21 @@ func TestSlotMigrationCancel(t *testing.T) {
 		return err == nil && len(mig) == 1
 	})
 	t.Logf("CLUSTER GETSLOTMIGRATIONS: %v", mig)
-	time.Sleep(500 * time.Millisecond) // let the stream start into the paused target
+	srcID, err := src.Client().ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// CLUSTER NODES marks the slots on both ends' own lines, as Redis
+	// (each node once it applied the record).
+	c.WaitFor(t, 30*time.Second, "CLUSTER NODES migration markers on the source and the target", func() bool {
+		so := src.Client().ClusterNodes(ctx).Val()
+		do := dst.Client().ClusterNodes(ctx).Val()
+		return strings.Contains(so, "[1000->-"+dstID+"]") && strings.Contains(do, "[3999-<-"+srcID+"]")
+	})
+	if out := shardMaster(t, c, 2).Client().ClusterNodes(ctx).Val(); strings.Contains(out, "-<-") || strings.Contains(out, "->-") {
+		t.Errorf("a third master shows migration markers:\n%s", out)
+	}
+	waitStreaming(t, c, src)
 	if err := src.Client().Do(ctx, "CLUSTER", "CANCELSLOTMIGRATIONS").Err(); err != nil {
 		t.Fatalf("CLUSTER CANCELSLOTMIGRATIONS: %v", err)
 	}
@@ -453,6 +468,15 @@ func TestSlotMigrationCancel(t *testing.T) {
 	checkPre(t, c, 3000)
 }
 
+// waitStreaming waits until the active migration reports bytes sent.
+func waitStreaming(t *testing.T, c *clustertest.Cluster, n *clustertest.Node) {
+	t.Helper()
+	c.WaitFor(t, 30*time.Second, "the migration stream to be under way", func() bool {
+		ms, err := getMigrations(t, n)
+		return err == nil && len(ms) > 0 && ms[len(ms)-1].State == "copying" && ms[len(ms)-1].BytesMoved > 0
+	})
+}
+
 // migrationFault kills one process mid-migration (the copy held at the
 // paused target) and checks the migration ends (done or rolled back),
 // each slot has one owner, and no acknowledged write is lost.
@@ -463,7 +487,7 @@ func migrationFault(t *testing.T, victim func(c *clustertest.Cluster, src, dst *
 	unpause := holdTarget(t, dst)
 	ranges := [][2]int{{3000, 4999}}
 	id := startMigration(t, src, 0, 1, ranges)
-	time.Sleep(500 * time.Millisecond) // the stream is under way into the paused target
+	waitStreaming(t, c, src)
 	v := victim(c, src, dst)
 	t.Logf("kill -9 %s mid-migration", v.ID)
 	v.Kill()
