@@ -261,11 +261,7 @@ func TestSlotMigrationUnderLoad(t *testing.T) {
 	// Data in the slots before the move, so there is a snapshot to copy.
 	pre := clusterClient(c, nil)
 	defer pre.Close()
-	for i := range 3000 {
-		if err := pre.Set(ctx, "pre:"+strconv.Itoa(i), i, 0).Err(); err != nil {
-			t.Fatalf("SET pre:%d: %v", i, err)
-		}
-	}
+	writePre(t, c, 3000)
 	w := startWriters(t, c, 4, 500)
 	c.WaitFor(t, 30*time.Second, "writers to get going", func() bool { return w.writes.Load() > 400 })
 
@@ -348,7 +344,16 @@ func writePre(t *testing.T, c *clustertest.Cluster, n int) {
 	cl := clusterClient(c, nil)
 	defer cl.Close()
 	for i := range n {
-		if err := cl.Set(ctx, "pre:"+strconv.Itoa(i), i, 0).Err(); err != nil {
+		// Retried: a loaded machine may fence a master's lease for a
+		// moment before the migration this data is for even starts.
+		var err error
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			if err = cl.Set(ctx, "pre:"+strconv.Itoa(i), i, 0).Err(); err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
 			t.Fatalf("SET pre:%d: %v", i, err)
 		}
 	}
