@@ -80,4 +80,5 @@ moved=$(grep -o '"keys_moved": [0-9]*' "$tmp/migrations.json" | head -1 | grep -
 printf '%-8s %12s %10s %16s\n' cluster keys seconds max_get_lat_ms
 printf '%-8s %12s %10s %16s\n' redis "$rkeys" "$rsec" "$rlat"
 printf '%-8s %12s %10s %16s\n' warden "$wkeys" "$wsec" "$wlat"
+grep -ho 'slots_paused=[^ ]*' "$tmp"/warden*/log | sed 's/^/warden source: /' || true
 echo "warden keys moved: $moved; warden/redis seconds: $(awk -v a="$wsec" -v b="$rsec" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}')"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +30,10 @@ var _ slotmove.Node = (*node.Server)(nil)
 // migrationStall rolls back a migration whose mover reported nothing
 // new for this long.
 const migrationStall = 60 * time.Second
+
+// pauseGoal is how long a source should hold a migration's slots at most;
+// a longer pause is logged as a warning.
+const pauseGoal = 50 * time.Millisecond
 
 type migrations struct {
 	// mu orders a sweep of a slot with an import handshake for it: a
@@ -98,7 +103,12 @@ func (c *Control) tendMigrations(ctx context.Context) {
 			if m != nil {
 				state = m.State
 			}
-			c.log.Info("slot migration stream ended", "migration", id, "state", state, "slots_paused", paused)
+			lvl := slog.LevelInfo
+			if paused > pauseGoal {
+				lvl = slog.LevelWarn
+			}
+			c.log.Log(ctx, lvl, "slot migration stream ended", "migration", id, "state", state, "slots_paused", paused,
+				"goal", pauseGoal)
 			delete(c.mig.running, id)
 		}
 	}
