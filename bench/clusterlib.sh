@@ -48,7 +48,7 @@ start_warden() {
     local extra=(--peers "$peers")
     [ "$i" -gt 3 ] && extra=(--join "http://127.0.0.1:${hp[1]}" --voter no)
     "$WARDEN" server --port "${dp[$i]}" --bind 127.0.0.1 --dir "$tmp/warden$i" --save '' --appendonly no --io-threads "$IO_THREADS" \
-      --loglevel warning --node-id "n$i" --raft-addr "127.0.0.1:${rp[$i]}" --gossip-addr "127.0.0.1:${gp[$i]}" \
+      --loglevel "${WARDEN_LOGLEVEL:-warning}" --node-id "n$i" --raft-addr "127.0.0.1:${rp[$i]}" --gossip-addr "127.0.0.1:${gp[$i]}" \
       --http-addr "127.0.0.1:${hp[$i]}" --sentinel-port 0 --announce-host 127.0.0.1 --shards 3 \
       --cluster-enabled yes --repl-diskless-sync-delay 0 "${extra[@]}" 2>>"$tmp/warden$i/log" &
     pids+=($!)

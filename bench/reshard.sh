@@ -12,6 +12,7 @@
 #
 #   bash bench/reshard.sh
 #   KEYS=1000000 bash bench/reshard.sh
+#   LOGS=/tmp/reshard-logs bash bench/reshard.sh   # keep the warden logs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEYS=${KEYS:-200000}
@@ -80,5 +81,6 @@ moved=$(grep -o '"keys_moved": [0-9]*' "$tmp/migrations.json" | head -1 | grep -
 printf '%-8s %12s %10s %16s\n' cluster keys seconds max_get_lat_ms
 printf '%-8s %12s %10s %16s\n' redis "$rkeys" "$rsec" "$rlat"
 printf '%-8s %12s %10s %16s\n' warden "$wkeys" "$wsec" "$wlat"
+[ -n "${LOGS:-}" ] && mkdir -p "$LOGS" && for i in 1 2 3 4 5 6; do cp "$tmp/warden$i/log" "$LOGS/warden$i.log"; done
 grep -ho 'slots_paused=[^ ]*' "$tmp"/warden*/log | sed 's/^/warden source: /' || true
 echo "warden keys moved: $moved; warden/redis seconds: $(awk -v a="$wsec" -v b="$rsec" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}')"

@@ -185,10 +185,17 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 	walk()
 	s.log.Info("slot snapshot captured", "keys", s.keys.Load(), "bytes", s.bytes.Load())
-	// Let the target catch up with the copy before pausing, so the pause
-	// only covers the tail.
-	if err := s.waitAcked(ctx, s.mark()); err != nil {
-		return err
+	// Let the target and its replicas catch up with the copy, then with
+	// the writes since, before pausing: the pause only covers the tail.
+	for range 2 {
+		if s.cfg.Replicas > 0 {
+			s.mu.Lock()
+			s.push(aof.AppendCommand(nil, []byte("WAIT"), []byte(strconv.Itoa(s.cfg.Replicas)), []byte("5000")))
+			s.mu.Unlock()
+		}
+		if err := s.waitAcked(ctx, s.mark()); err != nil {
+			return err
+		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, pauseWait)
 	err = s.node.PauseSlots(pctx)
