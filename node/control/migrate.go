@@ -304,7 +304,9 @@ func (c *Control) AcceptSlotImport(ctx context.Context, id uint64) ([]slotmap.Ra
 	}
 	c.mig.mu.Lock()
 	defer c.mig.mu.Unlock()
-	// A fresh copy: drop whatever an earlier, abandoned stream left.
+	// A fresh copy (a new source master after a failover restarts the
+	// stream): end any earlier stream of these slots, then drop what it left.
+	c.srv.KillImporters(m.Slots)
 	var slots []int
 	for _, r := range m.Slots {
 		for s := r.Start; s <= r.End; s++ {

@@ -377,9 +377,19 @@ func checkPre(t *testing.T, c *clustertest.Cluster, n int) {
 	cl := clusterClient(c, func(o *redis.ClusterOptions) { o.Addrs = addrs })
 	defer cl.Close()
 	for i := range n {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		got, err := cl.Get(ctx, "pre:"+strconv.Itoa(i)).Result()
-		cancel()
+		// Retried while clients learn a failover's new master; a wrong
+		// value fails at once.
+		var got string
+		var err error
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			got, err = cl.Get(ctx, "pre:"+strconv.Itoa(i)).Result()
+			cancel()
+			if err == nil || err == redis.Nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		if err != nil || got != strconv.Itoa(i) {
 			t.Fatalf("pre:%d (slot %d) = %q %v", i, slotmap.Slot([]byte("pre:"+strconv.Itoa(i))), got, err)
 		}
