@@ -357,7 +357,14 @@ func writePre(t *testing.T, c *clustertest.Cluster, n int) {
 			t.Fatalf("SET pre:%d: %v", i, err)
 		}
 	}
+	st, err := c.Nodes[0].Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for shard := range 3 {
+		if sh := st.Shard(shard); sh == nil || len(sh.Replicas) == 0 {
+			continue // nothing to wait for
+		}
 		m := shardMaster(t, c, shard).Client().Conn()
 		if got, err := m.Do(ctx, "WAIT", 1, 10000).Int(); err != nil || got < 1 {
 			t.Fatalf("WAIT on shard %d's master: %d %v", shard, got, err)
@@ -542,5 +549,49 @@ func TestSlotMigrationKillLeader(t *testing.T) {
 			t.Fatal(err)
 		}
 		return c.Node(st.Leader.NodeID)
+	})
+}
+
+// TestSlotMigrationWithSecret: with a cluster secret the source's stream
+// authenticates with the replication credential and its reports to the
+// leader are signed; an unsigned POST /migrations is refused.
+func TestSlotMigrationWithSecret(t *testing.T) {
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3, Shards: 3, Secret: "migrate-secret",
+		Args: []string{"--cluster-enabled", "yes", "--replicas-per-shard", "0"}})
+	for _, n := range c.Nodes {
+		c.WaitFor(t, 30*time.Second, n.ID+": all 16384 slots served", func() bool {
+			info, err := n.Client().ClusterInfo(context.Background()).Result()
+			return err == nil && strings.Contains(info, "cluster_slots_ok:16384")
+		})
+	}
+	writePre(t, c, 1000)
+	req, _ := http.NewRequest(http.MethodPost, c.Nodes[0].HTTP()+"/migrations", strings.NewReader(`{"from":0,"to":1,"ranges":[[0,99]]}`))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode < 400 {
+		t.Fatalf("unsigned POST /migrations: %v %v, want refused", resp, err)
+	}
+	id := startMigration(t, c.Nodes[1], 0, 1, [][2]int{{0, 5000}})
+	if m := waitMigration(t, c, id, 120*time.Second); m.State != "done" {
+		t.Fatalf("migration ended %s: %s", m.State, m.Reason)
+	}
+	ownersAgreeNoReplicas(t, c, 0, 5000, shardMaster(t, c, 1).Addr())
+	checkPre(t, c, 1000)
+}
+
+// ownersAgreeNoReplicas checks slots a..b are served by want on every node.
+func ownersAgreeNoReplicas(t *testing.T, c *clustertest.Cluster, a, b int, want string) {
+	t.Helper()
+	c.WaitFor(t, 30*time.Second, "every node to route the moved slots to the target", func() bool {
+		for _, n := range c.Nodes {
+			slots, err := n.Client().ClusterSlots(context.Background()).Result()
+			if err != nil {
+				return false
+			}
+			for _, s := range slots {
+				if int(s.Start) <= b && int(s.End) >= a && s.Nodes[0].Addr != want {
+					return false
+				}
+			}
+		}
+		return true
 	})
 }
