@@ -106,7 +106,7 @@ func NodeLine(t *slotmap.Table, i int, live Live, nowMs int64) string {
 			}
 		}
 		for _, s := range sortedKeys(t.Importing) {
-			if src := t.MasterOf(shardByID(t, t.Importing[s])); src != nil && shardIndex(t, sh) != t.Owner(s) {
+			if src := t.MasterOf(shardByID(t, t.Importing[s])); src != nil && t.Migrating[s] == sh.ID && shardIndex(t, sh) != t.Owner(s) {
 				fmt.Fprintf(&b, " [%d-<-%s]", s, src.ID)
 			}
 		}

@@ -184,3 +184,9 @@ func (v View) FirstReadyWaiter(key []byte, ok func(*Waiter) bool) *Waiter {
 	}
 	return nil
 }
+
+// LockSlot locks the partition holding slot of db (slot-wide work:
+// listing or counting a slot's keys).
+func (s *Store) LockSlot(db, slot int) *Tx {
+	return s.Lock1Part(&s.dbs[db].parts[slot/SlotsPerPart])
+}

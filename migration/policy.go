@@ -22,6 +22,8 @@ type Report struct {
 	CaughtUp bool
 	// Progress is the last time a mover reported bytes moved.
 	Progress time.Time
+	// Keys and Bytes moved so far.
+	Keys, Bytes int64
 }
 
 // Health reports whether a node (by its name) is failed.
@@ -51,7 +53,7 @@ func Decide(st *raftfsm.State, reports map[uint64]Report, failed Health, now tim
 			continue
 		}
 		cancel := func(why string) {
-			c, err := raftfsm.WithPayload(raftfsm.OpMigrationCancel, raftfsm.MigrationCancel{ID: m.ID, Reason: why})
+			c, err := raftfsm.WithPayload(raftfsm.OpMigrationCancel, raftfsm.MigrationCancel{ID: m.ID, Reason: why, At: now.UnixMilli()})
 			if err == nil {
 				out = append(out, Decision{Command: c, Why: why})
 			}
@@ -66,7 +68,7 @@ func Decide(st *raftfsm.State, reports map[uint64]Report, failed Health, now tim
 		}
 		r := reports[m.ID]
 		if r.Paused && r.CaughtUp {
-			c, err := raftfsm.WithPayload(raftfsm.OpMigrationFlip, raftfsm.MigrationFlip{ID: m.ID})
+			c, err := raftfsm.WithPayload(raftfsm.OpMigrationFlip, raftfsm.MigrationFlip{ID: m.ID, At: now.UnixMilli(), Keys: r.Keys, Bytes: r.Bytes})
 			if err == nil {
 				out = append(out, Decision{Command: c, Why: "target caught up with the paused source"})
 			}

@@ -50,8 +50,12 @@ type Client struct {
 	// internal marks a client without a connection (AOF replay, the
 	// master's stream): refusals meant for clients do not apply to it.
 	internal bool
-	ctx      Ctx
-	rdAuthed bool // what the reader was last told (redcon.SetAuthenticated)
+	// importer: the stream of a slot migration's source (CLUSTER
+	// SYNCSLOTS): it writes slots this node imports, so it is not routed.
+	importer    bool
+	importSlots atomic.Pointer[SlotSet] // read by KillImporters
+	ctx         Ctx
+	rdAuthed    bool // what the reader was last told (redcon.SetAuthenticated)
 	// scriptDone is where the script executor signals this client's
 	// EVAL/FCALL finished (made on first use).
 	scriptDone chan struct{}

@@ -171,6 +171,7 @@ func (b streamBatch) flush(s *Server, c *Ctx, db int) {
 	block = append(block, exec)
 	if !s.replica.active.Load() {
 		s.repl.feed(db, block...)
+		s.tapSlots(db, block...)
 	}
 	end := s.aofAppend(db, block...)
 	if c != nil {

@@ -213,8 +213,12 @@ func (s *Server) call(cl *Client, args [][]byte) {
 	// Refusals for clients, never for the internal ones (AOF replay, the
 	// master's stream): what they apply was already accepted. Cluster
 	// redirects come first, and before MULTI queues, as in Redis.
-	if !cl.internal {
-		if msg := s.route(cl, cmd, args); msg != "" {
+	if !cl.internal && !cl.importer {
+		msg := s.route(cl, cmd, args)
+		if msg != "" && s.slots.final.Load() != nil {
+			msg = s.awaitFlip(cl, cmd, args, msg)
+		}
+		if msg != "" {
 			s.routeRefused(cl, cmd)
 			c.Err(msg)
 			return
@@ -230,6 +234,12 @@ func (s *Server) call(cl *Client, args [][]byte) {
 			if cl.multi != nil {
 				cl.multi.aborted = true
 			}
+			c.Err(msg)
+			return
+		}
+	}
+	if cl.importer {
+		if msg := s.importRefusal(cl, cmd, args); msg != "" {
 			c.Err(msg)
 			return
 		}
@@ -253,6 +263,23 @@ func (s *Server) call(cl *Client, args [][]byte) {
 	}
 	if !s.awaitWritePause(c, cmd) || !s.awaitClientPause(c, cmd) || !s.awaitFailoverPause(c, cmd) {
 		return // killed while writes or clients were paused: it never runs
+	}
+	if !cl.internal && s.move.Load() != nil {
+		release, msg, ok := s.holdSlots(cl, cmd, args)
+		if !ok {
+			if msg != "" {
+				c.Err(msg)
+			}
+			return
+		}
+		s.execute(c, cmd, args)
+		if release != nil {
+			release() // before any blocking wait: a pause must not wait for it
+		}
+		if c.block != nil {
+			s.waitBlocked(c)
+		}
+		return
 	}
 	s.execute(c, cmd, args)
 	if c.block != nil {
@@ -429,6 +456,7 @@ func (c *Ctx) propagateTx() {
 	block = append(block, exec)
 	if !s.replica.active.Load() { // a replica forwards its master's bytes instead
 		s.repl.feed(ws[0].db, block...)
+		s.tapSlots(ws[0].db, block...)
 	}
 	c.cl.replPending = s.repl.offsetA.Load()
 	c.notePropagated(s.aofAppend(ws[0].db, block...))

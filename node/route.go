@@ -1,6 +1,7 @@
 package node
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/wardenkv/warden/slotmap"
@@ -12,10 +13,35 @@ import (
 type slotRouting struct {
 	table atomic.Pointer[slotmap.Table]
 	on    atomic.Bool // cluster-enabled: commands are routed by slot
+	// changed is closed and replaced when a table is published (commands
+	// waiting for a migration's flip to arrive here, slotmove.go).
+	mu      sync.Mutex
+	changed chan struct{}
+	// final: slots whose migration into this node's shard has its source
+	// paused; the flip is imminent (slotmove.go).
+	final atomic.Pointer[SlotSet]
 }
 
 // SetSlotTable publishes the slot table derived from a new record.
-func (s *Server) SetSlotTable(t *slotmap.Table) { s.slots.table.Store(t) }
+func (s *Server) SetSlotTable(t *slotmap.Table) {
+	s.slots.table.Store(t)
+	s.slots.mu.Lock()
+	if s.slots.changed != nil {
+		close(s.slots.changed)
+		s.slots.changed = nil
+	}
+	s.slots.mu.Unlock()
+}
+
+// tableChanged returns a channel closed at the next SetSlotTable.
+func (s *Server) tableChanged() <-chan struct{} {
+	s.slots.mu.Lock()
+	defer s.slots.mu.Unlock()
+	if s.slots.changed == nil {
+		s.slots.changed = make(chan struct{})
+	}
+	return s.slots.changed
+}
 
 // SlotTable returns the last published slot table, or nil.
 func (s *Server) SlotTable() *slotmap.Table { return s.slots.table.Load() }

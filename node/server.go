@@ -83,6 +83,8 @@ type Server struct {
 	replAuth    atomic.Pointer[replAuth] // cluster with a secret: the replication credential
 	// feed receives every applied write in apply order (AOF, replication).
 	feed atomic.Pointer[func(db int, argv [][]byte)]
+	// move is the slot migration this node streams as source (slotmove.go).
+	move atomic.Pointer[slotMove]
 
 	persist persist
 	shut    shutdownState
@@ -471,6 +473,7 @@ func (s *Server) propagate(db int, argv [][]byte) int64 {
 	}
 	if !s.replica.active.Load() { // a replica forwards its master's bytes instead
 		s.repl.feed(db, argv)
+		s.tapSlots(db, argv)
 	}
 	return s.aofAppend(db, argv)
 }

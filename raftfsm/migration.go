@@ -35,6 +35,11 @@ type Migration struct {
 	State   string          `json:"state"`
 	Reason  string          `json:"reason,omitempty"`  // why cancelled
 	Started int64           `json:"started,omitempty"` // unix ms, the leader's clock
+	// Finished (unix ms, the leader's clock) and the data moved, set by
+	// the flip or cancel.
+	Finished int64 `json:"finished,omitempty"`
+	Keys     int64 `json:"keys,omitempty"`
+	Bytes    int64 `json:"bytes,omitempty"`
 }
 
 // Active reports whether the migration is still in progress.
@@ -53,12 +58,16 @@ type (
 	// MigrationFlip (OpMigrationFlip) gives the slots of an active
 	// migration to its target: the one atomic ownership change.
 	MigrationFlip struct {
-		ID uint64 `json:"id"`
+		ID    uint64 `json:"id"`
+		At    int64  `json:"at,omitempty"` // unix ms
+		Keys  int64  `json:"keys,omitempty"`
+		Bytes int64  `json:"bytes,omitempty"`
 	}
 	// MigrationCancel (OpMigrationCancel) rolls an active migration back.
 	MigrationCancel struct {
 		ID     uint64 `json:"id"`
 		Reason string `json:"reason,omitempty"`
+		At     int64  `json:"at,omitempty"` // unix ms
 	}
 )
 
@@ -130,6 +139,7 @@ func (s *State) applyMigration(c Command) (ok bool, err error) {
 		to.Slots = unionRanges(to.Slots, m.Slots)
 		s.Epoch++ // slot ownership changed: clients' cached maps are stale
 		m.State = MigrationDone
+		m.Finished, m.Keys, m.Bytes = p.At, p.Keys, p.Bytes
 		s.trimMigrations()
 		return true, nil
 	case OpMigrationCancel:
@@ -141,7 +151,7 @@ func (s *State) applyMigration(c Command) (ok bool, err error) {
 		if m == nil || !m.Active() {
 			return true, fmt.Errorf("migration %d: %w", p.ID, ErrUnknownMigration)
 		}
-		m.State, m.Reason = MigrationCancelled, p.Reason
+		m.State, m.Reason, m.Finished = MigrationCancelled, p.Reason, p.At
 		s.trimMigrations()
 		return true, nil
 	}

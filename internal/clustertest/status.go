@@ -1,6 +1,7 @@
 package clustertest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -137,6 +138,9 @@ func (n *Node) Ready(ctx context.Context) (bool, string) {
 	return code == http.StatusOK, fmt.Sprintf("%d %s", code, body)
 }
 
+// Get GETs path on the node's HTTP API, returning the body and status.
+func (n *Node) Get(ctx context.Context, path string) ([]byte, int, error) { return n.get(ctx, path) }
+
 func (n *Node) get(ctx context.Context, path string) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.HTTP()+path, nil)
 	if err != nil {
@@ -162,12 +166,20 @@ var postClient = &http.Client{Transport: &http.Transport{Proxy: nil}}
 // the cluster's secret when it has one, and returns the status code and
 // body.
 func (n *Node) Post(ctx context.Context, path string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.HTTP()+path, nil)
+	return n.PostJSON(ctx, path, nil)
+}
+
+// PostJSON is Post with a JSON body.
+func (n *Node) PostJSON(ctx context.Context, path string, body []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.HTTP()+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", fmt.Errorf("%s POST %s: %w", n.ID, path, err)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if s := n.c.opts.Secret; s != "" {
-		httpapi.SignRequest(req, s, nil)
+		httpapi.SignRequest(req, s, body)
 	}
 	pc := postClient
 	if n.c.tls != nil {
@@ -178,9 +190,9 @@ func (n *Node) Post(ctx context.Context, path string) (int, string, error) {
 		return 0, "", fmt.Errorf("%s POST %s: %w", n.ID, path, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return 0, "", fmt.Errorf("%s POST %s: read body: %w", n.ID, path, err)
 	}
-	return resp.StatusCode, string(body), nil
+	return resp.StatusCode, string(out), nil
 }

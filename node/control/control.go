@@ -61,6 +61,7 @@ type Control struct {
 	reconciled atomic.Bool
 	myShard    atomic.Int64
 	slots      slotPublisher
+	mig        migrations // slot migrations (migrate.go)
 	// detReady is det once started: the FSM observer may run before.
 	detReady atomic.Pointer[gossip.Detector]
 
@@ -301,6 +302,7 @@ func (c *Control) Start() error {
 	c.loop(c.leaderLoop)
 	c.loop(c.registerLoop)
 	c.loop(c.downLoop)
+	c.loop(c.migrationLoop)
 	if l := c.insecure; l != nil {
 		c.loop(func(ctx context.Context) { c.insecureLoop(ctx, *l, insecureWarnEvery) })
 	}

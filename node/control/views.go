@@ -75,6 +75,9 @@ func (c *Control) status() httpapi.Status {
 		}
 		out.Members = append(out.Members, m)
 	}
+	if c.cfg.clusterEnabled {
+		out.Migrations = c.migrationsView(st, true)
+	}
 	return out
 }
 
@@ -167,7 +170,7 @@ func (c *Control) postLeader(ctx context.Context, base, path string, body []byte
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("POST %s: %s: %s", u, resp.Status, bytes.TrimSpace(msg))
 	}
 	return msg, nil

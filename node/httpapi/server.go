@@ -98,6 +98,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /join", s.guard(s.handleJoin))
 	mux.HandleFunc("POST /failover", s.guard(s.handleFailover))
 	mux.Handle("GET /metrics", newMetricsHandler(s.cfg.Metrics, s.log))
+	s.migrationRoutes(mux)
 	return mux
 }
 

@@ -66,6 +66,8 @@ type Status struct {
 	Epoch   uint64     `json:"epoch"`
 	Shards  []Shard    `json:"shards"`
 	Members []Member   `json:"members"`
+	// Migrations are the slot migrations in progress.
+	Migrations []Migration `json:"migrations,omitempty"`
 }
 
 // JoinRequest is the body of POST /join: a node asking to be added.
