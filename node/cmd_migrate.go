@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardenkv/warden/keyevents"
+	"github.com/wardenkv/warden/keyspace/aof"
 	"github.com/wardenkv/warden/keyspace/rdb"
 )
 
@@ -156,7 +157,7 @@ func cmdMigrate(c *Ctx) {
 		if o.replace {
 			argv = append(argv, []byte("REPLACE"))
 		}
-		restores = appendCommand(restores, argv...)
+		restores = aof.AppendCommand(restores, argv...)
 		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
@@ -165,9 +166,9 @@ func cmdMigrate(c *Ctx) {
 	}
 	var auth []byte
 	if o.user != nil {
-		auth = appendCommand(nil, []byte("AUTH"), o.user, o.password)
+		auth = aof.AppendCommand(nil, []byte("AUTH"), o.user, o.password)
 	} else if o.password != nil {
-		auth = appendCommand(nil, []byte("AUTH"), o.password)
+		auth = aof.AppendCommand(nil, []byte("AUTH"), o.password)
 	}
 	addr := net.JoinHostPort(string(c.Args[1]), string(c.Args[2]))
 	var prefix int // replies before the RESTOREs' (AUTH, SELECT)
@@ -178,7 +179,7 @@ func cmdMigrate(c *Ctx) {
 			prefix++
 		}
 		if sel {
-			out = appendCommand(out, []byte("SELECT"), strconv.AppendInt(nil, o.db, 10))
+			out = aof.AppendCommand(out, []byte("SELECT"), strconv.AppendInt(nil, o.db, 10))
 			prefix++
 		}
 		return append(out, restores...), prefix + len(keys)
@@ -239,21 +240,6 @@ func hasErrorLine(lines [][]byte) bool {
 		}
 	}
 	return false
-}
-
-// appendCommand appends argv as a RESP array of bulk strings.
-func appendCommand(b []byte, argv ...[]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(argv)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range argv {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
 }
 
 // migrateConns caches MIGRATE's connections per target, as Redis does, so

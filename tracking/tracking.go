@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/wardenkv/warden/keyspace/aof"
 )
 
 // Conn is a client connection as the table needs it.
@@ -547,20 +549,8 @@ func (t *Table) deliver(c *client, value []byte) {
 	target.Push(append(f, value...))
 }
 
-// appendKeys appends a RESP array of bulk strings.
-func appendKeys(b []byte, keys [][]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(keys)), 10)
-	b = append(b, '\r', '\n')
-	for _, k := range keys {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(k)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, k...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
+// appendKeys appends a RESP array of bulk strings (the invalidated keys).
+func appendKeys(b []byte, keys [][]byte) []byte { return aof.AppendCommand(b, keys...) }
 
 // Begin marks client id's command as running: invalidations for it wait
 // until End, after its reply.
