@@ -134,9 +134,28 @@ func (c *opsClient) once(ctx context.Context, method, path string, body []byte) 
 	return msg, resp.StatusCode, nil
 }
 
+// status is the slot table to plan from: the leader's /status when the
+// node asked is a follower, since a follower may not have applied the flip
+// of a migration the leader has already reported done (a rebalance right
+// after a reshard would plan from the old table); the node's own when the
+// leader cannot be reached.
 func (c *opsClient) status(ctx context.Context) (httpapi.Status, error) {
+	st, err := c.statusAt(ctx, c)
+	if err != nil || st.Raft.State == "Leader" || st.Leader.HTTPAddr == "" {
+		return st, err
+	}
+	scheme, _, _ := strings.Cut(c.base, "://")
+	leader := *c
+	leader.base = scheme + "://" + st.Leader.HTTPAddr
+	if lst, err := c.statusAt(ctx, &leader); err == nil {
+		return lst, nil
+	}
+	return st, nil
+}
+
+func (c *opsClient) statusAt(ctx context.Context, at *opsClient) (httpapi.Status, error) {
 	var st httpapi.Status
-	body, _, err := c.do(ctx, http.MethodGet, "/status", nil)
+	body, _, err := at.do(ctx, http.MethodGet, "/status", nil)
 	if err != nil {
 		return st, err
 	}
