@@ -21,7 +21,9 @@ import (
 // normACL makes an ACL rule line comparable with redis-server's: Redis
 // emits the single-command rules after the categories in its command
 // dict's order, which is random per process, so runs of them are sorted.
-// Only order is normalized; every token must be there.
+// Only order is normalized, and rules naming commands Redis 7.0 does not
+// have (warden's own, such as Valkey 9's CLUSTER MIGRATESLOTS) are left
+// out; every other token must be there.
 func normACL(s string) string {
 	toks := strings.Split(s, " ")
 	out := make([]string, 0, len(toks))
@@ -34,6 +36,9 @@ func normACL(s string) string {
 	for _, tok := range toks {
 		bare := strings.Trim(tok, "()")
 		if (strings.HasPrefix(bare, "+") || strings.HasPrefix(bare, "-")) && !strings.HasPrefix(bare[1:], "@") && bare == tok {
+			if redisLacksSubcommand(bare[1:]) {
+				continue
+			}
 			run = append(run, tok)
 			continue
 		}
@@ -42,6 +47,22 @@ func normACL(s string) string {
 	}
 	flush()
 	return strings.Join(out, " ")
+}
+
+// redisLacksSubcommand reports whether name is "container|sub" for a
+// subcommand Redis 7.0 does not have (not a first-argument rule such as
+// +select|0, whose command has no subcommands).
+func redisLacksSubcommand(name string) bool {
+	parent, _, ok := strings.Cut(name, "|")
+	if _, known := serverCmdTable[name]; known || !ok {
+		return false
+	}
+	for n := range serverCmdTable {
+		if strings.HasPrefix(n, parent+"|") {
+			return true
+		}
+	}
+	return false
 }
 
 func normReply(v respVal) string {
