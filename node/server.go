@@ -414,7 +414,14 @@ func (s *Server) clientList() []*Client {
 	s.clientMu.Lock()
 	out := make([]*Client, 0, len(s.clients))
 	for _, cl := range s.clients {
-		out = append(out, cl)
+		select {
+		case <-cl.killed:
+			// Killed, its goroutine not yet gone: Redis frees a killed
+			// client at once, so CLIENT LIST, KILL and INFO no longer
+			// see it.
+		default:
+			out = append(out, cl)
+		}
 	}
 	s.clientMu.Unlock()
 	sortClients(out)
