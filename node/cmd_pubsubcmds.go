@@ -48,7 +48,20 @@ func cmdSUnsubscribe(c *Ctx) {
 func cmdPublish(c *Ctx) {
 	n := c.s.hub.publish(c.Args[1], c.Args[2])
 	c.s.stats.pubsubMessages.Add(1)
+	c.propagatePublish()
 	c.Int(n)
+}
+
+// propagatePublish sends a PUBLISH to the replicas, not to the AOF, as
+// Redis does outside cluster mode (forceCommandPropagation with
+// PROPAGATE_REPL): clients subscribed on a replica get what is published
+// on its master. A replica forwards its master's stream instead.
+func (c *Ctx) propagatePublish() {
+	if c.s.cluster != nil || c.s.replica.active.Load() {
+		return
+	}
+	c.s.repl.feed(-1, c.Args)
+	c.cl.replPending = c.s.repl.offsetA.Load()
 }
 
 func cmdSPublish(c *Ctx) {
