@@ -48,12 +48,29 @@ func cmdSUnsubscribe(c *Ctx) {
 func cmdPublish(c *Ctx) {
 	n := c.s.hub.publish(c.Args[1], c.Args[2])
 	c.s.stats.pubsubMessages.Add(1)
+	c.propagatePublish(false)
 	c.Int(n)
+}
+
+// propagatePublish sends a PUBLISH or SPUBLISH to the replicas, not to the
+// AOF, as Redis does outside cluster mode (forceCommandPropagation with
+// PROPAGATE_REPL): clients subscribed on a replica get what is published
+// on its master. In cluster mode Redis sends SPUBLISH to its shard's
+// nodes over the cluster bus; warden's shard is the master and the
+// replicas its stream reaches, so SPUBLISH takes the same way there.
+// A replica forwards its master's stream instead.
+func (c *Ctx) propagatePublish(shard bool) {
+	if c.s.cluster != nil && !shard || c.s.replica.active.Load() {
+		return
+	}
+	c.s.repl.feed(-1, c.Args)
+	c.cl.replPending = c.s.repl.offsetA.Load()
 }
 
 func cmdSPublish(c *Ctx) {
 	n := c.s.hub.spublish(c.Args[1], c.Args[2])
 	c.s.stats.pubsubMessages.Add(1)
+	c.propagatePublish(true)
 	c.Int(n)
 }
 

@@ -109,8 +109,14 @@ func (s *Server) route(cl *Client, cmd *Command, args [][]byte) string {
 	if t == nil {
 		return slotmap.Decision{Kind: slotmap.ClusterDown}.Error()
 	}
-	if cmd.Flags&fReadonly != 0 {
+	switch {
+	case cmd.Flags&fReadonly != 0:
 		flags |= slotmap.Read
+	case cmd.Name == "ssubscribe" || cmd.Name == "sunsubscribe":
+		// A replica serves its shard's channels without READONLY, as
+		// Redis's getNodeByQuery does for sharded pub/sub; what its
+		// master SPUBLISHes reaches it down the replication stream.
+		flags |= slotmap.Read | slotmap.ReadOnlyConn
 	}
 	return t.Route(keys, flags).Error()
 }

@@ -355,6 +355,22 @@ func TestRedisClusterMode(t *testing.T) {
 		if err := mc.SPublish(ctx, other, "m").Err(); err == nil || !strings.HasPrefix(err.Error(), "MOVED ") {
 			t.Fatalf("SPUBLISH to another shard's channel: %v", err)
 		}
+		// A replica serves SSUBSCRIBE for its shard's channels (no
+		// READONLY needed) and gets what the master SPUBLISHes.
+		sub := redis.NewClient(&redis.Options{Addr: replica.Addr()}).SSubscribe(ctx, "{t}ch")
+		defer sub.Close()
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatalf("SSUBSCRIBE on the replica: %v", err)
+		}
+		if err := mc.SPublish(ctx, "{t}ch", "to the replica").Err(); err != nil {
+			t.Fatal(err)
+		}
+		subCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		msg, err := sub.ReceiveMessage(subCtx)
+		cancel()
+		if err != nil || msg.Payload != "to the replica" {
+			t.Fatalf("the replica's sharded subscriber: %v %v", msg, err)
+		}
 		// Keyless commands run anywhere.
 		if err := rc.Ping(ctx).Err(); err != nil {
 			t.Fatal(err)
