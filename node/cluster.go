@@ -19,6 +19,10 @@ type Cluster interface {
 	// master, and the config epoch of its shard.
 	MasterEpoch() (master bool, epoch uint64)
 	MyID() string
+	// Name is the node's id in the Raft record (--node-id): how a replica
+	// names itself to its master (REPLCONF warden-id), so that a master
+	// handing its shard over recognises the target the record names.
+	Name() string
 	// Health is a node's failure state (by its human name) for CLUSTER
 	// replies; Offset its last known replication offset.
 	Health(name string) clusterview.Health

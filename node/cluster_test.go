@@ -35,6 +35,7 @@ func (f *fakeCluster) WriteRefusal() string {
 }
 func (f *fakeCluster) MasterEpoch() (bool, uint64)      { return f.master.Load(), f.epoch.Load() }
 func (f *fakeCluster) MyID() string                     { return "n1" }
+func (f *fakeCluster) Name() string                     { return "n1" }
 func (f *fakeCluster) Health(string) clusterview.Health { return clusterview.Alive }
 func (f *fakeCluster) Offset(string) int64              { return 0 }
 func (f *fakeCluster) Failover(context.Context, bool) error {

@@ -293,7 +293,7 @@ func (s *Server) syncWithMaster(ctx context.Context, host string, port int) (err
 		// Names this node so a master handing its shard over knows which
 		// replica has caught up (ReplicaCaughtUp); an older master's error
 		// is no reason to fail the link.
-		send("REPLCONF", "warden-id", s.cluster.MyID())
+		send("REPLCONF", "warden-id", s.cluster.Name())
 	}
 	if _, err = send("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
 		return fmt.Errorf("REPLCONF capa: %w", err)

@@ -1,5 +1,6 @@
 // Command warden-jepsen runs the Jepsen-style fault suite (internal/jepsen)
-// against a 3-node warden cluster in network namespaces: a nemesis driven
+// against a warden cluster in network namespaces (3 nodes Sentinel-style,
+// or 6 in cluster mode): a nemesis driven
 // by a seed, workloads recording every operation, checkers over the
 // history. It prints a summary table, writes a results folder, and exits 1
 // on any anomaly the guarantees (GUARANTEES.md) forbid.
@@ -34,7 +35,7 @@ func run() int {
 	faults := fs.Int("faults", 0, "stop after this many faults (0: until -duration)")
 	nemesis := fs.String("nemesis", "all", "fault kinds, comma-separated, or all: "+strings.Join(jepsen.AllKinds, ","))
 	workload := fs.String("workload", "both", "register (SET/GET, porcupine), set (SADD), or both")
-	topology := fs.String("topology", "sentinel3", "sentinel3 (cluster6 once cluster mode exists)")
+	topology := fs.String("topology", jepsen.Sentinel3, "sentinel3 (3 nodes, one shard, Sentinel discovery) or cluster6 (6 nodes, cluster-enabled, 3 shards of master + replica, slot migrations among the faults)")
 	target := fs.String("target", "netns", "netns: local processes in network namespaces (docker compose: not yet)")
 	results := fs.String("results", "", "results directory (default results/jepsen-<seed>)")
 	clients := fs.Int("clients", 4, "clients per workload")

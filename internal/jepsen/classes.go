@@ -29,6 +29,10 @@ const (
 	// SplitBrainWrite: a node accepted a write at an older epoch after the
 	// master of a newer epoch had already accepted one.
 	SplitBrainWrite Class = "split-brain-write"
+	// SlotOwnership (cluster mode): a recorded slot table in which a slot
+	// has no owner or two, or a write acknowledged by a shard that did not
+	// own the key's slot at the time.
+	SlotOwnership Class = "slot-ownership"
 	// Unclassified: porcupine found the key's history not linearizable and
 	// no rule above explains it.
 	Unclassified Class = "unclassified"
@@ -37,7 +41,7 @@ const (
 )
 
 // Classes in report order.
-var Classes = []Class{LostWrite, DirtyRead, SplitBrainWrite, Unclassified, Unchecked, StaleRead, AsyncRollback, AsyncLost}
+var Classes = []Class{LostWrite, DirtyRead, SplitBrainWrite, SlotOwnership, Unclassified, Unchecked, StaleRead, AsyncRollback, AsyncLost}
 
 // Forbidden reports whether the guarantees (GUARANTEES.md) rule the class
 // out; a run with any forbidden anomaly fails.

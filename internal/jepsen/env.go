@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ type env struct {
 	lease      time.Duration
 	down       time.Duration
 	mounts     map[string]string // node id -> its tmpfs (disk-full), if mounted
+	cluster    bool              // cluster6: cluster-enabled, 3 shards, slot migrations
 	netem      bool              // tc netem works in the nodes' namespaces
 	noNetemWhy string
 	noDiskWhy  string
@@ -32,6 +34,8 @@ type env struct {
 	mu    sync.Mutex
 	tcOn  map[string]bool   // nodes with a netem qdisc
 	fills map[string]string // node id -> filler file
+	// migrations the nemesis started (cluster6)
+	migrations []uint64
 }
 
 const tmpfsSize = "256m"
@@ -72,16 +76,30 @@ func (e *env) probeNetem(n *clustertest.Node) {
 	e.netem = true
 }
 
-// view is who the cluster thinks masters shard 0 and leads Raft, from the
-// freshest /status (highest epoch, then term) of the nodes that answer.
+// view is who the cluster thinks masters each shard and leads Raft, from
+// the freshest /status (highest epoch per shard, then term) of the nodes
+// that answer.
 type view struct {
-	master, leader *clustertest.Node
-	epoch          uint64
+	master, leader *clustertest.Node // master: shard 0's (the only one in sentinel3)
+	masters        map[int]*clustertest.Node
+	shardOf        map[string]int      // node id -> its shard, from the members table
+	st             *clustertest.Status // the status with the highest applied index
+}
+
+// role labels n for a fault's target: master of some shard, or replica.
+func (v view) role(n *clustertest.Node) string {
+	for _, m := range v.masters {
+		if m == n {
+			return " (master)"
+		}
+	}
+	return " (replica)"
 }
 
 func (e *env) view(ctx context.Context) view {
-	var v view
-	var term uint64
+	v := view{masters: map[int]*clustertest.Node{}, shardOf: map[string]int{}}
+	var term, applied uint64
+	epochs := map[int]uint64{}
 	for _, n := range e.c.Nodes {
 		if !n.Running() || n.Stopped() {
 			continue
@@ -92,42 +110,83 @@ func (e *env) view(ctx context.Context) view {
 		if err != nil {
 			continue
 		}
-		if sh := st.Shard(0); sh != nil && sh.Master != "" && sh.Epoch >= v.epoch {
-			v.epoch, v.master = sh.Epoch, e.c.Node(sh.Master)
+		for _, sh := range st.Shards {
+			if sh.Master != "" && !sh.Removed && sh.Epoch >= epochs[sh.ID] {
+				epochs[sh.ID] = sh.Epoch
+				if m := e.c.Node(sh.Master); m != nil {
+					v.masters[sh.ID] = m
+				}
+			}
 		}
 		if st.Leader.NodeID != "" && st.Raft.Term >= term {
 			term, v.leader = st.Raft.Term, e.c.Node(st.Leader.NodeID)
 		}
+		if v.st == nil || st.Raft.AppliedIndex > applied {
+			applied, v.st = st.Raft.AppliedIndex, &st
+			for _, m := range st.Members {
+				v.shardOf[m.ID] = m.Shard
+			}
+		}
 	}
+	v.master = v.masters[0]
 	return v
 }
 
+// slotTable is the status's slot table as a "slots" op carries it.
+func slotTableOf(st clustertest.Status) string {
+	byShard := map[int]string{}
+	for _, sh := range st.Shards {
+		if !sh.Removed {
+			var s string
+			json.Unmarshal(sh.Slots, &s)
+			byShard[sh.ID] = s
+		}
+	}
+	return FormatSlotTable(byShard)
+}
+
 // monitor polls every node's /status and records each new shard epoch
-// with its master's address, for the split-brain detector.
-func (e *env) monitor(ctx context.Context, every time.Duration) {
-	var seen uint64
+// with its master's address, for the split-brain detector, and (cluster
+// mode) each new slot table, from the node that has applied the most of
+// the Raft log (a lagging node would show an older table again).
+func (e *env) monitor(ctx context.Context, every time.Duration, seen map[int]uint64, applied *uint64, table *string) {
 	for ctx.Err() == nil {
-		for _, n := range e.c.Nodes {
-			if !n.Running() || n.Stopped() {
+		e.pollRecord(ctx, seen, applied, table)
+		sleepCtx(ctx, every)
+	}
+}
+
+func (e *env) pollRecord(ctx context.Context, seen map[int]uint64, applied *uint64, table *string) {
+	for _, n := range e.c.Nodes {
+		if !n.Running() || n.Stopped() {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		st, err := n.Status(cctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		for _, sh := range st.Shards {
+			if sh.Master == "" || sh.Removed || sh.Epoch <= seen[sh.ID] {
 				continue
 			}
-			cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			st, err := n.Status(cctx)
-			cancel()
-			if err != nil {
-				continue
+			seen[sh.ID] = sh.Epoch
+			addr := sh.MasterAddr
+			if m := e.c.Node(sh.Master); m != nil {
+				addr = m.Addr()
 			}
-			if sh := st.Shard(0); sh != nil && sh.Master != "" && sh.Epoch > seen {
-				seen = sh.Epoch
-				addr := sh.MasterAddr
-				if m := e.c.Node(sh.Master); m != nil {
-					addr = m.Addr()
-				}
-				e.rec.Add(Op{Type: "record", Epoch: sh.Epoch, Node: addr, Start: e.rec.Now(), End: e.rec.Now(),
-					Info: fmt.Sprintf("record names %s master at epoch %d (seen via %s)", sh.Master, sh.Epoch, n.ID)})
+			e.rec.Add(Op{Type: "record", Epoch: sh.Epoch, Shard: sh.ID, Node: addr, Start: e.rec.Now(), End: e.rec.Now(),
+				Info: fmt.Sprintf("record names %s master of shard %d at epoch %d (seen via %s)", sh.Master, sh.ID, sh.Epoch, n.ID)})
+		}
+		if e.cluster && st.Raft.AppliedIndex > *applied {
+			*applied = st.Raft.AppliedIndex
+			if t := slotTableOf(st); t != *table {
+				*table = t
+				e.rec.Add(Op{Type: "slots", Slots: t, Start: e.rec.Now(), End: e.rec.Now(),
+					Info: fmt.Sprintf("slot table at applied index %d (seen via %s)", st.Raft.AppliedIndex, n.ID)})
 			}
 		}
-		sleepCtx(ctx, every)
 	}
 }
 
@@ -155,11 +214,11 @@ func (e *env) healAll() {
 	}
 }
 
-// healthy: every node runs and is ready, all name one master, and every
-// other node is its replica with the link up.
+// healthy: every node runs and is ready, all name the same master for
+// every shard, and every other node is a replica with its link up.
 func (e *env) healthy(ctx context.Context) (bool, string) {
-	master := ""
-	for _, n := range e.c.Nodes {
+	masters := map[int]string{}
+	for i, n := range e.c.Nodes {
 		if !n.Running() {
 			return false, n.ID + " not running"
 		}
@@ -177,14 +236,28 @@ func (e *env) healthy(ctx context.Context) (bool, string) {
 		if err != nil {
 			return false, err.Error()
 		}
-		sh := st.Shard(0)
-		if sh == nil || sh.Master == "" || (master != "" && sh.Master != master) {
-			return false, "nodes disagree on the master"
+		shards := 0
+		for _, sh := range st.Shards {
+			if sh.Removed {
+				continue
+			}
+			shards++
+			m, known := masters[sh.ID]
+			if sh.Master == "" || (i > 0 && (!known || sh.Master != m)) {
+				return false, fmt.Sprintf("nodes disagree on the master of shard %d", sh.ID)
+			}
+			masters[sh.ID] = sh.Master
 		}
-		master = sh.Master
+		if shards == 0 || shards != len(masters) {
+			return false, "nodes disagree on the shards"
+		}
+	}
+	isMaster := map[string]bool{}
+	for _, m := range masters {
+		isMaster[m] = true
 	}
 	for _, n := range e.c.Nodes {
-		if n.ID == master {
+		if isMaster[n.ID] {
 			continue
 		}
 		if infoField(ctx, n, "replication", "master_link_status") != "up" {
@@ -228,8 +301,13 @@ func infoField(ctx context.Context, n *clustertest.Node, section, field string) 
 
 // digest hashes a node's whole keyspace (DEBUG DIGEST-like: every key
 // with its type and value; sets sorted), over SCAN.
-func digest(ctx context.Context, addr string) (string, int, error) {
-	cl := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: 5 * time.Second, MaxRetries: -1})
+// A cluster-mode replica serves the reads after READONLY.
+func digest(ctx context.Context, addr string, cluster bool) (string, int, error) {
+	o := &redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: 5 * time.Second, MaxRetries: -1}
+	if cluster {
+		o.OnConnect = func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }
+	}
+	cl := redis.NewClient(o)
 	defer cl.Close()
 	var keys []string
 	var cursor uint64
@@ -285,28 +363,38 @@ func compactStrings(s []string) []string {
 	return out
 }
 
-// converge waits (up to limit) until every node's digest equals the
-// master's, and returns how long that took, the key count and the digests.
+// converge waits (up to limit) until every node's digest equals its
+// shard master's, and returns how long that took, the key count (over the
+// masters) and the digests.
 func (e *env) converge(ctx context.Context, limit time.Duration) (time.Duration, bool, int, map[string]string) {
 	start := time.Now()
 	var last map[string]string
 	keys := 0
 	for time.Since(start) < limit {
+		v := e.view(ctx)
 		last = map[string]string{}
-		same := true
-		first := ""
+		same := len(v.masters) > 0
+		keys = 0
+		byNode := map[string]string{}
 		for _, n := range e.c.Nodes {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			d, k, err := digest(cctx, n.Addr())
+			d, k, err := digest(cctx, n.Addr(), e.cluster)
 			cancel()
 			if err != nil {
-				d = "error: " + err.Error()
+				d, same = "error: "+err.Error(), false
 			}
-			last[n.ID] = d
-			if first == "" {
-				first, keys = d, k
+			byNode[n.ID] = d
+			last[n.ID] = fmt.Sprintf("shard %d: %s", v.shardOf[n.ID], d)
+			for _, m := range v.masters {
+				if m == n {
+					keys += k
+				}
 			}
-			if d != first || err != nil {
+		}
+		for _, n := range e.c.Nodes {
+			sh, known := v.shardOf[n.ID]
+			m := v.masters[sh]
+			if !known || m == nil || byNode[n.ID] != byNode[m.ID] {
 				same = false
 			}
 		}

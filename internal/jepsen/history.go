@@ -34,7 +34,7 @@ const (
 // Times are nanoseconds since the run started (one monotonic clock).
 type Op struct {
 	Process int      `json:"process"` // client lane; a lane is retired after an Info op
-	Type    string   `json:"type"`    // "write", "read", "add", "read-set", "nemesis", "record"
+	Type    string   `json:"type"`    // "write", "read", "add", "read-set", "nemesis", "record", "slots"
 	Key     string   `json:"key,omitempty"`
 	Value   string   `json:"value,omitempty"`  // the value written, or read
 	Values  []string `json:"values,omitempty"` // read-set result
@@ -49,7 +49,11 @@ type Op struct {
 	Err   string `json:"err,omitempty"`
 	Final bool   `json:"final,omitempty"` // read after the run, once healed and converged
 	Epoch uint64 `json:"epoch,omitempty"` // "record": the shard epoch first seen at Start
-	Info  string `json:"info,omitempty"`  // nemesis: what was done
+	Shard int    `json:"shard,omitempty"` // "record": the shard whose epoch it is
+	// Slots is the slot table a "slots" op saw at Start (cluster mode):
+	// each shard's ranges, as "shard:a-b c-d" joined by ";".
+	Slots string `json:"slots,omitempty"`
+	Info  string `json:"info,omitempty"` // nemesis: what was done
 }
 
 // Recorder collects a run's history from many goroutines.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,17 +31,21 @@ const (
 	LossyKind         = "lossy"          // 30% of the master's packets to and from peers dropped (iptables statistic)
 	NetemKind         = "netem"          // tc netem delay 100±50 ms, 5% loss on the master
 	DiskFullKind      = "disk-full"      // the master's filesystem filled (fallocate on its tmpfs)
+	MigrateKind       = "migrate"        // cluster6: slots under the workload's keys moved to another shard, a shard master killed during the move 2 times in 3
 	ClockSkewKind     = "clock-skew"     // not implemented: see Unsupported
 )
 
 // AllKinds is the default mix, in report order.
 var AllKinds = []string{KillKind, PauseShortKind, PauseLongKind, RestartKind, IsolateMasterKind, IsolateLeaderKind,
-	SplitKind, BridgeKind, OneWayKind, LossyKind, NetemKind, DiskFullKind, ClockSkewKind}
+	SplitKind, BridgeKind, OneWayKind, LossyKind, NetemKind, DiskFullKind, MigrateKind, ClockSkewKind}
 
 // Fault is one injected fault, for the report.
 type Fault struct {
-	Kind      string        `json:"kind"`
-	Target    string        `json:"target"`
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	// Shard is the shard the fault is aimed at (-1: the whole cluster);
+	// its outage counts only that shard's writes.
+	Shard     int           `json:"shard"`
 	Start     int64         `json:"start"`  // injected
 	Healed    int64         `json:"healed"` // undone
 	Recovered int64         `json:"recovered"`
@@ -60,6 +65,10 @@ func (e *env) unsupported(kind string) string {
 		if len(e.mounts) != len(e.c.Nodes) {
 			return "no per-node tmpfs: " + e.noDiskWhy
 		}
+	case MigrateKind:
+		if !e.cluster {
+			return "one shard (topology sentinel3): nothing to migrate; run -topology cluster6"
+		}
 	case ClockSkewKind:
 		return "not implemented: warden's lease runs on each node's monotonic clock from its own send times, so wall-clock skew does not reach it; faking skew needs a test-only clock offset in warden (only the HTTP signature's ±30 s window reads wall time)"
 	}
@@ -68,12 +77,33 @@ func (e *env) unsupported(kind string) string {
 
 // inject starts a fault of kind and returns its target and the function
 // that undoes it; hold is how long the caller keeps it.
-func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target string, hold time.Duration, heal func(), err error) {
+func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target string, shard int, hold time.Duration, heal func(), err error) {
 	v := e.view(ctx)
-	if v.master == nil {
-		return "", 0, nil, fmt.Errorf("no master known")
+	// The master of one shard, drawn at random (shard 0 in sentinel3).
+	var ids []int
+	for id := range v.masters {
+		ids = append(ids, id)
 	}
-	m := v.master
+	if len(ids) == 0 {
+		return "", -1, 0, nil, fmt.Errorf("no master known")
+	}
+	slices.Sort(ids)
+	shard = ids[rng.IntN(len(ids))]
+	m := v.masters[shard]
+	target, hold, heal, err = e.injectAt(ctx, rng, kind, v, m)
+	switch kind {
+	case IsolateLeaderKind, SplitKind, MigrateKind:
+		shard = -1 // aimed at the Raft group, or at two shards
+	case KillKind, RestartKind:
+		if n := e.c.Node(strings.Fields(target + " ")[0]); n != nil && n != m {
+			shard = v.shardOf[n.ID]
+		}
+	}
+	return target, shard, hold, heal, err
+}
+
+func (e *env) injectAt(ctx context.Context, rng *rand.Rand, kind string, v view, m *clustertest.Node) (target string, hold time.Duration, heal func(), err error) {
+	role := func(n, _ *clustertest.Node) string { return v.role(n) }
 	others := func(x *clustertest.Node) []*clustertest.Node {
 		var o []*clustertest.Node
 		for _, n := range e.c.Nodes {
@@ -170,6 +200,8 @@ func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target s
 			delete(e.tcOn, m.ID)
 			e.mu.Unlock()
 		}, nil
+	case MigrateKind:
+		return e.migrate(ctx, rng, v)
 	case DiskFullKind:
 		dir := e.mounts[m.ID]
 		var fs syscall.Statfs_t
@@ -192,13 +224,6 @@ func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target s
 		}, nil
 	}
 	return "", 0, nil, fmt.Errorf("unknown fault kind %q", kind)
-}
-
-func role(n, master *clustertest.Node) string {
-	if n == master {
-		return " (master)"
-	}
-	return " (replica)"
 }
 
 // startNode starts a stopped node again without waiting for it.
@@ -281,6 +306,8 @@ func (e *env) inEffect(kind string) error {
 			}
 		}
 		return fmt.Errorf("disk-full: no node's filesystem is full")
+	case kind == MigrateKind:
+		return nil // checked by migrate before any kill
 	case kind == NetemKind:
 		for _, n := range e.c.Nodes {
 			out, err := n.NetnsExec("tc", "qdisc", "show", "dev", "eth0")

@@ -25,14 +25,29 @@ func outage(f Fault, acks []int64) time.Duration {
 	return time.Duration(max(worst, f.Recovered-prev))
 }
 
-func okWriteTimes(ops []Op) []int64 {
-	var ts []int64
+// okWriteTimes are the replies of WAIT-acknowledged writes, sorted, per
+// shard of the node that took them (from the record) and under -1 all of
+// them: a fault aimed at one shard of a cluster is an outage of that
+// shard's writes only.
+func okWriteTimes(ops []Op) map[int][]int64 {
+	shardOf := map[string]int{}
 	for _, op := range ops {
-		if (op.Type == "write" || op.Type == "add") && op.Outcome == OK && !op.Final {
-			ts = append(ts, op.End)
+		if op.Type == "record" {
+			shardOf[op.Node] = op.Shard
 		}
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+	ts := map[int][]int64{}
+	for _, op := range ops {
+		if (op.Type == "write" || op.Type == "add") && op.Outcome == OK && !op.Final {
+			ts[-1] = append(ts[-1], op.End)
+			if sh, ok := shardOf[op.Node]; ok {
+				ts[sh] = append(ts[sh], op.End)
+			}
+		}
+	}
+	for _, l := range ts {
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	}
 	return ts
 }
 
@@ -78,7 +93,7 @@ func Summary(r *Result) string {
 		var outs, recs []time.Duration
 		bad := 0
 		for _, f := range fs {
-			outs = append(outs, outage(f, acks))
+			outs = append(outs, outage(f, acks[f.Shard]))
 			recs = append(recs, f.Reconv)
 			if !f.OK {
 				bad++
@@ -151,8 +166,16 @@ func Summary(r *Result) string {
 		fmt.Fprintf(&b, "; of the others, the earliest %v before the fault that lost them", s.AsyncLossBeforeFault.Round(time.Millisecond))
 	}
 	fmt.Fprintln(&b)
+	if len(r.Migrations) > 0 {
+		var parts []string
+		for st, n := range r.Migrations {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+		sort.Strings(parts)
+		fmt.Fprintf(&b, "slot migrations started by the nemesis: %s\n", strings.Join(parts, ", "))
+	}
 	if r.Converged {
-		fmt.Fprintf(&b, "convergence: every node's digest equal to the master's %v after the final heal (%d keys)\n", r.ConvergeIn.Round(time.Millisecond), r.Keys)
+		fmt.Fprintf(&b, "convergence: every node's digest equal to its shard master's %v after the final heal (%d keys)\n", r.ConvergeIn.Round(time.Millisecond), r.Keys)
 	} else {
 		fmt.Fprintf(&b, "convergence: FAILED: %s\n", r.ConvergeWhy)
 	}
@@ -183,7 +206,7 @@ func Summary(r *Result) string {
 var kindColor = map[string]string{
 	KillKind: "#d62728", PauseShortKind: "#ff9896", PauseLongKind: "#e377c2", RestartKind: "#8c564b",
 	IsolateMasterKind: "#1f77b4", IsolateLeaderKind: "#aec7e8", SplitKind: "#9467bd", BridgeKind: "#c5b0d5",
-	OneWayKind: "#17becf", LossyKind: "#bcbd22", NetemKind: "#dbdb8d", DiskFullKind: "#7f7f7f",
+	OneWayKind: "#17becf", LossyKind: "#bcbd22", NetemKind: "#dbdb8d", DiskFullKind: "#7f7f7f", MigrateKind: "#ff7f0e",
 }
 
 // Timeline is an SVG plot: WAIT-acknowledged writes and reads per second

@@ -16,7 +16,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/wardenkv/warden/internal/clustertest"
+)
+
+// Topologies.
+const (
+	Sentinel3 = "sentinel3" // three nodes, one shard, Sentinel-style discovery
+	Cluster6  = "cluster6"  // six nodes (three voters), cluster-enabled, three shards of master + replica
 )
 
 // Config is one run of the suite.
@@ -26,7 +33,7 @@ type Config struct {
 	Faults   int           // stop after this many faults (0: only Duration counts)
 	Kinds    []string      // the nemesis mix; every kind is drawn in turn, shuffled per round
 	Workload string        // "register", "set" or "both"
-	Topology string        // "sentinel3" (cluster6 once cluster mode exists)
+	Topology string        // "sentinel3" or "cluster6"
 	Target   string        // "netns" (docker compose: not yet)
 	Results  string        // results directory
 	Clients  int           // per workload
@@ -56,7 +63,8 @@ type Result struct {
 	Register    RegisterResult
 	Set         SetResult
 	SplitBrain  Anomalies
-	Anomalies   Anomalies // all of them
+	Anomalies   Anomalies      // all of them
+	Migrations  map[string]int // the nemesis's slot migrations by final state (cluster6)
 	Converged   bool
 	ConvergeIn  time.Duration
 	ConvergeWhy string
@@ -76,8 +84,8 @@ var ErrSkipped = errors.New("jepsen: cannot run here")
 
 // Run runs the suite and writes the results folder.
 func Run(cfg Config) (res *Result, err error) {
-	if cfg.Topology != "sentinel3" {
-		return nil, fmt.Errorf("topology %q: only sentinel3 exists (cluster mode, 6 nodes, is not built yet)", cfg.Topology)
+	if cfg.Topology != Sentinel3 && cfg.Topology != Cluster6 {
+		return nil, fmt.Errorf("topology %q: want %s or %s", cfg.Topology, Sentinel3, Cluster6)
 	}
 	if cfg.Target != "netns" {
 		return nil, fmt.Errorf("target %q: only netns is implemented (the docker compose target is left for later)", cfg.Target)
@@ -101,7 +109,7 @@ func Run(cfg Config) (res *Result, err error) {
 	defer os.RemoveAll(work)
 	t := &runTB{log: cfg.Log, dir: work}
 	res = &Result{Config: cfg, Skipped: map[string]string{}}
-	e := &env{t: t, rec: NewRecorder(), tcOn: map[string]bool{}, fills: map[string]string{}}
+	e := &env{t: t, rec: NewRecorder(), tcOn: map[string]bool{}, fills: map[string]string{}, cluster: cfg.Topology == Cluster6}
 	defer func() {
 		t.cleanup()
 		e.unmount()
@@ -131,13 +139,25 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6a657073656e))
 	base := filepath.Join(t.dir, "nodes")
 	ids := []string{"n1", "n2", "n3"}
+	if e.cluster {
+		ids = append(ids, "n4", "n5", "n6")
+	}
 	if slices.Contains(cfg.Kinds, DiskFullKind) {
 		e.mountTmpfs(base, ids)
 	}
 	args := []string{"--appendonly", "yes", "--appendfsync", "everysec"}
-	c := clustertest.Start(t, clustertest.Options{Nodes: len(ids), Netns: true, BaseDir: base, Args: args,
-		LeaseMs: cfg.LeaseMs, DownAfterMs: cfg.DownMs})
+	opts := clustertest.Options{Nodes: 3, Netns: true, BaseDir: base, Args: args, LeaseMs: cfg.LeaseMs, DownAfterMs: cfg.DownMs}
+	if e.cluster {
+		// Three voters and three non-voters (as TestRedisClusterMode):
+		// three shards of master + replica.
+		opts.Shards = 3
+		opts.Args = append(opts.Args, "--cluster-enabled", "yes", "--replicas-per-shard", "1")
+	}
+	c := clustertest.Start(t, opts)
 	e.c = c
+	for _, id := range ids[3:] {
+		c.Add(t, id, "--voter", "no")
+	}
 	e.lease, e.down = time.Duration(orDefault(cfg.LeaseMs, 750))*time.Millisecond, time.Duration(orDefault(cfg.DownMs, 1000))*time.Millisecond
 	if slices.Contains(cfg.Kinds, NetemKind) {
 		e.probeNetem(c.Nodes[0])
@@ -159,18 +179,24 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	}
 
 	// Workload.
-	var sentinels []string
+	var sentinels, nodes []string
 	for _, n := range c.Nodes {
 		sentinels = append(sentinels, n.SentinelAddr())
+		nodes = append(nodes, n.Addr())
 	}
-	need := len(c.Nodes) / 2
+	// The record before the first write, so that every write has a
+	// tenure to belong to.
+	seen, applied, table := map[int]uint64{}, uint64(0), ""
+	e.pollRecord(ctx, seen, &applied, &table)
+	shards := len(e.view(ctx).masters)
+	need := len(c.Nodes) / max(shards, 1) / 2 // a majority of the shard with its master
 	switch {
 	case cfg.WaitReplicas > 0:
 		need = cfg.WaitReplicas
 	case cfg.WaitReplicas < 0:
 		need = 0
 	}
-	cc := &clientConfig{rec: e.rec, sentinels: sentinels, need: need, waitMs: 500,
+	cc := &clientConfig{rec: e.rec, sentinels: sentinels, cluster: e.cluster, nodes: nodes, need: need, waitMs: 500,
 		opTimeout: time.Second, procs: new(atomic.Int64), regOps: new(atomic.Int64)}
 	if cfg.Rate > 0 {
 		cc.interval = time.Second / time.Duration(cfg.Rate)
@@ -195,7 +221,7 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	mctx, stopMon := context.WithCancel(ctx)
 	var mwg sync.WaitGroup
 	mwg.Add(1)
-	go func() { defer mwg.Done(); e.monitor(mctx, 100*time.Millisecond) }()
+	go func() { defer mwg.Done(); e.monitor(mctx, 100*time.Millisecond, seen, &applied, &table) }()
 
 	// Nemesis: every kind once per round, in a shuffled order.
 	start := time.Now()
@@ -209,14 +235,14 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 		kind := deck[0]
 		deck = deck[1:]
 		f := Fault{Kind: kind, Start: e.rec.Now()}
-		target, hold, heal, err := e.inject(ctx, rng, kind)
+		target, shard, hold, heal, err := e.inject(ctx, rng, kind)
 		if err != nil {
 			log.Warn("fault not injected", "kind", kind, "err", err)
 			e.healAll()
 			e.waitHealthy(ctx, 60*time.Second)
 			continue
 		}
-		f.Target = target
+		f.Target, f.Shard = target, shard
 		if err := e.inEffect(kind); err != nil {
 			res.HarnessErrs = append(res.HarnessErrs, fmt.Sprintf("fault %d (%s %s) not in effect: %v", len(res.Faults)+1, kind, target, err))
 		}
@@ -250,6 +276,11 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	e.healAll()
 	if _, ok, why := e.waitHealthy(ctx, 60*time.Second); !ok {
 		res.HarnessErrs = append(res.HarnessErrs, "cluster not healthy 60 s after the final heal: "+why)
+	}
+	if ms, err := e.settleMigrations(ctx, 60*time.Second); err != nil {
+		res.HarnessErrs = append(res.HarnessErrs, "slot migrations: "+err.Error())
+	} else {
+		res.Migrations = ms
 	}
 	var digests map[string]string
 	res.ConvergeIn, res.Converged, res.Keys, digests = e.converge(ctx, 60*time.Second)
@@ -289,15 +320,32 @@ func orDefault(v, d int) int {
 	return d
 }
 
-// finalReads reads every register key and set from the master once the
+// finalReads reads every register key and set from its master once the
 // cluster is healed and converged.
 func (e *env) finalReads(ctx context.Context, res *Result) {
-	v := e.view(ctx)
-	if v.master == nil {
-		res.HarnessErrs = append(res.HarnessErrs, "final read: no master")
-		return
+	var get func(ctx context.Context, key string) (*redis.Client, string)
+	if e.cluster {
+		cc := &clientConfig{cluster: true, opTimeout: 5 * time.Second, procs: new(atomic.Int64)}
+		for _, n := range e.c.Nodes {
+			cc.nodes = append(cc.nodes, n.Addr())
+		}
+		rc := newClient(cc, 0, 0)
+		defer rc.close()
+		get = func(ctx context.Context, key string) (*redis.Client, string) {
+			if !rc.target(ctx, key) {
+				return nil, ""
+			}
+			return rc.cl, rc.addr
+		}
+	} else {
+		v := e.view(ctx)
+		if v.master == nil {
+			res.HarnessErrs = append(res.HarnessErrs, "final read: no master")
+			return
+		}
+		cl := v.master.Client()
+		get = func(context.Context, string) (*redis.Client, string) { return cl, v.master.Addr() }
 	}
-	cl := v.master.Client()
 	regKeys, setKeys := map[string]bool{}, map[string]bool{}
 	for _, op := range e.rec.Ops() {
 		switch op.Type {
@@ -308,7 +356,12 @@ func (e *env) finalReads(ctx context.Context, res *Result) {
 		}
 	}
 	for k := range regKeys {
-		op := Op{Process: -1, Type: "read", Key: k, Node: v.master.Addr(), Final: true, Start: e.rec.Now()}
+		cl, addr := get(ctx, k)
+		if cl == nil {
+			res.HarnessErrs = append(res.HarnessErrs, "final GET "+k+": no node serves its slot")
+			continue
+		}
+		op := Op{Process: -1, Type: "read", Key: k, Node: addr, Final: true, Start: e.rec.Now()}
 		val, err := cl.Get(ctx, k).Result()
 		op.End = e.rec.Now()
 		switch {
@@ -323,7 +376,12 @@ func (e *env) finalReads(ctx context.Context, res *Result) {
 		e.rec.Add(op)
 	}
 	for k := range setKeys {
-		op := Op{Process: -1, Type: "read-set", Key: k, Node: v.master.Addr(), Final: true, Start: e.rec.Now()}
+		cl, addr := get(ctx, k)
+		if cl == nil {
+			res.HarnessErrs = append(res.HarnessErrs, "final SMEMBERS "+k+": no node serves its slot")
+			continue
+		}
+		op := Op{Process: -1, Type: "read-set", Key: k, Node: addr, Final: true, Start: e.rec.Now()}
 		vals, err := cl.SMembers(ctx, k).Result()
 		op.End = e.rec.Now()
 		if err != nil {

@@ -1,8 +1,12 @@
 package jepsen
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/wardenkv/warden/slotmap"
 )
 
 func add(v string, out Outcome, start, end int64) Op {
@@ -76,6 +80,43 @@ func TestCheckSplitBrain(t *testing.T) {
 			got := CheckSplitBrain(tc.ops, 10)
 			if got.Count[SplitBrainWrite] != tc.want {
 				t.Fatalf("split-brain writes %d, want %d: %v", got.Count[SplitBrainWrite], tc.want, got.List)
+			}
+		})
+	}
+}
+
+// TestCheckSlotOwnership: cluster mode, where slot tables ("slots" ops)
+// join the epochs of the record.
+func TestCheckSlotOwnership(t *testing.T) {
+	s := slotmap.SlotString("k")
+	all0 := FormatSlotTable(map[int]string{0: "0-16383"})
+	moved := FormatSlotTable(map[int]string{0: fmt.Sprintf("0-%d %d-16383", s-1, s+1), 1: strconv.Itoa(s)})
+	tbl := func(seen int64, slots string) Op { return Op{Type: "slots", Start: seen, End: seen, Slots: slots} }
+	recIn := func(shard int, epoch uint64, node string, seen int64) Op {
+		op := rec(epoch, node, seen)
+		op.Shard = shard
+		return op
+	}
+	base := []Op{recIn(0, 1, "A", 0), recIn(1, 1, "B", 0)}
+	for _, tc := range []struct {
+		name              string
+		slack             int64
+		ops               []Op
+		owner, splitBrain int
+	}{
+		{"clean migration", 10, []Op{tbl(0, all0), wr("A", "a", 10, 20), tbl(100, moved), wr("B", "b", 110, 120)}, 0, 0},
+		{"old owner writes after the flip was seen", 10, []Op{tbl(0, all0), wr("A", "a", 10, 20), tbl(100, moved), wr("B", "b", 110, 120), wr("A", "c", 130, 140)}, 1, 0},
+		{"old owner's write overlapping the flip", 10, []Op{tbl(0, all0), tbl(100, moved), wr("A", "a", 95, 105), wr("B", "b", 110, 120)}, 0, 0},
+		{"old owner writes after the new owner did, flip seen late", 60, []Op{tbl(0, all0), wr("B", "b", 105, 110), wr("A", "a", 120, 125), tbl(150, moved)}, 0, 1},
+		{"slot back and forth", 10, []Op{tbl(0, all0), tbl(100, moved), wr("B", "b", 110, 120), tbl(200, all0), wr("A", "c", 210, 220)}, 0, 0},
+		{"old owner after moving back and forth", 10, []Op{tbl(0, all0), tbl(100, moved), tbl(200, all0), wr("A", "c", 210, 220), wr("B", "b", 230, 240)}, 1, 0},
+		{"a slot owned twice", 10, []Op{tbl(0, FormatSlotTable(map[int]string{0: "0-16383", 1: "5"}))}, 1, 0},
+		{"a slot owned by nobody", 10, []Op{tbl(0, FormatSlotTable(map[int]string{0: "0-16382"}))}, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckSplitBrain(append(append([]Op{}, base...), tc.ops...), time.Duration(tc.slack))
+			if got.Count[SlotOwnership] != tc.owner || got.Count[SplitBrainWrite] != tc.splitBrain {
+				t.Fatalf("slot-ownership %d (want %d), split-brain %d (want %d): %v", got.Count[SlotOwnership], tc.owner, got.Count[SplitBrainWrite], tc.splitBrain, got.List)
 			}
 		})
 	}

@@ -10,12 +10,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/slotmap"
 )
 
 // clientConfig is what every workload client shares.
 type clientConfig struct {
 	rec       *Recorder
-	sentinels []string      // every node's Sentinel address
+	sentinels []string      // every node's Sentinel address (sentinel3)
+	cluster   bool          // route by slot (cluster6) instead of asking the sentinels
+	nodes     []string      // every node's RESP address, the cluster's seeds
 	need      int           // replicas WAIT must report: a majority with the master
 	waitMs    int           // WAIT's timeout
 	opTimeout time.Duration // per command
@@ -32,10 +35,11 @@ const (
 	setKeys            = 4
 )
 
-// client is one workload goroutine: it finds the master as redis-py and
+// client is one workload goroutine. It finds the master as redis-py and
 // Jedis do (ask the sentinels in order, first answer wins, starting with a
 // different one per client) and goes back to the sentinels after any
-// error.
+// error; in cluster mode it routes each key to its slot's master from
+// CLUSTER SLOTS, as cluster clients do, and asks again after any error.
 type client struct {
 	cfg   *clientConfig
 	id    int
@@ -46,6 +50,10 @@ type client struct {
 	addr  string
 	seq   int
 	next  time.Time // pacing
+
+	slots []string                 // cluster: master address per slot, nil until fetched
+	conns map[string]*redis.Client // cluster: one connection per node
+	ask   int                      // cluster: which seed to ask first next time
 }
 
 // pace waits for the client's next slot, so the history stays a size the
@@ -63,8 +71,12 @@ func (c *client) pace(ctx context.Context) {
 }
 
 func newClient(cfg *clientConfig, id int, seed uint64) *client {
-	n := len(cfg.sentinels)
-	order := append(append([]string{}, cfg.sentinels[id%n:]...), cfg.sentinels[:id%n]...)
+	seeds := cfg.sentinels
+	if cfg.cluster {
+		seeds = cfg.nodes
+	}
+	n := len(seeds)
+	order := append(append([]string{}, seeds[id%n:]...), seeds[:id%n]...)
 	c := &client{cfg: cfg, id: id, rng: rand.New(rand.NewPCG(seed, uint64(id))), order: order}
 	c.newLane()
 	return c
@@ -79,6 +91,75 @@ func (c *client) close() {
 		c.cl.Close()
 		c.cl = nil
 	}
+	for _, cl := range c.conns {
+		cl.Close()
+	}
+	c.conns, c.slots = nil, nil
+}
+
+// target points c.cl at the node that should take key: the master the
+// sentinels name, or the master of key's slot.
+func (c *client) target(ctx context.Context, key string) bool {
+	if !c.cfg.cluster {
+		return c.cl != nil || c.connect(ctx)
+	}
+	if c.slots == nil && !c.fetchSlots(ctx) {
+		sleepCtx(ctx, 20*time.Millisecond)
+		return false
+	}
+	addr := c.slots[slotmap.SlotString(key)]
+	if addr == "" {
+		c.slots = nil
+		sleepCtx(ctx, 20*time.Millisecond)
+		return false
+	}
+	if c.conns == nil {
+		c.conns = map[string]*redis.Client{}
+	}
+	cl := c.conns[addr]
+	if cl == nil {
+		cl = c.nodeClient(addr)
+		c.conns[addr] = cl
+	}
+	c.cl, c.addr = cl, addr
+	return true
+}
+
+// fetchSlots reads CLUSTER SLOTS from the first node that answers,
+// starting one further along each time so that a node with a stale view
+// is not asked first for ever.
+func (c *client) fetchSlots(ctx context.Context) bool {
+	defer func() { c.ask++ }()
+	for i := range c.order {
+		addr := c.order[(c.ask+i)%len(c.order)]
+		cl := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 300 * time.Millisecond,
+			ReadTimeout: 300 * time.Millisecond, MaxRetries: -1})
+		rs, err := cl.ClusterSlots(ctx).Result()
+		cl.Close()
+		if err != nil || len(rs) == 0 {
+			continue
+		}
+		slots := make([]string, slotmap.NumSlots)
+		for _, r := range rs {
+			if len(r.Nodes) == 0 {
+				continue
+			}
+			for s := max(r.Start, 0); s <= min(r.End, slotmap.NumSlots-1); s++ {
+				slots[s] = r.Nodes[0].Addr
+			}
+		}
+		c.slots = slots
+		return true
+	}
+	return false
+}
+
+// nodeClient is one connection to a node: WAIT must follow the write on
+// the connection that made it.
+func (c *client) nodeClient(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 300 * time.Millisecond,
+		ReadTimeout: c.cfg.opTimeout, WriteTimeout: c.cfg.opTimeout, MaxRetries: -1, PoolSize: 1,
+		ContextTimeoutEnabled: true})
 }
 
 func (c *client) connect(ctx context.Context) bool {
@@ -89,9 +170,7 @@ func (c *client) connect(ctx context.Context) bool {
 		sc.Close()
 		if err == nil && len(hp) == 2 {
 			c.addr = net.JoinHostPort(hp[0], hp[1])
-			c.cl = redis.NewClient(&redis.Options{Addr: c.addr, DialTimeout: 300 * time.Millisecond,
-				ReadTimeout: c.cfg.opTimeout, WriteTimeout: c.cfg.opTimeout, MaxRetries: -1, PoolSize: 1,
-				ContextTimeoutEnabled: true})
+			c.cl = c.nodeClient(c.addr)
 			return true
 		}
 	}
@@ -112,13 +191,13 @@ func outcomeOf(err error) Outcome {
 func (c *client) runRegister(ctx context.Context) {
 	defer c.close()
 	for ctx.Err() == nil {
-		if c.cl == nil && !c.connect(ctx) {
-			continue
-		}
-		c.pace(ctx)
 		n := c.cfg.regOps.Add(1) - 1
 		base := (n / (opsPerRegisterKey * activeRegisterKeys)) * activeRegisterKeys
 		key := fmt.Sprintf("r:%d", base+int64(c.rng.IntN(activeRegisterKeys)))
+		if !c.target(ctx, key) {
+			continue
+		}
+		c.pace(ctx)
 		var op Op
 		if c.rng.IntN(2) == 0 {
 			c.seq++
@@ -133,12 +212,12 @@ func (c *client) runRegister(ctx context.Context) {
 func (c *client) runSet(ctx context.Context) {
 	defer c.close()
 	for ctx.Err() == nil {
-		if c.cl == nil && !c.connect(ctx) {
+		key := fmt.Sprintf("s:%d", c.rng.IntN(setKeys))
+		if !c.target(ctx, key) {
 			continue
 		}
 		c.pace(ctx)
 		c.seq++
-		key := fmt.Sprintf("s:%d", c.rng.IntN(setKeys))
 		c.after(ctx, c.write(ctx, "add", key, fmt.Sprintf("%d-%d", c.id, c.seq)))
 	}
 }

@@ -197,6 +197,10 @@ func (c *Control) MyID() string {
 	return c.cfg.id
 }
 
+// Name implements node.Cluster: the record's id of this node. In cluster
+// mode MyID is the 40-hex id, which the record's handoffs do not use.
+func (c *Control) Name() string { return c.cfg.id }
+
 // reconcileLoop makes the data node what the record says, on every change
 // and periodically (a missed change, a link that went down).
 func (c *Control) reconcileLoop(ctx context.Context) {
