@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wardenkv/warden/internal/clustertest"
 	"github.com/wardenkv/warden/internal/jepsen"
 )
 
@@ -36,7 +37,8 @@ func run() int {
 	nemesis := fs.String("nemesis", "all", "fault kinds, comma-separated, or all: "+strings.Join(jepsen.AllKinds, ","))
 	workload := fs.String("workload", "both", "register (SET/GET, porcupine), set (SADD), or both")
 	topology := fs.String("topology", jepsen.Sentinel3, "sentinel3 (3 nodes, one shard, Sentinel discovery) or cluster6 (6 nodes, cluster-enabled, 3 shards of master + replica, slot migrations among the faults)")
-	target := fs.String("target", "netns", "netns: local processes in network namespaces (docker compose: not yet)")
+	target := fs.String("target", jepsen.TargetNetns, "netns: local processes in network namespaces; compose: containers of a docker compose project (make image first), faulted with docker kill/pause/network disconnect")
+	image := fs.String("image", "", "compose: the warden image (default "+clustertest.DefaultImage+")")
 	results := fs.String("results", "", "results directory (default results/jepsen-<seed>)")
 	clients := fs.Int("clients", 4, "clients per workload")
 	rate := fs.Int("rate", 100, "operations per second per client (0: unpaced)")
@@ -100,7 +102,7 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }()
 	res, err := jepsen.Run(jepsen.Config{Ctx: ctx, Seed: *seed, Duration: *duration, Faults: *faults, Kinds: kinds, Workload: *workload,
-		Topology: *topology, Target: *target, Results: *results, Clients: *clients, Rate: *rate, WaitReplicas: *waitReplicas, LeaseMs: *lease, DownMs: *down,
+		Topology: *topology, Target: *target, Image: *image, Results: *results, Clients: *clients, Rate: *rate, WaitReplicas: *waitReplicas, LeaseMs: *lease, DownMs: *down,
 		CheckLimit: *checkLimit, Out: os.Stdout, Log: log})
 	if errors.Is(err, jepsen.ErrSkipped) {
 		fmt.Printf("SKIP: %v\n", err)

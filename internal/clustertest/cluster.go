@@ -43,6 +43,15 @@ type Options struct {
 	// Netns runs each node in its own network namespace behind a bridge,
 	// so Partition can cut it off. Needs root; the test is skipped otherwise.
 	Netns bool
+	// Docker runs each node as a container of a docker compose project
+	// (image Image, DefaultImage if empty) on a network of its own: Kill,
+	// Stop/Cont, Term are docker kill, pause/unpause, kill -s TERM;
+	// Partition is docker network disconnect (the test's clients lose the
+	// node too); CutLinks and NetnsExec enter the container's namespace.
+	// Needs root, the docker CLI, docker-compose and the image; skipped
+	// otherwise, saying why.
+	Docker bool
+	Image  string
 	// Standalone runs plain warden servers without any cluster flag
 	// (readiness is PING instead of /readyz), for testing the harness.
 	Standalone bool
@@ -67,7 +76,9 @@ type Cluster struct {
 	bin  string
 	base string   // node dirs live under it
 	net  *network // nil unless Options.Netns
-	tls  *clusterTLS
+	// docker runs the nodes as containers (Options.Docker), else nil
+	docker *compose
+	tls    *clusterTLS
 
 	portsMu   sync.Mutex
 	usedPorts map[int]bool // every port given to a node of this cluster
@@ -106,7 +117,7 @@ func StartAsync(t testing.TB, o Options) *Cluster {
 	if o.Shards <= 0 {
 		o.Shards = 1
 	}
-	if o.Netns && o.Secret == "" && !o.Standalone {
+	if (o.Netns || o.Docker) && o.Secret == "" && !o.Standalone {
 		o.Secret = DefaultSecret
 	}
 	base := o.BaseDir
@@ -117,6 +128,9 @@ func StartAsync(t testing.TB, o Options) *Cluster {
 	if o.Netns {
 		// Registered before c.cleanup, so it runs after the processes are gone.
 		c.net = newNetwork(t)
+	}
+	if o.Docker {
+		c.docker = newCompose(t, base, o.Image)
 	}
 	if o.TLS {
 		c.tls = newClusterTLS(t)
@@ -185,9 +199,13 @@ func (c *Cluster) newNode(t testing.TB, id string) *Node {
 		t.Fatalf("clustertest: node dir: %v", err)
 	}
 	n := &Node{ID: id, Dir: dir, LogPath: filepath.Join(dir, "warden.log"), c: c}
-	if c.net != nil {
+	if c.net != nil || c.docker != nil {
 		// A namespace of its own: the well-known ports are all free.
-		n.ns, n.Host = c.net.addNode(t, id)
+		if c.net != nil {
+			n.ns, n.Host = c.net.addNode(t, id)
+		} else {
+			n.Host = c.docker.addNode(id)
+		}
 		n.Port, n.RaftPort, n.GossipPort, n.HTTPPort, n.SentinelPort = 6379, 7000, 7946, 8080, 26379
 		return n
 	}
@@ -230,7 +248,7 @@ func (c *Cluster) args(n *Node, extra ...string) []string {
 	if c.opts.Password != "" {
 		a = append(a, "--requirepass", c.opts.Password)
 	}
-	if c.net != nil {
+	if c.net != nil || c.docker != nil {
 		a = append(a, "--protected-mode", "no")
 	}
 	a = append(a, c.tlsArgs(n)...)
@@ -350,8 +368,13 @@ type Cut struct {
 // links fail, and returns when each rule was in (from the start). n
 // counts as partitioned from then on; Heal clears every cut. Needs Netns.
 func (c *Cluster) CutLinks(n *Node, gap time.Duration, cuts ...Cut) []time.Duration {
-	if c.net == nil {
-		c.t.Errorf("clustertest: cut %s: the cluster was not started with Options.Netns", n.ID)
+	if c.net == nil && c.docker == nil {
+		c.t.Errorf("clustertest: cut %s: the cluster was not started with Options.Netns or Docker", n.ID)
+		return nil
+	}
+	pre, err := n.nsPrefix()
+	if err != nil {
+		c.t.Errorf("clustertest: cut %s: %v", n.ID, err)
 		return nil
 	}
 	var as []*armed
@@ -367,7 +390,7 @@ func (c *Cluster) CutLinks(n *Node, gap time.Duration, cuts ...Cut) []time.Durat
 		if ct.In {
 			chain = "INPUT"
 		}
-		a, err := arm(n.ns, cutArgs(chain, ct.Peer.Host))
+		a, err := arm(pre, cutArgs(chain, ct.Peer.Host))
 		if err != nil {
 			c.t.Errorf("clustertest: cut %s: %v", n.ID, err)
 			return nil
@@ -393,6 +416,16 @@ func (c *Cluster) CutLinks(n *Node, gap time.Duration, cuts ...Cut) []time.Durat
 }
 
 func (c *Cluster) setPartition(n *Node, on bool) {
+	if c.docker != nil {
+		if err := c.dockerPartition(n, on); err != nil {
+			c.t.Errorf("clustertest: partition %s (%v): %v", n.ID, on, err)
+			return
+		}
+		n.mu.Lock()
+		n.partitioned = on
+		n.mu.Unlock()
+		return
+	}
 	if c.net == nil {
 		c.t.Errorf("clustertest: Partition/Heal %s: the cluster was not started with Options.Netns", n.ID)
 		return

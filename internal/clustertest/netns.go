@@ -137,14 +137,33 @@ func (nw *network) partition(ns string, on bool) error {
 // the INPUT and OUTPUT chains, and a tc qdisc must be removed by the caller.
 // Needs Netns.
 func (n *Node) NetnsExec(argv ...string) (string, error) {
-	if n.ns == "" {
-		return "", fmt.Errorf("clustertest: %s has no network namespace (Options.Netns)", n.ID)
+	pre, err := n.nsPrefix()
+	if err != nil {
+		return "", err
 	}
-	out, err := exec.Command("ip", append([]string{"netns", "exec", n.ns}, argv...)...).CombinedOutput()
+	out, err := exec.Command(pre[0], append(pre[1:], argv...)...).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, bytes.TrimSpace(out))
 	}
 	return string(out), nil
+}
+
+// nsPrefix is the command that runs what follows in n's network
+// namespace: ip netns exec, or nsenter into its container's.
+func (n *Node) nsPrefix() ([]string, error) {
+	if n.c.docker != nil {
+		n.mu.Lock()
+		pid := n.pid
+		n.mu.Unlock()
+		if pid <= 0 {
+			return nil, fmt.Errorf("clustertest: %s's container has not started", n.ID)
+		}
+		return []string{"nsenter", "-t", strconv.Itoa(pid), "-n"}, nil
+	}
+	if n.ns == "" {
+		return nil, fmt.Errorf("clustertest: %s has no network namespace (Options.Netns)", n.ID)
+	}
+	return []string{"ip", "netns", "exec", n.ns}, nil
 }
 
 // MarkPartitioned records that the caller cut n off by its own rules
@@ -176,12 +195,13 @@ type armed struct {
 	argv  []string
 }
 
-// arm starts argv in namespace ns, held until fire.
-func arm(ns string, argv []string) (*armed, error) {
+// arm starts argv in a namespace (pre: nsPrefix), held until fire.
+func arm(pre []string, argv []string) (*armed, error) {
 	a := &armed{argv: argv}
 	// The shell, already in the namespace, waits for a line on stdin,
 	// then becomes the command.
-	a.cmd = exec.Command("ip", append([]string{"netns", "exec", ns, "sh", "-c", `read _ && exec "$@"`, "sh"}, argv...)...)
+	full := append(append(append([]string{}, pre...), "sh", "-c", `read _ && exec "$@"`, "sh"), argv...)
+	a.cmd = exec.Command(full[0], full[1:]...)
 	a.cmd.Stdout, a.cmd.Stderr = &a.out, &a.out
 	w, err := a.cmd.StdinPipe()
 	if err != nil {

@@ -94,8 +94,12 @@ func TestNetnsPartition(t *testing.T) {
 // to's RESP port within a second.
 func canDial(t *testing.T, from, to *Node) bool {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", from.ns, "timeout", "1",
-		"redis-cli", "-h", to.Host, "-p", strconv.Itoa(to.Port), "PING").CombinedOutput()
+	pre, err := from.nsPrefix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := append(pre, "timeout", "1", "redis-cli", "-h", to.Host, "-p", strconv.Itoa(to.Port), "PING")
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 124 {
 			return false // timed out: the packets were dropped

@@ -43,11 +43,14 @@ type Node struct {
 
 	tlsCert string // its certificate, with Options.TLS
 
-	mu          sync.Mutex
-	cmd         *exec.Cmd
-	exited      chan struct{} // closed once the process has been waited for
-	stopped     bool          // SIGSTOPped
-	partitioned bool
+	mu           sync.Mutex
+	pid          int  // Options.Docker: the container's process, seen from here
+	created      bool // Options.Docker: its container exists
+	disconnected bool // Options.Docker: Partition took it off the network
+	cmd          *exec.Cmd
+	exited       chan struct{} // closed once the process has been waited for
+	stopped      bool          // SIGSTOPped
+	partitioned  bool
 }
 
 // Addr is the RESP address, "host:port".
@@ -94,8 +97,15 @@ func (n *Node) Client() *redis.Client {
 func (n *Node) start() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.cmd != nil && !isClosed(n.exited) {
+	if n.exited != nil && !isClosed(n.exited) {
 		return fmt.Errorf("clustertest: start %s: already running", n.ID)
+	}
+	if n.c.docker != nil {
+		if logf, err := os.OpenFile(n.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			fmt.Fprintf(logf, "=== clustertest: start %s: container %s: %s\n", n.ID, n.c.docker.container(n.ID), shellJoin(n.Args))
+			logf.Close()
+		}
+		return n.dockerStart()
 	}
 	logf, err := os.OpenFile(n.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -129,7 +139,7 @@ func (n *Node) start() error {
 func (n *Node) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.cmd != nil && !isClosed(n.exited)
+	return n.exited != nil && !isClosed(n.exited)
 }
 
 // Stopped reports whether the node is SIGSTOPped.
@@ -159,9 +169,15 @@ func (n *Node) Stop() {
 	if n.signal(syscall.SIGSTOP) {
 		n.mu.Lock()
 		n.stopped = true
-		pid := n.cmd.Process.Pid
+		docker := n.c.docker != nil
+		pid := n.pid
+		if !docker {
+			pid = n.cmd.Process.Pid
+		}
 		n.mu.Unlock()
-		waitStopped(pid)
+		if !docker { // docker pause returns once the freezer holds every task
+			waitStopped(pid)
+		}
 	}
 }
 
@@ -206,9 +222,16 @@ func (n *Node) Cont() {
 func (n *Node) signal(sig syscall.Signal) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.cmd == nil || isClosed(n.exited) {
+	if n.exited == nil || isClosed(n.exited) {
 		n.c.t.Errorf("clustertest: %v to %s: not running", sig, n.ID)
 		return false
+	}
+	if n.c.docker != nil {
+		if err := n.dockerSignal(sig); err != nil {
+			n.c.t.Errorf("clustertest: %v to %s: %v", sig, n.ID, err)
+			return false
+		}
+		return true
 	}
 	if err := n.cmd.Process.Signal(sig); err != nil {
 		n.c.t.Errorf("clustertest: %v to %s: %v", sig, n.ID, err)
@@ -224,7 +247,14 @@ func (n *Node) signalAndWait(sig syscall.Signal) {
 	n.mu.Lock()
 	cmd, exited, stopped := n.cmd, n.exited, n.stopped
 	n.mu.Unlock()
-	if cmd == nil || isClosed(exited) {
+	if exited == nil || isClosed(exited) {
+		return
+	}
+	if n.c.docker != nil {
+		n.dockerSignalAndWait(sig, exited, stopped)
+		n.mu.Lock()
+		n.stopped = false
+		n.mu.Unlock()
 		return
 	}
 	cmd.Process.Signal(sig)
@@ -305,11 +335,14 @@ func (n *Node) WaitExit(timeout time.Duration) (code int, ok bool) {
 	n.mu.Lock()
 	cmd, exited := n.cmd, n.exited
 	n.mu.Unlock()
-	if cmd == nil {
+	if exited == nil {
 		return 0, false
 	}
 	select {
 	case <-exited:
+		if n.c.docker != nil {
+			return n.dockerExitCode(), true
+		}
 		return cmd.ProcessState.ExitCode(), true
 	case <-time.After(timeout):
 		return 0, false
@@ -334,8 +367,11 @@ func (n *Node) LogSinceStart() string {
 func (n *Node) exitState() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.cmd == nil || !isClosed(n.exited) {
+	if n.exited == nil || !isClosed(n.exited) {
 		return "not exited"
+	}
+	if n.c.docker != nil {
+		return "container exited"
 	}
 	return n.cmd.ProcessState.String()
 }

@@ -278,12 +278,15 @@ func (e *env) inEffect(kind string) error {
 	switch {
 	case networkKinds[kind]:
 		for _, n := range e.c.Nodes {
+			if n.Disconnected() { // compose: docker network disconnect
+				return nil
+			}
 			out, err := n.NetnsExec("iptables", "-w", "-S")
 			if err == nil && strings.Contains(out, "-j DROP") {
 				return nil
 			}
 		}
-		return fmt.Errorf("%s: no DROP rule in any node's firewall", kind)
+		return fmt.Errorf("%s: no DROP rule in any node's firewall, no container off the network", kind)
 	case kind == KillKind:
 		for _, n := range e.c.Nodes {
 			if !n.Running() {

@@ -26,6 +26,18 @@ const (
 	Cluster6  = "cluster6"  // six nodes (three voters), cluster-enabled, three shards of master + replica
 )
 
+// Targets.
+const (
+	// TargetNetns: local processes, each in a network namespace of its own.
+	TargetNetns = "netns"
+	// TargetCompose: containers of a docker compose project (image
+	// Config.Image); kill, pause and isolation through the docker CLI
+	// (kill, pause, network disconnect), link cuts by iptables inside the
+	// containers' namespaces. An isolated node is cut off from the clients
+	// too, unlike in netns.
+	TargetCompose = "compose"
+)
+
 // Config is one run of the suite.
 type Config struct {
 	Seed     uint64
@@ -34,7 +46,8 @@ type Config struct {
 	Kinds    []string      // the nemesis mix; every kind is drawn in turn, shuffled per round
 	Workload string        // "register", "set" or "both"
 	Topology string        // "sentinel3" or "cluster6"
-	Target   string        // "netns" (docker compose: not yet)
+	Target   string        // "netns" or "compose"
+	Image    string        // compose: the image (clustertest.DefaultImage if empty)
 	Results  string        // results directory
 	Clients  int           // per workload
 	Rate     int           // ops per second per client (0: as fast as it goes)
@@ -87,8 +100,8 @@ func Run(cfg Config) (res *Result, err error) {
 	if cfg.Topology != Sentinel3 && cfg.Topology != Cluster6 {
 		return nil, fmt.Errorf("topology %q: want %s or %s", cfg.Topology, Sentinel3, Cluster6)
 	}
-	if cfg.Target != "netns" {
-		return nil, fmt.Errorf("target %q: only netns is implemented (the docker compose target is left for later)", cfg.Target)
+	if cfg.Target != TargetNetns && cfg.Target != TargetCompose {
+		return nil, fmt.Errorf("target %q: want %s or %s", cfg.Target, TargetNetns, TargetCompose)
 	}
 	if cfg.Clients <= 0 {
 		cfg.Clients = 4
@@ -146,7 +159,8 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 		e.mountTmpfs(base, ids)
 	}
 	args := []string{"--appendonly", "yes", "--appendfsync", "everysec"}
-	opts := clustertest.Options{Nodes: 3, Netns: true, BaseDir: base, Args: args, LeaseMs: cfg.LeaseMs, DownAfterMs: cfg.DownMs}
+	opts := clustertest.Options{Nodes: 3, Netns: cfg.Target == TargetNetns, Docker: cfg.Target == TargetCompose, Image: cfg.Image,
+		BaseDir: base, Args: args, LeaseMs: cfg.LeaseMs, DownAfterMs: cfg.DownMs}
 	if e.cluster {
 		// Three voters and three non-voters (as TestRedisClusterMode):
 		// three shards of master + replica.
