@@ -4,7 +4,7 @@ BIN      := bin/warden
 PKGS     := ./...
 FUZZTIME ?= 20s
 
-.PHONY: build run test test-short bench fuzz vet clean jepsen jepsen-short jepsen-cluster jepsen-cluster-short
+.PHONY: build run test test-short bench fuzz vet clean jepsen jepsen-short jepsen-cluster jepsen-cluster-short jepsen-compose
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN) ./cmd/warden
@@ -80,6 +80,14 @@ jepsen-cluster: build
 jepsen-cluster-short: build
 	$(GO) build -o bin/warden-jepsen ./cmd/warden-jepsen
 	CLUSTERTEST_BINARY=$(BIN) bin/warden-jepsen -topology cluster6 -seed $(JEPSEN_SEED) -faults 24 -duration 240s $(JEPSEN_ARGS)
+
+# The short run against containers of a docker compose project (the image
+# warden:dev): kill, pause and isolation through the docker CLI (docker
+# kill, pause, network disconnect), link cuts by iptables inside the
+# containers. JEPSEN_ARGS="-topology cluster6 -faults 24" for cluster mode.
+jepsen-compose: image
+	$(GO) build -o bin/warden-jepsen ./cmd/warden-jepsen
+	CLUSTERTEST_BINARY=$(BIN) bin/warden-jepsen -target compose -seed $(JEPSEN_SEED) -faults 22 -duration 200s $(JEPSEN_ARGS)
 
 clean:
 	rm -rf bin

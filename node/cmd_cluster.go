@@ -48,6 +48,8 @@ func registerCluster(t table) {
 		&Command{Name: "getslotmigrations", Arity: 2, Flags: fAdmin | fStale, Run: cmdClusterGetSlotMigrations, Group: g},
 		&Command{Name: "cancelslotmigrations", Arity: 2, Flags: fAdmin | fNoScript, Run: cmdClusterCancelSlotMigrations, Group: g},
 		&Command{Name: "syncslots", Arity: -3, Flags: fAdmin | fNoScript, Run: cmdClusterSyncSlots, Group: g},
+		// A peer's fanout of PUBLISH (warden's stand-in for the cluster bus).
+		&Command{Name: "publish-local", Arity: 4, Flags: fAdmin | fNoScript | fStale | fLoading, Run: cmdClusterPublishLocal, Group: g},
 		refused("reset", "a node's place is kept in the Raft record; remove a node through the control plane"),
 		refused("addslots", slotsWhy),
 		refused("addslotsrange", slotsWhy),

@@ -45,10 +45,25 @@ func cmdSUnsubscribe(c *Ctx) {
 	c.s.hub.unsubscribe(c, psShard, c.Args[1:])
 }
 
+// cmdPublish delivers to this node's subscribers (the count it answers,
+// as Redis) and, in cluster mode, to every other node's (fanout), as
+// Redis Cluster's bus does; outside it, to the replicas.
 func cmdPublish(c *Ctx) {
 	n := c.s.hub.publish(c.Args[1], c.Args[2])
 	c.s.stats.pubsubMessages.Add(1)
-	c.propagatePublish(false)
+	if f := c.s.slots.fan.Load(); f != nil {
+		f.Publish(c.Args[1], c.Args[2])
+	} else {
+		c.propagatePublish(false)
+	}
+	c.Int(n)
+}
+
+// cmdClusterPublishLocal is a peer's fanout of a cluster-mode PUBLISH:
+// this node's subscribers only, never sent on.
+func cmdClusterPublishLocal(c *Ctx) {
+	n := c.s.hub.publish(c.Args[2], c.Args[3])
+	c.s.stats.pubsubMessages.Add(1)
 	c.Int(n)
 }
 
@@ -57,10 +72,11 @@ func cmdPublish(c *Ctx) {
 // PROPAGATE_REPL): clients subscribed on a replica get what is published
 // on its master. In cluster mode Redis sends SPUBLISH to its shard's
 // nodes over the cluster bus; warden's shard is the master and the
-// replicas its stream reaches, so SPUBLISH takes the same way there.
-// A replica forwards its master's stream instead.
+// replicas its stream reaches, so SPUBLISH takes the same way there
+// (PUBLISH goes to every node by fanout). A replica forwards its master's
+// stream instead.
 func (c *Ctx) propagatePublish(shard bool) {
-	if c.s.cluster != nil && !shard || c.s.replica.active.Load() {
+	if c.s.replica.active.Load() {
 		return
 	}
 	c.s.repl.feed(-1, c.Args)

@@ -72,6 +72,7 @@ var multiCases = map[string][][]string{
 	"cluster|myid":                 {{"CLUSTER", "MYID"}},
 	"cluster|nodes":                {{"CLUSTER", "NODES"}},
 	"cluster|migrateslots":         {{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "1", "NODE", "x"}},
+	"cluster|publish-local":        {{"CLUSTER", "PUBLISH-LOCAL", "ch", "m"}},
 	"cluster|getslotmigrations":    {{"CLUSTER", "GETSLOTMIGRATIONS"}},
 	"cluster|cancelslotmigrations": {{"CLUSTER", "CANCELSLOTMIGRATIONS"}},
 	"cluster|syncslots":            {{"CLUSTER", "SYNCSLOTS", "ESTABLISH", "1"}},
@@ -382,6 +383,8 @@ var multiRedisLacks = map[string]bool{
 	"CLUSTER GETSLOTMIGRATIONS":                  true,
 	"CLUSTER CANCELSLOTMIGRATIONS":               true,
 	"CLUSTER SYNCSLOTS ESTABLISH 1":              true,
+	// warden's stand-in for the cluster bus's PUBLISH.
+	"CLUSTER PUBLISH-LOCAL ch m": true,
 }
 
 // multiInnerDiffers lists cases whose reply inside EXEC differs from Redis

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/wardenkv/warden/clusterpub"
 	"github.com/wardenkv/warden/slotmap"
 )
 
@@ -13,6 +14,8 @@ import (
 type slotRouting struct {
 	table atomic.Pointer[slotmap.Table]
 	on    atomic.Bool // cluster-enabled: commands are routed by slot
+	// fan carries PUBLISH to the other nodes (cluster-enabled), else nil.
+	fan atomic.Pointer[clusterpub.Fanout]
 	// changed is closed and replaced when a table is published (commands
 	// waiting for a migration's flip to arrive here, slotmove.go).
 	mu      sync.Mutex
@@ -25,6 +28,15 @@ type slotRouting struct {
 // SetSlotTable publishes the slot table derived from a new record.
 func (s *Server) SetSlotTable(t *slotmap.Table) {
 	s.slots.table.Store(t)
+	if f := s.slots.fan.Load(); f != nil && t != nil {
+		peers := make([]string, 0, len(t.Nodes))
+		for i := range t.Nodes {
+			if i != t.Self {
+				peers = append(peers, t.Nodes[i].Addr())
+			}
+		}
+		f.SetPeers(peers)
+	}
 	s.slots.mu.Lock()
 	if s.slots.changed != nil {
 		close(s.slots.changed)
@@ -50,7 +62,13 @@ func (s *Server) SlotTable() *slotmap.Table { return s.slots.table.Load() }
 // keys of slots this node does not serve get MOVED, CROSSSLOT or
 // CLUSTERDOWN. Until a table is published every keyed command gets
 // CLUSTERDOWN.
-func (s *Server) EnableSlotRouting() { s.slots.on.Store(true) }
+// PUBLISH then reaches every node's subscribers, as over Redis Cluster's
+// bus (fanout).
+func (s *Server) EnableSlotRouting() {
+	s.slots.fan.CompareAndSwap(nil, clusterpub.New(clusterpub.Config{Dial: s.dialMaster, Auth: s.ReplicationCredential,
+		Log: s.log.With("component", "fanout")}))
+	s.slots.on.Store(true)
+}
 
 // SlotRouting reports whether cluster routing is on.
 func (s *Server) SlotRouting() bool { return s.slots.on.Load() }

@@ -313,6 +313,9 @@ func (s *Server) close() {
 		s.clientMu.Unlock()
 		s.scripting.engine.Abort() // a busy script would hold its locks forever
 		s.migrateConns.closeAll()  // a MIGRATE waiting on its target holds locks too
+		if f := s.slots.fan.Load(); f != nil {
+			f.Close()
+		}
 		s.stopLink()
 		// After SHUTDOWN or a signal this is done already; if ctx ended
 		// instead, flush the AOF and save as a forced shutdown would.

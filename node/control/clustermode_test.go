@@ -386,6 +386,34 @@ func TestRedisClusterMode(t *testing.T) {
 		}
 	})
 
+	t.Run("PUBLISH on one node reaches the subscribers of every node", func(t *testing.T) {
+		// As over Redis Cluster's bus: one subscriber per node, masters and
+		// replicas alike; PUBLISH on one node answers its own receivers.
+		var subs []*redis.PubSub
+		for _, n := range c.Nodes {
+			sub := redis.NewClient(&redis.Options{Addr: n.Addr()}).Subscribe(ctx, "news")
+			defer sub.Close()
+			if _, err := sub.Receive(ctx); err != nil {
+				t.Fatalf("SUBSCRIBE on %s: %v", n.ID, err)
+			}
+			subs = append(subs, sub)
+		}
+		for i, from := range []*clustertest.Node{c.Nodes[0], c.Nodes[len(c.Nodes)-1]} {
+			payload := fmt.Sprintf("from %s", from.ID)
+			if n, err := from.Client().Publish(ctx, "news", payload).Result(); err != nil || n != 1 {
+				t.Fatalf("PUBLISH on %s = %d, %v; want 1 (its own subscriber)", from.ID, n, err)
+			}
+			for j, sub := range subs {
+				subCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				msg, err := sub.ReceiveMessage(subCtx)
+				cancel()
+				if err != nil || msg.Channel != "news" || msg.Payload != payload {
+					t.Fatalf("publish %d: %s's subscriber got %v, %v; want %q", i, c.Nodes[j].ID, msg, err, payload)
+				}
+			}
+		}
+	})
+
 	t.Run("kill -9 of a shard's master: its replica takes over", func(t *testing.T) {
 		cc := clusterClient(c, func(o *redis.ClusterOptions) { o.MaxRetries = 20 })
 		defer cc.Close()
