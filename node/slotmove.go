@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,12 @@ type SlotSink = interface {
 	// Write is one applied write (or MULTI/EXEC block) to the slots, as
 	// RESP commands without SELECT.
 	Write(db int, resp []byte)
+	// Abort is a write the stream cannot carry: FLUSHALL, FLUSHDB and
+	// SWAPDB change every slot's keys without naming them, and sent on
+	// they would change the target's own slots too. The migration fails
+	// (the leader rolls it back; the target drops what it got) rather
+	// than flip slots whose copy the source no longer matches.
+	Abort(err error)
 }
 
 // slotMove is the state of the one slot stream a node may run as source.
@@ -179,7 +186,7 @@ func (s *Server) holdSlots(cl *Client, cmd *Command, args [][]byte) (release fun
 			return nil, "", true
 		}
 		slot := s.cmdSlot(cl, cmd, args)
-		if slot < 0 || !mv.slots[slot] {
+		if slot != anySlot && (slot < 0 || !mv.slots[slot]) {
 			return nil, "", true
 		}
 		g := &mv.gate
@@ -201,11 +208,35 @@ func (s *Server) holdSlots(cl *Client, cmd *Command, args [][]byte) (release fun
 	}
 }
 
-// cmdSlot is the slot cmd's keys hash to (EXEC: its queue's), or -1.
+// touchesEverySlot: commands that change keys of every slot without
+// naming them (the slot stream cannot carry them: tapSlots).
+func touchesEverySlot(cmd *Command) bool {
+	switch cmd.Name {
+	case "flushall", "flushdb", "swapdb":
+		return true
+	}
+	return false
+}
+
+// anySlot stands for every migrating slot: cmdSlot's answer for a command
+// that touches every slot, which the gate must hold like a migrating
+// slot's command.
+const anySlot = -2
+
+// cmdSlot is the slot cmd's keys hash to (EXEC: its queue's), anySlot
+// for a command that touches every slot, or -1.
 func (s *Server) cmdSlot(cl *Client, cmd *Command, args [][]byte) int {
+	if touchesEverySlot(cmd) {
+		return anySlot
+	}
 	if cmd.Name == "exec" {
 		if cl.multi == nil {
 			return -1
+		}
+		for _, q := range cl.multi.queue {
+			if qc, _ := s.lookup(&cl.ctx, q); qc != nil && touchesEverySlot(qc) {
+				return anySlot
+			}
 		}
 		for _, q := range cl.multi.queue {
 			if qc, _ := s.lookup(&cl.ctx, q); qc != nil {
@@ -237,6 +268,10 @@ func (s *Server) tapSlots(db int, cmds ...[][]byte) {
 		cmd, _ := s.lookup(&c, argv)
 		if cmd == nil {
 			continue
+		}
+		if touchesEverySlot(cmd) {
+			mv.sink.Abort(fmt.Errorf("%s during the migration: its slots no longer match the copy", strings.ToUpper(cmd.Name)))
+			return
 		}
 		if ks := cmd.routeKeys(argv, nil); len(ks) > 0 {
 			slot = slotmap.Slot(ks[0])

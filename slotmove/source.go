@@ -32,6 +32,7 @@ import (
 type Sink = interface {
 	Snapshot(db, n int, cmds []byte)
 	Write(db int, resp []byte)
+	Abort(err error)
 }
 
 // Node is the source data node's side (node.Server implements it).
@@ -143,6 +144,10 @@ func (s *Source) push(b []byte) {
 	s.seq++
 	s.cond.Broadcast()
 }
+
+// Abort implements the node's sink: a write the stream cannot carry
+// fails the migration.
+func (s *Source) Abort(err error) { s.fail(err) }
 
 func (s *Source) fail(err error) {
 	s.mu.Lock()
