@@ -100,16 +100,7 @@ func (e *env) view(ctx context.Context) view {
 	v := view{masters: map[int]*clustertest.Node{}, shardOf: map[string]int{}}
 	var term, applied uint64
 	epochs := map[int]uint64{}
-	for _, n := range e.c.Nodes {
-		if !n.Running() || n.Stopped() {
-			continue
-		}
-		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		st, err := n.Status(cctx)
-		cancel()
-		if err != nil {
-			continue
-		}
+	e.eachStatus(ctx, 500*time.Millisecond, func(n *clustertest.Node, st clustertest.Status) {
 		for _, sh := range st.Shards {
 			if sh.Master != "" && !sh.Removed && sh.Epoch >= epochs[sh.ID] {
 				epochs[sh.ID] = sh.Epoch
@@ -127,7 +118,7 @@ func (e *env) view(ctx context.Context) view {
 				v.shardOf[m.ID] = m.Shard
 			}
 		}
-	}
+	})
 	v.master = v.masters[0]
 	return v
 }
@@ -156,17 +147,24 @@ func (e *env) monitor(ctx context.Context, every time.Duration, seen map[int]uin
 	}
 }
 
-func (e *env) pollRecord(ctx context.Context, seen map[int]uint64, applied *uint64, table *string) {
+// eachStatus calls f with the /status of every node that runs, is not
+// frozen and answers within timeout.
+func (e *env) eachStatus(ctx context.Context, timeout time.Duration, f func(*clustertest.Node, clustertest.Status)) {
 	for _, n := range e.c.Nodes {
 		if !n.Running() || n.Stopped() {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		cctx, cancel := context.WithTimeout(ctx, timeout)
 		st, err := n.Status(cctx)
 		cancel()
-		if err != nil {
-			continue
+		if err == nil {
+			f(n, st)
 		}
+	}
+}
+
+func (e *env) pollRecord(ctx context.Context, seen map[int]uint64, applied *uint64, table *string) {
+	e.eachStatus(ctx, 300*time.Millisecond, func(n *clustertest.Node, st clustertest.Status) {
 		for _, sh := range st.Shards {
 			if sh.Master == "" || sh.Removed || sh.Epoch <= seen[sh.ID] {
 				continue
@@ -187,7 +185,7 @@ func (e *env) pollRecord(ctx context.Context, seen map[int]uint64, applied *uint
 					Info: fmt.Sprintf("slot table at applied index %d (seen via %s)", st.Raft.AppliedIndex, n.ID)})
 			}
 		}
-	}
+	})
 }
 
 // healAll undoes every fault: SIGCONT, firewall flushed, qdisc removed,

@@ -612,15 +612,8 @@ func TestSlotMigrationBigKey(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: loads a 1,000,000-member set")
 	}
-	c := clustertest.Start(t, clustertest.Options{Nodes: 3, Shards: 3,
-		Args: []string{"--cluster-enabled", "yes", "--replicas-per-shard", "0"}})
+	c := startMasters3(t)
 	ctx := context.Background()
-	for _, n := range c.Nodes {
-		c.WaitFor(t, 30*time.Second, n.ID+": all 16384 slots served", func() bool {
-			info, err := n.Client().ClusterInfo(ctx).Result()
-			return err == nil && strings.Contains(info, "cluster_slots_ok:16384")
-		})
-	}
 	src, dst := shardMaster(t, c, 0), shardMaster(t, c, 1)
 	// A hash tag whose slot shard 0 owns (0-5460), and a key of another
 	// slot of shard 0.
@@ -716,15 +709,8 @@ func TestSlotMigrationBigKey(t *testing.T) {
 // migration completed and every flushed key of the moved slots was
 // served again by the target).
 func TestSlotMigrationFlushAll(t *testing.T) {
-	c := clustertest.Start(t, clustertest.Options{Nodes: 3, Shards: 3,
-		Args: []string{"--cluster-enabled", "yes", "--replicas-per-shard", "0"}})
+	c := startMasters3(t)
 	ctx := context.Background()
-	for _, n := range c.Nodes {
-		c.WaitFor(t, 30*time.Second, n.ID+": all 16384 slots served", func() bool {
-			info, err := n.Client().ClusterInfo(ctx).Result()
-			return err == nil && strings.Contains(info, "cluster_slots_ok:16384")
-		})
-	}
 	src, dst := shardMaster(t, c, 0), shardMaster(t, c, 1)
 	// 200,000 keys in ten slots of shard 0: a copy that takes a while.
 	var tags []string
@@ -777,4 +763,19 @@ func TestSlotMigrationFlushAll(t *testing.T) {
 			}
 		}
 	}
+}
+
+// startMasters3 runs three voters, three shards without replicas, and
+// waits until every node serves all 16384 slots.
+func startMasters3(t *testing.T) *clustertest.Cluster {
+	t.Helper()
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3, Shards: 3,
+		Args: []string{"--cluster-enabled", "yes", "--replicas-per-shard", "0"}})
+	for _, n := range c.Nodes {
+		c.WaitFor(t, 30*time.Second, n.ID+": all 16384 slots served", func() bool {
+			info, err := n.Client().ClusterInfo(context.Background()).Result()
+			return err == nil && strings.Contains(info, "cluster_slots_ok:16384")
+		})
+	}
+	return c
 }
