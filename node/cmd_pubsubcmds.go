@@ -46,7 +46,7 @@ func cmdSUnsubscribe(c *Ctx) {
 }
 
 // cmdPublish delivers to this node's subscribers (the count it answers,
-// as Redis) and, in cluster mode, to every other node's (fanout), as
+// as Redis) and, in cluster mode, to every other node's (clusterpub), as
 // Redis Cluster's bus does; outside it, to the replicas.
 func cmdPublish(c *Ctx) {
 	n := c.s.hub.publish(c.Args[1], c.Args[2])

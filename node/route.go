@@ -63,10 +63,10 @@ func (s *Server) SlotTable() *slotmap.Table { return s.slots.table.Load() }
 // CLUSTERDOWN. Until a table is published every keyed command gets
 // CLUSTERDOWN.
 // PUBLISH then reaches every node's subscribers, as over Redis Cluster's
-// bus (fanout).
+// bus (clusterpub).
 func (s *Server) EnableSlotRouting() {
 	s.slots.fan.CompareAndSwap(nil, clusterpub.New(clusterpub.Config{Dial: s.dialMaster, Auth: s.ReplicationCredential,
-		Log: s.log.With("component", "fanout")}))
+		Log: s.log.With("component", "clusterpub")}))
 	s.slots.on.Store(true)
 }
 

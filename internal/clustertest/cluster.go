@@ -366,7 +366,8 @@ type Cut struct {
 
 // CutLinks puts cuts into n's firewall one at a time, gap apart, as real
 // links fail, and returns when each rule was in (from the start). n
-// counts as partitioned from then on; Heal clears every cut. Needs Netns.
+// counts as partitioned from then on; Heal clears every cut. Needs Netns
+// or Docker.
 func (c *Cluster) CutLinks(n *Node, gap time.Duration, cuts ...Cut) []time.Duration {
 	if c.net == nil && c.docker == nil {
 		c.t.Errorf("clustertest: cut %s: the cluster was not started with Options.Netns or Docker", n.ID)
