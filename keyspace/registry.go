@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -8,19 +9,42 @@ import (
 // Watch is one client's WATCH: any write to a watched key sets Dirty.
 type Watch struct {
 	Dirty atomic.Bool
+
+	// expired holds the watched keys that had already expired (but were
+	// still stored) when watched: their deletion by expiry is no change
+	// (Redis 7's watchedKey.expired). Guarded by mu: the keys live in
+	// different partitions, each locked on its own.
+	mu      sync.Mutex
+	expired map[watchKey]bool
+}
+
+type watchKey struct {
+	db  int
+	key string
 }
 
 // AddWatch registers w on key.
 func (v View) AddWatch(key []byte, w *Watch) {
-	p, _ := v.locate(key)
+	p, m := v.locate(key)
 	if p.watched == nil {
 		p.watched = make(map[string][]*Watch)
 	}
 	p.watched[string(key)] = append(p.watched[string(key)], w)
+	if o := (*m)[string(key)]; o != nil && o.Expire != 0 && o.Expire <= v.tx.Now() {
+		w.mu.Lock()
+		if w.expired == nil {
+			w.expired = map[watchKey]bool{}
+		}
+		w.expired[watchKey{v.db.ID, string(key)}] = true
+		w.mu.Unlock()
+	}
 }
 
 // RemoveWatch unregisters w from key.
 func (v View) RemoveWatch(key []byte, w *Watch) {
+	w.mu.Lock()
+	delete(w.expired, watchKey{v.db.ID, string(key)})
+	w.mu.Unlock()
 	p, _ := v.locate(key)
 	ws := p.watched[string(key)]
 	for i, x := range ws {
@@ -42,6 +66,25 @@ func touchWatched(p *part, key []byte) {
 	}
 	for _, w := range p.watched[string(key)] {
 		w.Dirty.Store(true)
+	}
+}
+
+// touchWatchedExpired is touchWatched for a key deleted because it
+// expired: a WATCH made when it had already expired sees no change (and
+// from then on the key counts as absent, as in Redis's touchWatchedKey).
+func touchWatchedExpired(p *part, db int, key []byte) {
+	if len(p.watched) == 0 {
+		return
+	}
+	wk := watchKey{db, string(key)}
+	for _, w := range p.watched[string(key)] {
+		w.mu.Lock()
+		was := w.expired[wk]
+		delete(w.expired, wk)
+		w.mu.Unlock()
+		if !was {
+			w.Dirty.Store(true)
+		}
 	}
 }
 

@@ -320,16 +320,29 @@ func (v View) Peek(key []byte) *Object {
 }
 
 func (v View) expireKey(p *part, m map[string]*Object, key []byte) {
-	v.removeKey(p, m, key)
+	if v.unlinkKey(p, m, key) {
+		touchWatchedExpired(p, v.db.ID, key)
+		if fn := v.tx.s.OnTouch; fn != nil {
+			fn(v.tx.owner, key)
+		}
+	}
 	if fn := v.tx.s.OnExpire; fn != nil {
 		fn(v.db.ID, key)
 	}
 }
 
 func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
+	if v.unlinkKey(p, m, key) {
+		v.touched(p, key)
+	}
+}
+
+// unlinkKey deletes key from m and its accounting, reporting whether it
+// was there; the caller reports the change (touched).
+func (v View) unlinkKey(p *part, m map[string]*Object, key []byte) bool {
 	o := m[string(key)]
 	if o == nil {
-		return
+		return false
 	}
 	if o.Expire != 0 {
 		delete(p.volatile, string(key))
@@ -338,8 +351,8 @@ func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
 	delete(m, string(key))
 	p.nkeys.Add(-1)
 	v.tx.s.unaccount(p, o)
-	v.touched(p, key)
 	v.streamGone(p, key, o.Type)
+	return true
 }
 
 // streamGone wakes the clients blocked on a stream that was deleted or

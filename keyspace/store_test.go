@@ -305,3 +305,35 @@ func BenchmarkListPushPop(b *testing.B) {
 		}
 	}
 }
+
+// Redis 7's touchWatchedKey: a key that had already expired when watched
+// and is then deleted by expiry is no change; one that expires after the
+// WATCH is.
+func TestWatchExpiredKeyDeletedByExpiry(t *testing.T) {
+	s := New(1)
+	now := time.Now().UnixMilli()
+	tx := s.LockAll()
+	tx.DB(0).SetString([]byte("gone"), []byte("x"), now-1, false)  // expired, still stored
+	tx.DB(0).SetString([]byte("later"), []byte("x"), now+50, false) // expires after the WATCH
+	before, after := &Watch{}, &Watch{}
+	tx.DB(0).AddWatch([]byte("gone"), before)
+	tx.DB(0).AddWatch([]byte("later"), after)
+	tx.Unlock()
+	time.Sleep(100 * time.Millisecond)
+	if n := s.ActiveExpire(time.Second); n != 2 {
+		t.Fatalf("active expiry deleted %d keys, want 2", n)
+	}
+	if before.Dirty.Load() {
+		t.Fatal("expiry of a key already expired when watched dirtied the watch")
+	}
+	if !after.Dirty.Load() {
+		t.Fatal("expiry of a key alive when watched left the watch clean")
+	}
+	// From then on the key is absent like any other: creating it is a change.
+	tx = s.LockAll()
+	tx.DB(0).SetString([]byte("gone"), []byte("y"), 0, false)
+	tx.Unlock()
+	if !before.Dirty.Load() {
+		t.Fatal("creating the key after its expiry left the watch clean")
+	}
+}
