@@ -313,7 +313,7 @@ func TestWatchExpiredKeyDeletedByExpiry(t *testing.T) {
 	s := New(1)
 	now := time.Now().UnixMilli()
 	tx := s.LockAll()
-	tx.DB(0).SetString([]byte("gone"), []byte("x"), now-1, false)  // expired, still stored
+	tx.DB(0).SetString([]byte("gone"), []byte("x"), now-1, false)   // expired, still stored
 	tx.DB(0).SetString([]byte("later"), []byte("x"), now+50, false) // expires after the WATCH
 	before, after := &Watch{}, &Watch{}
 	tx.DB(0).AddWatch([]byte("gone"), before)
