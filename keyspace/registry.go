@@ -60,31 +60,26 @@ func (v View) RemoveWatch(key []byte, w *Watch) {
 	}
 }
 
-func touchWatched(p *part, key []byte) {
-	if len(p.watched) == 0 {
-		return
-	}
-	for _, w := range p.watched[string(key)] {
-		w.Dirty.Store(true)
-	}
-}
-
-// touchWatchedExpired is touchWatched for a key deleted because it
-// expired: a WATCH made when it had already expired sees no change (and
-// from then on the key counts as absent, as in Redis's touchWatchedKey).
-func touchWatchedExpired(p *part, db int, key []byte) {
+// touchWatched dirties the WATCHes of key (of database db). expiry: the
+// key was deleted because it expired, which a WATCH made when it had
+// already expired does not count as a change (from then on the key counts
+// as absent, as in Redis's touchWatchedKey).
+func touchWatched(p *part, db int, key []byte, expiry bool) {
 	if len(p.watched) == 0 {
 		return
 	}
 	wk := watchKey{db, string(key)}
 	for _, w := range p.watched[string(key)] {
-		w.mu.Lock()
-		was := w.expired[wk]
-		delete(w.expired, wk)
-		w.mu.Unlock()
-		if !was {
-			w.Dirty.Store(true)
+		if expiry {
+			w.mu.Lock()
+			was := w.expired[wk]
+			delete(w.expired, wk)
+			w.mu.Unlock()
+			if was {
+				continue
+			}
 		}
+		w.Dirty.Store(true)
 	}
 }
 

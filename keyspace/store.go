@@ -320,29 +320,20 @@ func (v View) Peek(key []byte) *Object {
 }
 
 func (v View) expireKey(p *part, m map[string]*Object, key []byte) {
-	if v.unlinkKey(p, m, key) {
-		touchWatchedExpired(p, v.db.ID, key)
-		if fn := v.tx.s.OnTouch; fn != nil {
-			fn(v.tx.owner, key)
-		}
-	}
+	v.deleteKey(p, m, key, true)
 	if fn := v.tx.s.OnExpire; fn != nil {
 		fn(v.db.ID, key)
 	}
 }
 
-func (v View) removeKey(p *part, m map[string]*Object, key []byte) {
-	if v.unlinkKey(p, m, key) {
-		v.touched(p, key)
-	}
-}
+func (v View) removeKey(p *part, m map[string]*Object, key []byte) { v.deleteKey(p, m, key, false) }
 
-// unlinkKey deletes key from m and its accounting, reporting whether it
-// was there; the caller reports the change (touched).
-func (v View) unlinkKey(p *part, m map[string]*Object, key []byte) bool {
+// deleteKey deletes key from m and its accounting and reports the change;
+// expiry: it is deleted because it expired.
+func (v View) deleteKey(p *part, m map[string]*Object, key []byte, expiry bool) {
 	o := m[string(key)]
 	if o == nil {
-		return false
+		return
 	}
 	if o.Expire != 0 {
 		delete(p.volatile, string(key))
@@ -351,8 +342,8 @@ func (v View) unlinkKey(p *part, m map[string]*Object, key []byte) bool {
 	delete(m, string(key))
 	p.nkeys.Add(-1)
 	v.tx.s.unaccount(p, o)
+	v.changed(p, key, expiry)
 	v.streamGone(p, key, o.Type)
-	return true
 }
 
 // streamGone wakes the clients blocked on a stream that was deleted or
@@ -487,8 +478,11 @@ func (v View) SetExpire(key []byte, at int64) bool {
 }
 
 // touched reports a modification of key: WATCH and client-side caching.
-func (v View) touched(p *part, key []byte) {
-	touchWatched(p, key)
+func (v View) touched(p *part, key []byte) { v.changed(p, key, false) }
+
+// changed is touched; expiry: the key was deleted because it expired.
+func (v View) changed(p *part, key []byte, expiry bool) {
+	touchWatched(p, v.db.ID, key, expiry)
 	if fn := v.tx.s.OnTouch; fn != nil {
 		fn(v.tx.owner, key)
 	}
