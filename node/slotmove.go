@@ -233,19 +233,20 @@ func (s *Server) cmdSlot(cl *Client, cmd *Command, args [][]byte) int {
 		if cl.multi == nil {
 			return -1
 		}
+		slot := -1
 		for _, q := range cl.multi.queue {
-			if qc, _ := s.lookup(&cl.ctx, q); qc != nil && touchesEverySlot(qc) {
+			qc, _ := s.lookup(&cl.ctx, q)
+			switch {
+			case qc == nil:
+			case touchesEverySlot(qc):
 				return anySlot
-			}
-		}
-		for _, q := range cl.multi.queue {
-			if qc, _ := s.lookup(&cl.ctx, q); qc != nil {
+			case slot < 0:
 				if ks := qc.routeKeys(q, nil); len(ks) > 0 {
-					return slotmap.Slot(ks[0])
+					slot = slotmap.Slot(ks[0])
 				}
 			}
 		}
-		return -1
+		return slot
 	}
 	ks := cmd.routeKeys(args, nil)
 	if len(ks) == 0 {

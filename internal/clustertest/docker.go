@@ -164,10 +164,9 @@ func (n *Node) dockerStart() error {
 	if err != nil {
 		return fmt.Errorf("clustertest: start %s: %w", n.ID, err)
 	}
-	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", ctr).Output()
-	pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil || perr != nil || pid <= 0 {
-		return fmt.Errorf("clustertest: start %s: no pid for %s: %v %v", n.ID, ctr, err, perr)
+	pid, err := inspectInt(ctr, "{{.State.Pid}}")
+	if err != nil || pid <= 0 {
+		return fmt.Errorf("clustertest: start %s: no pid for %s: %v", n.ID, ctr, err)
 	}
 	exited := make(chan struct{})
 	started := make(chan struct{})
@@ -198,12 +197,20 @@ func (n *Node) dockerSignal(sig syscall.Signal) error {
 
 // dockerExitCode is the container's last exit code.
 func (n *Node) dockerExitCode() int {
-	out, _ := exec.Command("docker", "inspect", "-f", "{{.State.ExitCode}}", n.c.docker.container(n.ID)).Output()
-	code, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	code, err := inspectInt(n.c.docker.container(n.ID), "{{.State.ExitCode}}")
 	if err != nil {
 		return -1
 	}
 	return code
+}
+
+// inspectInt is a number docker inspect -f format shows for container ctr.
+func inspectInt(ctr, format string) (int, error) {
+	out, err := exec.Command("docker", "inspect", "-f", format, ctr).Output()
+	if err != nil {
+		return 0, fmt.Errorf("docker inspect %s: %w", ctr, err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(out)))
 }
 
 // dockerPartition disconnects n's container from the project's network

@@ -140,9 +140,9 @@ func slotTableOf(st clustertest.Status) string {
 // with its master's address, for the split-brain detector, and (cluster
 // mode) each new slot table, from the node that has applied the most of
 // the Raft log (a lagging node would show an older table again).
-func (e *env) monitor(ctx context.Context, every time.Duration, seen map[int]uint64, applied *uint64, table *string) {
+func (e *env) monitor(ctx context.Context, every time.Duration, rs *recordSeen) {
 	for ctx.Err() == nil {
-		e.pollRecord(ctx, seen, applied, table)
+		e.pollRecord(ctx, rs)
 		sleepCtx(ctx, every)
 	}
 }
@@ -163,13 +163,22 @@ func (e *env) eachStatus(ctx context.Context, timeout time.Duration, f func(*clu
 	}
 }
 
-func (e *env) pollRecord(ctx context.Context, seen map[int]uint64, applied *uint64, table *string) {
+// recordSeen is what the monitor has recorded of the Raft record: each
+// shard's newest epoch and, in cluster mode, the last slot table and the
+// applied index it came from.
+type recordSeen struct {
+	epochs  map[int]uint64
+	applied uint64
+	table   string
+}
+
+func (e *env) pollRecord(ctx context.Context, rs *recordSeen) {
 	e.eachStatus(ctx, 300*time.Millisecond, func(n *clustertest.Node, st clustertest.Status) {
 		for _, sh := range st.Shards {
-			if sh.Master == "" || sh.Removed || sh.Epoch <= seen[sh.ID] {
+			if sh.Master == "" || sh.Removed || sh.Epoch <= rs.epochs[sh.ID] {
 				continue
 			}
-			seen[sh.ID] = sh.Epoch
+			rs.epochs[sh.ID] = sh.Epoch
 			addr := sh.MasterAddr
 			if m := e.c.Node(sh.Master); m != nil {
 				addr = m.Addr()
@@ -177,10 +186,10 @@ func (e *env) pollRecord(ctx context.Context, seen map[int]uint64, applied *uint
 			e.rec.Add(Op{Type: "record", Epoch: sh.Epoch, Shard: sh.ID, Node: addr, Start: e.rec.Now(), End: e.rec.Now(),
 				Info: fmt.Sprintf("record names %s master of shard %d at epoch %d (seen via %s)", sh.Master, sh.ID, sh.Epoch, n.ID)})
 		}
-		if e.cluster && st.Raft.AppliedIndex > *applied {
-			*applied = st.Raft.AppliedIndex
-			if t := slotTableOf(st); t != *table {
-				*table = t
+		if e.cluster && st.Raft.AppliedIndex > rs.applied {
+			rs.applied = st.Raft.AppliedIndex
+			if t := slotTableOf(st); t != rs.table {
+				rs.table = t
 				e.rec.Add(Op{Type: "slots", Slots: t, Start: e.rec.Now(), End: e.rec.Now(),
 					Info: fmt.Sprintf("slot table at applied index %d (seen via %s)", st.Raft.AppliedIndex, n.ID)})
 			}

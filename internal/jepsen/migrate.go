@@ -80,7 +80,7 @@ func (e *env) migrate(ctx context.Context, rng *rand.Rand, v view) (string, time
 	e.mu.Unlock()
 	// In effect: the leader lists it (checked now: the kill below may take
 	// the leader, and GET /migrations with it, down for a while).
-	if err := e.migrationListed(); err != nil {
+	if err := e.migrationListed(created.ID); err != nil {
 		return "", 0, nil, err
 	}
 	target := fmt.Sprintf("slots %d-%d (%s) shard %d->%d, migration %d", lo, hi, key, from, to, created.ID)
@@ -125,14 +125,8 @@ func (e *env) listMigrations(ctx context.Context) ([]migration, error) {
 	return nil, err
 }
 
-// migrationListed checks that the migration just started is known.
-func (e *env) migrationListed() error {
-	e.mu.Lock()
-	id := uint64(0)
-	if n := len(e.migrations); n > 0 {
-		id = e.migrations[n-1]
-	}
-	e.mu.Unlock()
+// migrationListed checks that migration id is known.
+func (e *env) migrationListed(id uint64) error {
 	ms, err := e.listMigrations(context.Background())
 	if err != nil {
 		return err

@@ -90,20 +90,30 @@ func (e *env) inject(ctx context.Context, rng *rand.Rand, kind string) (target s
 	slices.Sort(ids)
 	shard = ids[rng.IntN(len(ids))]
 	m := v.masters[shard]
-	target, hold, heal, err = e.injectAt(ctx, rng, kind, v, m)
+	// A kill hits the master half the time and any node otherwise, a
+	// restart any node; the other kinds aim at m (or at the Raft group).
+	n := m
 	switch kind {
-	case IsolateLeaderKind, SplitKind, MigrateKind:
-		shard = -1 // aimed at the Raft group, or at two shards
-	case KillKind, RestartKind:
-		if n := e.c.Node(strings.Fields(target + " ")[0]); n != nil && n != m {
-			shard = v.shardOf[n.ID]
+	case KillKind:
+		if rng.IntN(2) == 0 {
+			n = e.c.Nodes[rng.IntN(len(e.c.Nodes))]
 		}
+	case RestartKind:
+		n = e.c.Nodes[rng.IntN(len(e.c.Nodes))]
+	}
+	target, hold, heal, err = e.injectAt(ctx, rng, kind, v, m, n)
+	switch {
+	case kind == IsolateLeaderKind || kind == SplitKind || kind == MigrateKind:
+		shard = -1 // aimed at the Raft group, or at two shards
+	case n != m:
+		shard = v.shardOf[n.ID]
 	}
 	return target, shard, hold, heal, err
 }
 
-func (e *env) injectAt(ctx context.Context, rng *rand.Rand, kind string, v view, m *clustertest.Node) (target string, hold time.Duration, heal func(), err error) {
-	role := func(n, _ *clustertest.Node) string { return v.role(n) }
+// injectAt injects kind aimed at shard master m; n is the node a kill or
+// restart hits.
+func (e *env) injectAt(ctx context.Context, rng *rand.Rand, kind string, v view, m, n *clustertest.Node) (target string, hold time.Duration, heal func(), err error) {
 	others := func(x *clustertest.Node) []*clustertest.Node {
 		var o []*clustertest.Node
 		for _, n := range e.c.Nodes {
@@ -116,12 +126,8 @@ func (e *env) injectAt(ctx context.Context, rng *rand.Rand, kind string, v view,
 	between := func(lo, hi time.Duration) time.Duration { return lo + time.Duration(rng.Int64N(int64(hi-lo)+1)) }
 	switch kind {
 	case KillKind:
-		n := m
-		if rng.IntN(2) == 0 {
-			n = e.c.Nodes[rng.IntN(len(e.c.Nodes))]
-		}
 		n.Kill()
-		return n.ID + role(n, m), between(time.Second, 3*time.Second), func() { n.RestartAsync(e.t) }, nil
+		return n.ID + v.role(n), between(time.Second, 3*time.Second), func() { n.RestartAsync(e.t) }, nil
 	case PauseShortKind:
 		m.Stop()
 		return m.ID + " (master)", e.lease / 2, m.Cont, nil
@@ -129,12 +135,11 @@ func (e *env) injectAt(ctx context.Context, rng *rand.Rand, kind string, v view,
 		m.Stop()
 		return m.ID + " (master)", between(2*e.down, 4*e.down), m.Cont, nil
 	case RestartKind:
-		n := e.c.Nodes[rng.IntN(len(e.c.Nodes))]
 		n.Term()
 		if err := startNode(e.t, n); err != nil {
 			return n.ID, 0, nil, err
 		}
-		return n.ID + role(n, m), 0, func() {}, nil
+		return n.ID + v.role(n), 0, func() {}, nil
 	case IsolateMasterKind:
 		e.c.Partition(m)
 		return m.ID + " (master)", between(3*time.Second, 6*time.Second), func() { e.c.Heal(m) }, nil
@@ -144,7 +149,7 @@ func (e *env) injectAt(ctx context.Context, rng *rand.Rand, kind string, v view,
 			return "", 0, nil, fmt.Errorf("no Raft leader known")
 		}
 		e.c.Partition(l)
-		return fmt.Sprintf("%s (leader,%s", l.ID, strings.TrimPrefix(role(l, m), " (")), between(3*time.Second, 6*time.Second), func() { e.c.Heal(l) }, nil
+		return fmt.Sprintf("%s (leader,%s", l.ID, strings.TrimPrefix(v.role(l), " (")), between(3*time.Second, 6*time.Second), func() { e.c.Heal(l) }, nil
 	case SplitKind:
 		nodes := append([]*clustertest.Node{}, e.c.Nodes...)
 		rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
@@ -156,7 +161,7 @@ func (e *env) injectAt(ctx context.Context, rng *rand.Rand, kind string, v view,
 				cuts = append(cuts, clustertest.Cut{Peer: b, In: true}, clustertest.Cut{Peer: b})
 			}
 			e.c.CutLinks(a, 0, cuts...)
-			ids = append(ids, a.ID+role(a, m))
+			ids = append(ids, a.ID+v.role(a))
 		}
 		return "minority " + strings.Join(ids, ","), between(3*time.Second, 6*time.Second), func() {
 			for _, a := range minority {

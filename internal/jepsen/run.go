@@ -200,8 +200,8 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	}
 	// The record before the first write, so that every write has a
 	// tenure to belong to.
-	seen, applied, table := map[int]uint64{}, uint64(0), ""
-	e.pollRecord(ctx, seen, &applied, &table)
+	rs := &recordSeen{epochs: map[int]uint64{}}
+	e.pollRecord(ctx, rs)
 	shards := len(e.view(ctx).masters)
 	need := len(c.Nodes) / max(shards, 1) / 2 // a majority of the shard with its master
 	switch {
@@ -235,7 +235,7 @@ func run(cfg Config, t *runTB, e *env, res *Result) (*Result, error) {
 	mctx, stopMon := context.WithCancel(ctx)
 	var mwg sync.WaitGroup
 	mwg.Add(1)
-	go func() { defer mwg.Done(); e.monitor(mctx, 100*time.Millisecond, seen, &applied, &table) }()
+	go func() { defer mwg.Done(); e.monitor(mctx, 100*time.Millisecond, rs) }()
 
 	// Nemesis: every kind once per round, in a shuffled order.
 	start := time.Now()
