@@ -5,6 +5,7 @@ package clustertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -154,11 +155,31 @@ func StartAsync(t testing.TB, o Options) *Cluster {
 // Add starts a new node that joins through a running node's HTTP API
 // (--join), with extra flags (say "--voter", "no"), and waits until it is
 // ready.
+// A loopback node that died because another process took one of its
+// ports before it bound them (freePorts cannot hold them for the child)
+// is given fresh ports and started again: it had not joined yet.
 func (c *Cluster) Add(t testing.TB, id string, args ...string) *Node {
 	t.Helper()
 	n := c.AddAsync(t, id, args...)
-	n.waitReady(t, time.Now().Add(readyTimeout))
-	return n
+	for attempt := 1; ; attempt++ {
+		err := n.awaitReady(time.Now().Add(readyTimeout))
+		if err == nil {
+			return n
+		}
+		if !errors.Is(err, errPortTaken) || c.net != nil || c.docker != nil || attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("clustertest: %s: a port was taken before it bound it; starting it again on fresh ports", id)
+		ports, perr := c.freshPorts(5)
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		n.Port, n.RaftPort, n.GossipPort, n.HTTPPort, n.SentinelPort = ports[0], ports[1], ports[2], ports[3], ports[4]
+		n.Args = c.args(n, append([]string{"--join", n.joinVia}, args...)...)
+		if err := n.start(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // AddAsync is Add without waiting for readiness, for a node expected never
@@ -173,7 +194,8 @@ func (c *Cluster) AddAsync(t testing.TB, id string, args ...string) *Node {
 		t.Fatalf("clustertest: Add %s: no reachable node to join through", id)
 	}
 	n := c.newNode(t, id)
-	n.Args = c.args(n, append([]string{"--join", reach[0].HTTP()}, args...)...)
+	n.joinVia = reach[0].HTTP()
+	n.Args = c.args(n, append([]string{"--join", n.joinVia}, args...)...)
 	c.Nodes = append(c.Nodes, n)
 	if err := n.start(); err != nil {
 		t.Fatal(err)

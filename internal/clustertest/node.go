@@ -3,6 +3,7 @@ package clustertest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -37,6 +38,8 @@ type Node struct {
 	// Args is the whole command line after the binary ("server", flags).
 	// Restart uses it as it is then, so a test may change it in between.
 	Args []string
+
+	joinVia string // the HTTP address it joined through (Add), "" for --peers nodes
 
 	c  *Cluster
 	ns string // network namespace, "" for the root one
@@ -295,10 +298,27 @@ func (n *Node) RestartAsync(t testing.TB) {
 // standalone mode), failing early with its log if the process exits.
 func (n *Node) waitReady(t testing.TB, deadline time.Time) {
 	t.Helper()
+	if err := n.awaitReady(deadline); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// errPortTaken: the node exited because another process bound one of its
+// ports between freePorts and the node's own bind.
+var errPortTaken = errors.New("address already in use")
+
+// awaitReady is waitReady returning the failure; it wraps errPortTaken
+// when the node died of a port taken meanwhile.
+func (n *Node) awaitReady(deadline time.Time) error {
 	last := ""
 	for {
 		if !n.Running() {
-			t.Fatalf("clustertest: %s exited while starting (%v); log tail:\n%s", n.ID, n.exitState(), n.LogTail(40))
+			tail := n.LogTail(40)
+			err := fmt.Errorf("clustertest: %s exited while starting (%v); log tail:\n%s", n.ID, n.exitState(), tail)
+			if strings.Contains(n.LogSinceStart(), errPortTaken.Error()) {
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		ok := false
@@ -309,10 +329,10 @@ func (n *Node) waitReady(t testing.TB, deadline time.Time) {
 		}
 		cancel()
 		if ok {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("clustertest: %s not ready after %v (last: %s); log tail:\n%s", n.ID, readyTimeout, last, n.LogTail(40))
+			return fmt.Errorf("clustertest: %s not ready after %v (last: %s); log tail:\n%s", n.ID, readyTimeout, last, n.LogTail(40))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -2,6 +2,8 @@ package clustertest
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -103,5 +105,25 @@ func TestClusterArgs(t *testing.T) {
 		`--master-lease-ms 200 --x y --peers n1=127.0.0.1:2`
 	if got != want {
 		t.Fatalf("args:\n got %s\nwant %s", got, want)
+	}
+}
+
+// A node that dies because its port was taken is told apart (Add then
+// starts it again on fresh ports).
+func TestPortTakenIsRecognised(t *testing.T) {
+	c := Start(t, Options{Nodes: 1, Standalone: true})
+	n := c.Nodes[0]
+	n.Kill()
+	ln, err := net.Listen("tcp", n.Addr())
+	if err != nil {
+		t.Fatalf("hold %s: %v", n.Addr(), err)
+	}
+	defer ln.Close()
+	if err := n.start(); err != nil {
+		t.Fatal(err)
+	}
+	err = n.awaitReady(time.Now().Add(readyTimeout))
+	if !errors.Is(err, errPortTaken) {
+		t.Fatalf("awaitReady = %v, want errPortTaken", err)
 	}
 }
