@@ -197,9 +197,14 @@ func classify(key string, ops []Op, tl timeline) Anomalies {
 		}
 	}
 	// olderThan: the write of value v surely took effect before w began
-	// ("" is the initial value, older than everything).
+	// ("" is the initial value, older than everything): it ended before,
+	// or a read that ended before w began saw v (an asynchronous write
+	// whose WAIT ran on past w's start: seed 1796650483908971049's r:64).
 	olderThan := func(v string, w Op) bool {
 		if v == "" {
+			return true
+		}
+		if t, ok := firstSeen[v]; ok && t < w.Start {
 			return true
 		}
 		wv, ok := writes[v]
