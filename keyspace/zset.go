@@ -5,15 +5,23 @@ import (
 	"unsafe"
 )
 
-// ZSet is a sorted set: a skiplist ordered by (score, member) with spans for
+// ZSet is a sorted set. A small one (at most packedEntries members of at
+// most packedValue bytes) is one packed byte slice sorted by (score, member),
+// as Redis keeps it in a listpack (zsetpack.go); past either limit it
+// becomes, for good, a skiplist ordered by (score, member) with spans for
 // O(log n) rank queries, plus a member -> score map, as in Redis.
 type ZSet struct {
-	dict      map[string]float64
-	head      *zNode
-	tail      *zNode
-	level     int
+	*zskip           // the skiplist form; nil while packed
+	lp        []byte // the packed form (zsetpack.go)
 	length    int
 	maxMember int // longest member ever added (Redis converts one way too)
+}
+
+type zskip struct {
+	dict  map[string]float64
+	head  *zNode
+	tail  *zNode
+	level int
 }
 
 // ZEntry is one member with its score.
@@ -37,8 +45,10 @@ type zNode struct {
 }
 
 // NewZSet returns an empty sorted set.
-func NewZSet() *ZSet {
-	return &ZSet{
+func NewZSet() *ZSet { return &ZSet{} }
+
+func newZSkip() *zskip {
+	return &zskip{
 		dict:  make(map[string]float64),
 		head:  &zNode{level: make([]zLevel, zMaxLevel)},
 		level: 1,
@@ -53,6 +63,10 @@ func (z *ZSet) MaxMemberLen() int { return z.maxMember }
 
 // Score returns member's score.
 func (z *ZSet) Score(member string) (float64, bool) {
+	if z.zskip == nil {
+		_, _, _, s, ok := z.zpFind(member)
+		return s, ok
+	}
 	s, ok := z.dict[member]
 	return s, ok
 }
@@ -192,6 +206,11 @@ func (z *ZSet) Add(member string, score float64) bool {
 	if score == 0 {
 		score = 0
 	}
+	if z.zskip == nil {
+		if added, done := z.zpAdd(member, score); done {
+			return added
+		}
+	}
 	if old, ok := z.dict[member]; ok {
 		if old != score {
 			m := z.updateScore(old, member, score)
@@ -210,6 +229,11 @@ func (z *ZSet) Add(member string, score float64) bool {
 func (z *ZSet) Set(member []byte, score float64) bool {
 	if score == 0 {
 		score = 0
+	}
+	if z.zskip == nil {
+		if added, done := z.zpAdd(bstr(member), score); done {
+			return added
+		}
 	}
 	if old, ok := z.dict[string(member)]; ok {
 		if old != score {
@@ -254,6 +278,9 @@ func (z *ZSet) updateScore(cur float64, member string, newScore float64) string 
 
 // Remove deletes member; it reports whether it was present.
 func (z *ZSet) Remove(member string) bool {
+	if z.zskip == nil {
+		return z.zpRemove(member)
+	}
 	score, ok := z.dict[member]
 	if !ok {
 		return false
@@ -266,6 +293,9 @@ func (z *ZSet) Remove(member string) bool {
 // Delete is Remove for a member given as bytes.
 func (z *ZSet) Delete(member []byte) bool {
 	m := bstr(member)
+	if z.zskip == nil {
+		return z.zpRemove(m)
+	}
 	score, ok := z.dict[m]
 	if !ok {
 		return false
@@ -277,8 +307,7 @@ func (z *ZSet) Delete(member []byte) bool {
 
 // ScoreOf is Score for a member given as bytes.
 func (z *ZSet) ScoreOf(member []byte) (float64, bool) {
-	s, ok := z.dict[string(member)]
-	return s, ok
+	return z.Score(bstr(member))
 }
 
 // RankOf is Rank for a member given as bytes.
@@ -288,6 +317,13 @@ func (z *ZSet) RankOf(member []byte, reverse bool) (int, bool) {
 
 // Rank returns member's 0-based rank (from the highest score when reverse).
 func (z *ZSet) Rank(member string, reverse bool) (int, bool) {
+	if z.zskip == nil {
+		rank, _, _, _, ok := z.zpFind(member)
+		if reverse {
+			rank = z.length - 1 - rank
+		}
+		return rank, ok
+	}
 	score, ok := z.dict[member]
 	if !ok {
 		return 0, false
@@ -337,6 +373,16 @@ func (z *ZSet) ByRank(start, stop int, reverse bool) []ZEntry {
 		return nil
 	}
 	out := make([]ZEntry, 0, stop-start+1)
+	if z.zskip == nil {
+		r := start
+		if reverse {
+			r = z.length - 1 - start
+		}
+		for it := z.IterAt(r, reverse); it.Valid() && len(out) < stop-start+1; it.Next() {
+			out = append(out, ZEntry{it.Member(), it.Score()})
+		}
+		return out
+	}
 	if reverse {
 		x := z.nodeByRank(z.length - 1 - start)
 		for i := start; i <= stop && x != nil; i++ {
@@ -413,36 +459,58 @@ func (r LexRange) lteMax(m string) bool {
 }
 
 // firstInScore returns the first node with score in r, or nil.
-func (z *ZSet) firstIn(gteMin func(*zNode) bool, lteMax func(*zNode) bool) *zNode {
+func (z *ZSet) firstIn(gteMin, lteMax zPred) *zNode {
 	x := z.head
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && !gteMin(x.level[i].forward) {
+		for x.level[i].forward != nil && !gteMin(x.level[i].forward.score, x.level[i].forward.member) {
 			x = x.level[i].forward
 		}
 	}
 	x = x.level[0].forward
-	if x == nil || !lteMax(x) {
+	if x == nil || !lteMax(x.score, x.member) {
 		return nil
 	}
 	return x
 }
 
 // lastIn returns the last node in range, or nil.
-func (z *ZSet) lastIn(gteMin func(*zNode) bool, lteMax func(*zNode) bool) *zNode {
+func (z *ZSet) lastIn(gteMin, lteMax zPred) *zNode {
 	x := z.head
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && lteMax(x.level[i].forward) {
+		for x.level[i].forward != nil && lteMax(x.level[i].forward.score, x.level[i].forward.member) {
 			x = x.level[i].forward
 		}
 	}
-	if x == z.head || !gteMin(x) {
+	if x == z.head || !gteMin(x.score, x.member) {
 		return nil
 	}
 	return x
 }
 
-func (z *ZSet) rangeGeneric(gteMin, lteMax func(*zNode) bool, reverse bool, offset, count int) []ZEntry {
+// zPred tests an entry against one end of a range.
+type zPred func(score float64, member string) bool
+
+func (z *ZSet) rangeGeneric(gteMin, lteMax zPred, reverse bool, offset, count int) []ZEntry {
 	var out []ZEntry
+	if z.zskip == nil {
+		r := z.rankOfFirst(gteMin)
+		if reverse {
+			r = z.rankAfterLast(lteMax) - 1
+		}
+		it := z.IterAt(r, reverse)
+		for ; it.Valid() && offset > 0; it.Next() {
+			offset--
+		}
+		for ; it.Valid() && count != 0; it.Next() {
+			s, m := it.Score(), it.Member()
+			if reverse && !gteMin(s, m) || !reverse && !lteMax(s, m) {
+				break
+			}
+			out = append(out, ZEntry{m, s})
+			count--
+		}
+		return out
+	}
 	var x *zNode
 	if reverse {
 		x = z.lastIn(gteMin, lteMax)
@@ -458,7 +526,7 @@ func (z *ZSet) rangeGeneric(gteMin, lteMax func(*zNode) bool, reverse bool, offs
 		}
 	}
 	for x != nil && count != 0 {
-		if reverse && !gteMin(x) || !reverse && !lteMax(x) {
+		if reverse && !gteMin(x.score, x.member) || !reverse && !lteMax(x.score, x.member) {
 			break
 		}
 		out = append(out, ZEntry{x.member, x.score})
@@ -478,16 +546,22 @@ func (z *ZSet) RangeByScore(r ScoreRange, reverse bool, offset, count int) []ZEn
 	if r.Empty() {
 		return nil
 	}
-	return z.rangeGeneric(func(n *zNode) bool { return r.gteMin(n.score) },
-		func(n *zNode) bool { return r.lteMax(n.score) }, reverse, offset, count)
+	return z.rangeGeneric(func(s float64, _ string) bool { return r.gteMin(s) },
+		func(s float64, _ string) bool { return r.lteMax(s) }, reverse, offset, count)
 }
 
 // rankOfFirst returns the 0-based rank of the first node satisfying gteMin.
-func (z *ZSet) rankOfFirst(gteMin func(*zNode) bool) int {
+func (z *ZSet) rankOfFirst(gteMin zPred) int {
 	rank := 0
+	if z.zskip == nil {
+		for it := z.IterAt(0, false); it.Valid() && !gteMin(it.Score(), it.Member()); it.Next() {
+			rank++
+		}
+		return rank
+	}
 	x := z.head
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && !gteMin(x.level[i].forward) {
+		for x.level[i].forward != nil && !gteMin(x.level[i].forward.score, x.level[i].forward.member) {
 			rank += x.level[i].span
 			x = x.level[i].forward
 		}
@@ -496,11 +570,17 @@ func (z *ZSet) rankOfFirst(gteMin func(*zNode) bool) int {
 }
 
 // rankAfterLast returns how many nodes satisfy lteMax (they are a prefix).
-func (z *ZSet) rankAfterLast(lteMax func(*zNode) bool) int {
+func (z *ZSet) rankAfterLast(lteMax zPred) int {
 	rank := 0
+	if z.zskip == nil {
+		for it := z.IterAt(0, false); it.Valid() && lteMax(it.Score(), it.Member()); it.Next() {
+			rank++
+		}
+		return rank
+	}
 	x := z.head
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && lteMax(x.level[i].forward) {
+		for x.level[i].forward != nil && lteMax(x.level[i].forward.score, x.level[i].forward.member) {
 			rank += x.level[i].span
 			x = x.level[i].forward
 		}
@@ -513,8 +593,8 @@ func (z *ZSet) CountScore(r ScoreRange) int {
 	if r.Empty() {
 		return 0
 	}
-	return max(0, z.rankAfterLast(func(n *zNode) bool { return r.lteMax(n.score) })-
-		z.rankOfFirst(func(n *zNode) bool { return r.gteMin(n.score) }))
+	return max(0, z.rankAfterLast(func(s float64, _ string) bool { return r.lteMax(s) })-
+		z.rankOfFirst(func(s float64, _ string) bool { return r.gteMin(s) }))
 }
 
 // RemoveEntries deletes the given members and returns how many were removed.
@@ -535,6 +615,10 @@ func (z *ZSet) All() []ZEntry {
 
 // At returns the entry at 0-based ascending rank r (r must be in [0, Len)).
 func (z *ZSet) At(r int) ZEntry {
+	if z.zskip == nil {
+		it := z.IterAt(r, false)
+		return ZEntry{it.Member(), it.Score()}
+	}
 	x := z.nodeByRank(r)
 	return ZEntry{x.member, x.score}
 }
@@ -543,25 +627,56 @@ func (z *ZSet) At(r int) ZEntry {
 type ZIter struct {
 	n   *zNode
 	rev bool
+	// The packed form's iterator: the entry at off in lp (-1: none).
+	packed bool
+	lp     []byte
+	off    int
 }
 
 // IterAt returns an iterator positioned at ascending rank r that moves to
 // lower ranks when reverse. It is invalid at once if r is out of range.
 func (z *ZSet) IterAt(r int, reverse bool) ZIter {
-	return ZIter{z.nodeByRank(r), reverse}
+	if z.zskip == nil {
+		return ZIter{rev: reverse, packed: true, lp: z.lp, off: z.zpOffset(r)}
+	}
+	return ZIter{n: z.nodeByRank(r), rev: reverse}
 }
 
 // Valid reports whether the iterator is on an entry.
-func (it *ZIter) Valid() bool { return it.n != nil }
+func (it *ZIter) Valid() bool {
+	if it.packed {
+		return it.off >= 0 && it.off < len(it.lp)
+	}
+	return it.n != nil
+}
 
 // Member returns the current member.
-func (it *ZIter) Member() string { return it.n.member }
+func (it *ZIter) Member() string {
+	if it.packed {
+		_, m, _ := zpEntry(it.lp, it.off)
+		return m
+	}
+	return it.n.member
+}
 
 // Score returns the current score.
-func (it *ZIter) Score() float64 { return it.n.score }
+func (it *ZIter) Score() float64 {
+	if it.packed {
+		return zpScore(it.lp, it.off)
+	}
+	return it.n.score
+}
 
 // Next moves one entry on in the iterator's direction.
 func (it *ZIter) Next() {
+	if it.packed {
+		if it.rev {
+			it.off = zpPrev(it.lp, it.off)
+		} else {
+			_, _, it.off = zpEntry(it.lp, it.off)
+		}
+		return
+	}
 	if it.rev {
 		it.n = it.n.backward
 	} else {
@@ -575,8 +690,8 @@ func (z *ZSet) ScoreSpan(r ScoreRange) (int, int) {
 	if r.Empty() {
 		return 0, 0
 	}
-	first := z.rankOfFirst(func(n *zNode) bool { return r.gteMin(n.score) })
-	end := z.rankAfterLast(func(n *zNode) bool { return r.lteMax(n.score) })
+	first := z.rankOfFirst(func(s float64, _ string) bool { return r.gteMin(s) })
+	end := z.rankAfterLast(func(s float64, _ string) bool { return r.lteMax(s) })
 	return first, max(0, end-first)
 }
 
@@ -588,6 +703,11 @@ func (z *ZSet) DeleteRankRange(start, stop int) int {
 	stop = min(stop, z.length-1)
 	if start > stop {
 		return 0
+	}
+	if z.zskip == nil {
+		z.zpCut(z.zpOffset(start), z.zpOffset(stop+1))
+		z.length -= stop - start + 1
+		return stop - start + 1
 	}
 	var update [zMaxLevel]*zNode
 	traversed := 0
@@ -638,7 +758,7 @@ func (z *ZSet) lexMayContain(r LexRange) bool {
 	if r.empty() || z.length == 0 {
 		return false
 	}
-	return r.gteMin(z.tail.member) && r.lteMax(z.head.level[0].forward.member)
+	return r.gteMin(z.At(z.length-1).Member) && r.lteMax(z.At(0).Member)
 }
 
 // firstInLex returns the ascending rank of zslFirstInLexRange's node, or -1.
@@ -649,9 +769,14 @@ func (z *ZSet) firstInLex(r LexRange) int {
 	rank := 0
 	var x *zNode
 	if z.small() {
-		for x = z.head.level[0].forward; x != nil && !r.gteMin(x.member); x = x.level[0].forward {
+		it := z.IterAt(0, false)
+		for ; it.Valid() && !r.gteMin(it.Member()); it.Next() {
 			rank++
 		}
+		if !it.Valid() || !r.lteMax(it.Member()) {
+			return -1
+		}
+		return rank
 	} else {
 		x = z.head
 		for i := z.level - 1; i >= 0; i-- {
@@ -677,9 +802,14 @@ func (z *ZSet) lastInLex(r LexRange) int {
 	var x *zNode
 	if z.small() {
 		rank = z.length - 1
-		for x = z.tail; x != nil && !r.lteMax(x.member); x = x.backward {
+		it := z.IterAt(rank, true)
+		for ; it.Valid() && !r.lteMax(it.Member()); it.Next() {
 			rank--
 		}
+		if !it.Valid() || !r.gteMin(it.Member()) {
+			return -1
+		}
+		return rank
 	} else {
 		x = z.head
 		for i := z.level - 1; i >= 0; i-- {
@@ -722,7 +852,7 @@ func (z *ZSet) LexSelect(r LexRange, reverse bool, offset, limit int) (begin, n 
 		return 0, 0
 	}
 	for it := z.IterAt(begin, reverse); it.Valid() && (limit < 0 || n < limit); it.Next() {
-		if reverse && !r.gteMin(it.n.member) || !reverse && !r.lteMax(it.n.member) {
+		if reverse && !r.gteMin(it.Member()) || !reverse && !r.lteMax(it.Member()) {
 			break
 		}
 		n++
@@ -738,7 +868,7 @@ func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, count int) []ZEntry 
 	}
 	out := make([]ZEntry, 0, n)
 	for it := z.IterAt(begin, reverse); it.Valid() && len(out) < n; it.Next() {
-		out = append(out, ZEntry{it.n.member, it.n.score})
+		out = append(out, ZEntry{it.Member(), it.Score()})
 	}
 	return out
 }

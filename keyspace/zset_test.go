@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -58,6 +60,10 @@ func (m *zsetModel) remove(member string) bool {
 // the dict agrees with the list.
 func checkStructure(t *testing.T, z *ZSet) {
 	t.Helper()
+	if z.zskip == nil {
+		checkPacked(t, z)
+		return
+	}
 	rank := map[*zNode]int{}
 	r := 0
 	for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
@@ -95,6 +101,32 @@ func checkStructure(t *testing.T, z *ZSet) {
 	}
 	if z.tail != prev || n != z.length || len(z.dict) != n {
 		t.Fatalf("tail/length mismatch: %d nodes, length %d, dict %d", n, z.length, len(z.dict))
+	}
+}
+
+// checkPacked verifies the packed form: entries in strict (score, member)
+// order, each entry's trailing length leading back to its start, the count
+// equal to Len, and no member over the limits.
+func checkPacked(t *testing.T, z *ZSet) {
+	t.Helper()
+	n, prevOff := 0, -1
+	var ps float64
+	var pm string
+	for off := 0; off < len(z.lp); n++ {
+		s, m, next := zpEntry(z.lp, off)
+		if zpPrev(z.lp, next) != off {
+			t.Fatalf("entry %d: back length leads to %d, not %d", n, zpPrev(z.lp, next), off)
+		}
+		if prevOff >= 0 && !zLess(ps, pm, s, m) {
+			t.Fatalf("order broken: (%v,%q) before (%v,%q)", ps, pm, s, m)
+		}
+		if len(m) > packedValue {
+			t.Fatalf("member of %d bytes in the packed form", len(m))
+		}
+		prevOff, ps, pm, off = off, s, m, next
+	}
+	if n != z.length || n > packedEntries {
+		t.Fatalf("%d packed entries, length %d", n, z.length)
 	}
 }
 
@@ -247,8 +279,11 @@ func TestZSetRandomized(t *testing.T) {
 		}
 		checkStructure(t, z)
 		checkAgainstModel(t, r, z, m, scores, pool, lexOnly)
-		if round >= 4 && z.small() {
+		if round >= 4 && (z.small() || z.zskip == nil) {
 			t.Fatalf("round %d never left the small encoding (%d members)", round, z.Len())
+		}
+		if round < 4 && z.zskip != nil {
+			t.Fatalf("round %d left the packed form with %d members", round, z.Len())
 		}
 	}
 }
@@ -521,5 +556,57 @@ func BenchmarkZSetRank(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		z.RankOf(members[i%n], false)
+	}
+}
+
+// TestZSetPackedViewsAndUnpack: entries handed out stay valid across later
+// writes (ZPOPMIN removes the entries it read), and a member longer than
+// packedValue bytes turns the set into a skiplist holding every member.
+func TestZSetPackedViewsAndUnpack(t *testing.T) {
+	z := NewZSet()
+	for i, m := range []string{"c", "b", "a"} {
+		z.Add(m, float64(i%2))
+	}
+	es := z.ByRank(0, 1, false) // (0,a) (0,c)
+	if z.RemoveEntries(es) != 2 || es[0].Member != "a" || es[1].Member != "c" {
+		t.Fatalf("removed %v; left %v", es, z.All())
+	}
+	if packed, _ := z.Packed(); !packed {
+		t.Fatal("a small sorted set is not packed")
+	}
+	long := strings.Repeat("x", packedValue+1)
+	z.Add(long, -1)
+	if packed, _ := z.Packed(); packed {
+		t.Fatal("a long member left the set packed")
+	}
+	checkStructure(t, z)
+	if all := z.All(); len(all) != 2 || all[0].Member != long || all[1].Member != "b" {
+		t.Fatalf("after unpacking: %v", all)
+	}
+}
+
+// BenchmarkZSetSmall compares the packed form and the skiplist of a set of
+// n members: a score change (which moves the member) and a rank query.
+func BenchmarkZSetSmall(b *testing.B) {
+	for _, n := range []int{10, 128} {
+		for _, form := range []string{"packed", "skiplist"} {
+			b.Run(form+"-"+strconv.Itoa(n), func(b *testing.B) {
+				z := NewZSet()
+				members := make([][]byte, n)
+				for i := range members {
+					members[i] = fmt.Appendf(nil, "member:%d", i)
+					z.Set(members[i], float64(i))
+				}
+				if form == "skiplist" {
+					z.unpack()
+				}
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					m := members[i%n]
+					z.Set(m, float64(i%(2*n)))
+					z.RankOf(m, false)
+				}
+			})
+		}
 	}
 }

@@ -92,6 +92,10 @@ func Value(o *keyspace.Object, samples int) int64 {
 		size += scale(sum, seen, l.Len())
 	case keyspace.THash:
 		h := o.Hash()
+		if packed, n := h.Packed(); packed {
+			size += Alloc(48) + Alloc(n) // the Hash and its one packed slice
+			break
+		}
 		// Per field: an entry in the ordered slice (string + slice
 		// headers) and one in the index map (string header, int32, slot).
 		size += int64(h.Len()) * (strHeader + sliceHdr + strHeader + 4 + mapEntryOverhead)
@@ -121,6 +125,10 @@ func Value(o *keyspace.Object, samples int) int64 {
 		size += scale(sum, seen, len(s))
 	case keyspace.TZSet:
 		z := o.ZSet()
+		if packed, n := z.Packed(); packed {
+			size += Alloc(48) + Alloc(n) // the ZSet and its one packed slice
+			break
+		}
 		// Per member: the dict entry (string header, score, slot) and a
 		// skiplist node (member header, score, backward pointer, level
 		// slice of 1.33 levels on average at p=1/4).

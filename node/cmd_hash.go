@@ -67,8 +67,6 @@ func (c *Ctx) hashRead(key []byte) (*keyspace.Hash, bool) {
 	return o.Hash(), true
 }
 
-func hashCopy(b []byte) []byte { return append([]byte(nil), b...) }
-
 func cmdHSet(c *Ctx) {
 	if len(c.Args)%2 == 1 {
 		c.Err("ERR wrong number of arguments for '" + c.cmd.Name + "' command")
@@ -81,7 +79,7 @@ func cmdHSet(c *Ctx) {
 	}
 	added := 0
 	for i := 2; i < len(c.Args); i += 2 {
-		if h.Set(c.Args[i], hashCopy(c.Args[i+1])) {
+		if h.Set(c.Args[i], c.Args[i+1]) {
 			added++
 		}
 	}
@@ -105,7 +103,7 @@ func cmdHSetNX(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	h.Set(c.Args[2], hashCopy(c.Args[3]))
+	h.Set(c.Args[2], c.Args[3])
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
 	c.notify(keyevents.Hash, "hset", key)
@@ -226,7 +224,7 @@ func cmdHIncrBy(c *Ctx) {
 	}
 	cur += incr
 	var buf [24]byte
-	h.Set(field, hashCopy(strconv.AppendInt(buf[:0], cur, 10)))
+	h.Set(field, strconv.AppendInt(buf[:0], cur, 10))
 	c.hashStore(key, h, created)
 	c.PropagateArgs()
 	c.notify(keyevents.Hash, "hincrby", key)
