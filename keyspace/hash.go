@@ -20,7 +20,6 @@ type Hash struct {
 	// length byte each. Never changed in place: a write builds a new slice,
 	// so the views Get and Range hand out stay valid.
 	lp  []byte
-	n   int      // fields in lp
 	big *hashMap // the indexed form; nil while packed
 }
 
@@ -64,7 +63,12 @@ func (h *Hash) Len() int {
 	if h.big != nil {
 		return len(h.big.idx)
 	}
-	return h.n
+	n := 0 // counted rather than stored: a small hash is a 32-byte header
+	for off := 0; off < len(h.lp); n++ {
+		off += 1 + int(h.lp[off])
+		off += 1 + int(h.lp[off])
+	}
+	return n
 }
 
 // Packed reports whether h is in the packed form, and the bytes its slice
@@ -125,7 +129,7 @@ func (h *Hash) Set(field, val []byte) bool {
 func (h *Hash) lpSet(field, val []byte) bool {
 	off, next, _, ok := h.lpFind(field)
 	if !ok {
-		if h.n >= packedEntries {
+		if h.Len() >= packedEntries {
 			h.unpack()
 			return h.big.set(field, bytes.Clone(val))
 		}
@@ -138,22 +142,19 @@ func (h *Hash) lpSet(field, val []byte) bool {
 	lp = append(lp, byte(len(val)))
 	lp = append(lp, val...)
 	h.lp = append(lp, h.lp[next:]...)
-	if !ok {
-		h.n++
-	}
 	return !ok
 }
 
 // unpack turns the packed form into the indexed one, copying every field
 // and value out of the packed slice.
 func (h *Hash) unpack() {
-	m := newHashMap(h.n + 1)
+	m := newHashMap(h.Len() + 1)
 	for off := 0; off < len(h.lp); {
 		f, v, next := lpEntry(h.lp, off)
 		m.set(f, bytes.Clone(v))
 		off = next
 	}
-	h.big, h.lp, h.n = m, nil, 0
+	h.big, h.lp = m, nil
 }
 
 func (m *hashMap) set(field, val []byte) bool {
@@ -180,7 +181,6 @@ func (h *Hash) Delete(field []byte) bool {
 		lp := make([]byte, 0, len(h.lp)-(next-off))
 		lp = append(lp, h.lp[:off]...)
 		h.lp = append(lp, h.lp[next:]...)
-		h.n--
 		return true
 	}
 	m := h.big
@@ -256,7 +256,7 @@ func (h *Hash) At(i int) (string, []byte) {
 // Clone returns a deep copy (COPY).
 func (h *Hash) Clone() *Hash {
 	if h.big == nil {
-		return &Hash{lp: bytes.Clone(h.lp), n: h.n}
+		return &Hash{lp: bytes.Clone(h.lp)}
 	}
 	c := &Hash{big: newHashMap(h.Len())}
 	h.Range(func(f string, v []byte) bool {

@@ -20,6 +20,9 @@ const (
 	strHeader  = 16 // Go string header
 	sliceHdr   = 24 // Go slice header
 	objectSize = 48 // keyspace.Object
+	// streamBlock is a stream node's header (stream.block: IDs, slice
+	// headers, counters).
+	streamBlock = 200
 	// mapEntryOverhead is a map slot's control byte and the free slots a
 	// swiss table keeps (7/8 load), averaged per entry.
 	mapEntryOverhead = 8
@@ -36,10 +39,26 @@ var sizeClasses = [...]int{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 17
 	2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
 	10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
 
+// smallClass[(n+7)/8] is the size class of an n-byte request, n <= 1024
+// (as the runtime's own size_to_class8 table).
+var smallClass = func() (t [1024/8 + 1]int32) {
+	c := 0
+	for i := 1; i < len(t); i++ {
+		for sizeClasses[c] < i*8 {
+			c++
+		}
+		t[i] = int32(sizeClasses[c])
+	}
+	return t
+}()
+
 // Alloc is the bytes the Go allocator hands out for a request of n bytes.
 func Alloc(n int) int64 {
 	if n <= 0 {
 		return 0
+	}
+	if n <= 1024 {
+		return int64(smallClass[(n+7)/8])
 	}
 	if n <= sizeClasses[len(sizeClasses)-1] {
 		lo, hi := 0, len(sizeClasses)-1
@@ -93,7 +112,7 @@ func Value(o *keyspace.Object, samples int) int64 {
 	case keyspace.THash:
 		h := o.Hash()
 		if packed, n := h.Packed(); packed {
-			size += Alloc(48) + Alloc(n) // the Hash and its one packed slice
+			size += Alloc(32) + Alloc(n) // the Hash and its one packed slice
 			break
 		}
 		// Per field: an entry in the ordered slice (string + slice
@@ -145,27 +164,23 @@ func Value(o *keyspace.Object, samples int) int64 {
 		size += scale(sum, seen, z.Len())
 	case keyspace.TStream:
 		s := o.Val.(*stream.Stream)
+		// Per node: the block header, and per entry an ID, a slice header
+		// and a deleted flag in slices grown by appending (a quarter
+		// spare on average), and its packed fields in an allocation of its
+		// own (about what Redis's listpack takes, rounded up).
+		// O(samples), with no walk over entries: this runs after every
+		// write to the stream.
+		nodes := s.Nodes()
+		seen := min(samples, nodes)
 		var sum int64
-		seen, nodes := 0, 0
-		s.EachNode(func(_ stream.ID, master [][]byte, _ int, es []stream.NodeEntry) {
-			nodes++
-			if seen >= samples {
-				return
-			}
-			sum += Alloc(len(master) * sliceHdr)
-			for _, f := range master {
-				sum += Alloc(cap(f))
-			}
-			sum += Alloc(len(es) * (16 + 8 + sliceHdr))
-			for _, e := range es {
-				sum += Alloc(len(e.Fields) * sliceHdr)
-				for _, f := range e.Fields {
-					sum += Alloc(cap(f))
-				}
-			}
-			seen++
-		})
+		for i := range seen {
+			n, lp := s.NodeSize(i)
+			sum += Alloc(streamBlock) + int64(lp) + int64(n)*((16+sliceHdr+1)*5/4+8)
+		}
 		size += scale(sum, seen, nodes)
+		// A pending entry: its ID and NACK in the group's PEL, and its
+		// ID and pointer again in its consumer's.
+		size += int64(s.PendingEntries()) * (16 + ptrSize + Alloc(32) + 16 + ptrSize)
 		size += int64(s.NumGroups()) * 256 // a group's header and its maps' roots
 
 	}

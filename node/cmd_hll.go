@@ -48,7 +48,7 @@ func (c *Ctx) hllRead(key []byte, write bool) (*keyspace.Object, bool) {
 	return o, true
 }
 
-func (c *Ctx) hllMaxBytes() int { return int(min(c.s.cfg.Int("hll-sparse-max-bytes"), 1<<30)) }
+func (c *Ctx) hllMaxBytes() int { return int(min(c.s.hllSparseMaxBytes.Load(), 1<<30)) }
 
 // hllErr replies the error of a HLL that failed to decode.
 func (c *Ctx) hllErr(err error) {

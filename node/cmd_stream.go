@@ -289,7 +289,7 @@ func (c *Ctx) streamTrimCheck(a *streamAddArgs, xadd bool) bool {
 			return false
 		}
 	} else if a.trim.Approx {
-		a.trim.Limit = 100 * c.s.cfg.Int("stream-node-max-entries")
+		a.trim.Limit = 100 * c.s.streamNodeMaxEntries.Load()
 		if a.trim.Limit <= 0 || a.trim.Limit > 10000 {
 			a.trim.Limit = 10000
 		}
@@ -370,8 +370,8 @@ func cmdXAdd(c *Ctx) {
 		return
 	}
 	// Redis splits nodes by the limits in force at each append.
-	s.NodeMaxBytes = int(c.s.cfg.Int("stream-node-max-bytes"))
-	s.NodeMaxEntries = int(c.s.cfg.Int("stream-node-max-entries"))
+	s.NodeMaxBytes = int(c.s.streamNodeMaxBytes.Load())
+	s.NodeMaxEntries = int(c.s.streamNodeMaxEntries.Load())
 	s.Append(id, c.Args[fieldPos:]) // packs a copy
 	c.DB.Touch(key)
 	idb := streamIDBulk(id)

@@ -39,7 +39,7 @@ func registerStrings(t table) {
 }
 
 // maxBulkLen is proto-max-bulk-len: the largest string a client may build.
-func (c *Ctx) maxBulkLen() int64 { return c.s.cfg.Int("proto-max-bulk-len") }
+func (c *Ctx) maxBulkLen() int64 { return c.s.protoMaxBulkLen.Load() }
 
 // checkStringLength refuses a string of size+add bytes past
 // proto-max-bulk-len, overflow included, as Redis's checkStringLength does.

@@ -101,6 +101,11 @@ type Server struct {
 	scripting     scriptState
 	started       chan struct{}  // closed once data is loaded and clients are accepted
 	evictor       *evict.Evictor // maxmemory enforcement (evict.go)
+
+	// Directives commands read on every call (XADD; APPEND, SETRANGE,
+	// SETBIT; PFADD), kept current by CONFIG SET.
+	streamNodeMaxBytes, streamNodeMaxEntries *atomic.Int64
+	protoMaxBulkLen, hllSparseMaxBytes       *atomic.Int64
 }
 
 // New builds a server from cfg; call Serve to accept clients.
@@ -152,6 +157,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.loadReplicaLimits()
 	s.initSlowlog()
 	s.initLatency()
+	s.streamNodeMaxBytes = cfg.IntVar("stream-node-max-bytes")
+	s.streamNodeMaxEntries = cfg.IntVar("stream-node-max-entries")
+	s.protoMaxBulkLen = cfg.IntVar("proto-max-bulk-len")
+	s.hllSparseMaxBytes = cfg.IntVar("hll-sparse-max-bytes")
 	s.initTracking()
 	s.replica.readOnly.Store(cfg.Bool("replica-read-only"))
 	s.replica.serveStale.Store(cfg.Bool("replica-serve-stale-data"))

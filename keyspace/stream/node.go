@@ -25,6 +25,23 @@ func (s *Stream) EachNode(fn func(master ID, masterFields [][]byte, live int, es
 	}
 }
 
+// NodeSize returns node i's entry count (deleted ones included) and its
+// size as Redis's listpack would have it (0 <= i < Nodes()), in O(1): what
+// MEMORY USAGE samples, and used_memory after every write to a stream.
+func (s *Stream) NodeSize(i int) (entries, listpackBytes int) {
+	b := s.blocks[i]
+	return len(b.ids), b.lpBytes()
+}
+
+// PendingEntries returns how many entries the groups' PELs hold.
+func (s *Stream) PendingEntries() int {
+	n := 0
+	for _, g := range s.groups {
+		n += g.PEL.Len()
+	}
+	return n
+}
+
 // ErrCorrupt reports a node that cannot be part of a valid stream.
 var ErrCorrupt = errors.New("stream: corrupt node")
 

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Kind is how a directive's value is parsed and validated.
@@ -132,6 +133,22 @@ func (c *Config) OnSet(name string, fn func(string) error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.hooks[name] = append(c.hooks[name], fn)
+}
+
+// IntVar returns an integer directive's value kept current as CONFIG SET
+// changes it: what a command reads on every call, without Get's
+// canonicalization, lock and parse. (A hook that may refuse a value for
+// name must be registered before IntVar is called: hooks run in order.)
+func (c *Config) IntVar(name string) *atomic.Int64 {
+	v := new(atomic.Int64)
+	v.Store(c.Int(name))
+	c.OnSet(name, func(s string) error {
+		if n, err := ParseMemory(s); err == nil {
+			v.Store(n)
+		}
+		return nil
+	})
+	return v
 }
 
 // Get returns the value of name ("" when unknown).

@@ -74,3 +74,29 @@ func FuzzConfigLine(f *testing.F) {
 		_ = c.applyLine(line) // must never panic
 	})
 }
+
+// TestIntVarFollowsConfigSet: the cached value starts at the loaded one and
+// follows a run-time CONFIG SET (memory units included); a refused value
+// leaves it alone.
+func TestIntVarFollowsConfigSet(t *testing.T) {
+	c := New()
+	if err := c.Load("", []string{"--stream-node-max-bytes", "2kb"}); err != nil {
+		t.Fatal(err)
+	}
+	v := c.IntVar("stream-node-max-bytes")
+	if v.Load() != 2048 {
+		t.Fatalf("loaded %d, want 2048", v.Load())
+	}
+	if err := c.Set("STREAM-NODE-MAX-BYTES", "1mb", true); err != nil {
+		t.Fatal(err)
+	}
+	if v.Load() != 1<<20 {
+		t.Fatalf("after CONFIG SET: %d, want %d", v.Load(), 1<<20)
+	}
+	if err := c.Set("stream-node-max-bytes", "lots", true); err == nil {
+		t.Fatal("a non-number was accepted")
+	}
+	if v.Load() != 1<<20 {
+		t.Fatalf("after a refused set: %d", v.Load())
+	}
+}
