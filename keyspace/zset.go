@@ -653,7 +653,7 @@ func (it *ZIter) Valid() bool {
 // Member returns the current member.
 func (it *ZIter) Member() string {
 	if it.packed {
-		_, m, _ := zpEntry(it.lp, it.off)
+		m, _ := zpMember(it.lp, it.off)
 		return m
 	}
 	return it.n.member
@@ -673,7 +673,7 @@ func (it *ZIter) Next() {
 		if it.rev {
 			it.off = zpPrev(it.lp, it.off)
 		} else {
-			_, _, it.off = zpEntry(it.lp, it.off)
+			_, it.off = zpMember(it.lp, it.off)
 		}
 		return
 	}

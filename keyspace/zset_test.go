@@ -610,3 +610,34 @@ func BenchmarkZSetSmall(b *testing.B) {
 		}
 	}
 }
+
+// TestZSetPackedScores: every score survives the packed encoding (whole
+// numbers in 1-8 bytes, anything else as a float64), in order, and whole
+// numbers take fewer bytes than a float64.
+func TestZSetPackedScores(t *testing.T) {
+	scores := []float64{0, 1, -1, 63, 64, -64, -65, 127, 128, 255, 256, 1 << 31, -(1 << 31), 1<<53 - 1,
+		1 << 53, -(1 << 53), 1<<53 + 2, 1e300, -1e300, 0.5, -0.25, math.SmallestNonzeroFloat64,
+		math.Inf(1), math.Inf(-1), 1.7e9, 1.7e12, math.MaxFloat64}
+	for _, s := range scores {
+		lp := zpAppend(nil, s, "m")
+		got, m, next := zpEntry(lp, 0)
+		if got != s || m != "m" || next != len(lp) || zpPrev(lp, next) != 0 {
+			t.Fatalf("score %v: decoded %v %q, entry of %d bytes ends at %d", s, got, m, len(lp), next)
+		}
+		if s == math.Trunc(s) && math.Abs(s) < 1<<40 && len(lp) > 1+6+1+1+1 {
+			t.Fatalf("score %v takes %d bytes", s, len(lp))
+		}
+	}
+	z := NewZSet()
+	for i, s := range scores {
+		z.Add("m"+strconv.Itoa(i), s)
+	}
+	checkStructure(t, z)
+	sorted := slices.Clone(scores)
+	slices.Sort(sorted)
+	for i, e := range z.All() {
+		if e.Score != sorted[i] {
+			t.Fatalf("rank %d: score %v, want %v", i, e.Score, sorted[i])
+		}
+	}
+}

@@ -3,28 +3,80 @@ package keyspace
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"strings"
 )
 
 // The packed form of a small sorted set: entries sorted by (score, member),
-// each the score (8 bytes, little-endian IEEE 754), the member's length (one
-// byte), the member, and the entry's own length (one byte, so iterators walk
-// backwards as in a listpack). Like a packed hash it is never changed in
+// each the score, the member's length (one byte), the member, and the
+// entry's own length (one byte, so iterators walk backwards as in a
+// listpack). A score that is a whole number of at most 2^53 is a byte
+// count n (1-8) and n bytes of the zigzag-encoded integer, little-endian
+// (a listpack stores integers compactly too); any other score is a 0 byte
+// and the 8 bytes of its IEEE 754 form. Like a packed hash it is never changed in
 // place: the member strings views hand out stay valid after a write.
 // Operations scan linearly, as Redis's listpack ones do; at most
 // packedEntries members of at most packedValue bytes keep that cheap.
 
-const zpHead = 9 // score and member length
-
 // zpEntry decodes the entry at off: its score, its member (a view into lp)
 // and the next entry's offset.
 func zpEntry(lp []byte, off int) (score float64, member string, next int) {
-	ml := int(lp[off+8])
-	return zpScore(lp, off), lpString(lp[off+zpHead : off+zpHead+ml]), off + zpHead + ml + 1
+	mo := off + 1 + zpScoreBytes(lp[off])
+	ml := int(lp[mo])
+	return zpScore(lp, off), lpString(lp[mo+1 : mo+1+ml]), mo + 1 + ml + 1
+}
+
+// zpMember returns the member of the entry at off and the next entry's
+// offset, without decoding the score.
+func zpMember(lp []byte, off int) (member string, next int) {
+	mo := off + 1 + zpScoreBytes(lp[off])
+	ml := int(lp[mo])
+	return lpString(lp[mo+1 : mo+1+ml]), mo + 1 + ml + 1
+}
+
+// zpScoreBytes is the length of a score's encoding after its tag byte.
+func zpScoreBytes(tag byte) int {
+	if tag == 0 {
+		return 8
+	}
+	return int(tag)
 }
 
 func zpScore(lp []byte, off int) float64 {
-	return math.Float64frombits(binary.LittleEndian.Uint64(lp[off:]))
+	n := int(lp[off])
+	if n == 0 {
+		return math.Float64frombits(binary.LittleEndian.Uint64(lp[off+1:]))
+	}
+	var u uint64
+	if off+9 <= len(lp) { // one load, masked to the score's n bytes
+		u = binary.LittleEndian.Uint64(lp[off+1:]) & (^uint64(0) >> (64 - 8*n))
+	} else {
+		for i := n; i >= 1; i-- {
+			u = u<<8 | uint64(lp[off+i])
+		}
+	}
+	return float64(int64(u>>1) ^ -int64(u&1))
+}
+
+// zpAppend appends the entry (score, member) to lp.
+func zpAppend(lp []byte, score float64, member string) []byte {
+	start := len(lp)
+	if score == math.Trunc(score) && math.Abs(score) <= 1<<53 {
+		i := int64(score)
+		u := uint64(i<<1) ^ uint64(i>>63)
+		n := max(1, (bits.Len64(u)+7)/8)
+		lp = append(lp, byte(n))
+		for ; n > 0; n-- {
+			lp = append(lp, byte(u))
+			u >>= 8
+		}
+	} else {
+		lp = append(lp, 0)
+		lp = binary.LittleEndian.AppendUint64(lp, math.Float64bits(score))
+	}
+	lp = append(lp, byte(len(member)))
+	lp = append(lp, member...)
+	return append(lp, byte(len(lp)-start+1))
 }
 
 // zpPrev returns the offset of the entry before the one at off, or -1.
@@ -43,7 +95,7 @@ func (z *ZSet) zpOffset(r int) int {
 	}
 	off := 0
 	for ; r > 0; r-- {
-		_, _, off = zpEntry(z.lp, off)
+		_, off = zpMember(z.lp, off)
 	}
 	return off
 }
@@ -52,9 +104,9 @@ func (z *ZSet) zpOffset(r int) int {
 // and its score.
 func (z *ZSet) zpFind(member string) (rank, off, next int, score float64, ok bool) {
 	for off < len(z.lp) {
-		s, m, nx := zpEntry(z.lp, off)
+		m, nx := zpMember(z.lp, off)
 		if m == member {
-			return rank, off, nx, s, true
+			return rank, off, nx, zpScore(z.lp, off), true
 		}
 		off = nx
 		rank++
@@ -85,13 +137,9 @@ func (z *ZSet) zpCut(from, to int) {
 // zpInsert replaces the packed slice with one holding (score, member) at
 // off; member is copied.
 func (z *ZSet) zpInsert(off int, score float64, member string) {
-	size := zpHead + len(member) + 1
-	lp := make([]byte, 0, len(z.lp)+size)
+	lp := make([]byte, 0, len(z.lp)+1+8+1+len(member)+1)
 	lp = append(lp, z.lp[:off]...)
-	lp = binary.LittleEndian.AppendUint64(lp, math.Float64bits(score))
-	lp = append(lp, byte(len(member)))
-	lp = append(lp, member...)
-	lp = append(lp, byte(size))
+	lp = zpAppend(lp, score, member)
 	z.lp = append(lp, z.lp[off:]...)
 }
 
@@ -107,20 +155,17 @@ func (z *ZSet) zpMove(off, next int, score float64) {
 		}
 		pos = nx
 	}
-	lp := make([]byte, 0, len(z.lp))
-	entry := func(lp []byte) []byte {
-		lp = binary.LittleEndian.AppendUint64(lp, math.Float64bits(score))
-		return append(lp, z.lp[off+8:next]...) // length, member, back length
-	}
+	// member views the old slice, which stays as it is.
+	lp := make([]byte, 0, len(z.lp)+8)
 	if pos <= off {
 		lp = append(lp, z.lp[:pos]...)
-		lp = entry(lp)
+		lp = zpAppend(lp, score, member)
 		lp = append(lp, z.lp[pos:off]...)
 		lp = append(lp, z.lp[next:]...)
 	} else {
 		lp = append(lp, z.lp[:off]...)
 		lp = append(lp, z.lp[next:pos]...)
-		lp = entry(lp)
+		lp = zpAppend(lp, score, member)
 		lp = append(lp, z.lp[pos:]...)
 	}
 	z.lp = lp
