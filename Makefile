@@ -46,6 +46,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParsePayload -fuzztime $(FUZZTIME) ./keyspace/rdb/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/rdb/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/aof/
+	$(GO) test -run '^$$' -fuzz '^FuzzPackedHash$$' -fuzztime $(FUZZTIME) ./keyspace/
+	$(GO) test -run '^$$' -fuzz '^FuzzPackedZSet$$' -fuzztime $(FUZZTIME) ./keyspace/
 	cd third_party/redcon && $(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) .
 
 vet:
