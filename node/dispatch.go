@@ -291,6 +291,10 @@ func (s *Server) call(cl *Client, args [][]byte) {
 // transaction's locks are already held (c.tx set).
 func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	c.Args, c.cmd = args, cmd
+	// Before it runs, as Redis sets lastcmd: a reply some commands write
+	// at once (SUBSCRIBE's) must not reach the client before CLIENT LIST
+	// on another connection can name the command.
+	c.cl.lastCmd.Store(cmd)
 	start := time.Now()
 	ms := start.UnixMilli()
 	c.cl.lastInteraction.Store(ms)
@@ -336,7 +340,6 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 		cmd.failed.Add(1)
 	}
 	s.stats.commands.Add(1)
-	c.cl.lastCmd.Store(cmd)
 	if len(ready) > 0 {
 		s.serveReady(ready)
 	}
