@@ -56,6 +56,10 @@ func object(d *Sum, o *keyspace.Object) {
 			d.mix(l.Index(i))
 		}
 	case keyspace.TSet:
+		if is, ok := o.IntSet(); ok {
+			is.Each(d.xor)
+			break
+		}
 		for m := range o.Set() {
 			d.xor([]byte(m))
 		}

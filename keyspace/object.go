@@ -45,7 +45,7 @@ type Set map[string]struct{}
 // Object is one stored value and its metadata.
 type Object struct {
 	Str    []byte // TString
-	Val    any    // *List, *Hash, Set or *ZSet for the other types
+	Val    any    // *List, *Hash, Set or *IntSet, *ZSet, *stream.Stream for the other types
 	Expire int64  // absolute unix ms; 0 = no TTL
 	LRU    uint32 // LRUClock() at last access; under an LFU policy an LFU stamp (lfu.go)
 	Type   Type
@@ -63,8 +63,22 @@ func (o *Object) List() *List { return o.Val.(*List) }
 // Hash returns the hash value (Type must be THash).
 func (o *Object) Hash() *Hash { return o.Val.(*Hash) }
 
-// Set returns the set value (Type must be TSet).
-func (o *Object) Set() Set { return o.Val.(Set) }
+// Set returns the set value (Type must be TSet). An IntSet becomes a Set
+// here, for good: commands with no fast path for IntSets see one form.
+func (o *Object) Set() Set {
+	if is, ok := o.Val.(*IntSet); ok {
+		s := is.toSet()
+		o.Val = s
+		return s
+	}
+	return o.Val.(Set)
+}
+
+// IntSet returns the set value when it is an IntSet (Type must be TSet).
+func (o *Object) IntSet() (*IntSet, bool) {
+	is, ok := o.Val.(*IntSet)
+	return is, ok
+}
 
 // ZSet returns the sorted set value (Type must be TZSet).
 func (o *Object) ZSet() *ZSet { return o.Val.(*ZSet) }
@@ -79,6 +93,9 @@ func (o *Object) Len() int {
 	case THash:
 		return o.Hash().Len()
 	case TSet:
+		if is, ok := o.IntSet(); ok {
+			return is.Len()
+		}
 		return len(o.Set())
 	case TZSet:
 		return o.ZSet().Len()
@@ -127,6 +144,9 @@ func (o *Object) Encoding() string {
 		})
 		return enc
 	case TSet:
+		if _, ok := o.IntSet(); ok {
+			return "intset"
+		}
 		s := o.Set()
 		if len(s) > intsetMaxEntries {
 			return "hashtable"

@@ -130,6 +130,10 @@ func Value(o *keyspace.Object, samples int) int64 {
 		})
 		size += scale(sum, seen, h.Len())
 	case keyspace.TSet:
+		if is, ok := o.IntSet(); ok {
+			size += Alloc(sliceHdr) + Alloc(is.Bytes())
+			break
+		}
 		s := o.Set()
 		size += int64(len(s)) * (strHeader + mapEntryOverhead)
 		var sum int64

@@ -119,6 +119,10 @@ func keysDup(o *keyspace.Object) *keyspace.Object {
 	case keyspace.THash:
 		n.Val = o.Hash().Clone()
 	case keyspace.TSet:
+		if is, ok := o.IntSet(); ok {
+			n.Val = is.Clone()
+			break
+		}
 		n.Val = maps.Clone(o.Set())
 	case keyspace.TZSet:
 		z := keyspace.NewZSet()

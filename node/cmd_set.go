@@ -268,7 +268,8 @@ func setsHas(s keyspace.Set, m []byte) bool {
 	return in
 }
 
-func setsNewObject(s keyspace.Set) *keyspace.Object {
+// setsNewObject wraps a keyspace.Set or a *keyspace.IntSet.
+func setsNewObject(s any) *keyspace.Object {
 	return &keyspace.Object{Type: keyspace.TSet, Val: s, LRU: keyspace.LRUClock()}
 }
 
@@ -278,22 +279,35 @@ func cmdSAdd(c *Ctx) {
 	if !ok {
 		return
 	}
-	var s keyspace.Set
+	// Integers only, at most set-max-intset-entries: an IntSet, as Redis
+	// makes an intset.
+	added, done := 0, false
 	if o == nil {
-		s = make(keyspace.Set, len(c.Args)-2)
-	} else {
-		s = o.Set()
+		if is, ok := keyspace.IntSetFrom(c.Args[2:]); ok {
+			c.DB.Set(key, setsNewObject(is))
+			added, done = is.Len(), true
+		}
+	} else if is, ok := o.IntSet(); ok {
+		added, done = is.AddAll(c.Args[2:])
 	}
-	added := 0
-	for _, m := range c.Args[2:] {
-		if _, ok := s[string(m)]; !ok {
-			s[string(m)] = struct{}{}
-			added++
+	if !done {
+		var s keyspace.Set
+		if o == nil {
+			s = make(keyspace.Set, len(c.Args)-2)
+		} else {
+			s = o.Set()
+		}
+		for _, m := range c.Args[2:] {
+			if _, ok := s[string(m)]; !ok {
+				s[string(m)] = struct{}{}
+				added++
+			}
+		}
+		if o == nil {
+			c.DB.Set(key, setsNewObject(s))
 		}
 	}
-	if o == nil {
-		c.DB.Set(key, setsNewObject(s))
-	} else if added > 0 {
+	if o != nil && added > 0 {
 		c.DB.Touch(key)
 	}
 	if added > 0 {
@@ -305,6 +319,9 @@ func cmdSAdd(c *Ctx) {
 
 func cmdSRem(c *Ctx) {
 	c.removeMembers(keyspace.TSet, func(o *keyspace.Object, m []byte) bool {
+		if is, ok := o.IntSet(); ok {
+			return is.Remove(m)
+		}
 		s := o.Set()
 		if _, ok := s[string(m)]; ok {
 			delete(s, string(m))
@@ -323,6 +340,11 @@ func cmdSMembers(c *Ctx) {
 		c.setsEmpty()
 		return
 	}
+	if is, ok := o.IntSet(); ok {
+		c.SetHeader(is.Len())
+		is.Each(c.Bulk)
+		return
+	}
 	c.setsWriteSet(o.Set(), true)
 }
 
@@ -335,11 +357,23 @@ func cmdSIsMember(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	if _, in := o.Set()[string(c.Args[2])]; in {
+	if setsObjectHas(o, c.Args[2]) {
 		c.Int(1)
 	} else {
 		c.Int(0)
 	}
+}
+
+// setsObjectHas reports whether the set o holds m (nil: an empty set).
+func setsObjectHas(o *keyspace.Object, m []byte) bool {
+	if o == nil {
+		return false
+	}
+	if is, ok := o.IntSet(); ok {
+		return is.Has(m)
+	}
+	_, in := o.Set()[string(m)]
+	return in
 }
 
 func cmdSMIsMember(c *Ctx) {
@@ -347,13 +381,9 @@ func cmdSMIsMember(c *Ctx) {
 	if !ok {
 		return
 	}
-	var s keyspace.Set
-	if o != nil {
-		s = o.Set()
-	}
 	c.Array(len(c.Args) - 2)
 	for _, m := range c.Args[2:] {
-		if _, in := s[string(m)]; in {
+		if setsObjectHas(o, m) {
 			c.Int(1)
 		} else {
 			c.Int(0)
@@ -370,7 +400,7 @@ func cmdSCard(c *Ctx) {
 		c.Int(0)
 		return
 	}
-	c.Int(int64(len(o.Set())))
+	c.Int(int64(o.Len()))
 }
 
 func cmdSPop(c *Ctx) {
@@ -391,9 +421,15 @@ func cmdSPop(c *Ctx) {
 		c.Null()
 		return
 	}
-	s := o.Set()
-	m := setsRandomKey(s)
-	delete(s, m)
+	var m string
+	if is, ok := o.IntSet(); ok {
+		m = string(is.At(rand.IntN(is.Len()), nil))
+		is.Remove([]byte(m))
+	} else {
+		s := o.Set()
+		m = setsRandomKey(s)
+		delete(s, m)
+	}
 	c.BulkString(m)
 	c.DB.Touch(key)
 	c.DB.DeleteIfEmpty(key, o)
@@ -465,6 +501,11 @@ func cmdSRandMember(c *Ctx) {
 		}
 		if o == nil {
 			c.Null()
+			return
+		}
+		if is, ok := o.IntSet(); ok {
+			var buf [24]byte
+			c.Bulk(is.At(rand.IntN(is.Len()), buf[:]))
 			return
 		}
 		c.BulkString(setsRandomKey(o.Set()))

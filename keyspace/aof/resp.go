@@ -86,6 +86,18 @@ func AppendEntryCommands(dst []byte, key []byte, o *keyspace.Object) []byte {
 			dst = appendBulk(dst, l.Index(i))
 		}
 	case keyspace.TSet:
+		if is, ok := o.IntSet(); ok {
+			n = is.Len()
+			i := 0
+			is.Each(func(m []byte) {
+				if i%itemsPerCmd == 0 {
+					dst = batchHeader(dst, "SADD", key, min(itemsPerCmd, n-i), 1)
+				}
+				dst = appendBulk(dst, m)
+				i++
+			})
+			break
+		}
 		s := o.Set()
 		n = len(s)
 		i := 0

@@ -375,6 +375,15 @@ func (d *decoder) value(typ byte) (*keyspace.Object, error) {
 		if err != nil {
 			return nil, err
 		}
+		if typ == TypeSetIntset { // stays compact, as it was saved
+			members := make([][]byte, 0, len(s))
+			for m := range s {
+				members = append(members, []byte(m))
+			}
+			if is, ok := keyspace.IntSetFrom(members); ok {
+				return newObject(keyspace.TSet, is), nil
+			}
+		}
 		return newObject(keyspace.TSet, s), nil
 
 	case TypeZSetZiplist, TypeZSetListpack:

@@ -172,6 +172,9 @@ func appendValue(dst []byte, o *keyspace.Object, compress bool) (byte, []byte) {
 	case keyspace.TList:
 		return TypeListQuicklist2, appendList(dst, o.List(), compress)
 	case keyspace.TSet:
+		if is, ok := o.IntSet(); ok { // sorted integers: an intset as it is
+			return TypeSetIntset, appendString(dst, encodeIntset(is.Values()), compress)
+		}
 		return appendSet(dst, o.Set(), compress)
 	case keyspace.THash:
 		return appendHash(dst, o.Hash(), compress)
@@ -233,21 +236,29 @@ func appendSet(dst []byte, s keyspace.Set, compress bool) (byte, []byte) {
 // integer.
 func buildIntset(s keyspace.Set) ([]byte, bool) {
 	vals := make([]int64, 0, len(s))
-	width := 2
 	for m := range s {
 		v, ok := parseCanonicalInt([]byte(m))
 		if !ok {
 			return nil, false
 		}
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	return encodeIntset(vals), true
+}
+
+// encodeIntset encodes ascending vals as Redis's intset, in the narrowest
+// width that holds them all.
+func encodeIntset(vals []int64) []byte {
+	width := 2
+	for _, v := range vals {
 		switch {
 		case v < math.MinInt32 || v > math.MaxInt32:
 			width = 8
 		case (v < math.MinInt16 || v > math.MaxInt16) && width < 4:
 			width = 4
 		}
-		vals = append(vals, v)
 	}
-	slices.Sort(vals)
 	b := make([]byte, 8, 8+width*len(vals))
 	binary.LittleEndian.PutUint32(b, uint32(width))
 	binary.LittleEndian.PutUint32(b[4:], uint32(len(vals)))
@@ -261,7 +272,7 @@ func buildIntset(s keyspace.Set) ([]byte, bool) {
 			b = binary.LittleEndian.AppendUint64(b, uint64(v))
 		}
 	}
-	return b, true
+	return b
 }
 
 func appendHash(dst []byte, h *keyspace.Hash, compress bool) (byte, []byte) {
