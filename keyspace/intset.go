@@ -90,13 +90,18 @@ func (s *IntSet) Values() []int64 {
 	return out
 }
 
-// Has reports whether m is a member.
-func (s *IntSet) Has(m []byte) bool {
+// find looks m up; a non-integer is never found.
+func (s *IntSet) find(m []byte) (int, bool) {
 	n, ok := ParseInt(m)
 	if !ok {
-		return false
+		return 0, false
 	}
-	_, found := s.search(n)
+	return s.search(n)
+}
+
+// Has reports whether m is a member.
+func (s *IntSet) Has(m []byte) bool {
+	_, found := s.find(m)
 	return found
 }
 
@@ -125,11 +130,7 @@ func (s *IntSet) Add(n int64) bool {
 
 // Remove removes m and reports whether it was a member.
 func (s *IntSet) Remove(m []byte) bool {
-	n, ok := ParseInt(m)
-	if !ok {
-		return false
-	}
-	i, found := s.search(n)
+	i, found := s.find(m)
 	if found {
 		w := s.width()
 		s.b = slices.Delete(s.b, 1+i*w, 1+(i+1)*w)

@@ -767,8 +767,7 @@ func (z *ZSet) firstInLex(r LexRange) int {
 		return -1
 	}
 	rank := 0
-	var x *zNode
-	if z.small() {
+	if z.small() { // a linear walk, as Redis's listpack code (any form here)
 		it := z.IterAt(0, false)
 		for ; it.Valid() && !r.gteMin(it.Member()); it.Next() {
 			rank++
@@ -777,16 +776,15 @@ func (z *ZSet) firstInLex(r LexRange) int {
 			return -1
 		}
 		return rank
-	} else {
-		x = z.head
-		for i := z.level - 1; i >= 0; i-- {
-			for x.level[i].forward != nil && !r.gteMin(x.level[i].forward.member) {
-				rank += x.level[i].span
-				x = x.level[i].forward
-			}
-		}
-		x = x.level[0].forward
 	}
+	x := z.head
+	for i := z.level - 1; i >= 0; i-- {
+		for x.level[i].forward != nil && !r.gteMin(x.level[i].forward.member) {
+			rank += x.level[i].span
+			x = x.level[i].forward
+		}
+	}
+	x = x.level[0].forward
 	if x == nil || !r.lteMax(x.member) {
 		return -1
 	}
@@ -798,10 +796,8 @@ func (z *ZSet) lastInLex(r LexRange) int {
 	if !z.lexMayContain(r) {
 		return -1
 	}
-	var rank int
-	var x *zNode
 	if z.small() {
-		rank = z.length - 1
+		rank := z.length - 1
 		it := z.IterAt(rank, true)
 		for ; it.Valid() && !r.lteMax(it.Member()); it.Next() {
 			rank--
@@ -810,20 +806,17 @@ func (z *ZSet) lastInLex(r LexRange) int {
 			return -1
 		}
 		return rank
-	} else {
-		x = z.head
-		for i := z.level - 1; i >= 0; i-- {
-			for x.level[i].forward != nil && r.lteMax(x.level[i].forward.member) {
-				rank += x.level[i].span
-				x = x.level[i].forward
-			}
-		}
-		rank-- // spans count 1-based ranks
-		if x == z.head {
-			x = nil
+	}
+	rank := 0
+	x := z.head
+	for i := z.level - 1; i >= 0; i-- {
+		for x.level[i].forward != nil && r.lteMax(x.level[i].forward.member) {
+			rank += x.level[i].span
+			x = x.level[i].forward
 		}
 	}
-	if x == nil || !r.gteMin(x.member) {
+	rank-- // spans count 1-based ranks
+	if x == z.head || !r.gteMin(x.member) {
 		return -1
 	}
 	return rank

@@ -419,6 +419,17 @@ func cmdHRandField(c *Ctx) {
 		c.Array(0)
 		return
 	}
+	// Random picks by position: a packed hash finds a position by a scan,
+	// so its entries are listed once (at most 128) instead of per draw.
+	size, at := h.Len(), h.At
+	if packed, _ := h.Packed(); packed {
+		fs, vs := make([]string, 0, size), make([][]byte, 0, size)
+		h.Range(func(f string, v []byte) bool {
+			fs, vs = append(fs, f), append(vs, v)
+			return true
+		})
+		at = func(i int) (string, []byte) { return fs[i], vs[i] }
+	}
 	pairs := withValues && c.resp3()
 	header := func(n int) {
 		if withValues && !pairs {
@@ -442,7 +453,7 @@ func cmdHRandField(c *Ctx) {
 			bulks = 2
 		}
 		if c.randRepliesTooBig(-n, bulks, func() int {
-			f, v := h.At(rand.IntN(h.Len()))
+			f, v := at(rand.IntN(size))
 			if withValues {
 				return len(f) + len(v)
 			}
@@ -452,19 +463,19 @@ func cmdHRandField(c *Ctx) {
 		}
 		header(int(-n))
 		for range -n {
-			emit(h.At(rand.IntN(h.Len())))
+			emit(at(rand.IntN(size)))
 		}
-	case n >= int64(h.Len()):
-		header(h.Len())
+	case n >= int64(size):
+		header(size)
 		h.Range(func(f string, v []byte) bool {
 			emit(f, v)
 			return true
 		})
 	default: // distinct fields
-		idx := hashSample(h.Len(), int(n))
+		idx := hashSample(size, int(n))
 		header(len(idx))
 		for _, i := range idx {
-			emit(h.At(i))
+			emit(at(i))
 		}
 	}
 }
