@@ -74,6 +74,16 @@ func (o *Object) Set() Set {
 	return o.Val.(Set)
 }
 
+// SetView returns the set value for reading only (Type must be TSet): an
+// IntSet stays one, and what it returns for it is a copy that must not be
+// changed (a write through it would be lost).
+func (o *Object) SetView() Set {
+	if is, ok := o.Val.(*IntSet); ok {
+		return is.toSet()
+	}
+	return o.Val.(Set)
+}
+
 // IntSet returns the set value when it is an IntSet (Type must be TSet).
 func (o *Object) IntSet() (*IntSet, bool) {
 	is, ok := o.Val.(*IntSet)

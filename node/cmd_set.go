@@ -523,7 +523,7 @@ func cmdSRandMember(c *Ctx) {
 		c.Array(0)
 		return
 	}
-	s := o.Set()
+	s := o.SetView()
 	switch {
 	case n < 0:
 		p := newSetsPicker(s, -n)
@@ -600,7 +600,7 @@ func (c *Ctx) setsLoad(keys [][]byte) ([]keyspace.Set, bool) {
 			c.Err(errWrongType)
 			return nil, false
 		}
-		sets[i] = o.Set()
+		sets[i] = o.SetView()
 	}
 	return sets, true
 }
@@ -770,7 +770,17 @@ func (c *Ctx) setsStore(dst []byte, result keyspace.Set) {
 		c.Int(0)
 		return
 	}
-	c.DB.Set(dst, setsNewObject(result))
+	var val any = result
+	if len(result) <= keyspace.IntSetMax {
+		members := make([][]byte, 0, len(result))
+		for m := range result {
+			members = append(members, []byte(m))
+		}
+		if is, ok := keyspace.IntSetFrom(members); ok {
+			val = is // integers only: an intset, as Redis stores them
+		}
+	}
+	c.DB.Set(dst, setsNewObject(val))
 	c.PropagateArgs()
 	c.notify(keyevents.Set, c.cmd.Name, dst)
 	c.Int(int64(len(result)))
@@ -810,7 +820,7 @@ func cmdSScan(c *Ctx) {
 	if !ok {
 		return
 	}
-	s := o.Set()
+	s := o.SetView()
 	c.Array(2)
 	c.BulkString("0")
 	if pattern == nil {

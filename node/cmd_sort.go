@@ -208,7 +208,7 @@ func sortGeneric(c *Ctx, readonly bool) {
 			items = append(items, sortItem{obj: l.Index(i)})
 		}
 	case typ == keyspace.TSet:
-		for m := range o.Set() {
+		for m := range o.SetView() {
 			items = append(items, sortItem{obj: []byte(m)})
 		}
 	case typ == keyspace.TZSet && dontSort:

@@ -1105,7 +1105,7 @@ func zsetOpGeneric(c *Ctx, name string, dst []byte, numIdx int, op zsetOp, cardO
 			case keyspace.TZSet:
 				s.z = o.ZSet()
 			case keyspace.TSet:
-				s.s = o.Set()
+				s.s = o.SetView()
 			default:
 				c.Err(errWrongType)
 				return

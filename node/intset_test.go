@@ -55,6 +55,45 @@ func TestIntSetSideBySide(t *testing.T) {
 		"SISMEMBER s 3",
 		"OBJECT ENCODING c",
 	)...)
+	// Reads and stores over integer sets: the same replies, the stored
+	// results intsets, and the sources still compact afterwards (MEMORY
+	// USAGE unchanged: a read must not turn an intset into a hash set).
+	p.both(t, "SADD", "ra", "5", "1", "9", "3")
+	p.both(t, "SADD", "rb", "3", "9", "11")
+	usage := func(key string) int {
+		n, err := strconv.Atoi(p.w.mustDo(t, "MEMORY", "USAGE", key).Str)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := usage("ra")
+	p.same(t, cmds(
+		"SINTER ra rb",
+		"SUNION ra rb",
+		"SDIFF ra rb",
+		"SINTERCARD 2 ra rb",
+		"SSCAN ra 0",
+		"SSCAN ra 0 MATCH 1*",
+		"SRANDMEMBER ra 10",
+		"SORT ra",
+		"ZUNION 2 ra rb WITHSCORES",
+		"SINTERSTORE ri ra rb",
+		"OBJECT ENCODING ri",
+		"SMEMBERS ri",
+		"SUNIONSTORE ru ra rb",
+		"OBJECT ENCODING ru",
+		"SMEMBERS ru",
+		"SDIFFSTORE rd ra rb",
+		"SMEMBERS rd",
+		"OBJECT ENCODING ra",
+	)...)
+	if after := usage("ra"); after != before {
+		t.Errorf("MEMORY USAGE of an intset went from %d to %d after reads", before, after)
+	}
+	if a, b := usage("ru"), usage("ra"); a > 2*b {
+		t.Errorf("SUNIONSTORE's intset result takes %d bytes, its source of a similar size %d", a, b)
+	}
 	p.same(t,
 		append([]string{"SADD", "big"}, ints[:512]...),
 		[]string{"OBJECT", "ENCODING", "big"},
