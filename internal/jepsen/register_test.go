@@ -109,6 +109,16 @@ func TestRegisterVisualize(t *testing.T) {
 	}
 }
 
+// checkRecorded checks a history recorded by a real run (testdata/name).
+func checkRecorded(t *testing.T, name string) RegisterResult {
+	t.Helper()
+	ops, err := ReadJSONL(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CheckRegister(ops, 10*time.Second)
+}
+
 func at(op Op, node string) Op {
 	op.Node = node
 	return op
@@ -123,11 +133,7 @@ func at(op Op, node string) Op {
 // by WAIT was lost (the set workload lost none either); what the keys show
 // is an asynchronous write rolled back, then back again.
 func TestCheckRegisterSeed104ResurrectedAsyncWrite(t *testing.T) {
-	ops, err := ReadJSONL(filepath.Join("testdata", "seed104-r1573-1575.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := CheckRegister(ops, 10*time.Second)
+	res := checkRecorded(t, "seed104-r1573-1575.jsonl")
 	if len(res.NonLinearizable) != 3 {
 		t.Errorf("non-linearizable keys %v, want r:1573..1575", res.NonLinearizable)
 	}
@@ -142,11 +148,7 @@ func TestCheckRegisterSeed104ResurrectedAsyncWrite(t *testing.T) {
 // before the monitor first saw its epoch (221.917 s). n1's later read is a
 // deposed master's stale read, not an unexplained one.
 func TestCheckRegisterSeed104ReadOnPromotedMasterBeforeMonitorSawIt(t *testing.T) {
-	ops, err := ReadJSONL(filepath.Join("testdata", "seed104-r553.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := CheckRegister(ops, 10*time.Second)
+	res := checkRecorded(t, "seed104-r553.jsonl")
 	if len(res.NonLinearizable) != 1 {
 		t.Errorf("non-linearizable keys %v, want r:553", res.NonLinearizable)
 	}
@@ -163,11 +165,7 @@ func TestCheckRegisterSeed104ReadOnPromotedMasterBeforeMonitorSawIt(t *testing.T
 // began, so the later reads on n3 show "4-971" rolled back: the async
 // window, not an unexplained history (it was "unclassified" before).
 func TestCheckRegisterAsyncWriteSeenBeforeTheNextBegan(t *testing.T) {
-	ops, err := ReadJSONL(filepath.Join("testdata", "seed1796650483908971049-r64.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := CheckRegister(ops, 10*time.Second)
+	res := checkRecorded(t, "seed1796650483908971049-r64.jsonl")
 	if len(res.NonLinearizable) != 1 {
 		t.Errorf("non-linearizable keys %v, want r:64", res.NonLinearizable)
 	}
