@@ -2,7 +2,6 @@ package keyspace
 
 import (
 	"bytes"
-	"unsafe"
 )
 
 // Hash is a hash value. Fields keep the order they were first set in, as a
@@ -65,8 +64,7 @@ func (h *Hash) Len() int {
 	}
 	n := 0 // counted rather than stored: a small hash is a 32-byte header
 	for off := 0; off < len(h.lp); n++ {
-		off += 1 + int(h.lp[off])
-		off += 1 + int(h.lp[off])
+		_, _, off = lpEntry(h.lp, off)
 	}
 	return n
 }
@@ -207,10 +205,6 @@ func (m *hashMap) compact() {
 	m.ents = live
 }
 
-// lpString views b, a slice of a packed form, as a string: valid as long
-// as the form is, which is never changed in place.
-func lpString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
-
 // Range calls fn for each field in order until fn returns false. val must
 // not be modified.
 func (h *Hash) Range(fn func(field string, val []byte) bool) {
@@ -220,7 +214,7 @@ func (h *Hash) Range(fn func(field string, val []byte) bool) {
 	if h.big == nil {
 		for off := 0; off < len(h.lp); {
 			f, v, next := lpEntry(h.lp, off)
-			if !fn(lpString(f), v) {
+			if !fn(bstr(f), v) {
 				return
 			}
 			off = next
@@ -243,7 +237,7 @@ func (h *Hash) At(i int) (string, []byte) {
 			_, _, off = lpEntry(h.lp, off)
 		}
 		f, v, _ := lpEntry(h.lp, off)
-		return lpString(f), v
+		return bstr(f), v
 	}
 	m := h.big
 	if len(m.ents) != len(m.idx) {

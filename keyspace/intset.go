@@ -166,26 +166,34 @@ func IntSetFrom(members [][]byte) (*IntSet, bool) {
 		return nil, false
 	}
 	vals := make([]int64, 0, len(members))
-	w := 2
 	for _, m := range members {
 		n, ok := ParseInt(m)
 		if !ok {
 			return nil, false
 		}
 		vals = append(vals, n)
-		w = max(w, widthOf(n))
 	}
+	return IntSetOf(vals), true
+}
+
+// IntSetOf returns vals as an IntSet, dropping duplicates; it sorts vals
+// in place. The caller keeps to IntSetMax.
+func IntSetOf(vals []int64) *IntSet {
 	slices.Sort(vals)
 	vals = slices.Compact(vals)
 	if len(vals) == 0 {
-		return &IntSet{}, true
+		return &IntSet{}
+	}
+	w := 2
+	for _, n := range vals {
+		w = max(w, widthOf(n))
 	}
 	b := make([]byte, 0, 1+len(vals)*w)
 	b = append(b, byte(w))
 	for _, n := range vals {
 		b = appendWidth(b, n, w)
 	}
-	return &IntSet{b: b}, true
+	return &IntSet{b: b}
 }
 
 // AddAll adds members and returns how many were new. ok is false, and s

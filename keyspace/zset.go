@@ -249,8 +249,10 @@ func (z *ZSet) Set(member []byte, score float64) bool {
 	return true
 }
 
-// bstr views b as a string without copying. The result must only be used
-// for lookups and comparisons, never stored.
+// bstr views b as a string without copying, valid while b's bytes do not
+// change: for lookups and comparisons with a caller's buffer (never
+// stored), and for views into a packed form, which is never changed in
+// place (they may be kept).
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // updateScore moves member from score cur to newScore, in place when its

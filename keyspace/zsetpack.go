@@ -23,7 +23,7 @@ import (
 func zpEntry(lp []byte, off int) (score float64, member string, next int) {
 	mo := off + 1 + zpScoreBytes(lp[off])
 	ml := int(lp[mo])
-	return zpScore(lp, off), lpString(lp[mo+1 : mo+1+ml]), mo + 1 + ml + 1
+	return zpScore(lp, off), bstr(lp[mo+1 : mo+1+ml]), mo + 1 + ml + 1
 }
 
 // zpMember returns the member of the entry at off and the next entry's
@@ -31,7 +31,7 @@ func zpEntry(lp []byte, off int) (score float64, member string, next int) {
 func zpMember(lp []byte, off int) (member string, next int) {
 	mo := off + 1 + zpScoreBytes(lp[off])
 	ml := int(lp[mo])
-	return lpString(lp[mo+1 : mo+1+ml]), mo + 1 + ml + 1
+	return bstr(lp[mo+1 : mo+1+ml]), mo + 1 + ml + 1
 }
 
 // zpScoreBytes is the length of a score's encoding after its tag byte.
@@ -114,12 +114,13 @@ func (z *ZSet) zpFind(member string) (rank, off, next int, score float64, ok boo
 	return 0, 0, 0, 0, false
 }
 
-// zpPos returns the offset where (score, member) belongs.
-func (z *ZSet) zpPos(score float64, member string) int {
+// zpPos returns the offset where (score, member) belongs, passing over the
+// entry at skip (-1: none), the one a score change moves.
+func (z *ZSet) zpPos(score float64, member string, skip int) int {
 	off := 0
 	for off < len(z.lp) {
 		s, m, nx := zpEntry(z.lp, off)
-		if !zLess(s, m, score, member) {
+		if off != skip && !zLess(s, m, score, member) {
 			break
 		}
 		off = nx
@@ -146,15 +147,8 @@ func (z *ZSet) zpInsert(off int, score float64, member string) {
 // zpMove gives the entry at lp[off:next] a new score: one new slice with
 // the entry re-encoded where it now belongs.
 func (z *ZSet) zpMove(off, next int, score float64) {
-	_, member, _ := zpEntry(z.lp, off)
-	pos := 0 // where the entry goes, as an offset into the current slice
-	for pos < len(z.lp) {
-		s, m, nx := zpEntry(z.lp, pos)
-		if pos != off && !zLess(s, m, score, member) {
-			break
-		}
-		pos = nx
-	}
+	member, _ := zpMember(z.lp, off)
+	pos := z.zpPos(score, member, off) // an offset into the current slice
 	// member views the old slice, which stays as it is.
 	lp := make([]byte, 0, len(z.lp)+8)
 	if pos <= off {
@@ -184,7 +178,7 @@ func (z *ZSet) zpAdd(member string, score float64) (added, done bool) {
 		z.unpack()
 		return false, false
 	}
-	z.zpInsert(z.zpPos(score, member), score, member)
+	z.zpInsert(z.zpPos(score, member, -1), score, member)
 	z.length++
 	z.maxMember = max(z.maxMember, len(member))
 	return true, true

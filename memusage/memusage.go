@@ -11,6 +11,8 @@
 package memusage
 
 import (
+	"unsafe"
+
 	"github.com/wardenkv/warden/keyspace"
 	"github.com/wardenkv/warden/keyspace/stream"
 )
@@ -112,7 +114,7 @@ func Value(o *keyspace.Object, samples int) int64 {
 	case keyspace.THash:
 		h := o.Hash()
 		if packed, n := h.Packed(); packed {
-			size += Alloc(32) + Alloc(n) // the Hash and its one packed slice
+			size += Alloc(int(unsafe.Sizeof(keyspace.Hash{}))) + Alloc(n) // the Hash and its one packed slice
 			break
 		}
 		// Per field: an entry in the ordered slice (string + slice
@@ -131,7 +133,7 @@ func Value(o *keyspace.Object, samples int) int64 {
 		size += scale(sum, seen, h.Len())
 	case keyspace.TSet:
 		if is, ok := o.IntSet(); ok {
-			size += Alloc(sliceHdr) + Alloc(is.Bytes())
+			size += Alloc(int(unsafe.Sizeof(keyspace.IntSet{}))) + Alloc(is.Bytes())
 			break
 		}
 		s := o.Set()
@@ -149,7 +151,7 @@ func Value(o *keyspace.Object, samples int) int64 {
 	case keyspace.TZSet:
 		z := o.ZSet()
 		if packed, n := z.Packed(); packed {
-			size += Alloc(48) + Alloc(n) // the ZSet and its one packed slice
+			size += Alloc(int(unsafe.Sizeof(keyspace.ZSet{}))) + Alloc(n) // the ZSet and its one packed slice
 			break
 		}
 		// Per member: the dict entry (string header, score, slot) and a

@@ -316,20 +316,21 @@ func ziplistEach(b []byte, fn func(v []byte) error) error {
 	return nil
 }
 
-// intsetEach calls fn with each member of an intset in decimal form.
-func intsetEach(b []byte, fn func(v []byte) error) error {
+// intsetValues returns the members of an intset.
+func intsetValues(b []byte) ([]int64, error) {
 	if len(b) < 8 {
-		return corrupt("intset too short")
+		return nil, corrupt("intset too short")
 	}
 	width := binary.LittleEndian.Uint32(b)
 	if width != 2 && width != 4 && width != 8 {
-		return corrupt("invalid intset encoding %d", width)
+		return nil, corrupt("invalid intset encoding %d", width)
 	}
 	n := binary.LittleEndian.Uint32(b[4:])
 	if uint64(n)*uint64(width)+8 != uint64(len(b)) {
-		return corrupt("intset size mismatch")
+		return nil, corrupt("intset size mismatch")
 	}
-	for i := 0; i < int(n); i++ {
+	vals := make([]int64, n)
+	for i := range vals {
 		p := 8 + i*int(width)
 		var v int64
 		switch width {
@@ -340,11 +341,9 @@ func intsetEach(b []byte, fn func(v []byte) error) error {
 		default:
 			v = int64(binary.LittleEndian.Uint64(b[p:]))
 		}
-		if err := fn(strconv.AppendInt(nil, v, 10)); err != nil {
-			return err
-		}
+		vals[i] = v
 	}
-	return nil
+	return vals, nil
 }
 
 // zipmapEach calls fn with each field and value of a zipmap (the pre-2.6

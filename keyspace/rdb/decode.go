@@ -360,29 +360,38 @@ func (d *decoder) value(typ byte) (*keyspace.Object, error) {
 	case TypeListZiplist, TypeListQuicklist, TypeListQuicklist2:
 		return d.list(typ)
 
-	case TypeSetIntset, TypeSetListpack:
+	case TypeSetIntset:
+		blob, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		vals, err := intsetValues(blob)
+		if err != nil {
+			return nil, err
+		}
+		if len(vals) <= keyspace.IntSetMax { // stays compact, as it was saved
+			is := keyspace.IntSetOf(vals)
+			if is.Len() != len(vals) {
+				return nil, corrupt("duplicate set member")
+			}
+			return newObject(keyspace.TSet, is), nil
+		}
+		s := make(keyspace.Set, len(vals))
+		for _, v := range vals {
+			if err := setAdd(s, strconv.AppendInt(nil, v, 10)); err != nil {
+				return nil, err
+			}
+		}
+		return newObject(keyspace.TSet, s), nil
+
+	case TypeSetListpack:
 		blob, err := d.string()
 		if err != nil {
 			return nil, err
 		}
 		s := keyspace.Set{}
-		add := func(v []byte) error { return setAdd(s, v) }
-		if typ == TypeSetIntset {
-			err = intsetEach(blob, add)
-		} else {
-			err = listpackEach(blob, add)
-		}
-		if err != nil {
+		if err := listpackEach(blob, func(v []byte) error { return setAdd(s, v) }); err != nil {
 			return nil, err
-		}
-		if typ == TypeSetIntset { // stays compact, as it was saved
-			members := make([][]byte, 0, len(s))
-			for m := range s {
-				members = append(members, []byte(m))
-			}
-			if is, ok := keyspace.IntSetFrom(members); ok {
-				return newObject(keyspace.TSet, is), nil
-			}
 		}
 		return newObject(keyspace.TSet, s), nil
 

@@ -1,6 +1,7 @@
 package rdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"strconv"
@@ -191,5 +192,27 @@ func TestLegacyEncodings(t *testing.T) {
 	got, err := ParsePayload(payload(TypeSetListpack, AppendString(nil, buildListpack([]string{"a", "1", "b"})), 11))
 	if err != nil || describe(got) != describe(set("a", "1", "b")) {
 		t.Errorf("set listpack: %v %v", err, got)
+	}
+}
+
+// TestIntsetDuplicateIsCorrupt: an intset blob that repeats a member is
+// refused as corrupt, small (loaded as an IntSet) or past
+// set-max-intset-entries (loaded as a hash set).
+func TestIntsetDuplicateIsCorrupt(t *testing.T) {
+	for _, n := range []int{3, keyspace.IntSetMax + 10} {
+		is := binary.LittleEndian.AppendUint32(nil, 2)
+		is = binary.LittleEndian.AppendUint32(is, uint32(n))
+		for i := range n - 1 {
+			is = binary.LittleEndian.AppendUint16(is, uint16(i))
+		}
+		is = binary.LittleEndian.AppendUint16(is, 0) // the first again
+		_, err := DecodeValue(bytes.NewReader(AppendString(nil, is)), TypeSetIntset)
+		if err == nil || !strings.Contains(err.Error(), "duplicate set member") {
+			t.Errorf("%d members with a duplicate: %v", n, err)
+		}
+		o, err := DecodeValue(bytes.NewReader(AppendString(nil, is[:len(is)-2])), TypeSetIntset)
+		if err == nil {
+			t.Errorf("%d members, one short of the header's count: loaded %d", n, o.Len())
+		}
 	}
 }
