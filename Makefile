@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./keyspace/aof/
 	$(GO) test -run '^$$' -fuzz '^FuzzPackedHash$$' -fuzztime $(FUZZTIME) ./keyspace/
 	$(GO) test -run '^$$' -fuzz '^FuzzPackedZSet$$' -fuzztime $(FUZZTIME) ./keyspace/
+	$(GO) test -run '^$$' -fuzz '^FuzzTable$$' -fuzztime $(FUZZTIME) ./keyspace/
 	cd third_party/redcon && $(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) .
 
 vet:

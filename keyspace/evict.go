@@ -56,11 +56,23 @@ func (s *Store) account(p *part, keyLen int, o *Object) {
 	if s.ev.sizeOf == nil {
 		return
 	}
-	n := (s.ev.sizeOf(keyLen, o) + 7) / 8
-	u := uint32(max(1, min(n, math.MaxUint32)))
-	d := (int64(u) - int64(o.acct)) * 8
+	u := s.sizeUnits(keyLen, o)
+	s.reaccount(p, o.acct, u)
 	o.acct = u
-	if d != 0 {
+}
+
+// sizeUnits is the size of o under a key of keyLen bytes, in 8-byte units.
+func (s *Store) sizeUnits(keyLen int, o *Object) uint32 {
+	if s.ev.sizeOf == nil {
+		return 0
+	}
+	n := (s.ev.sizeOf(keyLen, o) + 7) / 8
+	return uint32(max(1, min(n, math.MaxUint32)))
+}
+
+// reaccount changes a key's count in p from was to is (8-byte units).
+func (s *Store) reaccount(p *part, was, is uint32) {
+	if d := (int64(is) - int64(was)) * 8; d != 0 {
 		p.mem.Add(d)
 		s.ev.used.Add(d)
 	}
@@ -129,16 +141,20 @@ func (s *Store) Sample(db int, volatile bool, n int, fn func(key string, o *Obje
 	return seen > 0
 }
 
-// sample offers up to n keys of p (locked) to fn and returns how many.
+// sample offers up to n keys of p (locked) to fn and returns how many. The
+// object of an inline string is a copy valid during the call.
 func (p *part) sample(volatile bool, n int, fn func(key string, o *Object)) int {
 	seen := 0
+	var tmp Object
 	if volatile {
 		for k := range p.volatile {
 			if seen >= n {
 				break
 			}
-			if o := p.slots[slotmap.Slot([]byte(k))%SlotsPerPart][k]; o != nil {
-				fn(k, o)
+			key := []byte(k)
+			t := p.slots[slotmap.Slot(key)%SlotsPerPart]
+			if pos := t.find(key, keyHash(key)); pos >= 0 {
+				fn(k, t.objectAt(pos, &tmp))
 				seen++
 			}
 		}
@@ -146,11 +162,22 @@ func (p *part) sample(volatile bool, n int, fn func(key string, o *Object)) int 
 	}
 	first := rand.IntN(SlotsPerPart)
 	for i := 0; i < SlotsPerPart && seen < n; i++ {
-		for k, o := range p.slots[(first+i)%SlotsPerPart] {
+		t := p.slots[(first+i)%SlotsPerPart]
+		if t.len() == 0 {
+			continue
+		}
+		// Start at a random entry: the first keys of a slot must not be
+		// the only ones ever offered.
+		start := rand.IntN(len(t.ents))
+		for j := range t.ents {
 			if seen >= n {
 				break
 			}
-			fn(k, o)
+			pos := (start + j) % len(t.ents)
+			if t.ents[pos] == 0 {
+				continue
+			}
+			fn(keyString(t.recAt(pos).key), t.objectAt(pos, &tmp))
 			seen++
 		}
 	}
@@ -166,15 +193,18 @@ func (s *Store) Evict(db int, key string, volatile bool, fn func(db int, key []b
 	kb := []byte(key)
 	tx := s.Lock1(db, kb)
 	v := tx.DB(db)
-	p, m := v.locate(kb)
-	o := (*m)[key]
+	l := v.find(kb)
 	var freed int64
-	ok := o != nil && (!volatile || o.Expire != 0)
-	if ok {
-		freed = int64(o.acct) * 8
-		v.removeKey(p, *m, kb)
-		if fn != nil {
-			fn(db, kb)
+	ok := false
+	if l.pos >= 0 {
+		var tmp Object
+		o := l.t.objectAt(l.pos, &tmp)
+		if ok = !volatile || o.Expire != 0; ok {
+			freed = int64(o.acct) * 8
+			v.removeKey(&l, kb)
+			if fn != nil {
+				fn(db, kb)
+			}
 		}
 	}
 	return ok, freed, tx.Unlock()

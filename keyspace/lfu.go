@@ -66,12 +66,14 @@ func (s *Store) lfuTouch(lru uint32, nowMs int64) uint32 {
 }
 
 // touch records an access to o as the policy tracks it (LRU or LFU).
-func (v View) touch(o *Object) {
+func (v View) touch(o *Object) { o.LRU = v.stamp(o.LRU) }
+
+// stamp is an access stamp after an access to a key stamped old.
+func (v View) stamp(old uint32) uint32 {
 	if v.tx.s.ev.lfu.Load() {
-		o.LRU = v.tx.s.lfuTouch(o.LRU, v.tx.Now())
-		return
+		return v.tx.s.lfuTouch(old, v.tx.Now())
 	}
-	o.LRU = v.tx.lru()
+	return v.tx.lru()
 }
 
 // newStamp is a new object's LRU field: now, or LFUInitVal under LFU.

@@ -25,12 +25,13 @@ type watchKey struct {
 
 // AddWatch registers w on key.
 func (v View) AddWatch(key []byte, w *Watch) {
-	p, m := v.locate(key)
+	l := v.find(key)
+	p := l.p
 	if p.watched == nil {
 		p.watched = make(map[string][]*Watch)
 	}
 	p.watched[string(key)] = append(p.watched[string(key)], w)
-	if o := (*m)[string(key)]; o != nil && o.Expire != 0 && o.Expire <= v.tx.Now() {
+	if v.IsExpired(key) {
 		w.mu.Lock()
 		if w.expired == nil {
 			w.expired = map[watchKey]bool{}
@@ -179,9 +180,8 @@ func (s *Store) ActiveExpire(budget time.Duration) int {
 				}
 				sampled++
 				key := []byte(k)
-				_, m := v.locate(key)
-				if o := (*m)[k]; o != nil && o.Expire <= tx.Now() {
-					v.expireKey(p, *m, key)
+				if l := v.find(key); l.pos >= 0 && v.IsExpired(key) {
+					v.expireKey(&l, key)
 					expired++
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"runtime"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/wardenkv/warden/slotmap"
 )
@@ -32,24 +31,19 @@ type Snapshot struct {
 
 // PartView is one hash slot handed to a snapshot's capture function.
 type PartView struct {
-	m   map[string]*Object
+	t   *table
 	now int64
 }
 
 // Len is the number of keys stored in the slot (expired ones included).
-func (pv PartView) Len() int { return len(pv.m) }
+func (pv PartView) Len() int { return pv.t.len() }
 
 // Each calls fn for every key that was live when the snapshot began. key is
-// a read-only view of the stored key, valid during the call only.
+// a read-only view of the stored key and o, for an inline string, a copy:
+// both valid during the call only.
 func (pv PartView) Each(fn func(key []byte, o *Object) bool) {
-	for k, o := range pv.m {
-		if o.Expire != 0 && o.Expire <= pv.now {
-			continue
-		}
-		if !fn(unsafe.Slice(unsafe.StringData(k), len(k)), o) {
-			return
-		}
-	}
+	var tmp Object
+	pv.t.eachLive(pv.now, &tmp, fn)
 }
 
 // ErrSnapshotRunning is returned when a snapshot is already in progress.
@@ -107,11 +101,11 @@ func (sn *Snapshot) captureSlot(db int, p *part, slot int) bool {
 		return false
 	}
 	c.Store(true)
-	m := p.slots[slot%SlotsPerPart]
-	if len(m) == 0 {
+	t := p.slots[slot%SlotsPerPart]
+	if t.len() == 0 {
 		return false
 	}
-	sn.capture(db, PartView{m: m, now: sn.now})
+	sn.capture(db, PartView{t: t, now: sn.now})
 	return true
 }
 

@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -54,9 +55,9 @@ type DB struct {
 // part is one partition: the keys of SlotsPerPart consecutive slots.
 type part struct {
 	mu       sync.Mutex
-	id       int // db*NumParts + index: the global lock order
-	slots    [SlotsPerPart]map[string]*Object
-	volatile map[string]struct{} // keys with a TTL, for active expiry
+	id       int                  // db*NumParts + index: the global lock order
+	slots    [SlotsPerPart]*table // nil until a key is stored
+	volatile map[string]struct{}  // keys with a TTL, for active expiry
 	nkeys    atomic.Int64
 	nvol     atomic.Int64
 	mem      atomic.Int64 // bytes counted for its keys (evict.go)
@@ -108,6 +109,17 @@ type Tx struct {
 	ready     []ReadyKey
 	owner     int64
 	acct      txAcct // objects to re-size before unlocking (evict.go)
+
+	// Inline strings looked up as objects (or strings stored as objects)
+	// by this Tx: they go back inline when it unlocks.
+	mat     []matEntry
+	scratch Object // a string being sized (accounting), reused
+}
+
+type matEntry struct {
+	t   *table
+	o   *Object
+	key []byte // view of the record's key
 }
 
 // SetOwner names the client whose command runs under tx (OnTouch's owner).
@@ -234,6 +246,9 @@ func (tx *Tx) Unlock() []ReadyKey {
 		tx.settle()
 		tx.acct.track = false
 	}
+	if len(tx.mat) > 0 {
+		tx.demote()
+	}
 	for i := len(tx.parts) - 1; i >= 0; i-- {
 		tx.parts[i].mu.Unlock()
 	}
@@ -279,71 +294,173 @@ func (tx *Tx) SetNow(ms int64) { tx.now = ms }
 
 func (tx *Tx) lru() uint32 { return uint32((tx.Now() - startMs) / (1000 / LRUTicksPerSecond)) }
 
-func (v View) locate(key []byte) (*part, *map[string]*Object) {
+// locate returns key's partition and its slot's index in it. Every access
+// to a key comes through here, before anything can change it: a running
+// snapshot takes the slot's image first.
+func (v View) locate(key []byte) (*part, int) {
 	slot := v.tx.slot(key)
 	p := &v.db.parts[slot/SlotsPerPart]
-	// Every access to a key comes through here, before anything can change
-	// it: a running snapshot takes the slot's image first.
 	if sn := v.tx.s.snap.Load(); sn != nil {
 		sn.captureSlot(v.db.ID, p, slot)
 	}
-	return p, &p.slots[slot%SlotsPerPart]
+	return p, slot % SlotsPerPart
+}
+
+// loc is where a key is: its partition and slot table (t is nil while the
+// slot is empty), the entry's position in it (-1: absent) and its hash.
+type loc struct {
+	p   *part
+	si  int
+	t   *table
+	pos int
+	h   uint32
+}
+
+func (v View) find(key []byte) loc {
+	p, si := v.locate(key)
+	l := loc{p: p, si: si, t: p.slots[si], h: keyHash(key)}
+	l.pos = l.t.find(key, l.h)
+	return l
+}
+
+// table returns the slot's table, creating it.
+func (l *loc) table() *table {
+	if l.t == nil {
+		l.t = &table{}
+		l.p.slots[l.si] = l.t
+	}
+	return l.t
+}
+
+// expireOf is the expire time of the record r.
+func (t *table) expireOf(r *rec) int64 {
+	if r.isObj() {
+		return t.obj(r).Expire
+	}
+	return r.expire
+}
+
+// object returns the object of the entry at l. An inline string becomes an
+// object for the rest of the Tx (the caller may change it in place) and
+// goes back inline when the Tx unlocks (demote).
+func (v View) object(l *loc, r *rec) *Object {
+	if r.isObj() {
+		return l.t.obj(r)
+	}
+	o := &Object{Type: TString, Str: r.val, Expire: r.expire, LRU: r.word, acct: r.acct}
+	l.t.putObj(l.pos, r, o)
+	v.tx.mat = append(v.tx.mat, matEntry{l.t, o, r.key})
+	return o
+}
+
+// demote puts the string objects the Tx looked up or stored back inline
+// (those still stored and short enough).
+func (tx *Tx) demote() {
+	for i, m := range tx.mat {
+		tx.mat[i] = matEntry{}
+		if !inline(m.o) {
+			continue
+		}
+		pos := m.t.find(m.key, keyHash(m.key))
+		if pos < 0 {
+			continue
+		}
+		r := m.t.recAt(pos)
+		if r.isObj() && m.t.obj(&r) == m.o {
+			m.t.putInline(pos, &r, m.o.Str, m.o.Expire, m.o.LRU, m.o.acct)
+		}
+	}
+	tx.mat = tx.mat[:0]
 }
 
 // Get returns the live value of key or nil. An expired key is deleted (and
 // the deletion reported through OnExpire) unless the store is a replica.
 func (v View) Get(key []byte) *Object {
-	p, m := v.locate(key)
-	o := (*m)[string(key)]
-	if o == nil {
+	l := v.find(key)
+	if l.pos < 0 {
 		return nil
 	}
-	if o.Expire != 0 && o.Expire <= v.tx.Now() {
+	r := l.t.recAt(l.pos)
+	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
 		if !v.tx.s.NoExpire.Load() {
-			v.expireKey(p, *m, key)
+			v.expireKey(&l, key)
 		}
 		return nil
 	}
+	o := v.object(&l, &r)
 	v.touch(o)
-	v.tx.noteAccess(p, o, len(key))
+	v.tx.noteAccess(l.p, o, len(key))
 	return o
+}
+
+// GetString is Get for reading a string without turning an inline one into
+// an object: the value (a view, valid until the key is next written; copy
+// it to keep it), the key's type, and whether it exists.
+func (v View) GetString(key []byte) ([]byte, Type, bool) {
+	l := v.find(key)
+	if l.pos < 0 {
+		return nil, 0, false
+	}
+	r := l.t.recAt(l.pos)
+	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
+		if !v.tx.s.NoExpire.Load() {
+			v.expireKey(&l, key)
+		}
+		return nil, 0, false
+	}
+	if r.isObj() {
+		o := l.t.obj(&r)
+		v.touch(o)
+		v.tx.noteAccess(l.p, o, len(key))
+		return o.Str, o.Type, true
+	}
+	binary.LittleEndian.PutUint32(l.t.arena[r.off+1:], v.stamp(r.word))
+	return r.val, TString, true
 }
 
 // Peek is Get without updating the access time (OBJECT IDLETIME, TTL).
 func (v View) Peek(key []byte) *Object {
-	_, m := v.locate(key)
-	o := (*m)[string(key)]
-	if o == nil || o.Expire != 0 && o.Expire <= v.tx.Now() {
+	l := v.find(key)
+	if l.pos < 0 {
 		return nil
 	}
-	return o
+	r := l.t.recAt(l.pos)
+	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
+		return nil
+	}
+	return v.object(&l, &r)
 }
 
-func (v View) expireKey(p *part, m map[string]*Object, key []byte) {
-	v.deleteKey(p, m, key, true)
+func (v View) expireKey(l *loc, key []byte) {
+	v.deleteKey(l, key, true)
 	if fn := v.tx.s.OnExpire; fn != nil {
 		fn(v.db.ID, key)
 	}
 }
 
-func (v View) removeKey(p *part, m map[string]*Object, key []byte) { v.deleteKey(p, m, key, false) }
+func (v View) removeKey(l *loc, key []byte) { v.deleteKey(l, key, false) }
 
-// deleteKey deletes key from m and its accounting and reports the change;
-// expiry: it is deleted because it expired.
-func (v View) deleteKey(p *part, m map[string]*Object, key []byte, expiry bool) {
-	o := m[string(key)]
-	if o == nil {
-		return
+// deleteKey deletes the entry at l and its accounting and reports the
+// change; expiry: it is deleted because it expired.
+func (v View) deleteKey(l *loc, key []byte, expiry bool) {
+	r := l.t.recAt(l.pos)
+	typ, exp := TString, r.expire
+	if r.isObj() {
+		o := l.t.obj(&r)
+		typ, exp = o.Type, o.Expire
+		v.tx.s.unaccount(l.p, o)
+	} else {
+		v.tx.s.reaccount(l.p, r.acct, 0)
 	}
-	if o.Expire != 0 {
-		delete(p.volatile, string(key))
-		p.nvol.Add(-1)
+	if exp != 0 {
+		delete(l.p.volatile, string(key))
+		l.p.nvol.Add(-1)
 	}
-	delete(m, string(key))
-	p.nkeys.Add(-1)
-	v.tx.s.unaccount(p, o)
-	v.changed(p, key, expiry)
-	v.streamGone(p, key, o.Type)
+	l.t.remove(l.pos)
+	l.pos = -1
+	l.p.nkeys.Add(-1)
+	v.changed(l.p, key, expiry)
+	v.streamGone(l.p, key, typ)
 }
 
 // streamGone wakes the clients blocked on a stream that was deleted or
@@ -355,77 +472,144 @@ func (v View) streamGone(p *part, key []byte, was Type) {
 }
 
 // Set stores o under key, replacing any value (and its TTL: o.Expire wins).
+// o is the stored object until the Tx unlocks (the caller may go on
+// changing it); a short string then moves inline.
 func (v View) Set(key []byte, o *Object) {
-	p, m := v.locate(key)
-	if *m == nil {
-		*m = make(map[string]*Object)
-	}
-	old := (*m)[string(key)]
-	if old != nil {
-		v.streamGone(p, key, old.Type)
-		// Reuse the stored object so the map key is not reallocated.
-		wasVolatile := old.Expire != 0
-		acct, lru := old.acct, old.LRU
-		*old = *o
-		old.acct = acct
-		if v.tx.s.ev.lfu.Load() {
-			old.LRU = lru // Redis's dbOverwrite keeps the LFU counter
+	l := v.find(key)
+	if l.pos >= 0 {
+		r := l.t.recAt(l.pos)
+		if r.isObj() {
+			old := l.t.obj(&r)
+			v.streamGone(l.p, key, old.Type)
+			// Reuse the stored object: callers holding it see the new value.
+			wasVolatile := old.Expire != 0
+			acct, lru := old.acct, old.LRU
+			*old = *o
+			old.acct = acct
+			if v.tx.s.ev.lfu.Load() {
+				old.LRU = lru // Redis's dbOverwrite keeps the LFU counter
+			}
+			v.fixVolatile(l.p, key, wasVolatile, o.Expire != 0)
+			v.tx.s.account(l.p, len(key), old)
+			if inline(old) {
+				v.tx.mat = append(v.tx.mat, matEntry{l.t, old, r.key})
+			}
+		} else {
+			o.acct = r.acct
+			if v.tx.s.ev.lfu.Load() {
+				o.LRU = r.word
+			}
+			l.t.putObj(l.pos, &r, o)
+			v.fixVolatile(l.p, key, r.expire != 0, o.Expire != 0)
+			v.tx.s.account(l.p, len(key), o)
+			v.tx.mat = append(v.tx.mat, matEntry{l.t, o, r.key})
 		}
-		v.fixVolatile(p, key, wasVolatile, o.Expire != 0)
-		v.tx.s.account(p, len(key), old)
 	} else {
 		if v.tx.s.ev.lfu.Load() {
 			o.LRU = v.newStamp()
 		}
-		(*m)[string(key)] = o
-		p.nkeys.Add(1)
-		v.fixVolatile(p, key, false, o.Expire != 0)
+		off := l.table().insert(key, l.h, o, nil, 0, 0, 0)
+		l.p.nkeys.Add(1)
+		v.fixVolatile(l.p, key, false, o.Expire != 0)
 		o.acct = 0 // a copy of a stored object (RENAME, MOVE) carries its count
-		v.tx.s.account(p, len(key), o)
+		v.tx.s.account(l.p, len(key), o)
+		if inline(o) {
+			v.tx.mat = append(v.tx.mat, matEntry{l.t, o, l.t.keyAt(off)})
+		}
 		if fn := v.tx.s.OnNew; fn != nil {
 			fn(v.db.ID, key)
 		}
 	}
-	v.touched(p, key)
+	v.touched(l.p, key)
+}
+
+// Load stores o, read from an RDB file or a DUMP payload, under key: a
+// short string goes inline at once (the caller does not change o later).
+func (v View) Load(key []byte, o *Object) {
+	if !inline(o) {
+		v.Set(key, o)
+		return
+	}
+	v.SetString(key, o.Str, o.Expire, false)
+	if l := v.find(key); l.pos >= 0 {
+		if r := l.t.recAt(l.pos); !r.isObj() {
+			binary.LittleEndian.PutUint32(l.t.arena[r.off+1:], o.LRU) // the loaded stamp
+		}
+	}
 }
 
 // SetString stores a string value (copied), keeping the TTL if keepTTL.
 func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
-	p, m := v.locate(key)
-	if *m == nil {
-		*m = make(map[string]*Object)
+	l := v.find(key)
+	if l.pos >= 0 {
+		r := l.t.recAt(l.pos)
+		if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
+			v.removeKey(&l, key) // an expired value's TTL must not be kept
+		}
 	}
-	old := (*m)[string(key)]
-	if old != nil && old.Expire != 0 && old.Expire <= v.tx.Now() {
-		v.removeKey(p, *m, key) // an expired value's TTL must not be kept
-		old = nil
-	}
-	if old == nil {
-		o := &Object{Type: TString, Str: append([]byte(nil), val...), Expire: expire, LRU: v.newStamp()}
-		(*m)[string(key)] = o
-		p.nkeys.Add(1)
-		v.fixVolatile(p, key, false, expire != 0)
-		v.tx.s.account(p, len(key), o)
-		if fn := v.tx.s.OnNew; fn != nil {
+	s := v.tx.s
+	if l.pos < 0 {
+		if len(val) <= inlineMax {
+			acct := v.inlineAcct(len(key), val, expire)
+			l.table().insert(key, l.h, nil, val, expire, v.newStamp(), acct)
+			s.reaccount(l.p, 0, acct)
+		} else {
+			o := &Object{Type: TString, Str: append([]byte(nil), val...), Expire: expire, LRU: v.newStamp()}
+			l.table().insert(key, l.h, o, nil, 0, 0, 0)
+			s.account(l.p, len(key), o)
+		}
+		l.p.nkeys.Add(1)
+		v.fixVolatile(l.p, key, false, expire != 0)
+		if fn := s.OnNew; fn != nil {
 			fn(v.db.ID, key)
 		}
-	} else {
-		v.streamGone(p, key, old.Type)
-		wasVolatile := old.Expire != 0
+		v.touched(l.p, key)
+		return
+	}
+	r := l.t.recAt(l.pos)
+	var old *Object
+	wasExpire, lru, acct := r.expire, r.word, r.acct
+	if r.isObj() {
+		old = l.t.obj(&r)
+		v.streamGone(l.p, key, old.Type)
+		wasExpire, lru, acct = old.Expire, old.LRU, old.acct
+	}
+	if keepTTL {
+		expire = wasExpire
+	}
+	lru = v.stamp(lru)
+	switch {
+	case len(val) <= inlineMax:
+		n := v.inlineAcct(len(key), val, expire)
+		s.reaccount(l.p, acct, n)
+		if old != nil {
+			old.acct = 0 // no longer stored: a later settle skips it
+		}
+		l.t.putInline(l.pos, &r, val, expire, lru, n)
+	case old != nil:
 		if old.Type == TString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+16 {
 			old.Str = append(old.Str[:0], val...)
 		} else {
 			old.Str = append([]byte(nil), val...)
 		}
-		old.Type, old.Val = TString, nil
-		v.touch(old)
-		if !keepTTL {
-			old.Expire = expire
-		}
-		v.fixVolatile(p, key, wasVolatile, old.Expire != 0)
-		v.tx.s.account(p, len(key), old)
+		old.Type, old.Val, old.Expire, old.LRU = TString, nil, expire, lru
+		s.account(l.p, len(key), old)
+	default:
+		o := &Object{Type: TString, Str: append([]byte(nil), val...), Expire: expire, LRU: lru, acct: acct}
+		l.t.putObj(l.pos, &r, o)
+		s.account(l.p, len(key), o)
 	}
-	v.touched(p, key)
+	v.fixVolatile(l.p, key, wasExpire != 0, expire != 0)
+	v.touched(l.p, key)
+}
+
+// inlineAcct is the accounted size (in 8-byte units) of an inline string.
+func (v View) inlineAcct(keyLen int, val []byte, expire int64) uint32 {
+	o := &v.tx.scratch
+	*o = Object{Type: TString, Str: val[:len(val):len(val)], Expire: expire} // sized as stored: no spare capacity
+	n := v.tx.s.sizeUnits(keyLen, o)
+	*o = Object{}
+	return n
 }
 
 func (v View) fixVolatile(p *part, key []byte, was, is bool) {
@@ -447,19 +631,16 @@ func (v View) fixVolatile(p *part, key []byte, was, is bool) {
 // that DEL removes it and counts, as Redis's dbSyncDelete after
 // expireIfNeeded (a replica never expires on its own).
 func (v View) Delete(key []byte) bool {
-	if v.Get(key) == nil {
-		if !v.tx.s.NoExpire.Load() {
-			return false
-		}
-		p, m := v.locate(key)
-		if (*m)[string(key)] == nil {
-			return false
-		}
-		v.removeKey(p, *m, key)
-		return true
+	l := v.find(key)
+	if l.pos < 0 {
+		return false
 	}
-	p, m := v.locate(key)
-	v.removeKey(p, *m, key)
+	r := l.t.recAt(l.pos)
+	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() && !v.tx.s.NoExpire.Load() {
+		v.expireKey(&l, key)
+		return false
+	}
+	v.removeKey(&l, key)
 	return true
 }
 
@@ -498,8 +679,9 @@ func (v View) Touch(key []byte) {
 // never keeps empty collections.
 func (v View) DeleteIfEmpty(key []byte, o *Object) {
 	if o.Type != TString && o.Len() == 0 {
-		p, m := v.locate(key)
-		v.removeKey(p, *m, key)
+		if l := v.find(key); l.pos >= 0 {
+			v.removeKey(&l, key)
+		}
 	}
 }
 
@@ -546,8 +728,13 @@ func (v View) Flush() {
 		// (touchAllWatchedKeysInDb): a watched key that did not exist, or
 		// had expired, is still missing afterwards.
 		for k, ws := range p.watched {
-			o := p.slots[slotmap.Slot([]byte(k))%SlotsPerPart][k]
-			if o == nil || o.Expire != 0 && o.Expire <= v.tx.Now() {
+			key := []byte(k)
+			t := p.slots[slotmap.Slot(key)%SlotsPerPart]
+			pos := t.find(key, keyHash(key))
+			if pos < 0 {
+				continue
+			}
+			if r := t.recAt(pos); t.expireOf(&r) != 0 && t.expireOf(&r) <= v.tx.Now() {
 				continue
 			}
 			for _, w := range ws {
@@ -603,7 +790,8 @@ func (v View) Swap(o View) {
 }
 
 // Each calls fn for every live key of the view's locked partitions (all of
-// them for a LockAll Tx); fn returns false to stop.
+// them for a LockAll Tx); fn returns false to stop. key is a view of the
+// stored key; o, for an inline string, a copy valid during the call only.
 func (v View) Each(fn func(key string, o *Object) bool) {
 	for i := range v.db.parts {
 		if !v.eachInPart(i, fn) {
@@ -614,46 +802,63 @@ func (v View) Each(fn func(key string, o *Object) bool) {
 
 func (v View) eachInPart(i int, fn func(key string, o *Object) bool) bool {
 	p := &v.db.parts[i]
-	for s := range p.slots {
-		for k, o := range p.slots[s] {
-			if o.Expire != 0 && o.Expire <= v.tx.Now() {
-				continue
-			}
-			if !fn(k, o) {
-				return false
-			}
+	var tmp Object
+	for _, t := range p.slots {
+		if !t.eachLive(v.tx.Now(), &tmp, func(k []byte, o *Object) bool { return fn(keyString(k), o) }) {
+			return false
 		}
 	}
 	return true
 }
 
+// eachLive calls fn with every key not expired at now and its object (an
+// inline string's in tmp, overwritten at each call) until fn returns false.
+func (t *table) eachLive(now int64, tmp *Object, fn func(key []byte, o *Object) bool) bool {
+	return t.each(func(pos int) bool {
+		r := t.recAt(pos)
+		o := tmp
+		if r.isObj() {
+			o = t.obj(&r)
+		} else {
+			r.object(tmp)
+		}
+		if o.Expire != 0 && o.Expire <= now {
+			return true
+		}
+		return fn(r.key, o)
+	})
+}
+
 // SlotKeys returns up to count live keys of a slot (needs the slot's
 // partition locked, e.g. via LockSlot).
 func (v View) SlotKeys(slot, count int) []string {
-	m := v.db.parts[slot/SlotsPerPart].slots[slot%SlotsPerPart]
+	t := v.db.parts[slot/SlotsPerPart].slots[slot%SlotsPerPart]
 	var out []string
-	for k, o := range m {
+	var tmp Object
+	t.eachLive(v.tx.Now(), &tmp, func(k []byte, _ *Object) bool {
 		if count >= 0 && len(out) >= count {
-			break
+			return false
 		}
-		if o.Expire != 0 && o.Expire <= v.tx.Now() {
-			continue
-		}
-		out = append(out, k)
-	}
+		out = append(out, keyString(k))
+		return true
+	})
 	return out
 }
 
 // SlotLen returns the number of keys stored in a slot.
 func (v View) SlotLen(slot int) int {
-	return len(v.db.parts[slot/SlotsPerPart].slots[slot%SlotsPerPart])
+	return v.db.parts[slot/SlotsPerPart].slots[slot%SlotsPerPart].len()
 }
 
 // IsExpired reports whether key is stored but logically expired.
 func (v View) IsExpired(key []byte) bool {
-	_, m := v.locate(key)
-	o := (*m)[string(key)]
-	return o != nil && o.Expire != 0 && o.Expire <= v.tx.Now()
+	l := v.find(key)
+	if l.pos < 0 {
+		return false
+	}
+	r := l.t.recAt(l.pos)
+	exp := l.t.expireOf(&r)
+	return exp != 0 && exp <= v.tx.Now()
 }
 
 type slotEntry struct {

@@ -9,13 +9,18 @@ import (
 // hits and misses as INFO reports them.
 func (c *Ctx) Read(key []byte) *keyspace.Object {
 	o := c.DB.Get(key)
-	if o == nil {
+	c.countRead(key, o != nil)
+	return o
+}
+
+// countRead counts a read command's lookup of key as a hit or a miss.
+func (c *Ctx) countRead(key []byte, found bool) {
+	if !found {
 		c.s.stats.keyspaceMisses.Add(1)
 		c.notify(keyevents.KeyMiss, "keymiss", key) // where Redis counts the miss
 	} else {
 		c.s.stats.keyspaceHits.Add(1)
 	}
-	return o
 }
 
 // ReadType is Read that also checks the type: it returns (nil, true) for a

@@ -319,7 +319,7 @@ func (s *Server) loadRDBInto(tx *keyspace.Tx, path string, merge bool) error {
 			return fmt.Errorf("duplicate key %q in db %d", e.Key, e.DB)
 		}
 		e.Obj.LRU = keyspace.LRUClock()
-		v.Set(e.Key, e.Obj)
+		v.Load(e.Key, e.Obj)
 		return nil
 	})
 	if err != nil {

@@ -58,14 +58,13 @@ func (c *Ctx) checkStringLength(size, add int64) bool {
 
 // readString returns a string key's value; ok=false after a WRONGTYPE reply.
 func (c *Ctx) readString(key []byte) ([]byte, bool, bool) {
-	o, ok := c.ReadType(key, keyspace.TString)
-	if !ok {
+	v, t, found := c.DB.GetString(key)
+	c.countRead(key, found)
+	if found && t != keyspace.TString {
+		c.Err(errWrongType)
 		return nil, false, false
 	}
-	if o == nil {
-		return nil, false, true
-	}
-	return o.Str, true, true
+	return v, found, true
 }
 
 func cmdGet(c *Ctx) {
@@ -143,18 +142,18 @@ func cmdSet(c *Ctx) {
 			return
 		}
 	}
-	old := c.DB.Get(key)
-	if get && old != nil && old.Type != keyspace.TString {
+	cur, curType, exists := c.DB.GetString(key)
+	if get && exists && curType != keyspace.TString {
 		c.Err(errWrongType)
 		return
 	}
 	var oldVal []byte
-	if get && old != nil {
-		oldVal = append([]byte(nil), old.Str...)
+	if get && exists {
+		oldVal = append([]byte(nil), cur...)
 	}
-	if (nx && old != nil) || (xx && old == nil) {
+	if (nx && exists) || (xx && !exists) {
 		if get {
-			c.bulkOrNull(oldVal, old != nil)
+			c.bulkOrNull(oldVal, exists)
 		} else {
 			c.Null()
 		}
@@ -174,7 +173,7 @@ func cmdSet(c *Ctx) {
 		c.notify(keyevents.Generic, "expire", key)
 	}
 	if get {
-		c.bulkOrNull(oldVal, old != nil)
+		c.bulkOrNull(oldVal, exists)
 		return
 	}
 	c.OK()
@@ -217,12 +216,13 @@ func cmdPSetEX(c *Ctx) { setWithTTL(c, time.Millisecond, "psetex") }
 func cmdMGet(c *Ctx) {
 	c.Array(len(c.Args) - 1)
 	for _, k := range c.Args[1:] {
-		o := c.Read(k)
-		if o == nil || o.Type != keyspace.TString {
+		v, t, found := c.DB.GetString(k)
+		c.countRead(k, found)
+		if !found || t != keyspace.TString {
 			c.Null()
 			continue
 		}
-		c.Bulk(o.Str)
+		c.Bulk(v)
 	}
 }
 
@@ -375,13 +375,14 @@ func cmdStrlen(c *Ctx) {
 // incrBy adds delta to the integer stored at key.
 func incrBy(c *Ctx, delta int64) {
 	key := c.Args[1]
-	o, ok := c.WriteType(key, keyspace.TString)
-	if !ok {
+	v, t, found := c.DB.GetString(key)
+	if found && t != keyspace.TString {
+		c.Err(errWrongType)
 		return
 	}
 	var cur int64
-	if o != nil {
-		n, ok := keyspace.ParseInt(o.Str)
+	if found {
+		n, ok := keyspace.ParseInt(v)
 		if !ok {
 			c.Err(errNotInt)
 			return

@@ -244,7 +244,7 @@ func (s *Server) insertLoaded(e rdb.LoadedEntry) error {
 	}
 	e.Obj.LRU = keyspace.LRUClock()
 	tx := s.store.Lock1(e.DB, e.Key)
-	tx.DB(e.DB).Set(e.Key, e.Obj)
+	tx.DB(e.DB).Load(e.Key, e.Obj)
 	tx.Unlock()
 	s.persist.loaded.Add(1)
 	return nil
