@@ -225,6 +225,7 @@ func TestInfo(t *testing.T) {
 		"connected_clients", "blocked_clients", "maxclients",
 		"used_memory", "used_memory_human", "used_memory_rss", "used_memory_rss_human", "used_memory_peak",
 		"used_memory_peak_human", "maxmemory", "maxmemory_human", "maxmemory_policy", "mem_fragmentation_ratio", "mem_allocator",
+		"gc_cycles", "gc_pause_total_ms", "gc_pause_max_recent_ms", "gc_cpu_fraction",
 		"loading", "rdb_changes_since_last_save", "rdb_bgsave_in_progress", "rdb_last_save_time", "rdb_last_bgsave_status",
 		"aof_enabled", "aof_rewrite_in_progress",
 		"total_connections_received", "total_commands_processed", "instantaneous_ops_per_sec", "rejected_connections",

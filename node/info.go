@@ -438,6 +438,16 @@ func infoMemory(s *Server, w *infoWriter) {
 	w.int("active_defrag_running", 0)
 	w.int("lazyfree_pending_objects", 0)
 	w.int("lazyfreed_objects", 0)
+	// warden's own: the Go garbage collector's work (Redis has none), so
+	// operators can see whether it shows up in tail latency.
+	var maxPause uint64
+	for _, p := range ms.PauseNs {
+		maxPause = max(maxPause, p)
+	}
+	w.int("gc_cycles", int64(ms.NumGC))
+	w.float("gc_pause_total_ms", float64(ms.PauseTotalNs)/1e6, 3)
+	w.float("gc_pause_max_recent_ms", float64(maxPause)/1e6, 3)
+	w.float("gc_cpu_fraction", ms.GCCPUFraction, 4)
 }
 
 func infoStats(s *Server, w *infoWriter) {
