@@ -110,8 +110,8 @@ type Tx struct {
 	owner     int64
 	acct      txAcct // objects to re-size before unlocking (evict.go)
 
-	// Inline strings looked up as objects (or strings stored as objects)
-	// by this Tx: they go back inline when it unlocks.
+	// Inline values this Tx looked up as objects, and objects it stored:
+	// those small enough go (back) inline when it unlocks.
 	mat     []matEntry
 	scratch Object // a string being sized (accounting), reused
 }
@@ -340,25 +340,26 @@ func (t *table) expireOf(r *rec) int64 {
 	return r.expire
 }
 
-// object returns the object of the entry at l. An inline string becomes an
+// object returns the object of the entry at l. An inline value becomes an
 // object for the rest of the Tx (the caller may change it in place) and
 // goes back inline when the Tx unlocks (demote).
 func (v View) object(l *loc, r *rec) *Object {
 	if r.isObj() {
 		return l.t.obj(r)
 	}
-	o := &Object{Type: TString, Str: r.val, Expire: r.expire, LRU: r.word, acct: r.acct}
+	o := r.object(new(Object))
 	l.t.putObj(l.pos, r, o)
 	v.tx.mat = append(v.tx.mat, matEntry{l.t, o, r.key})
 	return o
 }
 
-// demote puts the string objects the Tx looked up or stored back inline
-// (those still stored and short enough).
+// demote puts the objects the Tx looked up or stored back inline (those
+// still stored and small enough: inlineOf).
 func (tx *Tx) demote() {
 	for i, m := range tx.mat {
 		tx.mat[i] = matEntry{}
-		if !inline(m.o) {
+		kind, val, ok := inlineOf(m.o)
+		if !ok {
 			continue
 		}
 		pos := m.t.find(m.key, keyHash(m.key))
@@ -367,7 +368,7 @@ func (tx *Tx) demote() {
 		}
 		r := m.t.recAt(pos)
 		if r.isObj() && m.t.obj(&r) == m.o {
-			m.t.putInline(pos, &r, m.o.Str, m.o.Expire, m.o.LRU, m.o.acct)
+			m.t.putInline(pos, &r, kind, val, m.o.Expire, m.o.LRU, m.o.acct)
 		}
 	}
 	tx.mat = tx.mat[:0]
@@ -415,6 +416,9 @@ func (v View) GetString(key []byte) ([]byte, Type, bool) {
 		return o.Str, o.Type, true
 	}
 	binary.LittleEndian.PutUint32(l.t.arena[r.off+1:], v.stamp(r.word))
+	if r.kind() != kindStr {
+		return nil, r.typeOf(), true
+	}
 	return r.val, TString, true
 }
 
@@ -444,7 +448,7 @@ func (v View) removeKey(l *loc, key []byte) { v.deleteKey(l, key, false) }
 // change; expiry: it is deleted because it expired.
 func (v View) deleteKey(l *loc, key []byte, expiry bool) {
 	r := l.t.recAt(l.pos)
-	typ, exp := TString, r.expire
+	typ, exp := r.typeOf(), r.expire
 	if r.isObj() {
 		o := l.t.obj(&r)
 		typ, exp = o.Type, o.Expire
@@ -473,7 +477,8 @@ func (v View) streamGone(p *part, key []byte, was Type) {
 
 // Set stores o under key, replacing any value (and its TTL: o.Expire wins).
 // o is the stored object until the Tx unlocks (the caller may go on
-// changing it); a short string then moves inline.
+// changing it); a short string or small packed collection then moves
+// inline.
 func (v View) Set(key []byte, o *Object) {
 	l := v.find(key)
 	if l.pos >= 0 {
@@ -491,9 +496,7 @@ func (v View) Set(key []byte, o *Object) {
 			}
 			v.fixVolatile(l.p, key, wasVolatile, o.Expire != 0)
 			v.tx.s.account(l.p, len(key), old)
-			if inline(old) {
-				v.tx.mat = append(v.tx.mat, matEntry{l.t, old, r.key})
-			}
+			v.tx.mat = append(v.tx.mat, matEntry{l.t, old, r.key})
 		} else {
 			o.acct = r.acct
 			if v.tx.s.ev.lfu.Load() {
@@ -513,9 +516,8 @@ func (v View) Set(key []byte, o *Object) {
 		v.fixVolatile(l.p, key, false, o.Expire != 0)
 		o.acct = 0 // a copy of a stored object (RENAME, MOVE) carries its count
 		v.tx.s.account(l.p, len(key), o)
-		if inline(o) {
-			v.tx.mat = append(v.tx.mat, matEntry{l.t, o, l.t.keyAt(off)})
-		}
+		// Checked at unlock: a new collection is often filled after Set.
+		v.tx.mat = append(v.tx.mat, matEntry{l.t, o, l.t.keyAt(off)})
 		if fn := v.tx.s.OnNew; fn != nil {
 			fn(v.db.ID, key)
 		}
@@ -526,7 +528,7 @@ func (v View) Set(key []byte, o *Object) {
 // Load stores o, read from an RDB file or a DUMP payload, under key: a
 // short string goes inline at once (the caller does not change o later).
 func (v View) Load(key []byte, o *Object) {
-	if !inline(o) {
+	if kind, _, ok := inlineOf(o); !ok || kind != kindStr {
 		v.Set(key, o)
 		return
 	}
@@ -585,7 +587,7 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		if old != nil {
 			old.acct = 0 // no longer stored: a later settle skips it
 		}
-		l.t.putInline(l.pos, &r, val, expire, lru, n)
+		l.t.putInline(l.pos, &r, kindStr, val, expire, lru, n)
 	case old != nil:
 		if old.Type == TString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+16 {
 			old.Str = append(old.Str[:0], val...)

@@ -12,19 +12,21 @@ import (
 // open-addressing index of 8-byte entries (linear probing, backward-shift
 // deletion) into a byte arena of records. A small string lives entirely in
 // its record (key, value, TTL, LRU stamp, accounted size), like Redis's
-// embstr; any other value is an *Object in objs that the record names. The
-// arena and the index hold no pointers, so the garbage collector neither
-// scans them nor pays per key.
+// embstr, and so does a small packed hash, sorted set or intset (its packed
+// slice is the record's value, as Redis keeps a listpack or intset in one
+// allocation); any other value is an *Object in objs that the record names.
+// The arena and the index hold no pointers, so the garbage collector
+// neither scans them nor pays per key.
 //
 // Record layout, at an arena offset:
 //
 //	flags(1) word(4) acct(4) keylen(uvarint) key [tail]
 //	tail: [expire(8) if recTTL] vallen(uvarint) val
 //
-// word is the LRU/LFU stamp of an inline string, or the objs index of an
-// object record. Inline strings always have a tail; an inline string turned
-// into an object in place (materialize) keeps its tail, so it can turn back
-// without moving. Key bytes are never written after they are appended
+// word is the LRU/LFU stamp of an inline value, or the objs index of an
+// object record. Inline values always have a tail; one turned into an
+// object in place (looked up as an object) keeps its tail, so it can turn
+// back without moving. Key bytes are never written after they are appended
 // (compaction copies to a new arena), so a view of a key stays valid.
 type table struct {
 	ents    []uint64 // hash<<32 | offset+1; 0 is empty
@@ -39,6 +41,16 @@ const (
 	recObj  = 1 // the value is objs[word]
 	recTTL  = 2 // the tail starts with an 8-byte expire time
 	recTail = 4 // the record has a tail
+	// Bits 3-4: what an inline value is (the tail's val).
+	kindShift = 3
+	kindStr   = 0 // a string
+	kindHash  = 1 // a packed hash's slice (Hash.lp)
+	kindZSet  = 2 // a packed sorted set's slice (ZSet.lp)
+	kindInts  = 3 // an intset's slice (IntSet.b)
+
+	// packedMax bounds a packed collection kept inline: a write rewrites
+	// the record, so big ones stay objects.
+	packedMax = 512
 
 	// inlineMax is the longest string value stored in its record; longer
 	// ones are objects (Redis's embstr limit is 44; a few counters, ids
@@ -66,6 +78,9 @@ type rec struct {
 }
 
 func (r *rec) isObj() bool { return r.flags&recObj != 0 }
+
+// kind is what an inline record's val holds.
+func (r *rec) kind() byte { return r.flags >> kindShift & 3 }
 
 func (t *table) rec(off int) rec {
 	a := t.arena
@@ -185,18 +200,23 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// putInline makes the entry at pos an inline string, rewriting its record
-// in place when the new tail fits in the old one, else appending a new
-// record. r is the entry's current record.
-func (t *table) putInline(pos int, r *rec, val []byte, expire int64, lru, acct uint32) {
+// putInline makes the entry at pos an inline value of kind, rewriting its
+// record in place when the new tail fits in the old one, else appending a
+// new record. r is the entry's current record.
+func (t *table) putInline(pos int, r *rec, kind byte, val []byte, expire int64, lru, acct uint32) {
 	if r.isObj() {
 		t.dropObj(r.word)
 	}
-	flags := byte(recTail)
+	flags := byte(recTail) | kind<<kindShift
 	if expire != 0 {
 		flags |= recTTL
 	}
-	if r.flags&recTail != 0 && tailLen(expire, val) <= r.end-r.tail {
+	// A string is rewritten in place, as Redis reuses an embstr's bytes
+	// (callers copy a value they keep). A collection's old slice is never
+	// written: commands hold views of its members past the unlock (a
+	// blocked client's reply), so a changed one moves to a new record.
+	same := len(val) > 0 && len(r.val) == len(val) && &r.val[0] == &val[0] && (expire != 0) == (r.flags&recTTL != 0)
+	if r.flags&recTail != 0 && tailLen(expire, val) <= r.end-r.tail && (kind == kindStr || same) {
 		a := t.arena
 		a[r.off] = flags
 		binary.LittleEndian.PutUint32(a[r.off+1:], lru)
@@ -391,10 +411,24 @@ func (t *table) each(fn func(pos int) bool) bool {
 // keyString is a string view of a record's key (never written again).
 func keyString(k []byte) string { return unsafe.String(unsafe.SliceData(k), len(k)) }
 
-// inline reports whether a string object can live in its record.
-func inline(o *Object) bool { return o.Type == TString && len(o.Str) <= inlineMax }
+// inlineOf reports whether o can live in its record, and as what: a short
+// string, or a packed hash, sorted set or intset of at most packedMax
+// bytes (Redis's embstr, listpack and intset encodings).
+func inlineOf(o *Object) (kind byte, val []byte, ok bool) {
+	switch v := o.Val.(type) {
+	case nil:
+		return kindStr, o.Str, o.Type == TString && len(o.Str) <= inlineMax
+	case *Hash:
+		return kindHash, v.lp, o.Type == THash && v.big == nil && len(v.lp) > 0 && len(v.lp) <= packedMax
+	case *ZSet:
+		return kindZSet, v.lp, o.Type == TZSet && v.zskip == nil && len(v.lp) > 0 && len(v.lp) <= packedMax
+	case *IntSet:
+		return kindInts, v.b, o.Type == TSet && len(v.b) > 0 && len(v.b) <= packedMax
+	}
+	return 0, nil, false
+}
 
-// objectAt returns the object at pos, for an inline string a copy in tmp:
+// objectAt returns the object at pos, for an inline value a copy in tmp:
 // for reading only.
 func (t *table) objectAt(pos int, tmp *Object) *Object {
 	r := t.recAt(pos)
@@ -404,11 +438,34 @@ func (t *table) objectAt(pos int, tmp *Object) *Object {
 	return r.object(tmp)
 }
 
-// object fills o with an inline string's value (reads only: it is stored
-// nowhere).
+// object fills o with an inline record's value; a collection's slice is a
+// view of the record (its writes build new slices: see Hash.lp).
 func (r *rec) object(o *Object) *Object {
-	*o = Object{Type: TString, Str: r.val, Expire: r.expire, LRU: r.word, acct: r.acct}
+	*o = Object{Type: TString, Expire: r.expire, LRU: r.word, acct: r.acct}
+	switch r.kind() {
+	case kindStr:
+		o.Str = r.val
+	case kindHash:
+		o.Type, o.Val = THash, &Hash{lp: r.val}
+	case kindZSet:
+		o.Type, o.Val = TZSet, zsetOfPacked(r.val)
+	case kindInts:
+		o.Type, o.Val = TSet, &IntSet{b: r.val}
+	}
 	return o
+}
+
+// typeOf is the type of an inline record's value.
+func (r *rec) typeOf() Type {
+	switch r.kind() {
+	case kindHash:
+		return THash
+	case kindZSet:
+		return TZSet
+	case kindInts:
+		return TSet
+	}
+	return TString
 }
 
 // bytes reports the memory the table itself holds (MEMORY STATS, tests).

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wardenkv/warden/slotmap"
 )
 
 // modelVal is what the model expects under a key.
@@ -50,7 +52,7 @@ func runTableOps(t *testing.T, b []byte) {
 			k, ks := key(b[i+1]), string(key(b[i+1]))
 			x := val(b[i], b[i+2])
 			m, had := model[ks]
-			switch b[i] % 9 {
+			switch b[i] % 12 {
 			case 0, 1: // SET
 				v.SetString(k, x, 0, false)
 				model[ks] = modelVal{TString, string(x), 0}
@@ -66,6 +68,19 @@ func runTableOps(t *testing.T, b []byte) {
 					o.Str = append(o.Str, x...)
 					m.str += string(x)
 					model[ks] = m
+				}
+				if o != nil && o.Type != TString {
+					m.str = string(x)
+					model[ks] = m
+					switch o.Type {
+					case THash:
+						o.Hash().Set([]byte("f"), x)
+					case TZSet:
+						o.ZSet().Set([]byte("m"), float64(len(x)))
+					case TSet:
+						o.Set() // an intset no longer: kept as an object
+						o.Set()["n"+m.str] = struct{}{}
+					}
 				}
 			case 4: // DEL
 				if v.Delete(k) != had {
@@ -91,7 +106,7 @@ func runTableOps(t *testing.T, b []byte) {
 				o := &Object{Type: THash, Val: NewHash(0)}
 				o.Hash().Set([]byte("f"), x)
 				v.Set(k, o)
-				model[ks] = modelVal{THash, "", 0}
+				model[ks] = modelVal{THash, string(x), 0}
 			case 7: // Set of a new string object, changed after it was stored (PFADD)
 				if had {
 					continue
@@ -100,6 +115,14 @@ func runTableOps(t *testing.T, b []byte) {
 				v.Set(k, o)
 				o.Str = append(o.Str, x...)
 				model[ks] = modelVal{TString, "p" + string(x), 0}
+			case 9: // a small sorted set
+				o := &Object{Type: TZSet, Val: NewZSet()}
+				o.ZSet().Set([]byte("m"), float64(len(x)))
+				v.Set(k, o)
+				model[ks] = modelVal{TZSet, string(x), 0}
+			case 10, 11: // an intset
+				v.Set(k, &Object{Type: TSet, Val: IntSetOf([]int64{1, int64(len(x))})})
+				model[ks] = modelVal{TSet, string(x), 0}
 			case 8: // GetString
 				got, typ, ok := v.GetString(k)
 				live := had && (m.expire == 0 || m.expire > now)
@@ -128,6 +151,9 @@ func runTableOps(t *testing.T, b []byte) {
 			if !ok || o.Type != m.typ || o.Type == TString && string(o.Str) != m.str || o.Expire != m.expire {
 				t.Fatalf("Each: %s = %v %q exp %d; model %+v (%v)", k, o.Type, o.Str, o.Expire, m, ok)
 			}
+			if !collectionHolds(o, m.str) {
+				t.Fatalf("Each: %s (%v) does not hold %q", k, o.Type, m.str)
+			}
 			acctSum += int64(o.acct) * 8
 			seen++
 			return true
@@ -146,6 +172,28 @@ func runTableOps(t *testing.T, b []byte) {
 		}
 		tx.Unlock()
 	}
+}
+
+// collectionHolds reports whether a collection written by runTableOps
+// holds what it last wrote (x): field f = x, member m scored len(x), or the
+// integer len(x) or member "n"+x.
+func collectionHolds(o *Object, x string) bool {
+	switch o.Type {
+	case THash:
+		v, ok := o.Hash().Get([]byte("f"))
+		return ok && string(v) == x && o.Len() == 1
+	case TZSet:
+		sc, ok := o.ZSet().ScoreOf([]byte("m"))
+		return ok && sc == float64(len(x)) && o.Len() == 1
+	case TSet:
+		if is, ok := o.IntSet(); ok {
+			return is.Has([]byte(strconv.Itoa(len(x))))
+		}
+		_, ok := o.SetView()["n"+x]
+		_, ok2 := o.SetView()[strconv.Itoa(len(x))]
+		return ok || ok2
+	}
+	return true
 }
 
 func FuzzTable(f *testing.F) {
@@ -201,7 +249,7 @@ func TestTableGrowShrinkCompact(t *testing.T) {
 			key, v := k(i), strings.Repeat("v", (i+round)%40)
 			if pos := tb.find(key, keyHash(key)); pos >= 0 {
 				r := tb.recAt(pos)
-				tb.putInline(pos, &r, []byte(v), 0, 0, 0)
+				tb.putInline(pos, &r, kindStr, []byte(v), 0, 0, 0)
 			} else {
 				tb.insert(key, keyHash(key), nil, []byte(v), 0, 0, 0)
 			}
@@ -260,7 +308,7 @@ func BenchmarkTable(b *testing.B) {
 			k := keys[i%n]
 			pos := tb.find(k, keyHash(k))
 			r := tb.recAt(pos)
-			tb.putInline(pos, &r, val[:len(val)-i%2], 0, 0, 0)
+			tb.putInline(pos, &r, kindStr, val[:len(val)-i%2], 0, 0, 0)
 		}
 	})
 	b.Run("gomap", func(b *testing.B) {
@@ -275,4 +323,38 @@ func BenchmarkTable(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestInlineCollectionViewsSurviveUnlock: a command may hold views of a
+// small collection's members past its unlock (a blocked client's ZPOPMIN
+// reply is written after it), so putting the changed collection back
+// inline must not write over its old bytes.
+func TestInlineCollectionViewsSurviveUnlock(t *testing.T) {
+	s := New(1)
+	k := []byte("z")
+	tx := s.Lock1(0, k)
+	o := &Object{Type: TZSet, Val: NewZSet()}
+	tx.DB(0).Set(k, o)
+	o.ZSet().Set([]byte("a"), 1)
+	o.ZSet().Set([]byte("b"), 2)
+	tx.Unlock()
+	tb := s.dbs[0].parts[slotmap.Slot(k)/SlotsPerPart].slots[slotmap.Slot(k)%SlotsPerPart]
+	if r := tb.recAt(tb.find(k, keyHash(k))); r.isObj() {
+		t.Fatal("a 2-member sorted set is not inline after the unlock")
+	}
+	for round := range 3 {
+		tx = s.Lock1(0, k)
+		z := tx.DB(0).Get(k).ZSet()
+		es := z.ByRank(0, 0, false)
+		want := ZEntry{strings.Clone(es[0].Member), es[0].Score}
+		z.RemoveEntries(es)
+		z.Set([]byte{'c' + byte(round)}, 0) // same length, other bytes
+		if round == 2 {
+			tx.DB(0).SetExpire(k, 1<<50) // the tail moves by the TTL's 8 bytes
+		}
+		tx.Unlock()
+		if es[0] != want {
+			t.Fatalf("round %d: a popped entry read after the unlock is %q %v, want %q %v", round, es[0].Member, es[0].Score, want.Member, want.Score)
+		}
+	}
 }

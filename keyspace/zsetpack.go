@@ -215,3 +215,16 @@ func (z *ZSet) unpack() {
 // Packed reports whether z is in the packed form, and the bytes its slice
 // holds (MEMORY USAGE).
 func (z *ZSet) Packed() (bool, int) { return z.zskip == nil, cap(z.lp) }
+
+// zsetOfPacked is the sorted set whose packed form is lp (kept inline in
+// its table record): its length and longest member are counted again.
+func zsetOfPacked(lp []byte) *ZSet {
+	z := &ZSet{lp: lp}
+	for off := 0; off < len(lp); {
+		var m string
+		m, off = zpMember(lp, off)
+		z.length++
+		z.maxMember = max(z.maxMember, len(m))
+	}
+	return z
+}
