@@ -72,7 +72,7 @@ func FuzzPackedZSet(f *testing.F) {
 			if ops[i]%7 == 6 {
 				member = strings.Repeat("L", 65+int(ops[i+1]%3))
 			}
-			score := []float64{float64(ops[i+2]) - 100, float64(ops[i+2]) / 8, math.Inf(1), math.Inf(-1), 1 << 53, 1e18}[ops[i+2]%6]
+			score := []float64{float64(ops[i+2]) - 100, float64(ops[i+2]) / 8, math.Inf(1), math.Inf(-1), 1 << 53, 1e18, float64(ops[i+2]) / 10}[ops[i+2]%7]
 			switch ops[i] % 4 {
 			case 0, 3:
 				if z.Add(member, score) != m.add(member, score) {

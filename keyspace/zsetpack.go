@@ -12,8 +12,9 @@ import (
 // entry's own length (one byte, so iterators walk backwards as in a
 // listpack). A score that is a whole number of at most 2^53 is a byte
 // count n (1-8) and n bytes of the zigzag-encoded integer, little-endian
-// (a listpack stores integers compactly too); any other score is a 0 byte
-// and the 8 bytes of its IEEE 754 form. Like a packed hash it is never changed in
+// (a listpack stores integers compactly too); a score a float32 holds
+// exactly (1.5, 0.25) is a 9 byte and its 4 bytes; any other score is a 0
+// byte and the 8 bytes of its IEEE 754 form. Like a packed hash it is never changed in
 // place: the member strings views hand out stay valid after a write.
 // Operations scan linearly, as Redis's listpack ones do; at most
 // packedEntries members of at most packedValue bytes keep that cheap.
@@ -36,16 +37,25 @@ func zpMember(lp []byte, off int) (member string, next int) {
 
 // zpScoreBytes is the length of a score's encoding after its tag byte.
 func zpScoreBytes(tag byte) int {
-	if tag == 0 {
+	switch tag {
+	case 0:
 		return 8
+	case zpFloat32:
+		return 4
 	}
 	return int(tag)
 }
 
+// zpFloat32 tags a score stored as a float32.
+const zpFloat32 = 9
+
 func zpScore(lp []byte, off int) float64 {
 	n := int(lp[off])
-	if n == 0 {
+	switch n {
+	case 0:
 		return math.Float64frombits(binary.LittleEndian.Uint64(lp[off+1:]))
+	case zpFloat32:
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(lp[off+1:])))
 	}
 	var u uint64
 	if off+9 <= len(lp) { // one load, masked to the score's n bytes
@@ -70,6 +80,9 @@ func zpAppend(lp []byte, score float64, member string) []byte {
 			lp = append(lp, byte(u))
 			u >>= 8
 		}
+	} else if f := float32(score); float64(f) == score {
+		lp = append(lp, zpFloat32)
+		lp = binary.LittleEndian.AppendUint32(lp, math.Float32bits(f))
 	} else {
 		lp = append(lp, 0)
 		lp = binary.LittleEndian.AppendUint64(lp, math.Float64bits(score))
