@@ -25,8 +25,7 @@ type watchKey struct {
 
 // AddWatch registers w on key.
 func (v View) AddWatch(key []byte, w *Watch) {
-	l := v.find(key)
-	p := l.p
+	p, _ := v.locate(key)
 	if p.watched == nil {
 		p.watched = make(map[string][]*Watch)
 	}

@@ -372,6 +372,9 @@ func (tx *Tx) demote() {
 		}
 	}
 	tx.mat = tx.mat[:0]
+	if cap(tx.mat) > 1024 {
+		tx.mat = nil // a pooled Tx does not keep a whole reload's list
+	}
 }
 
 // Get returns the live value of key or nil. An expired key is deleted (and

@@ -286,30 +286,32 @@ func (t *table) insert(key []byte, h uint32, o *Object, val []byte, expire int64
 		}
 		off = t.appendRec(flags, lru, acct, key, expire, val)
 	}
-	mask := len(t.ents) - 1
-	i := int(h) & mask
-	for t.ents[i] != 0 {
-		i = (i + 1) & mask
-	}
-	t.ents[i] = uint64(h)<<32 | uint64(off+1)
+	t.place(uint64(h)<<32 | uint64(off+1))
 	t.n++
 	return off
 }
 
-func (t *table) grow() {
+func (t *table) grow() { t.resize(max(minIndex, 2*len(t.ents))) }
+
+// resize rebuilds the index with size slots.
+func (t *table) resize(size int) {
 	old := t.ents
-	t.ents = make([]uint64, max(minIndex, 2*len(old)))
-	mask := len(t.ents) - 1
+	t.ents = make([]uint64, size)
 	for _, e := range old {
-		if e == 0 {
-			continue
+		if e != 0 {
+			t.place(e)
 		}
-		i := int(e>>32) & mask
-		for t.ents[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.ents[i] = e
 	}
+}
+
+// place puts entry e in its home slot or the first free one after it.
+func (t *table) place(e uint64) {
+	mask := len(t.ents) - 1
+	i := int(e>>32) & mask
+	for t.ents[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.ents[i] = e
 }
 
 // remove deletes the entry at pos (backward-shift deletion: no tombstones).
@@ -348,19 +350,7 @@ func (t *table) shrink() {
 	for size > minIndex && t.n*4 < size {
 		size /= 2
 	}
-	old := t.ents
-	t.ents = make([]uint64, size)
-	mask := size - 1
-	for _, e := range old {
-		if e == 0 {
-			continue
-		}
-		i := int(e>>32) & mask
-		for t.ents[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.ents[i] = e
-	}
+	t.resize(size)
 }
 
 func (t *table) maybeCompact() {
