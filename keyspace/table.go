@@ -211,12 +211,13 @@ func (t *table) putInline(pos int, r *rec, kind byte, val []byte, expire int64, 
 	if expire != 0 {
 		flags |= recTTL
 	}
-	// A string is rewritten in place, as Redis reuses an embstr's bytes
-	// (callers copy a value they keep). A collection's old slice is never
-	// written: commands hold views of its members past the unlock (a
-	// blocked client's reply), so a changed one moves to a new record.
+	// A string over a string is rewritten in place, as Redis reuses an
+	// embstr's bytes (callers copy a value they keep). A collection's
+	// slice is never written over: commands hold views of its members past
+	// the unlock (a blocked client's reply), so a changed one, or anything
+	// stored over one, moves to a new record.
 	same := len(val) > 0 && len(r.val) == len(val) && &r.val[0] == &val[0] && (expire != 0) == (r.flags&recTTL != 0)
-	if r.flags&recTail != 0 && tailLen(expire, val) <= r.end-r.tail && (kind == kindStr || same) {
+	if r.flags&recTail != 0 && tailLen(expire, val) <= r.end-r.tail && (kind == kindStr && r.kind() == kindStr || same) {
 		a := t.arena
 		a[r.off] = flags
 		binary.LittleEndian.PutUint32(a[r.off+1:], lru)

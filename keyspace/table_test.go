@@ -355,4 +355,32 @@ func TestInlineCollectionViewsSurviveUnlock(t *testing.T) {
 			t.Fatalf("round %d: a popped entry read after the unlock is %q %v, want %q %v", round, es[0].Member, es[0].Score, want.Member, want.Score)
 		}
 	}
+	// A read leaves the record where it was; a string stored over it next
+	// must not write over the members the reader still holds.
+	k = []byte("z2")
+	tx = s.Lock1(0, k)
+	o = &Object{Type: TZSet, Val: NewZSet()}
+	tx.DB(0).Set(k, o)
+	for _, m := range []string{"aaaa", "bbbb", "cccc"} {
+		o.ZSet().Set([]byte(m), 1)
+	}
+	tx.Unlock()
+	tx = s.Lock1(0, k)
+	es := tx.DB(0).Get(k).ZSet().ByRank(0, 2, false)
+	want := make([]string, len(es))
+	for i, e := range es {
+		want[i] = strings.Clone(e.Member)
+	}
+	tx.Unlock()
+	if len(es) != 3 {
+		t.Fatalf("ByRank(0, 2) of 3 members: %d entries", len(es))
+	}
+	tx = s.Lock1(0, k)
+	tx.DB(0).SetString(k, []byte("xxxxxxxxxxxx"), 0, false) // fits in the old record
+	tx.Unlock()
+	for i, e := range es {
+		if e.Member != want[i] {
+			t.Fatalf("member %d read after a SET over the key: %q, want %q", i, e.Member, want[i])
+		}
+	}
 }
