@@ -48,6 +48,11 @@ func (c *Control) removeShard(id int) error {
 	if !c.isLeader() {
 		return errNotLeader
 	}
+	// Shards are only ever added, so an id the record lacks is answered
+	// without a log entry (whose commit a leadership change can fail).
+	if c.host.FSM.State().Shard(id) == nil {
+		return fmt.Errorf("remove shard %d: %w", id, ErrNoSuchShard)
+	}
 	cmd, err := raftfsm.WithPayload(raftfsm.OpShardRemove, raftfsm.ShardRemove{ID: id})
 	if err != nil {
 		return err
