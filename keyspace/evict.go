@@ -154,7 +154,8 @@ func (p *part) sample(volatile bool, n int, fn func(key string, o *Object)) int 
 			key := []byte(k)
 			t := p.slots[slotmap.Slot(key)%SlotsPerPart]
 			if pos := t.find(key, keyHash(key)); pos >= 0 {
-				fn(k, t.objectAt(pos, &tmp))
+				_, o := t.entryAt(pos, &tmp)
+				fn(k, o)
 				seen++
 			}
 		}
@@ -177,7 +178,8 @@ func (p *part) sample(volatile bool, n int, fn func(key string, o *Object)) int 
 			if t.ents[pos] == 0 {
 				continue
 			}
-			fn(keyString(t.recAt(pos).key), t.objectAt(pos, &tmp))
+			key, o := t.entryAt(pos, &tmp)
+			fn(keyString(key), o)
 			seen++
 		}
 	}
@@ -198,7 +200,7 @@ func (s *Store) Evict(db int, key string, volatile bool, fn func(db int, key []b
 	ok := false
 	if l.pos >= 0 {
 		var tmp Object
-		o := l.t.objectAt(l.pos, &tmp)
+		_, o := l.t.entryAt(l.pos, &tmp)
 		if ok = !volatile || o.Expire != 0; ok {
 			freed = int64(o.acct) * 8
 			v.removeKey(&l, kb)

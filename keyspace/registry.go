@@ -179,9 +179,11 @@ func (s *Store) ActiveExpire(budget time.Duration) int {
 				}
 				sampled++
 				key := []byte(k)
-				if l := v.find(key); l.pos >= 0 && v.IsExpired(key) {
-					v.expireKey(&l, key)
-					expired++
+				if l := v.find(key); l.pos >= 0 {
+					if r := l.t.recAt(l.pos); v.expired(l.t, &r) {
+						v.expireKey(&l, key)
+						expired++
+					}
 				}
 			}
 			deleted += expired

@@ -332,6 +332,12 @@ func (l *loc) table() *table {
 	return l.t
 }
 
+// expired reports whether record r of t is past its TTL.
+func (v View) expired(t *table, r *rec) bool {
+	exp := t.expireOf(r)
+	return exp != 0 && exp <= v.tx.Now()
+}
+
 // expireOf is the expire time of the record r.
 func (t *table) expireOf(r *rec) int64 {
 	if r.isObj() {
@@ -385,7 +391,7 @@ func (v View) Get(key []byte) *Object {
 		return nil
 	}
 	r := l.t.recAt(l.pos)
-	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
+	if v.expired(l.t, &r) {
 		if !v.tx.s.NoExpire.Load() {
 			v.expireKey(&l, key)
 		}
@@ -406,7 +412,7 @@ func (v View) GetString(key []byte) ([]byte, Type, bool) {
 		return nil, 0, false
 	}
 	r := l.t.recAt(l.pos)
-	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
+	if v.expired(l.t, &r) {
 		if !v.tx.s.NoExpire.Load() {
 			v.expireKey(&l, key)
 		}
@@ -432,7 +438,7 @@ func (v View) Peek(key []byte) *Object {
 		return nil
 	}
 	r := l.t.recAt(l.pos)
-	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
+	if v.expired(l.t, &r) {
 		return nil
 	}
 	return v.object(&l, &r)
@@ -535,12 +541,7 @@ func (v View) Load(key []byte, o *Object) {
 		v.Set(key, o)
 		return
 	}
-	v.SetString(key, o.Str, o.Expire, false)
-	if l := v.find(key); l.pos >= 0 {
-		if r := l.t.recAt(l.pos); !r.isObj() {
-			binary.LittleEndian.PutUint32(l.t.arena[r.off+1:], o.LRU) // the loaded stamp
-		}
-	}
+	v.SetString(key, o.Str, o.Expire, false) // stamped now, as Set stamps a new key
 }
 
 // SetString stores a string value (copied), keeping the TTL if keepTTL.
@@ -548,7 +549,7 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 	l := v.find(key)
 	if l.pos >= 0 {
 		r := l.t.recAt(l.pos)
-		if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() {
+		if v.expired(l.t, &r) {
 			v.removeKey(&l, key) // an expired value's TTL must not be kept
 		}
 	}
@@ -641,7 +642,7 @@ func (v View) Delete(key []byte) bool {
 		return false
 	}
 	r := l.t.recAt(l.pos)
-	if exp := l.t.expireOf(&r); exp != 0 && exp <= v.tx.Now() && !v.tx.s.NoExpire.Load() {
+	if v.expired(l.t, &r) && !v.tx.s.NoExpire.Load() {
 		v.expireKey(&l, key)
 		return false
 	}
@@ -739,7 +740,7 @@ func (v View) Flush() {
 			if pos < 0 {
 				continue
 			}
-			if r := t.recAt(pos); t.expireOf(&r) != 0 && t.expireOf(&r) <= v.tx.Now() {
+			if r := t.recAt(pos); v.expired(t, &r) {
 				continue
 			}
 			for _, w := range ws {
@@ -820,17 +821,11 @@ func (v View) eachInPart(i int, fn func(key string, o *Object) bool) bool {
 // inline string's in tmp, overwritten at each call) until fn returns false.
 func (t *table) eachLive(now int64, tmp *Object, fn func(key []byte, o *Object) bool) bool {
 	return t.each(func(pos int) bool {
-		r := t.recAt(pos)
-		o := tmp
-		if r.isObj() {
-			o = t.obj(&r)
-		} else {
-			r.object(tmp)
-		}
+		key, o := t.entryAt(pos, tmp)
 		if o.Expire != 0 && o.Expire <= now {
 			return true
 		}
-		return fn(r.key, o)
+		return fn(key, o)
 	})
 }
 
@@ -862,8 +857,7 @@ func (v View) IsExpired(key []byte) bool {
 		return false
 	}
 	r := l.t.recAt(l.pos)
-	exp := l.t.expireOf(&r)
-	return exp != 0 && exp <= v.tx.Now()
+	return v.expired(l.t, &r)
 }
 
 type slotEntry struct {

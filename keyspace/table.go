@@ -182,7 +182,16 @@ func (t *table) appendRec(flags byte, word, acct uint32, key []byte, expire int6
 	return off
 }
 
-// tailLen is the length of an inline string's tail.
+// inlineFlags are the flags of an inline record of kind.
+func inlineFlags(kind byte, expire int64) byte {
+	flags := byte(recTail) | kind<<kindShift
+	if expire != 0 {
+		flags |= recTTL
+	}
+	return flags
+}
+
+// tailLen is the length of an inline value's tail.
 func tailLen(expire int64, val []byte) int {
 	n := uvarintLen(uint64(len(val))) + len(val)
 	if expire != 0 {
@@ -207,10 +216,7 @@ func (t *table) putInline(pos int, r *rec, kind byte, val []byte, expire int64, 
 	if r.isObj() {
 		t.dropObj(r.word)
 	}
-	flags := byte(recTail) | kind<<kindShift
-	if expire != 0 {
-		flags |= recTTL
-	}
+	flags := inlineFlags(kind, expire)
 	// A string over a string is rewritten in place, as Redis reuses an
 	// embstr's bytes (callers copy a value they keep). A collection's
 	// slice is never written over: commands hold views of its members past
@@ -281,11 +287,7 @@ func (t *table) insert(key []byte, h uint32, o *Object, val []byte, expire int64
 	if o != nil {
 		off = t.appendRec(recObj, t.addObj(o), 0, key, 0, nil)
 	} else {
-		flags := byte(recTail)
-		if expire != 0 {
-			flags |= recTTL
-		}
-		off = t.appendRec(flags, lru, acct, key, expire, val)
+		off = t.appendRec(inlineFlags(kindStr, expire), lru, acct, key, expire, val)
 	}
 	t.place(uint64(h)<<32 | uint64(off+1))
 	t.n++
@@ -369,7 +371,7 @@ func (t *table) compact() {
 		if e == 0 {
 			continue
 		}
-		r := t.rec(int(uint32(e)) - 1)
+		r := t.recAt(i)
 		off := len(a)
 		if r.isObj() {
 			a = append(a, recObj)
@@ -419,14 +421,14 @@ func inlineOf(o *Object) (kind byte, val []byte, ok bool) {
 	return 0, nil, false
 }
 
-// objectAt returns the object at pos, for an inline value a copy in tmp:
-// for reading only.
-func (t *table) objectAt(pos int, tmp *Object) *Object {
+// entryAt returns the key (a view) and object at pos, for an inline value
+// a copy in tmp: for reading only.
+func (t *table) entryAt(pos int, tmp *Object) ([]byte, *Object) {
 	r := t.recAt(pos)
 	if r.isObj() {
-		return t.obj(&r)
+		return r.key, t.obj(&r)
 	}
-	return r.object(tmp)
+	return r.key, r.object(tmp)
 }
 
 // object fills o with an inline record's value; a collection's slice is a
@@ -457,12 +459,4 @@ func (r *rec) typeOf() Type {
 		return TSet
 	}
 	return TString
-}
-
-// bytes reports the memory the table itself holds (MEMORY STATS, tests).
-func (t *table) bytes() int {
-	if t == nil {
-		return 0
-	}
-	return cap(t.ents)*8 + cap(t.arena) + cap(t.objs)*8 + cap(t.free)*4 + int(unsafe.Sizeof(*t))
 }
