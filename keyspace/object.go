@@ -49,6 +49,7 @@ type Object struct {
 	Expire int64  // absolute unix ms; 0 = no TTL
 	LRU    uint32 // LRUClock() at last access; under an LFU policy an LFU stamp (lfu.go)
 	Type   Type
+	cow    bool   // a snapshot froze the value: thaw it before changing it (snapshot.go)
 	acct   uint32 // bytes counted for it in used_memory, /8 (evict.go); 0: not stored
 }
 

@@ -63,6 +63,7 @@ type part struct {
 	mem      atomic.Int64 // bytes counted for its keys (evict.go)
 	watched  map[string][]*Watch
 	waiters  map[string][]*Waiter
+	cow      map[*Object]*Frozen // values a running snapshot froze (snapshot.go)
 }
 
 // New returns a store with n empty databases.
@@ -398,6 +399,9 @@ func (v View) Get(key []byte) *Object {
 		return nil
 	}
 	o := v.object(&l, &r)
+	if o.cow && v.tx.acct.track { // a writing command may change it in place
+		thaw(l.p, o)
+	}
 	v.touch(o)
 	v.tx.noteAccess(l.p, o, len(key))
 	return o
@@ -547,8 +551,9 @@ func (v View) Load(key []byte, o *Object) {
 // SetString stores a string value (copied), keeping the TTL if keepTTL.
 func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 	l := v.find(key)
+	var r rec
 	if l.pos >= 0 {
-		r := l.t.recAt(l.pos)
+		r = l.t.recAt(l.pos)
 		if v.expired(l.t, &r) {
 			v.removeKey(&l, key) // an expired value's TTL must not be kept
 		}
@@ -572,7 +577,6 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		v.touched(l.p, key)
 		return
 	}
-	r := l.t.recAt(l.pos)
 	var old *Object
 	wasExpire, lru, acct := r.expire, r.word, r.acct
 	if r.isObj() {
@@ -593,7 +597,8 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 		}
 		l.t.putInline(l.pos, &r, kindStr, val, expire, lru, n)
 	case old != nil:
-		if old.Type == TString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+16 {
+		// (not over a frozen string's bytes: a snapshot is writing them)
+		if old.Type == TString && !old.cow && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+16 {
 			old.Str = append(old.Str[:0], val...)
 		} else {
 			old.Str = append([]byte(nil), val...)
@@ -773,6 +778,7 @@ func (v View) Swap(o View) {
 		a, b := &v.db.parts[i], &o.db.parts[i]
 		a.slots, b.slots = b.slots, a.slots
 		a.volatile, b.volatile = b.volatile, a.volatile
+		a.cow, b.cow = b.cow, a.cow // a writer thaws through its own part
 		an, bn := a.nkeys.Load(), b.nkeys.Load()
 		a.nkeys.Store(bn)
 		b.nkeys.Store(an)

@@ -360,19 +360,32 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 		if cmd.Step > 1 {
 			c.keyBuf = keys[:0] // keep the grown buffer for the next command
 		}
-		switch len(keys) {
-		case 0:
-			return false
-		case 1:
-			c.tx = s.store.Lock1(db, keys[0])
-		default:
-			lk := c.lockBuf[:0]
-			for _, k := range keys {
-				lk = append(lk, keyspace.Key{DB: db, Key: k})
+		for {
+			switch len(keys) {
+			case 0:
+				return false
+			case 1:
+				c.tx = s.store.Lock1(db, keys[0])
+			default:
+				lk := c.lockBuf[:0]
+				for _, k := range keys {
+					lk = append(lk, keyspace.Key{DB: db, Key: k})
+				}
+				c.tx = s.store.Lock(lk)
+				clear(lk)
+				c.lockBuf = lk[:0]
 			}
-			c.tx = s.store.Lock(lk)
-			clear(lk)
-			c.lockBuf = lk[:0]
+			// A write to a big value a snapshot is copying unlocked waits
+			// for its copy without holding the partition (keyspace.Frozen).
+			if cmd.Flags&fWrite == 0 || !s.store.Snapshotting() {
+				break
+			}
+			f := c.tx.DB(db).FrozenAmong(keys)
+			if f == nil {
+				break
+			}
+			c.tx.Unlock()
+			f.WriteOut()
 		}
 	}
 	if cmd.Flags&fWrite != 0 {

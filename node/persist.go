@@ -303,19 +303,14 @@ func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
 		return
 	}
 	bp := chunkPool.Get().(*[]byte)
-	chunk := (*bp)[:0]
-	if sw.fw != nil {
-		chunk = rdb.AppendSelectDB(chunk, db)
-	} else {
-		chunk = aof.AppendSelect(chunk, db)
-	}
+	chunk := sw.appendSelect((*bp)[:0], db)
 	empty := len(chunk)
 	pv.Each(func(key []byte, o *keyspace.Object) bool {
-		if sw.fw != nil {
-			chunk = rdb.AppendEntry(chunk, key, o, sw.compress)
-		} else {
-			chunk = aof.AppendEntryCommands(chunk, key, o)
+		if o.Big() { // serialized later, with no lock held
+			pv.Freeze(key, o, sw.captureBig)
+			return true
 		}
+		chunk = sw.appendEntry(chunk, key, o)
 		return true
 	})
 	*bp = chunk
@@ -324,6 +319,31 @@ func (sw *snapshotWriter) capture(db int, pv keyspace.PartView) {
 		chunkPool.Put(bp)
 		return
 	}
+	sw.enqueue(bp)
+}
+
+// captureBig serializes one frozen big value (keyspace.Frozen).
+func (sw *snapshotWriter) captureBig(db int, key []byte, o *keyspace.Object) {
+	bp := chunkPool.Get().(*[]byte)
+	*bp = sw.appendEntry(sw.appendSelect((*bp)[:0], db), key, o)
+	sw.enqueue(bp)
+}
+
+func (sw *snapshotWriter) appendSelect(b []byte, db int) []byte {
+	if sw.fw != nil {
+		return rdb.AppendSelectDB(b, db)
+	}
+	return aof.AppendSelect(b, db)
+}
+
+func (sw *snapshotWriter) appendEntry(b, key []byte, o *keyspace.Object) []byte {
+	if sw.fw != nil {
+		return rdb.AppendEntry(b, key, o, sw.compress)
+	}
+	return aof.AppendEntryCommands(b, key, o)
+}
+
+func (sw *snapshotWriter) enqueue(bp *[]byte) {
 	sw.mu.Lock()
 	sw.queue = append(sw.queue, bp)
 	sw.mu.Unlock()
@@ -343,8 +363,10 @@ func (sw *snapshotWriter) drain() {
 				_, sw.err = sw.w.Write(*bp)
 			}
 		}
-		*bp = (*bp)[:0]
-		chunkPool.Put(bp)
+		if cap(*bp) <= 1<<20 { // not a big value's buffer
+			*bp = (*bp)[:0]
+			chunkPool.Put(bp)
+		}
 		q[i] = nil
 	}
 	sw.spare = q

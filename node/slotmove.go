@@ -31,6 +31,11 @@ type SlotSink = interface {
 	// Snapshot is one slot's keys (n of them) at the capture's start, as
 	// AOF commands beginning with a SELECT of db.
 	Snapshot(db, n int, cmds []byte)
+	// Reserve is a place in the stream, in apply order, for a big key's
+	// copy (AOF commands beginning with a SELECT of db) that is serialized
+	// later with no lock held and handed to fill, exactly once; the stream
+	// waits there until then.
+	Reserve(db int) (fill func(cmds []byte))
 	// Write is one applied write (or MULTI/EXEC block) to the slots, as
 	// RESP commands without SELECT.
 	Write(db int, resp []byte)
@@ -103,6 +108,15 @@ func (s *Server) beginSlotSnapshot(tx *keyspace.Tx, mv *slotMove, between func()
 		b := aof.AppendSelect(nil, db)
 		n := 0
 		pv.Each(func(key []byte, o *keyspace.Object) bool {
+			if o.Big() {
+				// Its place in the stream is taken now (before any
+				// write to it is tapped); its copy is made unlocked.
+				fill := sink.Reserve(db)
+				pv.Freeze(key, o, func(db int, key []byte, o *keyspace.Object) {
+					fill(aof.AppendEntryCommands(aof.AppendSelect(nil, db), key, o))
+				})
+				return true
+			}
 			b = aof.AppendEntryCommands(b, key, o)
 			n++
 			return true

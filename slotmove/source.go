@@ -31,6 +31,7 @@ import (
 // Sink receives the slots' data under their locks (node.SlotSink).
 type Sink = interface {
 	Snapshot(db, n int, cmds []byte)
+	Reserve(db int) (fill func(cmds []byte))
 	Write(db int, resp []byte)
 	Abort(err error)
 }
@@ -86,10 +87,11 @@ type Source struct {
 	node Node
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   [][]byte
-	queued  int64 // bytes in queue
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []chunk
+	queued   int64 // bytes in queue
+	unfilled int   // reserved chunks not filled yet
 	lastDB  int
 	seq     int64 // chunks enqueued
 	acked   int64 // highest seq the target acknowledged
@@ -97,6 +99,18 @@ type Source struct {
 	stopped bool
 
 	keys, bytes atomic.Int64
+}
+
+// chunk is a piece of the stream: bytes, or a place reserved for a big
+// key's copy (Reserve) that the sender waits at until it is filled.
+type chunk struct {
+	b []byte
+	r *reserved
+}
+
+type reserved struct {
+	b      []byte
+	filled bool
 }
 
 // New prepares a source for cfg on node.
@@ -120,6 +134,32 @@ func (s *Source) Snapshot(db, n int, cmds []byte) {
 	s.keys.Add(int64(n))
 }
 
+// Reserve implements the node's sink: the place of a big key's copy,
+// filled later with no lock held. Runs under the slot's lock.
+func (s *Source) Reserve(db int) func(cmds []byte) {
+	r := &reserved{}
+	s.mu.Lock()
+	s.lastDB = db // the copy starts with its SELECT
+	queued := !s.stopped && s.failed == nil
+	if queued {
+		s.queue = append(s.queue, chunk{r: r})
+		s.unfilled++
+		s.seq++
+		s.cond.Broadcast()
+	}
+	s.mu.Unlock()
+	return func(cmds []byte) {
+		s.mu.Lock()
+		r.b, r.filled = cmds, true
+		if queued {
+			s.unfilled--
+		}
+		s.cond.Broadcast()
+		s.mu.Unlock()
+		s.keys.Add(1)
+	}
+}
+
 // Write implements the node's sink: one write to the slots. Runs under
 // the key's lock, so the queue's order is the apply order.
 func (s *Source) Write(db int, resp []byte) {
@@ -139,7 +179,7 @@ func (s *Source) push(b []byte) {
 	if s.stopped || s.failed != nil {
 		return
 	}
-	s.queue = append(s.queue, b)
+	s.queue = append(s.queue, chunk{b: b})
 	s.queued += int64(len(b))
 	s.seq++
 	s.cond.Broadcast()
@@ -250,10 +290,12 @@ func (s *Source) report(p Progress) {
 }
 
 // pace runs between captured slots, no lock held: it holds the walk
-// while the target is behind, and reports progress now and then.
+// while the target is behind, and reports progress now and then. Not
+// while a reserved copy is unfilled: the walk fills it, and the sender
+// waits for that.
 func (s *Source) pace() {
 	s.mu.Lock()
-	for s.queued > queueHigh && s.failed == nil && !s.stopped {
+	for s.queued > queueHigh && s.unfilled == 0 && s.failed == nil && !s.stopped {
 		s.cond.Wait()
 	}
 	s.mu.Unlock()
@@ -311,7 +353,14 @@ func (s *Source) send(conn net.Conn) {
 		s.queued = 0
 		s.cond.Broadcast() // the walk may go on
 		s.mu.Unlock()
-		for _, b := range batch {
+		for _, c := range batch {
+			b := c.b
+			if c.r != nil {
+				if b = s.awaitFill(w, c.r); b == nil {
+					return
+				}
+				n += int64(len(b))
+			}
 			if _, err := w.Write(b); err != nil {
 				s.fail(fmt.Errorf("stream to %s: %w", s.cfg.Target, err))
 				return
@@ -329,6 +378,29 @@ func (s *Source) send(conn net.Conn) {
 			}
 		}
 	}
+}
+
+// awaitFill returns a reserved chunk's bytes once filled (what is buffered
+// goes out meanwhile), or nil when the stream ended first.
+func (s *Source) awaitFill(w *bufio.Writer, r *reserved) []byte {
+	s.mu.Lock()
+	filled := r.filled
+	s.mu.Unlock()
+	if !filled {
+		if err := w.Flush(); err != nil {
+			s.fail(fmt.Errorf("stream to %s: %w", s.cfg.Target, err))
+			return nil
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !r.filled && s.failed == nil && !s.stopped {
+		s.cond.Wait()
+	}
+	if s.failed != nil || s.stopped {
+		return nil
+	}
+	return r.b
 }
 
 // readAcks reads the target's replies: errors fail the migration, ack

@@ -2,8 +2,11 @@ package slotmove
 
 import (
 	"bufio"
+	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // readReply must find the ack markers in a stream of any replies, count
@@ -32,4 +35,54 @@ func TestReadReply(t *testing.T) {
 			t.Errorf("%q: no error", bad)
 		}
 	}
+}
+
+// A reserved place holds the stream: what follows it (a write to the big
+// key it copies, say) reaches the target only after the copy is filled in.
+func TestReservedChunkKeepsOrder(t *testing.T) {
+	s := New(nil, Config{Target: "test"})
+	near, far := net.Pipe()
+	defer near.Close()
+	defer far.Close()
+	s.Snapshot(0, 1, []byte("*1\r\n$5\r\nfirst\r\n"))
+	fill := s.Reserve(0)
+	s.Write(0, []byte("*1\r\n$5\r\nafter\r\n"))
+	go s.send(near)
+	got := make(chan string, 16)
+	go func() {
+		r := bufio.NewReader(far)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				close(got)
+				return
+			}
+			if !strings.HasPrefix(line, "*") && !strings.HasPrefix(line, "$") {
+				got <- strings.TrimSpace(line)
+			}
+		}
+	}()
+	if v := <-got; v != "first" {
+		t.Fatalf("first command %q", v)
+	}
+	select {
+	case v := <-got:
+		t.Fatalf("%q sent before the reserved copy was filled", v)
+	case <-time.After(200 * time.Millisecond):
+	}
+	fill([]byte("*1\r\n$4\r\nbig1\r\n*1\r\n$4\r\nbig2\r\n"))
+	for _, want := range []string{"big1", "big2", "after"} {
+		select {
+		case v := <-got:
+			if v != want {
+				t.Fatalf("got %q, want %q", v, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%q never arrived", want)
+		}
+	}
+	if k := s.keys.Load(); k != 2 {
+		t.Fatalf("keys counted %d, want 2", k)
+	}
+	s.fail(errors.New("done"))
 }

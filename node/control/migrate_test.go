@@ -605,9 +605,11 @@ func ownersAgreeNoReplicas(t *testing.T, c *clustertest.Cluster, a, b int, want 
 
 // TestSlotMigrationBigKey moves a slot holding a set of 1,000,000 members
 // while a probe reads another key of that slot, and one of another slot,
-// on the source every millisecond. The copy must be whole on the target;
-// the probes' worst latencies are logged (the source captures a slot under
-// that slot's lock only, so other slots are not held up).
+// on the source every millisecond, and a writer adds members to the big
+// set. The copy must be whole on the target, with every member the writer
+// had acknowledged (the set is copied unlocked, copy-on-write: a write to
+// it must reach the target after the copy, never before); the probes'
+// worst latencies are logged.
 func TestSlotMigrationBigKey(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: loads a 1,000,000-member set")
@@ -649,11 +651,12 @@ func TestSlotMigrationBigKey(t *testing.T) {
 
 	type probe struct {
 		key   string
+		write bool // SADD a new member to key, else GET key
 		worst time.Duration
 		n     int
 		err   error
 	}
-	probes := []*probe{{key: tag + "x"}, {key: other}}
+	probes := []*probe{{key: tag + "x"}, {key: other}, {key: tag + "set", write: true}}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, p := range probes {
@@ -669,7 +672,12 @@ func TestSlotMigrationBigKey(t *testing.T) {
 				case <-time.After(time.Millisecond):
 				}
 				t0 := time.Now()
-				err := cl.Get(ctx, p.key).Err()
+				var err error
+				if p.write {
+					err = cl.SAdd(ctx, p.key, fmt.Sprintf("w%d", p.n)).Err()
+				} else {
+					err = cl.Get(ctx, p.key).Err()
+				}
 				if err != nil && strings.HasPrefix(err.Error(), "MOVED ") {
 					return // flipped: the slot is the target's now
 				}
@@ -695,11 +703,18 @@ func TestSlotMigrationBigKey(t *testing.T) {
 			t.Fatalf("probe %s: %v", p.key, p.err)
 		}
 	}
-	if n, err := dst.Client().SCard(ctx, tag+"set").Result(); err != nil || n != members {
-		t.Fatalf("SCARD on the target = %d, %v; want %d", n, err, members)
+	w := probes[2]
+	if n, err := dst.Client().SCard(ctx, tag+"set").Result(); err != nil || n != int64(members+w.n) {
+		t.Fatalf("SCARD on the target = %d, %v; want %d (%d added during the move)", n, err, members+w.n, w.n)
 	}
-	t.Logf("moved a %d-member set (%d bytes) in %v; worst GET on the source during the move: same slot %v (%d reads), other slot %v (%d reads)",
-		members, m.BytesMoved, took.Round(time.Millisecond), probes[0].worst.Round(time.Microsecond), probes[0].n, probes[1].worst.Round(time.Microsecond), probes[1].n)
+	for i := 0; i < w.n; i++ {
+		if ok, err := dst.Client().SIsMember(ctx, tag+"set", fmt.Sprintf("w%d", i)).Result(); err != nil || !ok {
+			t.Fatalf("w%d, added during the move, is not on the target: %v %v", i, ok, err)
+		}
+	}
+	t.Logf("moved a %d-member set (%d bytes) in %v; worst on the source during the move: GET same slot %v (%d reads), GET other slot %v (%d reads), SADD to the set %v (%d writes)",
+		members, m.BytesMoved, took.Round(time.Millisecond), probes[0].worst.Round(time.Microsecond), probes[0].n,
+		probes[1].worst.Round(time.Microsecond), probes[1].n, w.worst.Round(time.Microsecond), w.n)
 }
 
 // TestSlotMigrationFlushAll: FLUSHALL on the source while its slots are
