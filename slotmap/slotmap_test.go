@@ -1,6 +1,9 @@
 package slotmap
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestCRC16Reference(t *testing.T) {
 	// The check value of CRC-16/XMODEM and the example in the Redis Cluster spec.
@@ -65,4 +68,66 @@ func FuzzSlot(f *testing.F) {
 			t.Fatalf("tag %q hashes differently from key %q", tag, key)
 		}
 	})
+}
+
+// CRC16 (8 bytes per step) and HashTag agree with their one-byte-at-a-time
+// definitions on keys of every length up to 80 and every brace layout.
+func TestCRC16AndHashTagAgainstBytewise(t *testing.T) {
+	bytewise := func(b []byte) uint16 {
+		var crc uint16
+		for _, c := range b {
+			crc ^= uint16(c) << 8
+			for i := 0; i < 8; i++ {
+				if crc&0x8000 != 0 {
+					crc = crc<<1 ^ 0x1021
+				} else {
+					crc <<= 1
+				}
+			}
+		}
+		return crc
+	}
+	tag := func(key []byte) []byte {
+		for i, c := range key {
+			if c == '{' {
+				for j := i + 1; j < len(key); j++ {
+					if key[j] == '}' {
+						if j == i+1 {
+							return key
+						}
+						return key[i+1 : j]
+					}
+				}
+				return key
+			}
+		}
+		return key
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab{}\x00\xff")
+	for n := 0; n <= 80; n++ {
+		for range 200 {
+			b := make([]byte, n)
+			for i := range b {
+				if r.IntN(2) == 0 {
+					b[i] = alphabet[r.IntN(len(alphabet))]
+				} else {
+					b[i] = byte(r.Uint32())
+				}
+			}
+			if got, want := CRC16(b), bytewise(b); got != want {
+				t.Fatalf("CRC16(%q) = %#x, want %#x", b, got, want)
+			}
+			if got, want := HashTag(b), tag(b); string(got) != string(want) {
+				t.Fatalf("HashTag(%q) = %q, want %q", b, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkSlot(b *testing.B) {
+	key := []byte("key:000000123456")
+	for b.Loop() {
+		Slot(key)
+	}
 }

@@ -35,6 +35,9 @@ const (
 	// keepBuf is released when the connection goes idle.
 	initialBuf = 4096
 	keepBuf    = 64 << 10
+	// readMax bounds how far the read size adapts (Reader.rsize): Redis
+	// reads 16 KB at a time (PROTO_IOBUF_LEN).
+	readMax = 16 << 10
 	// markCost is what one argument mark (an int; two per argument) counts
 	// when a command's input is measured against the query buffer limit.
 	markCost = 8
@@ -146,6 +149,13 @@ type Reader struct {
 	scan  int
 	need  int
 
+	// warden: rsize is the buffer size reads start from: it doubles (to
+	// readMax) when a read fills the buffer, so a client's next pipeline
+	// arrives in one read and its replies leave in one write, and halves
+	// after smallReads reads that used a quarter of it or less.
+	rsize int
+	small int
+
 	authRequired bool  // see SetAuthenticated
 	err          error // a protocol error met after the commands returned with it
 
@@ -182,9 +192,10 @@ func (rd *Reader) publish() {
 // NewReader returns a command reader which will read RESP or telnet commands.
 func NewReader(rd io.Reader) *Reader {
 	return &Reader{
-		rd:   bufio.NewReader(rd),
-		buf:  make([]byte, initialBuf),
-		bulk: -1,
+		rd:    bufio.NewReader(rd),
+		buf:   make([]byte, initialBuf),
+		bulk:  -1,
+		rsize: initialBuf,
 	}
 }
 
@@ -606,11 +617,25 @@ func (rd *Reader) fill() error {
 			rd.buf = buf
 		}
 	}
+	free := len(rd.buf) - rd.end
 	n, err := rd.rd.Read(rd.buf[rd.end:])
 	rd.end += n
 	rd.publish()
+	switch {
+	case n == free && rd.rsize < readMax:
+		rd.rsize, rd.small = min(2*rd.rsize, readMax), 0
+	case n <= rd.rsize/4 && rd.rsize > initialBuf:
+		if rd.small++; rd.small >= smallReads {
+			rd.rsize, rd.small = max(rd.rsize/2, initialBuf), 0
+		}
+	default:
+		rd.small = 0
+	}
 	return err
 }
+
+// smallReads: see Reader.rsize.
+const smallReads = 64
 
 func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
 	var cmds []Command
@@ -622,13 +647,14 @@ func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
 	if rd.err != nil {
 		return nil, rd.err
 	}
-	if rd.start == rd.end && len(rd.buf) > initialBuf {
+	if size := max(rd.rsize, initialBuf); rd.start == rd.end && len(rd.buf) != size {
 		// warden: release a buffer that grew for a big pipeline instead of
-		// keeping its whole capacity for the connection's lifetime.
-		if cap(rd.buf) > keepBuf {
-			rd.buf = make([]byte, initialBuf)
+		// keeping its whole capacity for the connection's lifetime, and
+		// read at the adapted size (rsize).
+		if cap(rd.buf) > keepBuf || cap(rd.buf) < size {
+			rd.buf = make([]byte, size)
 		} else {
-			rd.buf = rd.buf[:initialBuf]
+			rd.buf = rd.buf[:size]
 		}
 		rd.start, rd.end = 0, 0
 	}

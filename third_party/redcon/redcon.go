@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -466,6 +467,13 @@ func handle(s *Server, c *conn) {
 			if c.closed {
 				return nil
 			}
+			// Let the other connections that are ready run their commands
+			// first, so replies go out together, as an event loop writes
+			// them after one pass over the ready sockets: a client woken by
+			// the first of them reads the others without being woken again
+			// (each wake-up of a sleeping peer costs the writer far more
+			// than the write).
+			runtime.Gosched()
 			if err := c.wr.Flush(); err != nil {
 				return err
 			}
