@@ -64,7 +64,17 @@ type part struct {
 	watched  map[string][]*Watch
 	waiters  map[string][]*Waiter
 	cow      map[*Object]*Frozen // values a running snapshot froze (snapshot.go)
+	// demoteQ: objects made from inline records (or stored small) that go
+	// back inline at the next sweep (DemoteQueued), not at each unlock: a
+	// key written or read again meanwhile is not decoded and re-encoded
+	// every time. nq is its length, readable without the lock.
+	demoteQ []matEntry
+	nq      atomic.Int32
 }
+
+// demoteQMax bounds a partition's queue: past it the queue is put back
+// inline at once, by the unlocking Tx.
+const demoteQMax = 64
 
 // New returns a store with n empty databases.
 func New(n int) *Store {
@@ -118,6 +128,7 @@ type Tx struct {
 }
 
 type matEntry struct {
+	p   *part
 	t   *table
 	o   *Object
 	key []byte // view of the record's key
@@ -356,15 +367,36 @@ func (v View) object(l *loc, r *rec) *Object {
 	}
 	o := r.object(new(Object))
 	l.t.putObj(l.pos, r, o)
-	v.tx.mat = append(v.tx.mat, matEntry{l.t, o, r.key})
+	v.tx.mat = append(v.tx.mat, matEntry{l.p, l.t, o, r.key})
 	return o
 }
 
-// demote puts the objects the Tx looked up or stored back inline (those
-// still stored and small enough: inlineOf).
+// demote queues the objects the Tx looked up or stored to go back inline
+// (DemoteQueued); a partition whose queue is full has it emptied now.
 func (tx *Tx) demote() {
 	for i, m := range tx.mat {
 		tx.mat[i] = matEntry{}
+		// (A key touched again before the sweep is queued again: the
+		// extra entries find it inline, or not the same object, and
+		// are skipped; a full queue is swept at once.)
+		p := m.p
+		p.demoteQ = append(p.demoteQ, m)
+		if len(p.demoteQ) >= demoteQMax {
+			p.demoteAll()
+		}
+		p.nq.Store(int32(len(p.demoteQ)))
+	}
+	tx.mat = tx.mat[:0]
+	if cap(tx.mat) > 1024 {
+		tx.mat = nil // a pooled Tx does not keep a whole reload's list
+	}
+}
+
+// demoteAll puts p's queued objects back inline, those still stored and
+// small enough (inlineOf). Callers hold p's lock.
+func (p *part) demoteAll() {
+	for i, m := range p.demoteQ {
+		p.demoteQ[i] = matEntry{}
 		kind, val, ok := inlineOf(m.o)
 		if !ok {
 			continue
@@ -378,9 +410,23 @@ func (tx *Tx) demote() {
 			m.t.putInline(pos, &r, kind, val, m.o.Expire, m.o.LRU, m.o.acct)
 		}
 	}
-	tx.mat = tx.mat[:0]
-	if cap(tx.mat) > 1024 {
-		tx.mat = nil // a pooled Tx does not keep a whole reload's list
+	p.demoteQ = p.demoteQ[:0]
+	p.nq.Store(0)
+}
+
+// DemoteQueued puts the objects queued since the last sweep back inline
+// (the server's cron runs it), locking each partition that has some.
+func (s *Store) DemoteQueued() {
+	for _, db := range s.dbs {
+		for i := range db.parts {
+			p := &db.parts[i]
+			if p.nq.Load() == 0 {
+				continue
+			}
+			tx := s.Lock1Part(p)
+			p.demoteAll()
+			tx.Unlock()
+		}
 	}
 }
 
@@ -509,7 +555,7 @@ func (v View) Set(key []byte, o *Object) {
 			}
 			v.fixVolatile(l.p, key, wasVolatile, o.Expire != 0)
 			v.tx.s.account(l.p, len(key), old)
-			v.tx.mat = append(v.tx.mat, matEntry{l.t, old, r.key})
+			v.tx.mat = append(v.tx.mat, matEntry{l.p, l.t, old, r.key})
 		} else {
 			o.acct = r.acct
 			if v.tx.s.ev.lfu.Load() {
@@ -518,7 +564,7 @@ func (v View) Set(key []byte, o *Object) {
 			l.t.putObj(l.pos, &r, o)
 			v.fixVolatile(l.p, key, r.expire != 0, o.Expire != 0)
 			v.tx.s.account(l.p, len(key), o)
-			v.tx.mat = append(v.tx.mat, matEntry{l.t, o, r.key})
+			v.tx.mat = append(v.tx.mat, matEntry{l.p, l.t, o, r.key})
 		}
 	} else {
 		if v.tx.s.ev.lfu.Load() {
@@ -530,7 +576,7 @@ func (v View) Set(key []byte, o *Object) {
 		o.acct = 0 // a copy of a stored object (RENAME, MOVE) carries its count
 		v.tx.s.account(l.p, len(key), o)
 		// Checked at unlock: a new collection is often filled after Set.
-		v.tx.mat = append(v.tx.mat, matEntry{l.t, o, l.t.keyAt(off)})
+		v.tx.mat = append(v.tx.mat, matEntry{l.p, l.t, o, l.t.keyAt(off)})
 		if fn := v.tx.s.OnNew; fn != nil {
 			fn(v.db.ID, key)
 		}
@@ -755,6 +801,9 @@ func (v View) Flush() {
 		for s := range p.slots {
 			p.slots[s] = nil
 		}
+		clear(p.demoteQ) // their tables are gone
+		p.demoteQ = p.demoteQ[:0]
+		p.nq.Store(0)
 		p.volatile = nil
 		p.nkeys.Store(0)
 		p.nvol.Store(0)
@@ -778,7 +827,11 @@ func (v View) Swap(o View) {
 		a, b := &v.db.parts[i], &o.db.parts[i]
 		a.slots, b.slots = b.slots, a.slots
 		a.volatile, b.volatile = b.volatile, a.volatile
-		a.cow, b.cow = b.cow, a.cow // a writer thaws through its own part
+		a.cow, b.cow = b.cow, a.cow                 // a writer thaws through its own part
+		a.demoteQ, b.demoteQ = b.demoteQ, a.demoteQ // entries follow their tables
+		aq, bq := a.nq.Load(), b.nq.Load()
+		a.nq.Store(bq)
+		b.nq.Store(aq)
 		an, bn := a.nkeys.Load(), b.nkeys.Load()
 		a.nkeys.Store(bn)
 		b.nkeys.Store(an)

@@ -43,6 +43,7 @@ func runTableOps(t *testing.T, b []byte) {
 		return bytes.Repeat([]byte{'a' + c%26}, int(n)%(2*inlineMax+8))
 	}
 	const now = 1_000_000
+	rounds := 0
 	for i := 0; i+2 < len(b) && i < 3*3000; {
 		tx := s.Lock([]Key{{0, []byte("k0")}})
 		tx.Extend(nil, 0)
@@ -137,6 +138,9 @@ func runTableOps(t *testing.T, b []byte) {
 			}
 		}
 		tx.Unlock()
+		if rounds++; rounds%2 == 0 {
+			s.DemoteQueued() // the cron's sweep: objects back inline
+		}
 		// Check the whole store against the model.
 		tx = s.LockAll()
 		tx.SetNow(now)
@@ -326,7 +330,8 @@ func BenchmarkTable(b *testing.B) {
 // TestInlineCollectionViewsSurviveUnlock: a command may hold views of a
 // small collection's members past its unlock (a blocked client's ZPOPMIN
 // reply is written after it), so putting the changed collection back
-// inline must not write over its old bytes.
+// inline (DemoteQueued, the sweep after the unlock) must not write over
+// its old bytes.
 func TestInlineCollectionViewsSurviveUnlock(t *testing.T) {
 	s := New(1)
 	k := []byte("z")
@@ -336,6 +341,7 @@ func TestInlineCollectionViewsSurviveUnlock(t *testing.T) {
 	o.ZSet().Set([]byte("a"), 1)
 	o.ZSet().Set([]byte("b"), 2)
 	tx.Unlock()
+	s.DemoteQueued() // the sweep that puts it back inline
 	tb := s.dbs[0].parts[slotmap.Slot(k)/SlotsPerPart].slots[slotmap.Slot(k)%SlotsPerPart]
 	if r := tb.recAt(tb.find(k, keyHash(k))); r.isObj() {
 		t.Fatal("a 2-member sorted set is not inline after the unlock")
@@ -351,6 +357,7 @@ func TestInlineCollectionViewsSurviveUnlock(t *testing.T) {
 			tx.DB(0).SetExpire(k, 1<<50) // the tail moves by the TTL's 8 bytes
 		}
 		tx.Unlock()
+		s.DemoteQueued() // the sweep that puts it back inline
 		if es[0] != want {
 			t.Fatalf("round %d: a popped entry read after the unlock is %q %v, want %q %v", round, es[0].Member, es[0].Score, want.Member, want.Score)
 		}
@@ -365,6 +372,7 @@ func TestInlineCollectionViewsSurviveUnlock(t *testing.T) {
 		o.ZSet().Set([]byte(m), 1)
 	}
 	tx.Unlock()
+	s.DemoteQueued() // the sweep that puts it back inline
 	tx = s.Lock1(0, k)
 	es := tx.DB(0).Get(k).ZSet().ByRank(0, 2, false)
 	want := make([]string, len(es))
@@ -372,12 +380,14 @@ func TestInlineCollectionViewsSurviveUnlock(t *testing.T) {
 		want[i] = strings.Clone(e.Member)
 	}
 	tx.Unlock()
+	s.DemoteQueued() // the sweep that puts it back inline
 	if len(es) != 3 {
 		t.Fatalf("ByRank(0, 2) of 3 members: %d entries", len(es))
 	}
 	tx = s.Lock1(0, k)
 	tx.DB(0).SetString(k, []byte("xxxxxxxxxxxx"), 0, false) // fits in the old record
 	tx.Unlock()
+	s.DemoteQueued() // the sweep that puts it back inline
 	for i, e := range es {
 		if e.Member != want[i] {
 			t.Fatalf("member %d read after a SET over the key: %q, want %q", i, e.Member, want[i])

@@ -470,7 +470,8 @@ func (s *Server) cron() {
 		if !s.noActiveExpire.Load() {
 			s.store.ActiveExpire(time.Second / time.Duration(max(hz, 1)) / 4)
 		}
-		s.track.Broadcast() // keys expired under BCAST prefixes
+		s.store.DemoteQueued() // small values read or written since the last tick go back inline
+		s.track.Broadcast()    // keys expired under BCAST prefixes
 		if to := s.cfg.Int("timeout"); to > 0 {
 			cut := time.Now().Add(-time.Duration(to) * time.Second).UnixMilli()
 			for _, cl := range s.clientList() {
