@@ -72,9 +72,8 @@ func (o *Object) Big() bool {
 // snapshot's walk or, first, by a command about to change the key, which
 // then changes it in place (thaw). Either way write runs exactly once.
 type Frozen struct {
-	mu    sync.Mutex
-	done  bool
-	wrote atomic.Bool // done, readable without mu
+	mu    sync.Mutex  // held while write runs
+	wrote atomic.Bool // write ran (set under mu; FrozenAmong reads it without)
 	db    int
 	key   []byte
 	img   Object // the value as captured (Val shared with the stored object)
@@ -109,9 +108,8 @@ func (pv PartView) Freeze(key []byte, o *Object, write func(db int, key []byte, 
 // command that found f (FrozenAmong) calls it between its locks.
 func (f *Frozen) WriteOut() {
 	f.mu.Lock()
-	if !f.done {
+	if !f.wrote.Load() {
 		f.write(f.db, f.key, &f.img)
-		f.done = true
 		f.wrote.Store(true)
 		f.img = Object{}
 	}

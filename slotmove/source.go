@@ -92,11 +92,11 @@ type Source struct {
 	queue    []chunk
 	queued   int64 // bytes in queue
 	unfilled int   // reserved chunks not filled yet
-	lastDB  int
-	seq     int64 // chunks enqueued
-	acked   int64 // highest seq the target acknowledged
-	failed  error
-	stopped bool
+	lastDB   int
+	seq      int64 // chunks enqueued
+	acked    int64 // highest seq the target acknowledged
+	failed   error
+	stopped  bool
 
 	keys, bytes atomic.Int64
 }

@@ -38,6 +38,8 @@ const (
 	// readMax bounds how far the read size adapts (Reader.rsize): Redis
 	// reads 16 KB at a time (PROTO_IOBUF_LEN).
 	readMax = 16 << 10
+	// smallReads: see Reader.rsize.
+	smallReads = 64
 	// markCost is what one argument mark (an int; two per argument) counts
 	// when a command's input is measured against the query buffer limit.
 	markCost = 8
@@ -633,9 +635,6 @@ func (rd *Reader) fill() error {
 	}
 	return err
 }
-
-// smallReads: see Reader.rsize.
-const smallReads = 64
 
 func (rd *Reader) readCommands(leftover *int) ([]Command, error) {
 	var cmds []Command
