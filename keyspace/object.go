@@ -180,10 +180,8 @@ func (o *Object) Encoding() string {
 	return "unknown"
 }
 
-var (
-	startTime = time.Now()
-	startMs   = startTime.UnixMilli()
-)
+// startMs is the LRU clock's zero (unix ms).
+var startMs = time.Now().UnixMilli()
 
 // LRUTicksPerSecond is the LRU clock's resolution. Redis ticks once a
 // second; warden ticks every 10 ms so eviction can tell a key read a moment
@@ -193,9 +191,14 @@ var (
 const LRUTicksPerSecond = 100
 
 // LRUClock is the idle-time clock, in 1/LRUTicksPerSecond s.
-func LRUClock() uint32 {
-	return uint32(time.Since(startTime) / (time.Second / LRUTicksPerSecond))
-}
+func LRUClock() uint32 { return lruAt(time.Now().UnixMilli()) }
+
+// lruAt is the LRU clock at unix ms: the one formula for LRUClock and a
+// command's stamps (Tx.lru, from its start time), so a stamp is never
+// ahead of a later reading (a monotonic clock here against the commands'
+// wall-clock milliseconds put stamps a tick ahead now and then, and OBJECT
+// IDLETIME read the wrapped difference: 42949672 s).
+func lruAt(ms int64) uint32 { return uint32((ms - startMs) / (1000 / LRUTicksPerSecond)) }
 
 // LRUIdle returns the LRU stamp of a key last accessed idle seconds ago.
 func LRUIdle(idle int64) uint32 {

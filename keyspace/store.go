@@ -304,7 +304,7 @@ func (tx *Tx) Now() int64 {
 // SetNow fixes the Tx's clock to ms (the dispatcher's command start time).
 func (tx *Tx) SetNow(ms int64) { tx.now = ms }
 
-func (tx *Tx) lru() uint32 { return uint32((tx.Now() - startMs) / (1000 / LRUTicksPerSecond)) }
+func (tx *Tx) lru() uint32 { return lruAt(tx.Now()) }
 
 // locate returns key's partition and its slot's index in it. Every access
 // to a key comes through here, before anything can change it: a running
