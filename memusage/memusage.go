@@ -170,20 +170,13 @@ func Value(o *keyspace.Object, samples int) int64 {
 		size += scale(sum, seen, z.Len())
 	case keyspace.TStream:
 		s := o.Val.(*stream.Stream)
-		// Per node: the block header, and per entry an ID, a slice header
-		// and a deleted flag in slices grown by appending (a quarter
-		// spare on average), and its packed fields in an allocation of its
-		// own (about what Redis's listpack takes, rounded up).
-		// O(samples), with no walk over entries: this runs after every
-		// write to the stream.
-		nodes := s.Nodes()
-		seen := min(samples, nodes)
-		var sum int64
-		for i := range seen {
-			n, lp := s.NodeSize(i)
-			sum += Alloc(streamBlock) + int64(lp) + int64(n)*((16+sliceHdr+1)*5/4+8)
-		}
-		size += scale(sum, seen, nodes)
+		// Per node: the block header, and per entry an ID, an offset and
+		// a deleted flag in slices grown by appending (a quarter spare on
+		// average), and its packed fields in the node's buffer (about
+		// what Redis's listpack takes, and a quarter spare). O(1): this
+		// runs after every write to the stream.
+		nodes, entries, lp := s.Footprint()
+		size += int64(nodes)*Alloc(streamBlock) + int64(lp)*5/4 + int64(entries)*(16+4+1)*5/4
 		// A pending entry: its ID and NACK in the group's PEL, and its
 		// ID and pointer again in its consumer's.
 		size += int64(s.PendingEntries()) * (16 + ptrSize + Alloc(32) + 16 + ptrSize)

@@ -374,7 +374,7 @@ func cmdXAdd(c *Ctx) {
 	s.NodeMaxEntries = int(c.s.streamNodeMaxEntries.Load())
 	s.Append(id, c.Args[fieldPos:]) // packs a copy
 	c.DB.Touch(key)
-	idb := streamIDBulk(id)
+	idb := id.Append(c.idBuf[:0])
 	c.Bulk(idb)
 	trimmed := int64(0)
 	if a.trim.Strategy != stream.TrimNone {
@@ -383,7 +383,8 @@ func cmdXAdd(c *Ctx) {
 	argv := streamTrimArgv(c.Args, &a, s)
 	if !a.idGiven || !a.seqGiven {
 		if &argv[0] == &c.Args[0] {
-			argv = append([][]byte(nil), argv...)
+			// c.prop: Propagate copies argv there anyway.
+			argv = append(c.prop[:0], argv...)
 		}
 		argv[idPos] = idb
 	}

@@ -31,6 +31,9 @@ type Ctx struct {
 	lockBuf []keyspace.Key
 	nameBuf [32]byte
 	prop    [][]byte
+	// idBuf holds a generated stream ID while XADD replies and
+	// propagates it (both copy it).
+	idBuf [48]byte
 	// txWrites collects the writes of the running EXEC.
 	txWrites []txWrite
 	// afterExec is work queued by commands inside EXEC for once its

@@ -16,7 +16,9 @@ const (
 
 // block is one node: the entries added while it was the tail, deleted ones
 // kept (flagged) as Redis keeps them in its listpack until the whole node
-// goes. Each entry's field/value pairs are packed in one slice.
+// goes. The entries' field/value pairs are packed back to back in buf, so
+// a node is a handful of pointer-free allocations however many entries it
+// has (the garbage collector scans none of them).
 type block struct {
 	master       ID       // the first entry's ID (the node's key)
 	masterFields []byte   // packed fields of the first entry
@@ -24,25 +26,59 @@ type block struct {
 	nMaster      int
 	masterBytes  int // listpack bytes of the master fields
 	ids          []ID
-	data         [][]byte // packed field/value pairs
+	off          []uint32 // where entry i starts in buf
+	buf          []byte   // packed field/value pairs, entry after entry
 	deleted      []bool
 	live         int
 	entryBytes   int // listpack bytes of the entries after the master entry
 }
 
-// pack packs field/value pairs: uvarint count, then uvarint length + bytes.
-func pack(fv [][]byte) []byte {
-	n := binary.MaxVarintLen32
-	for _, b := range fv {
-		n += binary.MaxVarintLen32 + len(b)
-	}
-	out := make([]byte, 0, n)
+// pack appends field/value pairs to out: uvarint count, then uvarint
+// length + bytes.
+func pack(out []byte, fv [][]byte) []byte {
 	out = binary.AppendUvarint(out, uint64(len(fv)))
 	for _, b := range fv {
 		out = binary.AppendUvarint(out, uint64(len(b)))
 		out = append(out, b...)
 	}
 	return out
+}
+
+// add appends an entry to b.
+func (b *block) add(id ID, fv [][]byte, deleted bool) {
+	b.entryBytes += b.entrySize(id, fv)
+	b.ids = append(b.ids, id)
+	b.off = append(b.off, uint32(len(b.buf)))
+	b.buf = pack(b.buf, fv)
+	b.deleted = append(b.deleted, deleted)
+	if !deleted {
+		b.live++
+	}
+}
+
+// fields returns entry i's field/value pairs (sharing b's memory: entries
+// are never changed in place, and buf only grows).
+func (b *block) fields(i int) [][]byte {
+	end := len(b.buf)
+	if i+1 < len(b.off) {
+		end = int(b.off[i+1])
+	}
+	return unpack(b.buf[b.off[i]:end:end])
+}
+
+// newBlock starts a node at master; prev (the node before it, or nil)
+// sizes it: a stream that filled one node will likely fill the next.
+func newBlock(master ID, masterFields [][]byte, prev *block) *block {
+	b := &block{master: master}
+	b.setMaster(masterFields)
+	if prev != nil {
+		n := len(prev.ids)
+		b.ids = make([]ID, 0, n)
+		b.off = make([]uint32, 0, n)
+		b.deleted = make([]bool, 0, n)
+		b.buf = make([]byte, 0, len(prev.buf))
+	}
+	return b
 }
 
 // unpack returns the pairs of a packed slice (sharing its memory).
@@ -157,7 +193,7 @@ func lpStrSize(s []byte) int {
 
 // setMaster records the node's master fields.
 func (b *block) setMaster(mf [][]byte) {
-	b.masterFields = pack(mf)
+	b.masterFields = pack(nil, mf)
 	b.mf = unpack(b.masterFields)
 	b.nMaster = len(mf)
 	b.masterBytes = 0

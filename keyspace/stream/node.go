@@ -19,18 +19,17 @@ func (s *Stream) EachNode(fn func(master ID, masterFields [][]byte, live int, es
 	for _, b := range s.blocks {
 		es := make([]NodeEntry, len(b.ids))
 		for i := range b.ids {
-			es[i] = NodeEntry{ID: b.ids[i], Deleted: b.deleted[i], Fields: unpack(b.data[i])}
+			es[i] = NodeEntry{ID: b.ids[i], Deleted: b.deleted[i], Fields: b.fields(i)}
 		}
 		fn(b.master, b.mf, b.live, es)
 	}
 }
 
-// NodeSize returns node i's entry count (deleted ones included) and its
-// size as Redis's listpack would have it (0 <= i < Nodes()), in O(1): what
-// MEMORY USAGE samples, and used_memory after every write to a stream.
-func (s *Stream) NodeSize(i int) (entries, listpackBytes int) {
-	b := s.blocks[i]
-	return len(b.ids), b.lpBytes()
+// Footprint returns the number of nodes, their entries (deleted ones
+// included) and the bytes their listpacks would take in Redis, in O(1):
+// what MEMORY USAGE and used_memory size a stream by.
+func (s *Stream) Footprint() (nodes, entries, listpackBytes int) {
+	return len(s.blocks), s.slots, s.lpSum
 }
 
 // PendingEntries returns how many entries the groups' PELs hold.
@@ -57,8 +56,7 @@ func (s *Stream) LoadNode(master ID, masterFields [][]byte, es []NodeEntry) erro
 			return fmt.Errorf("%w: nodes out of order", ErrCorrupt)
 		}
 	}
-	b := &block{master: master}
-	b.setMaster(masterFields)
+	b := newBlock(master, masterFields, nil)
 	for i, e := range es {
 		if len(e.Fields)%2 != 0 || len(e.Fields) == 0 {
 			return fmt.Errorf("%w: odd fields", ErrCorrupt)
@@ -66,18 +64,14 @@ func (s *Stream) LoadNode(master ID, masterFields [][]byte, es []NodeEntry) erro
 		if i > 0 && !es[i-1].ID.Less(e.ID) {
 			return fmt.Errorf("%w: entries out of order", ErrCorrupt)
 		}
-		b.entryBytes += b.entrySize(e.ID, e.Fields)
-		b.ids = append(b.ids, e.ID)
-		b.data = append(b.data, pack(e.Fields))
-		b.deleted = append(b.deleted, e.Deleted)
-		if !e.Deleted {
-			b.live++
-		}
+		b.add(e.ID, e.Fields, e.Deleted)
 	}
 	if b.live == 0 {
 		return fmt.Errorf("%w: node without live entries", ErrCorrupt)
 	}
 	s.blocks = append(s.blocks, b)
 	s.length += b.live
+	s.lpSum += b.lpBytes()
+	s.slots += len(b.ids)
 	return nil
 }

@@ -14,6 +14,10 @@ type Stream struct {
 	// NodeMaxBytes/NodeMaxEntries are the node limits in force (the
 	// server's stream-node-max-* settings).
 	NodeMaxBytes, NodeMaxEntries int
+	// lpSum and slots are the nodes' listpack bytes and entries (deleted
+	// ones included), kept as nodes change: used_memory re-sizes a
+	// stream after every write to it.
+	lpSum, slots int
 }
 
 // New returns an empty stream.
@@ -37,9 +41,11 @@ func (s *Stream) AutoID(nowMs uint64) (ID, bool) {
 
 // Append adds an entry; id must be greater than LastID.
 func (s *Stream) Append(id ID, fv [][]byte) {
-	var b *block
+	var b, prev *block
+	was := 0
 	if n := len(s.blocks); n > 0 {
 		b = s.blocks[n-1]
+		prev = b
 		tot := 0
 		for _, x := range fv {
 			tot += len(x)
@@ -48,24 +54,22 @@ func (s *Stream) Append(id ID, fv [][]byte) {
 		if maxBytes <= 0 || maxBytes > 1<<30 {
 			maxBytes = 1 << 30
 		}
-		if b.lpBytes()+tot >= maxBytes || (s.NodeMaxEntries > 0 && len(b.ids) >= s.NodeMaxEntries) {
-			b = nil
+		was = b.lpBytes()
+		if was+tot >= maxBytes || (s.NodeMaxEntries > 0 && len(b.ids) >= s.NodeMaxEntries) {
+			b, was = nil, 0
 		}
 	}
 	if b == nil {
-		b = &block{master: id}
 		mf := make([][]byte, len(fv)/2)
 		for i := range mf {
 			mf[i] = fv[2*i]
 		}
-		b.setMaster(mf)
+		b = newBlock(id, mf, prev)
 		s.blocks = append(s.blocks, b)
 	}
-	b.entryBytes += b.entrySize(id, fv)
-	b.ids = append(b.ids, id)
-	b.data = append(b.data, pack(fv))
-	b.deleted = append(b.deleted, false)
-	b.live++
+	b.add(id, fv, false)
+	s.lpSum += b.lpBytes() - was
+	s.slots++
 	if s.length == 0 {
 		s.FirstID = id
 	}
@@ -90,7 +94,7 @@ func (s *Stream) Get(id ID) ([][]byte, bool) {
 	b := s.blocks[bi]
 	i := b.seek(id)
 	if i < len(b.ids) && b.ids[i] == id && !b.deleted[i] {
-		return unpack(b.data[i]), true
+		return b.fields(i), true
 	}
 	return nil, false
 }
@@ -118,12 +122,17 @@ func (s *Stream) Delete(id ID) bool {
 
 func (s *Stream) markDeleted(bi, i int) {
 	b := s.blocks[bi]
+	was := b.lpBytes()
 	b.deleted[i] = true // the fields stay until the node goes, as in Redis
 	b.live--
 	s.length--
 	if b.live == 0 {
 		s.blocks = append(s.blocks[:bi], s.blocks[bi+1:]...)
+		s.lpSum -= was
+		s.slots -= len(b.ids)
+		return
 	}
+	s.lpSum += b.lpBytes() - was
 }
 
 func (s *Stream) updateFirst() {
@@ -161,7 +170,7 @@ func (s *Stream) Range(start, end ID, rev bool, fn func(id ID, fv [][]byte) bool
 				if end.Less(b.ids[i]) {
 					return
 				}
-				if !b.deleted[i] && !fn(b.ids[i], unpack(b.data[i])) {
+				if !b.deleted[i] && !fn(b.ids[i], b.fields(i)) {
 					return
 				}
 			}
@@ -178,7 +187,7 @@ func (s *Stream) Range(start, end ID, rev bool, fn func(id ID, fv [][]byte) bool
 			if b.ids[i].Less(start) {
 				return
 			}
-			if !b.deleted[i] && !fn(b.ids[i], unpack(b.data[i])) {
+			if !b.deleted[i] && !fn(b.ids[i], b.fields(i)) {
 				return
 			}
 		}
@@ -224,6 +233,8 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 			remove = b.ids[len(b.ids)-1].Less(a.MinID)
 		}
 		if remove {
+			s.lpSum -= b.lpBytes()
+			s.slots -= len(b.ids)
 			s.blocks = s.blocks[1:]
 			s.length -= int(entries)
 			deleted += entries
@@ -232,6 +243,7 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 		if a.Approx {
 			break
 		}
+		was := b.lpBytes()
 		for i := range b.ids {
 			var stop bool
 			if a.Strategy == TrimMaxLen {
@@ -249,6 +261,7 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 				deleted++
 			}
 		}
+		s.lpSum += b.lpBytes() - was
 		break
 	}
 	if len(s.blocks) == 0 {
@@ -271,7 +284,8 @@ func (s *Stream) Clone() *Stream {
 	for i, b := range s.blocks {
 		nb := *b
 		nb.ids = append([]ID(nil), b.ids...)
-		nb.data = append([][]byte(nil), b.data...)
+		nb.off = append([]uint32(nil), b.off...)
+		nb.buf = b.buf[:len(b.buf):len(b.buf)] // appends to either copy reallocate or write past the other's end
 		nb.deleted = append([]bool(nil), b.deleted...)
 		n.blocks[i] = &nb
 	}

@@ -3,6 +3,8 @@ package stream
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -147,5 +149,101 @@ func TestPELModel(t *testing.T) {
 	})
 	if k != len(model) {
 		t.Fatalf("ranged %d of %d", k, len(model))
+	}
+}
+
+// Random appends (fields of varying count and size), deletes, trims,
+// clones and reloads against a model: every live entry reads back its
+// fields, and Footprint equals a recount over the nodes.
+// Small nodes split often; big ones have entry counts past 127, where a
+// delete changes the size of the listpack's header.
+func TestStreamModel(t *testing.T) {
+	t.Run("small nodes", func(t *testing.T) { testStreamModel(t, 7, 300) })
+	t.Run("big nodes", func(t *testing.T) { testStreamModel(t, 300, 1<<20) })
+}
+
+func testStreamModel(t *testing.T, maxEntries, maxBytes int) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	s := New()
+	s.NodeMaxEntries = maxEntries
+	s.NodeMaxBytes = maxBytes
+	model := map[ID][][]byte{}
+	var ms uint64
+	check := func(s *Stream, step int) {
+		t.Helper()
+		n, slots, lp := 0, 0, 0
+		for _, b := range s.blocks {
+			n++
+			slots += len(b.ids)
+			lp += b.lpBytes()
+		}
+		if gn, gs, gl := s.Footprint(); gn != n || gs != slots || gl != lp {
+			t.Fatalf("step %d: Footprint %d/%d/%d, recount %d/%d/%d", step, gn, gs, gl, n, slots, lp)
+		}
+		if s.Len() != len(model) {
+			t.Fatalf("step %d: Len %d, model %d", step, s.Len(), len(model))
+		}
+		seen := 0
+		s.Range(ID{}, MaxID, false, func(id ID, fv [][]byte) bool {
+			want, ok := model[id]
+			if !ok || fmt.Sprint(fv) != fmt.Sprint(want) {
+				t.Fatalf("step %d: %v = %q, model %q (%v)", step, id, fv, want, ok)
+			}
+			seen++
+			return true
+		})
+		if seen != len(model) {
+			t.Fatalf("step %d: Range saw %d of %d", step, seen, len(model))
+		}
+	}
+	for step := range 3000 {
+		switch r := rnd.IntN(100); {
+		case r < 70:
+			ms += uint64(rnd.IntN(3))
+			id, _ := s.AutoID(ms)
+			var fv [][]byte
+			for i := range 2 * (1 + rnd.IntN(3)) {
+				fv = append(fv, []byte(fmt.Sprintf("f%d-%s", i%3, strings.Repeat("x", rnd.IntN(40)))))
+			}
+			s.Append(id, fv)
+			model[id] = fv
+		case r < 85 && len(model) > 0:
+			for id := range model {
+				if !s.Delete(id) {
+					t.Fatalf("step %d: Delete %v failed", step, id)
+				}
+				delete(model, id)
+				break
+			}
+		case r < 92:
+			max := int64(rnd.IntN(len(model) + 1))
+			s.Trim(TrimArgs{Strategy: TrimMaxLen, MaxLen: max, Approx: rnd.IntN(2) == 0})
+			// The model keeps the newest entries the stream kept.
+			for id := range model {
+				if _, ok := s.Get(id); !ok {
+					delete(model, id)
+				}
+			}
+		case r < 96:
+			c := s.Clone()
+			c.Append(ID{ms + 1000, 0}, [][]byte{[]byte("clone"), []byte("only")})
+			if _, ok := s.Get(ID{ms + 1000, 0}); ok {
+				t.Fatalf("step %d: an append to a clone shows in the original", step)
+			}
+		default:
+			r := New()
+			var err error
+			s.EachNode(func(master ID, mf [][]byte, _ int, es []NodeEntry) {
+				if err == nil {
+					err = r.LoadNode(master, mf, es)
+				}
+			})
+			if err != nil {
+				t.Fatalf("step %d: reload: %v", step, err)
+			}
+			r.LastID, r.FirstID, r.NodeMaxBytes, r.NodeMaxEntries = s.LastID, s.FirstID, s.NodeMaxBytes, s.NodeMaxEntries
+			s = r
+		}
+		check(s, step)
 	}
 }
