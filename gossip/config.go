@@ -60,6 +60,10 @@ func memberlistConfig(cfg Config) (*memberlist.Config, error) {
 	mc.GossipInterval = 50 * time.Millisecond
 	mc.TCPTimeout = max(da, 200*time.Millisecond)
 	mc.PushPullInterval = 3 * time.Second
+	// Reports and probes are a few hundred bytes: compressing each one
+	// (memberlist's default) costs an LZW table per packet and the
+	// garbage collections that follow, on every node, all the time.
+	mc.EnableCompression = false
 	// A restarted node comes back under the same name on a new address; let it
 	// take over the dead entry at once instead of being rejected as a conflict.
 	mc.DeadNodeReclaimTime = max(da/10, time.Millisecond)

@@ -159,12 +159,22 @@ func waitLeader(t *testing.T, hosts []*testHost) *testHost {
 	return leader
 }
 
-// waitConverged waits until every running host's FSM equals want.
+// waitConverged waits until every running host's FSM equals want, all at
+// one index: want's, or later when only marks followed (Apply appends a
+// mark behind each command to tell followers of its commit).
 func waitConverged(t *testing.T, hosts []*testHost, want *State) {
 	t.Helper()
-	waitFor(t, clusterWait, fmt.Sprintf("all FSMs at index %d", want.Index), func() bool {
-		for _, h := range running(hosts) {
-			if !reflect.DeepEqual(h.h.FSM.State(), want) {
+	w := *want
+	w.Index = 0
+	waitFor(t, clusterWait, fmt.Sprintf("all FSMs at one index from %d, equal to the leader's", want.Index), func() bool {
+		var idx uint64
+		for i, h := range running(hosts) {
+			got := *h.h.FSM.State()
+			if got.Index < want.Index || (i > 0 && got.Index != idx) {
+				return false
+			}
+			idx, got.Index = got.Index, 0
+			if !reflect.DeepEqual(&got, &w) {
 				return false
 			}
 		}
