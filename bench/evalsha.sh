@@ -6,6 +6,7 @@
 #   bash bench/evalsha.sh                 # 200000 requests, 50 clients, P 1 and 16
 #   REQUESTS=50000 PIPELINES=1 bash bench/evalsha.sh
 #   WARDEN_BIN=/tmp/old/warden bash bench/evalsha.sh
+#   IO_THREADS=2 bash bench/evalsha.sh    # --io-threads for both (default 1, Redis's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ SCRIPT="redis.call('incr', KEYS[1]); redis.call('set', KEYS[1] .. ':v', ARGV[1])
 
 . bench/lib.sh
 bench_init
-start_pair --appendonly no
+start_pair --appendonly no --io-threads "${IO_THREADS:-1}"
 
 rsha=$(redis-cli -p "$rport" script load "$SCRIPT")
 wsha=$(redis-cli -p "$wport" script load "$SCRIPT")

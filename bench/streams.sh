@@ -8,18 +8,22 @@
 #
 # Tests: XADD to one stream, XADD to 1000 streams (random keys), and
 # XREADGROUP COUNT 1 of new entries (">") by one group from a stream filled
-# beforehand with REQUESTS entries (each read delivers one entry and adds it
-# to the PEL, as a consumer does).
+# beforehand with ROUNDS x REQUESTS entries (each read delivers one entry
+# and adds it to the PEL, as a consumer does). Each test runs ROUNDS times,
+# redis then warden, and prints the median round (by ratio) and all ratios.
+# Both servers get --io-threads IO_THREADS (1: Redis's default; the
+# benchmark client shares the machine's cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REQUESTS=${REQUESTS:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
+ROUNDS=${ROUNDS:-3}
 
 . bench/lib.sh
 bench_init
-start_pair --appendonly no
+start_pair --appendonly no --io-threads "${IO_THREADS:-1}"
 
 # bench PORT P ARGS...: ops/s of one redis-benchmark run.
 bench() {
@@ -29,23 +33,36 @@ bench() {
     awk -F'","' 'NR>1 && NF>1 { gsub(/"/, "", $2); print $2 }' | tail -n 1
 }
 
-echo "machine: $(nproc) cores; redis: $(redis-server --version | awk '{print $3}'); requests=$REQUESTS clients=$CLIENTS"
-printf '%-22s %4s %14s %14s %8s\n' test P redis_ops/s warden_ops/s ratio
+# rounds LABEL P ARGS...: ROUNDS alternating runs, then the median line.
+rounds() {
+  local label=$1 p=$2 out=""
+  shift 2
+  for _ in $(seq 1 "$ROUNDS"); do
+    out="$out $(bench "$rport" "$p" "$@"):$(bench "$wport" "$p" "$@")"
+  done
+  echo "$out" | tr ' ' '\n' | grep : | awk -F: -v L="$label" -v P="$p" '
+    { r[NR] = $1; w[NR] = $2; q[NR] = ($1 > 0 ? $2 / $1 : 0); s = s sprintf(" %.2f", q[NR]) }
+    END {
+      n = NR
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t; t = r[i]; r[i] = r[j]; r[j] = t; t = w[i]; w[i] = w[j]; w[j] = t }
+      m = int((n + 1) / 2)
+      printf "%-22s %4s %14.0f %14.0f %8.2f  %s\n", L, P, r[m], w[m], q[m], s
+    }'
+}
+
+echo "machine: $(nproc) cores; redis: $(redis-server --version | awk '{print $3}'); requests=$REQUESTS clients=$CLIENTS io-threads=${IO_THREADS:-1} rounds=$ROUNDS"
+printf '%-22s %4s %14s %14s %8s   %s\n' test P redis_ops/s warden_ops/s ratio "rounds (warden/redis)"
 for P in $PIPELINES; do
   for port in "$rport" "$wport"; do redis-cli -p "$port" flushall >/dev/null; done
-  r=$(bench "$rport" "$P" XADD xs '*' field value); w=$(bench "$wport" "$P" XADD xs '*' field value)
-  awk -v P="$P" -v r="$r" -v w="$w" 'BEGIN { printf "%-22s %4s %14.0f %14.0f %8.2f\n", "XADD one stream", P, r, w, (r > 0 ? w/r : 0) }'
-  r=$(bench "$rport" "$P" XADD xs:__rand_int__ '*' field value); w=$(bench "$wport" "$P" XADD xs:__rand_int__ '*' field value)
-  awk -v P="$P" -v r="$r" -v w="$w" 'BEGIN { printf "%-22s %4s %14.0f %14.0f %8.2f\n", "XADD 1000 streams", P, r, w, (r > 0 ? w/r : 0) }'
+  rounds "XADD one stream" "$P" XADD xs '*' field value
+  rounds "XADD 1000 streams" "$P" XADD xs:__rand_int__ '*' field value
   for port in "$rport" "$wport"; do
     redis-cli -p "$port" del rg >/dev/null
-    redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" -P 64 -q XADD rg '*' field value >/dev/null 2>&1
+    redis-benchmark -p "$port" -c "$CLIENTS" -n $((REQUESTS * ROUNDS)) -P 64 -q XADD rg '*' field value >/dev/null 2>&1
     redis-cli -p "$port" xgroup create rg g 0 >/dev/null
   done
-  r=$(bench "$rport" "$P" XREADGROUP GROUP g c COUNT 1 STREAMS rg '>')
-  w=$(bench "$wport" "$P" XREADGROUP GROUP g c COUNT 1 STREAMS rg '>')
-  awk -v P="$P" -v r="$r" -v w="$w" 'BEGIN { printf "%-22s %4s %14.0f %14.0f %8.2f\n", "XREADGROUP COUNT 1", P, r, w, (r > 0 ? w/r : 0) }'
+  rounds "XREADGROUP COUNT 1" "$P" XREADGROUP GROUP g c COUNT 1 STREAMS rg '>'
   for port in "$rport" "$wport"; do
-    [ "$(redis-cli -p "$port" xlen rg)" -ge "$REQUESTS" ] || echo "$me: port $port: XLEN rg $(redis-cli -p "$port" xlen rg), want >= $REQUESTS" >&2
+    [ "$(redis-cli -p "$port" xlen rg)" -ge $((REQUESTS * ROUNDS)) ] || echo "$me: port $port: XLEN rg $(redis-cli -p "$port" xlen rg), want >= $((REQUESTS * ROUNDS))" >&2
   done
 done
