@@ -157,7 +157,7 @@ func (b streamBatch) flush(s *Server, c *Ctx, db int) {
 		return
 	}
 	s.dirty.Add(int64(len(b)))
-	multi, exec := [][]byte{[]byte("MULTI")}, [][]byte{[]byte("EXEC")}
+	multi, exec := multiArgv, execArgv
 	if f := s.feed.Load(); f != nil {
 		(*f)(db, multi)
 		for _, argv := range b {

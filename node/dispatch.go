@@ -31,6 +31,7 @@ type Ctx struct {
 	lockBuf []keyspace.Key
 	nameBuf [32]byte
 	prop    [][]byte
+	txBlock [][][]byte // propagateTx's MULTI ... EXEC block, reused
 	// idBuf holds a generated stream ID while XADD replies and
 	// propagates it (both copy it).
 	idBuf [48]byte
@@ -430,12 +431,31 @@ func (c *Ctx) notePropagated(end int64) {
 // queueTxWrite keeps a write made inside EXEC; the transaction's writes are
 // propagated together, wrapped in MULTI/EXEC, when it ends.
 func (c *Ctx) queueTxWrite(argv [][]byte) {
+	c.txWrites = append(c.txWrites, txWrite{db: c.DB.ID(), argv: copyArgv(argv)})
+}
+
+// copyArgv copies argv into two allocations: the slice, and one array
+// holding every argument's bytes.
+func copyArgv(argv [][]byte) [][]byte {
+	n := 0
+	for _, a := range argv {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
 	cp := make([][]byte, len(argv))
 	for i, a := range argv {
-		cp[i] = append([]byte(nil), a...)
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
-	c.txWrites = append(c.txWrites, txWrite{db: c.DB.ID(), argv: cp})
+	return cp
 }
+
+// multiArgv and execArgv wrap a transaction's writes when propagated
+// (read only, shared).
+var (
+	multiArgv = [][]byte{[]byte("MULTI")}
+	execArgv  = [][]byte{[]byte("EXEC")}
+)
 
 type txWrite struct {
 	db   int
@@ -452,7 +472,7 @@ func (c *Ctx) propagateTx() {
 	}
 	s := c.s
 	s.dirty.Add(int64(len(ws)))
-	multi, exec := [][]byte{[]byte("MULTI")}, [][]byte{[]byte("EXEC")}
+	multi, exec := multiArgv, execArgv
 	if f := s.feed.Load(); f != nil {
 		(*f)(ws[0].db, multi)
 		for _, w := range ws {
@@ -462,8 +482,9 @@ func (c *Ctx) propagateTx() {
 	}
 	// One block; a transaction that switched databases carries its SELECTs
 	// inside it (the AOF and the stream follow the SELECTs they write).
-	block := make([][][]byte, 0, len(ws)+2)
-	block = append(block, multi)
+	// The consumers below encode the block before they return: its
+	// slice is the connection's, reused.
+	block := append(c.txBlock[:0], multi)
 	db := ws[0].db
 	for _, w := range ws {
 		if w.db != db {
@@ -479,6 +500,8 @@ func (c *Ctx) propagateTx() {
 	}
 	c.cl.replPending = s.repl.offsetA.Load()
 	c.notePropagated(s.aofAppend(ws[0].db, block...))
+	clear(block)
+	c.txBlock = block[:0]
 }
 
 // InMulti reports whether the command runs inside EXEC (blocking commands

@@ -12,6 +12,35 @@ import (
 // Conversion between RESP replies and Lua values, as Redis 7.0's
 // script_lua.c does it.
 
+var lvOK lua.LValue = lua.LString("OK")
+
+// lineInt parses a RESP line's integer (the node writes them well formed;
+// anything else is 0), without making a string of it.
+func lineInt(b []byte) int64 {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 { // 18 digits cannot overflow
+		n, _ := strconv.ParseInt(string(b), 10, 64)
+		if neg {
+			return -n
+		}
+		return n
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
 // respToLua parses one RESP reply from b and returns it as the Lua value
 // redis.call returns, with the unparsed rest of b. Malformed input (which
 // the node never produces) ends as nil.
@@ -25,10 +54,9 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 	}
 	switch b[0] {
 	case ':':
-		n, _ := strconv.ParseInt(string(line), 10, 64)
-		return lua.LNumber(n), rest
+		return lua.LNumber(lineInt(line)), rest
 	case '$', '=':
-		n, _ := strconv.Atoi(string(line))
+		n := int(lineInt(line))
 		if n < 0 {
 			return lua.LFalse, rest
 		}
@@ -50,14 +78,18 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		return lua.LString(s), rest
 	case '+':
 		t := L.CreateTable(0, 1)
-		t.RawSetString("ok", lua.LString(line))
+		v := lvOK // the usual status: no string made per call
+		if string(line) != "OK" {
+			v = lua.LString(line)
+		}
+		t.RawSetString("ok", v)
 		return t, rest
 	case '-':
 		t := L.CreateTable(0, 1)
 		t.RawSetString("err", lua.LString(line))
 		return t, rest
 	case '*', '~':
-		n, _ := strconv.Atoi(string(line))
+		n := int(lineInt(line))
 		if n < 0 {
 			return lua.LFalse, rest
 		}
@@ -83,7 +115,7 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		}
 		return t, rest
 	case '%':
-		n, _ := strconv.Atoi(string(line))
+		n := int(lineInt(line))
 		if n < 0 || n > len(rest) {
 			return lua.LNil, nil
 		}
@@ -113,7 +145,7 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		t.RawSetString("big_number", lua.LString(line))
 		return t, rest
 	case '|': // attribute: skipped, the reply follows
-		n, _ := strconv.Atoi(string(line))
+		n := int(lineInt(line))
 		if n < 0 || n > len(rest) {
 			return lua.LNil, nil
 		}
