@@ -601,7 +601,15 @@ func (v View) SetString(key, val []byte, expire int64, keepTTL bool) {
 	if l.pos >= 0 {
 		r = l.t.recAt(l.pos)
 		if v.expired(l.t, &r) {
-			v.removeKey(&l, key) // an expired value's TTL must not be kept
+			// An expired value's TTL must not be kept. It expires as a
+			// lookup would expire it (its event, its DEL), so a writer
+			// need not look the key up first; a replica, which never
+			// expires keys itself, just replaces it.
+			if v.tx.s.NoExpire.Load() {
+				v.removeKey(&l, key)
+			} else {
+				v.expireKey(&l, key)
+			}
 		}
 	}
 	s := v.tx.s

@@ -58,6 +58,33 @@ func TestLazyAndActiveExpiry(t *testing.T) {
 	}
 }
 
+// Overwriting an expired key expires it first, as a lookup would (its
+// event and DEL, as Redis's lookupKeyWrite), so writers need no lookup of
+// their own; a replica replaces it silently.
+func TestSetOverExpiredKeyExpiresIt(t *testing.T) {
+	for _, replica := range []bool{false, true} {
+		s := New(1)
+		s.NoExpire.Store(replica)
+		var expired []string
+		s.OnExpire = func(db int, key []byte) { expired = append(expired, string(key)) }
+		tx := s.Lock1(0, []byte("k"))
+		v := tx.DB(0)
+		v.SetString([]byte("k"), []byte("old"), time.Now().UnixMilli()-1, false)
+		v.SetString([]byte("k"), []byte("new"), 0, true) // KEEPTTL: the dead TTL must not carry over
+		got, _, ok := v.GetString([]byte("k"))
+		tx.Unlock()
+		if !ok || string(got) != "new" {
+			t.Fatalf("replica %v: k = %q %v, want new", replica, got, ok)
+		}
+		if want := map[bool]int{false: 1, true: 0}[replica]; len(expired) != want {
+			t.Fatalf("replica %v: OnExpire called for %v, want %d calls", replica, expired, want)
+		}
+		if n := s.DB(0).Volatile(); n != 0 {
+			t.Fatalf("replica %v: Volatile = %d, want 0", replica, n)
+		}
+	}
+}
+
 func TestReplicaDoesNotExpire(t *testing.T) {
 	s := New(1)
 	s.NoExpire.Store(true)

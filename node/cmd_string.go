@@ -142,7 +142,12 @@ func cmdSet(c *Ctx) {
 			return
 		}
 	}
-	cur, curType, exists := c.DB.GetString(key)
+	var cur []byte
+	var curType keyspace.Type
+	var exists bool
+	if nx || xx || get { // a plain SET needs no lookup: SetString expires an expired key itself
+		cur, curType, exists = c.DB.GetString(key)
+	}
 	if get && exists && curType != keyspace.TString {
 		c.Err(errWrongType)
 		return
