@@ -2,6 +2,7 @@ package stream
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/wardenkv/warden/keyspace"
 )
@@ -67,19 +68,24 @@ func (b *block) fields(i int) [][]byte {
 }
 
 // newBlock starts a node at master; prev (the node before it, or nil)
-// sizes it: a stream that filled one node will likely fill the next.
+// sizes it: a stream that filled one node will likely fill the next (up
+// to a bound: the limits may have been lowered since).
 func newBlock(master ID, masterFields [][]byte, prev *block) *block {
 	b := &block{master: master}
 	b.setMaster(masterFields)
 	if prev != nil {
-		n := len(prev.ids)
+		n := min(len(prev.ids), 1024)
 		b.ids = make([]ID, 0, n)
 		b.off = make([]uint32, 0, n)
 		b.deleted = make([]bool, 0, n)
-		b.buf = make([]byte, 0, len(prev.buf))
+		b.buf = make([]byte, 0, min(len(prev.buf), 64<<10))
 	}
 	return b
 }
+
+// full reports whether b's buffer can take no more entries: offsets are
+// 32-bit (Append's node limit keeps far below; a loaded node could not).
+func (b *block) full() bool { return len(b.buf) > math.MaxUint32 }
 
 // unpack returns the pairs of a packed slice (sharing its memory).
 func unpack(p []byte) [][]byte {

@@ -64,6 +64,9 @@ func (s *Stream) LoadNode(master ID, masterFields [][]byte, es []NodeEntry) erro
 		if i > 0 && !es[i-1].ID.Less(e.ID) {
 			return fmt.Errorf("%w: entries out of order", ErrCorrupt)
 		}
+		if b.full() {
+			return fmt.Errorf("%w: node over 4 GB", ErrCorrupt)
+		}
 		b.add(e.ID, e.Fields, e.Deleted)
 	}
 	if b.live == 0 {

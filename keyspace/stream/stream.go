@@ -55,7 +55,7 @@ func (s *Stream) Append(id ID, fv [][]byte) {
 			maxBytes = 1 << 30
 		}
 		was = b.lpBytes()
-		if was+tot >= maxBytes || (s.NodeMaxEntries > 0 && len(b.ids) >= s.NodeMaxEntries) {
+		if was+tot >= maxBytes || (s.NodeMaxEntries > 0 && len(b.ids) >= s.NodeMaxEntries) || b.full() {
 			b, was = nil, 0
 		}
 	}
