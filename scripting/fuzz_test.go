@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,3 +102,18 @@ type nilHost struct{}
 
 func (nilHost) Call([][]byte, int, int) []byte { return []byte("-ERR no host\r\n") }
 func (nilHost) Allowed([][]byte) (bool, bool)  { return false, false }
+
+// lineInt parses what strconv.ParseInt parses (the node's integers), and
+// gives 0 for anything else.
+func TestLineInt(t *testing.T) {
+	for _, c := range []string{"0", "-0", "7", "-7", "123456789012345678", "-123456789012345678",
+		"1234567890123456789", "9223372036854775807", "-9223372036854775808", "", "-", "12x", "x"} {
+		want, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			want = 0
+		}
+		if got := lineInt([]byte(c)); got != want {
+			t.Errorf("lineInt(%q) = %d, want %d", c, got, want)
+		}
+	}
+}

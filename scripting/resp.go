@@ -16,16 +16,14 @@ var lvOK lua.LValue = lua.LString("OK")
 
 // lineInt parses a RESP line's integer (the node writes them well formed;
 // anything else is 0), without making a string of it.
-func lineInt(b []byte) int64 {
+func lineInt(line []byte) int64 {
+	b := line
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
 	if len(b) == 0 || len(b) > 18 { // 18 digits cannot overflow
-		n, _ := strconv.ParseInt(string(b), 10, 64)
-		if neg {
-			return -n
-		}
+		n, _ := strconv.ParseInt(string(line), 10, 64)
 		return n
 	}
 	var n int64
