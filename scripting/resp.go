@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wardenkv/warden/keyspace"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -14,28 +15,11 @@ import (
 
 var lvOK lua.LValue = lua.LString("OK")
 
-// lineInt parses a RESP line's integer (the node writes them well formed;
-// anything else is 0), without making a string of it.
+// lineInt parses a RESP line's integer as Redis's string2ll does (the
+// node writes them well formed; anything else is 0), without making a
+// string of it.
 func lineInt(line []byte) int64 {
-	b := line
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 { // 18 digits cannot overflow
-		n, _ := strconv.ParseInt(string(line), 10, 64)
-		return n
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		return -n
-	}
+	n, _ := keyspace.ParseInt(line)
 	return n
 }
 
