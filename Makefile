@@ -23,13 +23,16 @@ SHELL       := /bin/bash
 # TESTP: go test's -p counts a running test binary as one of its jobs, and
 # the slow packages mostly wait on processes, clusters and docker: with -p
 # at the core count compilation stalls behind them, so it is twice that.
-# third_party/redcon is its own module (warden's patched copy): ./... skips it.
+# third_party/redcon and third_party/gopher-lua are their own modules
+# (warden's patched copies): ./... skips them. gopher-lua's vet findings are
+# upstream's (its tests run with -vet=off).
 TESTP ?= $(shell echo $$(( $$(nproc) * 2 )))
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) build -o bin/testprogress ./internal/testprogress
 	$(GO) test -race -count=1 -p $(TESTP) -timeout 20m -json $(PKGS) 2>&1 | bin/testprogress
 	cd third_party/redcon && $(GO) vet . && $(GO) test -race -count=1 -json . 2>&1 | ../../bin/testprogress
+	cd third_party/gopher-lua && $(GO) test -vet=off -count=1 -json . 2>&1 | ../../bin/testprogress
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)

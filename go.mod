@@ -53,3 +53,5 @@ require (
 )
 
 replace github.com/tidwall/redcon => ./third_party/redcon
+
+replace github.com/yuin/gopher-lua => ./third_party/gopher-lua

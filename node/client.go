@@ -59,6 +59,8 @@ type Client struct {
 	// scriptDone is where the script executor signals this client's
 	// EVAL/FCALL finished (made on first use).
 	scriptDone chan struct{}
+	// scriptJob is this client's EVAL/FCALL being run (one at a time).
+	scriptJob scriptJob
 
 	lastInteraction atomic.Int64 // unix ms
 	dbShared        atomic.Int64 // db, for CLIENT LIST

@@ -188,10 +188,15 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 		c.Err(msg)
 		return
 	}
-	job := scriptJob{c: c, script: script, fn: fn, keys: keys, args: args,
-		readOnly: ro || flags&scripting.FlagNoWrites != 0, allowOOM: flags&scripting.FlagAllowOOM != 0}
+	// The connection's own job: it runs one command at a time, and the
+	// job is done (replied) before its next.
+	job := &c.cl.scriptJob
+	*job = scriptJob{c: c, script: script, fn: fn, keys: keys, args: args,
+		readOnly: ro || flags&scripting.FlagNoWrites != 0, allowOOM: flags&scripting.FlagAllowOOM != 0,
+		replyBuf: job.replyBuf}
+	defer job.release()
 	if c.tx != nil { // inside EXEC: EXEC holds the script lock and the keys
-		s.runScript(&job)
+		s.runScript(job)
 		c.afterExec = append(c.afterExec, job.after...)
 		job.reply(c)
 		return
@@ -201,9 +206,9 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 	// across the batch queued meanwhile: under contention the lock is not
 	// handed from goroutine to goroutine per script.
 	if st.mu.TryLock() {
-		s.runScript(&job)
+		s.runScript(job)
 		st.mu.Unlock()
-		s.finishScript(c, &job)
+		s.finishScript(c, job)
 		return
 	}
 	if c.cl.scriptDone == nil {
@@ -211,13 +216,13 @@ func (s *Server) cmdEval(c *Ctx, sha, ro, fcall bool) {
 	}
 	job.done = c.cl.scriptDone
 	select {
-	case st.queue <- &job:
+	case st.queue <- job:
 	case <-s.done:
 		c.Err("ERR server is shutting down")
 		return
 	}
 	<-job.done
-	s.finishScript(c, &job)
+	s.finishScript(c, job)
 }
 
 // finishScript does what waits for the script's unlock, then replies.
@@ -244,6 +249,22 @@ type scriptJob struct {
 	res   scripting.Result
 	after []func()
 	ready []keyspace.ReadyKey
+	// replyBuf is the connection's buffer for script replies (res.Reply
+	// is built in it), kept from job to job.
+	replyBuf []byte
+}
+
+// release keeps the reply buffer for the connection's next script and
+// drops the rest (a big reply's buffer is not kept).
+func (j *scriptJob) release() {
+	buf := j.res.Reply
+	if cap(buf) < cap(j.replyBuf) {
+		buf = j.replyBuf
+	}
+	if cap(buf) > 64<<10 {
+		buf = nil
+	}
+	*j = scriptJob{replyBuf: buf[:0]}
 }
 
 func (j *scriptJob) reply(c *Ctx) {
@@ -293,24 +314,25 @@ func (s *Server) runScript(j *scriptJob) {
 		c.tx.TrackWrites() // a script may write in place
 		clear(lk)
 		c.lockBuf = lk[:0]
-		c.tx.SetNow(time.Now().UnixMilli())
+		c.tx.SetNow(c.nowMs) // the EVAL's start, as Redis freezes a script's time
 	}
 	h := st.hosts.Get().(*scriptHost)
 	h.begin(c, j.keys, j.readOnly)
 	h.allowOOM = j.allowOOM
-	req := scripting.Request{Keys: j.keys, Args: j.args, ReadOnly: j.readOnly, Proto: c.cl.proto, Host: h}
+	h.req = scripting.Request{Keys: j.keys, Args: j.args, ReadOnly: j.readOnly, Proto: c.cl.proto, Host: h, ReplyBuf: j.replyBuf}
+	req := &h.req
 	if j.fn != nil {
 		// FUNCTION STATS shows it from other goroutines: a copy.
 		req.Command = make([][]byte, len(c.Args))
 		for i, a := range c.Args {
 			req.Command[i] = append([]byte(nil), a...)
 		}
-		j.res = st.engine.FCall(j.fn, &req)
+		j.res = st.engine.FCall(j.fn, req)
 	} else {
-		j.res = st.engine.Eval(j.script, &req)
+		j.res = st.engine.Eval(j.script, req)
 	}
+	h.req = scripting.Request{}
 	ws, after := h.end()
-	st.hosts.Put(h)
 	j.after = after
 	switch {
 	case j.res.Aborted:
@@ -318,12 +340,14 @@ func (s *Server) runScript(j *scriptJob) {
 		// the effects of an unfinished script never reach AOF or replicas.
 	case c.inExec:
 		c.txWrites = append(c.txWrites, ws...)
+		h.cl.ctx.txArena.detach() // the copies go on living in the EXEC
 	case len(ws) == 1:
 		c.notePropagated(s.propagate(ws[0].db, ws[0].argv))
 	case len(ws) > 1:
-		c.txWrites = ws
-		c.propagateTx()
+		c.propagateWrites(ws)
 	}
+	h.recycle(ws)
+	st.hosts.Put(h)
 	if owned {
 		j.ready = c.tx.Unlock()
 		c.tx = nil
@@ -375,6 +399,7 @@ type scriptHost struct {
 	cluster  bool // check keys as Redis 7.0's scriptVerifyClusterState
 	cl       Client
 	conn     captureConn
+	req      scripting.Request // the run's, reused
 }
 
 func (s *Server) newScriptHost() *scriptHost {
@@ -439,6 +464,14 @@ func (h *scriptHost) end() ([]txWrite, []func()) {
 	}
 	h.conn.b = h.conn.b[:0]
 	return ws, after
+}
+
+// recycle takes back the writes end returned, once propagated: their
+// slice and copies serve the next run.
+func (h *scriptHost) recycle(ws []txWrite) {
+	clear(ws)
+	h.cl.ctx.txWrites = ws[:0]
+	h.cl.ctx.txArena.reset()
 }
 
 func (h *scriptHost) Call(argv [][]byte, resp int, repl int) []byte {

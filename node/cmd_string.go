@@ -167,11 +167,11 @@ func cmdSet(c *Ctx) {
 	c.DB.SetString(key, val, expire, keepTTL)
 	switch {
 	case expire != 0:
-		c.Propagate([]byte("SET"), key, val, []byte("PXAT"), []byte(strconv.FormatInt(expire, 10)))
+		c.Propagate(argSET, key, val, argPXAT, []byte(strconv.FormatInt(expire, 10)))
 	case keepTTL:
-		c.Propagate([]byte("SET"), key, val, []byte("KEEPTTL"))
+		c.Propagate(argSET, key, val, argKEEPTTL)
 	default:
-		c.Propagate([]byte("SET"), key, val)
+		c.Propagate(argSET, key, val)
 	}
 	c.notify(keyevents.String, "set", key)
 	if expire != 0 {
@@ -198,7 +198,7 @@ func cmdSetNX(c *Ctx) {
 		return
 	}
 	c.DB.SetString(c.Args[1], c.Args[2], 0, false)
-	c.Propagate([]byte("SET"), c.Args[1], c.Args[2])
+	c.Propagate(argSET, c.Args[1], c.Args[2])
 	c.notify(keyevents.String, "set", c.Args[1])
 	c.Int(1)
 }
@@ -209,7 +209,7 @@ func setWithTTL(c *Ctx, unit time.Duration, name string) {
 		return
 	}
 	c.DB.SetString(c.Args[1], c.Args[3], at, false)
-	c.Propagate([]byte("SET"), c.Args[1], c.Args[3], []byte("PXAT"), []byte(strconv.FormatInt(at, 10)))
+	c.Propagate(argSET, c.Args[1], c.Args[3], argPXAT, []byte(strconv.FormatInt(at, 10)))
 	c.notify(keyevents.String, "set", c.Args[1])
 	c.notify(keyevents.Generic, "expire", c.Args[1])
 	c.OK()
@@ -273,7 +273,7 @@ func cmdGetSet(c *Ctx) {
 		old = append([]byte(nil), o.Str...)
 	}
 	c.DB.SetString(c.Args[1], c.Args[2], 0, false)
-	c.Propagate([]byte("SET"), c.Args[1], c.Args[2])
+	c.Propagate(argSET, c.Args[1], c.Args[2])
 	c.notify(keyevents.String, "set", c.Args[1])
 	c.bulkOrNull(old, o != nil)
 }
@@ -399,8 +399,7 @@ func incrBy(c *Ctx, delta int64) {
 		return
 	}
 	cur += delta
-	var buf [24]byte
-	val := strconv.AppendInt(buf[:0], cur, 10)
+	val := strconv.AppendInt(c.idBuf[:0], cur, 10) // (SetString copies it)
 	c.DB.SetString(key, val, 0, true)
 	c.PropagateArgs()
 	c.notify(keyevents.String, "incrby", key)
@@ -466,7 +465,7 @@ func cmdIncrByFloat(c *Ctx) {
 	}
 	val := hashFormatLD(cur)
 	c.DB.SetString(key, val, 0, true)
-	c.Propagate([]byte("SET"), key, val, []byte("KEEPTTL"))
+	c.Propagate(argSET, key, val, argKEEPTTL)
 	c.notify(keyevents.String, "incrbyfloat", key)
 	c.Bulk(val)
 }

@@ -26,21 +26,28 @@ type Ctx struct {
 
 	inExec  bool
 	failed  bool
+	nowMs   int64 // wall clock when the outermost command began (ms)
 	block   *blockSpec
 	keyBuf  [][]byte
 	lockBuf []keyspace.Key
 	nameBuf [32]byte
 	prop    [][]byte
 	txBlock [][][]byte // propagateTx's MULTI ... EXEC block, reused
-	// idBuf holds a generated stream ID while XADD replies and
-	// propagates it (both copy it).
+	// idBuf is scratch for bytes a command makes and then stores,
+	// replies and propagates (all copy them): XADD's generated ID,
+	// INCR's new value.
 	idBuf [48]byte
-	// txWrites collects the writes of the running EXEC.
+	// txWrites collects the writes of the running EXEC; txArena holds
+	// their copies.
 	txWrites []txWrite
+	txArena  txArena
 	// afterExec is work queued by commands inside EXEC for once its
 	// locks are released (afterUnlock).
 	afterExec []func()
 }
+
+// monoEpoch anchors command durations on the monotonic clock.
+var monoEpoch = time.Now()
 
 // afterUnlock runs fn once no keyspace lock of this client is held: at once
 // outside EXEC (a command that uses it has no keys), after EXEC inside one.
@@ -299,9 +306,18 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 	// at once (SUBSCRIBE's) must not reach the client before CLIENT LIST
 	// on another connection can name the command.
 	c.cl.lastCmd.Store(cmd)
-	start := time.Now()
-	ms := start.UnixMilli()
-	c.cl.lastInteraction.Store(ms)
+	// A command inside EXEC or a script runs at its caller's time (the
+	// Tx's now, as Redis freezes its command time snapshot there) and
+	// needs only a duration: one monotonic clock read, not a wall one.
+	var start time.Duration
+	if c.tx == nil {
+		now := time.Now()
+		start = now.Sub(monoEpoch)
+		c.nowMs = now.UnixMilli()
+		c.cl.lastInteraction.Store(c.nowMs)
+	} else {
+		start = time.Since(monoEpoch)
+	}
 	var ready []keyspace.ReadyKey
 	func() {
 		owned := false
@@ -321,7 +337,7 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 		}()
 		if c.tx == nil {
 			if owned = s.lockFor(c, cmd, args); owned {
-				c.tx.SetNow(ms)
+				c.tx.SetNow(c.nowMs)
 			}
 		} else {
 			c.DB = c.tx.DB(c.cl.db)
@@ -335,7 +351,7 @@ func (s *Server) execute(c *Ctx, cmd *Command, args [][]byte) {
 		s.trackRead(c, cmd, args)
 	}()
 	cmd.calls.Add(1)
-	dur := time.Since(start)
+	dur := time.Since(monoEpoch) - start
 	cmd.usec.Add(dur.Microseconds())
 	s.slowlogRecord(c, cmd, args, dur)
 	s.latencyRecord(cmd, dur)
@@ -399,6 +415,14 @@ func (s *Server) lockFor(c *Ctx, cmd *Command, args [][]byte) bool {
 	return true
 }
 
+// Arguments of propagated writes, read only and shared: a []byte("SET")
+// conversion at the call would allocate each time.
+var (
+	argSET     = []byte("SET")
+	argPXAT    = []byte("PXAT")
+	argKEEPTTL = []byte("KEEPTTL")
+)
+
 // Propagate records the command's write as argv. argv is copied into a
 // reused buffer so the variadic slice stays on the caller's stack; feeds must
 // copy what they keep.
@@ -431,8 +455,60 @@ func (c *Ctx) notePropagated(end int64) {
 // queueTxWrite keeps a write made inside EXEC; the transaction's writes are
 // propagated together, wrapped in MULTI/EXEC, when it ends.
 func (c *Ctx) queueTxWrite(argv [][]byte) {
-	c.txWrites = append(c.txWrites, txWrite{db: c.DB.ID(), argv: copyArgv(argv)})
+	c.txWrites = append(c.txWrites, txWrite{db: c.DB.ID(), argv: c.txArena.copy(argv)})
 }
+
+// txArena holds the copies of a transaction's queued writes in chunks
+// reused from one transaction to the next: a copy is needed only until
+// the transaction is propagated (its consumers encode it before they
+// return), so a script's or EXEC's writes cost no allocation each.
+type txArena struct {
+	buf  []byte
+	args [][]byte
+}
+
+const (
+	txArenaChunk = 4 << 10
+	txArenaMax   = 64 << 10 // a bigger chunk is not kept for the next transaction
+)
+
+func (a *txArena) copy(argv [][]byte) [][]byte {
+	n := 0
+	for _, x := range argv {
+		n += len(x)
+	}
+	if n > txArenaMax/4 || len(argv) > 1024 { // big: its own allocation
+		return copyArgv(argv)
+	}
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, min(max(txArenaChunk, 2*cap(a.buf)), txArenaMax))
+	}
+	if cap(a.args)-len(a.args) < len(argv) {
+		a.args = make([][]byte, 0, max(64, 2*cap(a.args), len(argv)))
+	}
+	l := len(a.args)
+	for _, x := range argv {
+		start := len(a.buf)
+		a.buf = append(a.buf, x...)
+		a.args = append(a.args, a.buf[start:len(a.buf):len(a.buf)])
+	}
+	return a.args[l:len(a.args):len(a.args)]
+}
+
+// reset makes the arena's space free again: no copy it made is used any
+// more.
+func (a *txArena) reset() {
+	clear(a.args)
+	a.args = a.args[:0]
+	a.buf = a.buf[:0]
+	if cap(a.args) > txArenaMax/8 {
+		a.args = nil
+	}
+}
+
+// detach gives the arena's chunks to the copies made so far, which live
+// on (a script's writes queued into its caller's EXEC).
+func (a *txArena) detach() { a.buf, a.args = nil, nil }
 
 // copyArgv copies argv into two allocations: the slice, and one array
 // holding every argument's bytes.
@@ -467,6 +543,15 @@ type txWrite struct {
 func (c *Ctx) propagateTx() {
 	ws := c.txWrites
 	c.txWrites = nil
+	c.propagateWrites(ws)
+	clear(ws)
+	c.txWrites = ws[:0]
+	c.txArena.reset()
+}
+
+// propagateWrites feeds ws (a transaction's writes) as one MULTI ... EXEC
+// unit; the consumers encode them before it returns.
+func (c *Ctx) propagateWrites(ws []txWrite) {
 	if len(ws) == 0 {
 		return
 	}

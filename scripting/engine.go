@@ -392,6 +392,9 @@ type Request struct {
 	Proto      int  // the caller's RESP version, for the reply
 	Command    [][]byte
 	Host       Host
+	// ReplyBuf, when set, is where the reply is appended (a buffer the
+	// caller reuses once it has sent the reply).
+	ReplyBuf []byte
 }
 
 // Result is a run's reply: raw RESP, or an error text (without '-').
@@ -494,7 +497,7 @@ func (v *vm) result(err error, name string) Result {
 	}
 	ret := L.Get(-1)
 	L.Pop(1)
-	w := replyWriter{clientResp: v.req.Proto, scriptResp: v.resp}
+	w := replyWriter{b: v.req.ReplyBuf[:0], clientResp: v.req.Proto, scriptResp: v.resp}
 	w.value(ret, 0)
 	if len(w.b) > 0 && w.b[0] == '-' {
 		return Result{Err: string(w.b[1 : len(w.b)-2])}
