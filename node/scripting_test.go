@@ -257,6 +257,12 @@ var scriptCorpus = [][]any{
 	// MULTI with a script.
 	{"multi"},
 	{"eval", "return redis.call('incr', KEYS[1])", 1, "ctr"},
+	// KEYS and ARGV are new tables for each run (warden reuses them
+	// unless a script changed more than their arrays).
+	{"eval", "KEYS.x = 1; table.insert(KEYS, 'q'); setmetatable(ARGV, {__index = function() return 'y' end}); return #KEYS", 1, "a", "b"},
+	{"eval", "return {tostring(KEYS.x), tostring(ARGV.z), #KEYS, #ARGV, tostring(getmetatable(ARGV))}", 0},
+	{"eval", "KEYS[5] = 'e'; return KEYS[5]", 2, "a", "b"},
+	{"eval", "return {#KEYS, tostring(KEYS[5]), KEYS[1]}", 1, "k"},
 	{"incr", "ctr"},
 	{"exec"},
 }

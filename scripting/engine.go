@@ -434,13 +434,16 @@ func (e *Engine) run(v *vm, proto *lua.FunctionProto, fn *lua.LFunction, name st
 	}()
 	L := v.L
 	if fn == nil {
-		v.G.RawSetString("KEYS", fillTable(v.keys, req.Keys))
-		v.G.RawSetString("ARGV", fillTable(v.argv, req.Args))
+		fillTable(v.keys, req.Keys)
+		fillTable(v.argv, req.Args)
 		fn = L.NewFunctionFromProto(proto)
 		fn.Env = v.env
 		L.Push(fn)
 		err := L.PCall(0, 1, v.handler)
-		return v.result(err, name)
+		res := v.result(err, name)
+		v.keys = v.reusable(v.keys, "KEYS")
+		v.argv = v.reusable(v.argv, "ARGV")
+		return res
 	}
 	L.Push(fn)
 	L.Push(stringTable(L, req.Keys))
@@ -449,8 +452,26 @@ func (e *Engine) run(v *vm, proto *lua.FunctionProto, fn *lua.LFunction, name st
 	return v.result(err, name)
 }
 
+// reusable returns t, the KEYS or ARGV table of the run that ended, for
+// the next run, or a fresh table (set as global name) when the script
+// gave t fields or a metatable that the next run must not see: Redis
+// makes both tables anew for each run.
+func (v *vm) reusable(t *lua.LTable, name string) *lua.LTable {
+	var last lua.LValue = lua.LNil // next(t, last) is then the first field past the array
+	if n := t.MaxN(); n > 0 {
+		last = lua.LNumber(n)
+	}
+	if k, _ := t.Next(last); k == lua.LNil && t.Metatable == lua.LNil {
+		return t
+	}
+	t = v.L.CreateTable(8, 0)
+	v.G.RawSetString(name, t)
+	return t
+}
+
 // fillTable makes t the array of bs: KEYS and ARGV tables are reused from
-// run to run (a script cannot keep them: it cannot create globals).
+// run to run (a script cannot keep them: it cannot create globals, and
+// reusable replaces one it changed beyond its array).
 func fillTable(t *lua.LTable, bs [][]byte) *lua.LTable {
 	for i, b := range bs {
 		t.RawSetInt(i+1, lua.LString(b))
@@ -590,6 +611,8 @@ func (e *Engine) newVM() *vm {
 	L.SetMetatable(G, gmt)
 	v.env = readOnly(L, G, v.protected)
 	G.RawSetString("_G", v.env)
+	G.RawSetString("KEYS", v.keys)
+	G.RawSetString("ARGV", v.argv)
 	v.protected[gmt] = true
 	// Strings' metatable: methods through the read-only string table, and
 	// getmetatable('') gives a read-only view.

@@ -94,6 +94,9 @@ func channelSelect(L *LState) int {
 	pos, recv, rok := reflect.Select(cases)
 
 	if L.ctx != nil && pos == L.GetTop() {
+		// warden: raise here; the VM polls the context only every 64
+		// instructions (vm.go).
+		L.RaiseError(L.ctx.Err().Error())
 		return 0
 	}
 
@@ -154,7 +157,11 @@ func channelReceive(L *LState) int {
 			Chan: rch,
 			Send: reflect.ValueOf(nil),
 		}}
-		_, v, ok = reflect.Select(cases)
+		var chosen int
+		chosen, v, ok = reflect.Select(cases)
+		if chosen == 0 { // warden: cancelled (see channelSelect)
+			L.RaiseError(L.ctx.Err().Error())
+		}
 	} else {
 		v, ok = rch.Recv()
 	}
