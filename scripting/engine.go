@@ -350,7 +350,7 @@ func (e *Engine) Abort() {
 	}
 }
 
-// killCtx is the VM's context: gopher-lua checks Done between
+// killCtx is the VM's context: gopher-lua polls Done every 64
 // instructions; cancel makes the running script raise an error.
 type killCtx struct {
 	mu sync.Mutex
