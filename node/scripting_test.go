@@ -263,6 +263,14 @@ var scriptCorpus = [][]any{
 	{"eval", "return {tostring(KEYS.x), tostring(ARGV.z), #KEYS, #ARGV, tostring(getmetatable(ARGV))}", 0},
 	{"eval", "KEYS[5] = 'e'; return KEYS[5]", 2, "a", "b"},
 	{"eval", "return {#KEYS, tostring(KEYS[5]), KEYS[1]}", 1, "k"},
+	// Functions and their libraries' loading code see no KEYS or ARGV
+	// global, even on a VM an EVAL ran on just before.
+	{"function", "load", "replace", "#!lua name=kl\nredis.register_function('kf', function(keys, args) return type(KEYS) .. type(ARGV) end)"},
+	{"eval", "return #KEYS", 1, "a"},
+	{"fcall", "kf", 0},
+	{"eval", "return #ARGV", 0, "a"},
+	{"function", "load", "replace", "#!lua name=kl2\nlocal t = type(KEYS)\nredis.register_function('kf2', function() return t end)"},
+	{"eval", "return KEYS[1]", 1, "k"},
 	{"incr", "ctr"},
 	{"exec"},
 }

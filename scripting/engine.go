@@ -434,6 +434,7 @@ func (e *Engine) run(v *vm, proto *lua.FunctionProto, fn *lua.LFunction, name st
 	}()
 	L := v.L
 	if fn == nil {
+		v.scriptGlobals(true)
 		fillTable(v.keys, req.Keys)
 		fillTable(v.argv, req.Args)
 		fn = L.NewFunctionFromProto(proto)
@@ -445,11 +446,28 @@ func (e *Engine) run(v *vm, proto *lua.FunctionProto, fn *lua.LFunction, name st
 		v.argv = v.reusable(v.argv, "ARGV")
 		return res
 	}
+	v.scriptGlobals(false)
 	L.Push(fn)
 	L.Push(stringTable(L, req.Keys))
 	L.Push(stringTable(L, req.Args))
 	err := L.PCall(2, 1, v.handler)
 	return v.result(err, name)
+}
+
+// scriptGlobals makes KEYS and ARGV globals (on: for an EVAL script) or
+// removes them: a function, or a library's loading code, finds no such
+// global, as in Redis, whatever ran on the VM before.
+func (v *vm) scriptGlobals(on bool) {
+	if v.keysSet == on {
+		return
+	}
+	v.keysSet = on
+	var keys, argv lua.LValue = lua.LNil, lua.LNil
+	if on {
+		keys, argv = v.keys, v.argv
+	}
+	v.G.RawSetString("KEYS", keys)
+	v.G.RawSetString("ARGV", argv)
 }
 
 // reusable returns t, the KEYS or ARGV table of the run that ended, for
@@ -555,6 +573,7 @@ type vm struct {
 	callbacks          map[string]*lua.LFunction
 	libGen             int64
 	keys, argv         *lua.LTable
+	keysSet            bool // KEYS and ARGV are globals (scriptGlobals)
 	argvBuf            [][]byte
 	// protected are the sandbox's tables: rawset and setmetatable refuse
 	// them as Redis 7.0's read-only tables do.
@@ -611,8 +630,6 @@ func (e *Engine) newVM() *vm {
 	L.SetMetatable(G, gmt)
 	v.env = readOnly(L, G, v.protected)
 	G.RawSetString("_G", v.env)
-	G.RawSetString("KEYS", v.keys)
-	G.RawSetString("ARGV", v.argv)
 	v.protected[gmt] = true
 	// Strings' metatable: methods through the read-only string table, and
 	// getmetatable('') gives a read-only view.

@@ -198,6 +198,7 @@ func validName(s string) bool {
 // collecting the functions it registers (with their callbacks, into v).
 func (v *vm) loadLibrary(lib *Library) string {
 	L := v.L
+	v.scriptGlobals(false)
 	v.lib = lib
 	v.fmt.RawSetString("__index", v.loadAPI)
 	defer func() {
