@@ -60,10 +60,21 @@ var registerModel = porcupine.Model{
 // acknowledged or indeterminate one may take effect at any later time, or
 // never, so it never returns (the end of the history); a refused write and
 // failed reads are left out.
+//
+// Such an open-ended write that no read returned is left out too: it
+// changes no verdict (values are unique, so in any linearization no read
+// sits between it and the next write, and without it the rest stays
+// valid; placed last, it fits any history), while each one left in stays
+// concurrent with everything after its call, and a few dozen of them on
+// one key made porcupine's search run out of time.
 func porcupineOps(ops []Op) []porcupine.Operation {
 	var last int64
+	seen := map[string]bool{}
 	for _, op := range ops {
 		last = max(last, op.End)
+		if op.Type == "read" && op.Outcome == OK {
+			seen[op.Value] = true
+		}
 	}
 	lanes := map[int]int{}
 	lane := func(p int) int {
@@ -79,7 +90,7 @@ func porcupineOps(ops []Op) []porcupine.Operation {
 		case op.Type == "write" && op.Outcome == OK:
 			out = append(out, porcupine.Operation{ClientId: lane(op.Process), Input: regInput{Write: true, Value: op.Value},
 				Call: op.Start, Output: "", Return: op.End, Metadata: op.Key})
-		case op.Type == "write" && (op.Outcome == Async || op.Outcome == Info):
+		case op.Type == "write" && (op.Outcome == Async || op.Outcome == Info) && seen[op.Value]:
 			out = append(out, porcupine.Operation{ClientId: lane(op.Process), Input: regInput{Write: true, Value: op.Value},
 				Call: op.Start, Output: "", Return: last + 1, Metadata: op.Key})
 		case op.Type == "read" && op.Outcome == OK:
