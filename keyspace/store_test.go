@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"testing"
@@ -362,5 +363,29 @@ func TestWatchExpiredKeyDeletedByExpiry(t *testing.T) {
 	tx.Unlock()
 	if !before.Dirty.Load() {
 		t.Fatal("creating the key after its expiry left the watch clean")
+	}
+}
+
+// BenchmarkGetStringRandom reads 1M small strings in a random order: the
+// cost of a lookup's cache misses (table header, index, record).
+func BenchmarkGetStringRandom(b *testing.B) {
+	s := New(1)
+	keys := make([][]byte, 1<<20)
+	for i := range keys {
+		keys[i] = []byte("key:" + strconv.Itoa(i))
+		tx := s.Lock1(0, keys[i])
+		tx.DB(0).SetString(keys[i], []byte("value"), 0, false)
+		tx.Unlock()
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := keys[i&(len(keys)-1)]
+		tx := s.Lock1(0, k)
+		if _, _, ok := tx.DB(0).GetString(k); !ok {
+			b.Fatal("missing")
+		}
+		tx.Unlock()
 	}
 }
