@@ -475,11 +475,7 @@ func (v *vm) scriptGlobals(on bool) {
 // gave t fields or a metatable that the next run must not see: Redis
 // makes both tables anew for each run.
 func (v *vm) reusable(t *lua.LTable, name string) *lua.LTable {
-	var last lua.LValue = lua.LNil // next(t, last) is then the first field past the array
-	if n := t.MaxN(); n > 0 {
-		last = lua.LNumber(n)
-	}
-	if k, _ := t.Next(last); k == lua.LNil && t.Metatable == lua.LNil {
+	if !t.HasHashPart() && t.Metatable == lua.LNil {
 		return t
 	}
 	t = v.L.CreateTable(8, 0)

@@ -261,6 +261,13 @@ func (tb *LTable) toStrdict() {
 	tb.small = nil
 }
 
+// HasHashPart reports whether the table has, or has had, a key outside its
+// array part (warden: a cheap check that a reused table holds nothing but
+// its array).
+func (tb *LTable) HasHashPart() bool {
+	return len(tb.small) > 0 || tb.strdict != nil || tb.dict != nil
+}
+
 // strLen is the number of string keys (deleted small entries included).
 func (tb *LTable) strLen() int {
 	if tb.strdict != nil {
