@@ -283,15 +283,22 @@ func BenchmarkSetString(b *testing.B) {
 	}
 }
 
-func BenchmarkGet(b *testing.B) {
-	s := New(1)
-	keys := make([][]byte, 1<<16)
+// fillStrings stores n keys "key:<i>" with the value "value" in db 0 and
+// returns them.
+func fillStrings(s *Store, n int) [][]byte {
+	keys := make([][]byte, n)
 	for i := range keys {
 		keys[i] = []byte("key:" + strconv.Itoa(i))
 		tx := s.Lock1(0, keys[i])
 		tx.DB(0).SetString(keys[i], []byte("value"), 0, false)
 		tx.Unlock()
 	}
+	return keys
+}
+
+func BenchmarkGet(b *testing.B) {
+	s := New(1)
+	keys := fillStrings(s, 1<<16)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -370,13 +377,7 @@ func TestWatchExpiredKeyDeletedByExpiry(t *testing.T) {
 // cost of a lookup's cache misses (table header, index, record).
 func BenchmarkGetStringRandom(b *testing.B) {
 	s := New(1)
-	keys := make([][]byte, 1<<20)
-	for i := range keys {
-		keys[i] = []byte("key:" + strconv.Itoa(i))
-		tx := s.Lock1(0, keys[i])
-		tx.DB(0).SetString(keys[i], []byte("value"), 0, false)
-		tx.Unlock()
-	}
+	keys := fillStrings(s, 1<<20)
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 	b.ReportAllocs()
 	b.ResetTimer()
