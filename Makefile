@@ -23,9 +23,10 @@ SHELL       := /bin/bash
 # TESTP: go test's -p counts a running test binary as one of its jobs, and
 # the slow packages mostly wait on processes, clusters and docker: with -p
 # at the core count compilation stalls behind them, so it is twice that.
-# third_party/redcon and third_party/gopher-lua are their own modules
+# third_party/redcon, gopher-lua and memberlist are their own modules
 # (warden's patched copies): ./... skips them. gopher-lua's vet findings are
-# upstream's (its tests run with -vet=off).
+# upstream's (its tests run with -vet=off); memberlist's tests need extra
+# loopback addresses and are left to gossip/ and the cluster tests.
 TESTP ?= $(shell echo $$(( $$(nproc) * 2 )))
 test: build
 	$(GO) vet $(PKGS)

@@ -55,3 +55,5 @@ require (
 replace github.com/tidwall/redcon => ./third_party/redcon
 
 replace github.com/yuin/gopher-lua => ./third_party/gopher-lua
+
+replace github.com/hashicorp/memberlist => ./third_party/memberlist
