@@ -45,12 +45,5 @@ for P in $PIPELINES; do
     ww=$(rps "$wport" "$P")
     rounds="$rounds $rr:$ww"
   done
-  echo "$rounds" | tr ' ' '\n' | grep : | awk -F: -v P="$P" '
-    { r[NR] = $1; w[NR] = $2; q[NR] = ($1 > 0 ? $2 / $1 : 0); s = s sprintf(" %.2f", q[NR]) }
-    END {
-      n = NR
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t; t = r[i]; r[i] = r[j]; r[j] = t; t = w[i]; w[i] = w[j]; w[j] = t }
-      m = int((n + 1) / 2)
-      printf "%-8s %4s %14.0f %14.0f %8.2f  %s\n", "EVALSHA", P, r[m], w[m], q[m], s
-    }'
+  echo "$rounds" | median_round EVALSHA "$P" 8
 done

@@ -83,3 +83,17 @@ stop_pair() {
   kill "$rpid" "$wpid" 2>/dev/null || true
   wait "$rpid" "$wpid" 2>/dev/null || true
 }
+
+# median_round LABEL P WIDTH: reads "redis:warden" ops/s pairs, one round
+# each, on stdin; prints the median round by ratio (LABEL left-aligned in
+# WIDTH columns) and every round's ratio.
+median_round() {
+  tr ' ' '\n' | grep : | awk -F: -v L="$1" -v P="$2" -v W="$3" '
+    { r[NR] = $1; w[NR] = $2; q[NR] = ($1 > 0 ? $2 / $1 : 0); s = s sprintf(" %.2f", q[NR]) }
+    END {
+      n = NR
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t; t = r[i]; r[i] = r[j]; r[j] = t; t = w[i]; w[i] = w[j]; w[j] = t }
+      m = int((n + 1) / 2)
+      printf "%-" W "s %4s %14.0f %14.0f %8.2f  %s\n", L, P, r[m], w[m], q[m], s
+    }'
+}

@@ -40,14 +40,7 @@ rounds() {
   for _ in $(seq 1 "$ROUNDS"); do
     out="$out $(bench "$rport" "$p" "$@"):$(bench "$wport" "$p" "$@")"
   done
-  echo "$out" | tr ' ' '\n' | grep : | awk -F: -v L="$label" -v P="$p" '
-    { r[NR] = $1; w[NR] = $2; q[NR] = ($1 > 0 ? $2 / $1 : 0); s = s sprintf(" %.2f", q[NR]) }
-    END {
-      n = NR
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t; t = r[i]; r[i] = r[j]; r[j] = t; t = w[i]; w[i] = w[j]; w[j] = t }
-      m = int((n + 1) / 2)
-      printf "%-22s %4s %14.0f %14.0f %8.2f  %s\n", L, P, r[m], w[m], q[m], s
-    }'
+  echo "$out" | median_round "$label" "$p" 22
 }
 
 echo "machine: $(nproc) cores; redis: $(redis-server --version | awk '{print $3}'); requests=$REQUESTS clients=$CLIENTS io-threads=${IO_THREADS:-1} rounds=$ROUNDS"
