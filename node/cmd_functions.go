@@ -279,11 +279,7 @@ func cmdFunctionHelp(c *Ctx) {
 // in the client's database.
 func (c *Ctx) propagateKeyless() {
 	if c.inExec {
-		cp := make([][]byte, len(c.Args))
-		for i, a := range c.Args {
-			cp[i] = append([]byte(nil), a...)
-		}
-		c.txWrites = append(c.txWrites, txWrite{db: c.cl.db, argv: cp})
+		c.txWrites = append(c.txWrites, txWrite{db: c.cl.db, argv: c.txArena.copy(c.Args)})
 		return
 	}
 	c.notePropagated(c.s.propagate(c.cl.db, c.Args))
